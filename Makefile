@@ -1,0 +1,83 @@
+# qrwatch - plain Makefile, pkg-config for every library.
+#
+#   make            build the programs into build/
+#   make test       install what is missing, build with the sanitizers, run every test
+#   make demo       install what is missing, build, run the demo
+#   make bench      run the benchmarks, write docs/BENCHMARKS.md
+#   make SANITIZE=address,undefined O=build/san   a sanitizer build
+
+O ?= build
+CC ?= cc
+PKG_CONFIG ?= pkg-config
+SANITIZE ?=
+
+WARNINGS = -Wall -Wextra -Wpedantic -Wformat-security -Wwrite-strings -Wvla \
+	-Wpointer-arith -Wmissing-prototypes -Wstrict-prototypes \
+	-Wold-style-definition -fno-common -Werror
+OPT ?= -O2 -g
+CFLAGS ?= $(OPT)
+ALL_CFLAGS = -std=c11 $(WARNINGS) $(CFLAGS) -D_DEFAULT_SOURCE -D_GNU_SOURCE -MMD -MP
+ALL_LDFLAGS = $(LDFLAGS)
+ifneq ($(SANITIZE),)
+ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+ALL_LDFLAGS += -fsanitize=$(SANITIZE)
+endif
+
+# Libraries per part: the probe must never pull in librrd, libmicrohttpd or SQLite.
+PKGS_TARGETS = zbar libpng libjpeg libcurl libpsl json-c
+PKGS_POSTER = libqrencode
+PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS_TARGETS) $(PKGS_POSTER) 2>/dev/null)
+LIBS_CLI = $(shell $(PKG_CONFIG) --libs $(PKGS_TARGETS) $(PKGS_POSTER) 2>/dev/null)
+
+COMMON_SRC = common/buf.c common/err.c common/text.c common/fileio.c common/arena.c
+TARGETS_SRC = targets/image.c targets/imgops.c targets/decode.c targets/guard.c \
+	targets/qrtext.c targets/verdict.c targets/emvco.c targets/domain.c \
+	targets/payload.c targets/policy.c targets/catalog.c targets/poster.c
+CLI_SRC = cli/qrwatch.c
+UNIT_SRC = tests/harness.c $(wildcard tests/unit/*.c)
+
+LIB_OBJ = $(patsubst %.c,$(O)/%.o,$(COMMON_SRC) $(TARGETS_SRC))
+CLI_OBJ = $(patsubst %.c,$(O)/%.o,$(CLI_SRC))
+UNIT_OBJ = $(patsubst %.c,$(O)/%.o,$(UNIT_SRC))
+
+PROGRAMS = $(O)/qrwatch
+TEST_PROGRAMS = $(O)/tests/unit
+
+.PHONY: all deps test test-build demo bench clean
+all: $(PROGRAMS)
+
+deps:
+	@sh .ci/deps
+
+$(O)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC $<"
+	@$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
+
+$(O)/libqrwatch.a: $(LIB_OBJ)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(O)/qrwatch: $(CLI_OBJ) $(O)/libqrwatch.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS_CLI) -lm
+
+$(O)/tests/unit: $(UNIT_OBJ) $(O)/libqrwatch.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS_CLI) -lm
+
+test-build: $(PROGRAMS) $(TEST_PROGRAMS)
+
+# The test build runs under AddressSanitizer and UndefinedBehaviorSanitizer.
+test: deps
+	$(MAKE) --no-print-directory O=build/san SANITIZE=address,undefined test-build
+	sh tests/run.sh build/san
+
+demo: deps all
+	sh tests/demo.sh $(O)
+
+bench: deps all
+	sh bench/run.sh $(O)
+
+clean:
+	rm -rf build
+
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(UNIT_OBJ:.o=.d)

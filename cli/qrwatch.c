@@ -1,0 +1,477 @@
+/* qrwatch.c - the desk officer's command line: decode board photos, lint a catalog, print posters. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <qrencode.h>
+
+#include "../common/buf.h"
+#include "../common/err.h"
+#include "../common/fileio.h"
+#include "../targets/catalog.h"
+#include "../targets/decode.h"
+#include "../targets/guard.h"
+#include "../targets/payload.h"
+#include "../targets/policy.h"
+#include "../targets/poster.h"
+#include "../common/banned.h"
+
+#define VERSION "0.1.0"
+
+/* Exit codes shared by the subcommands. */
+enum { EXIT_GOOD = 0, EXIT_FINDING = 1, EXIT_USAGE = 2 };
+
+/*
+ * Print text from a QR code or a web page to a terminal: control
+ * characters (which could move the cursor or rewrite the screen) are shown
+ * as \xNN, everything else as is.
+ */
+static void print_safe(FILE *f, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	for (; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			fprintf(f, "\\x%02x", *p);
+		else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+			fprintf(f, "\\u%04x", p[1]), p++;
+		else
+			fputc(*p, f);
+	}
+}
+
+/* ---- decode ---- */
+
+struct decode_opts {
+	const char *catalog;
+	const char *target;
+	int raw, english, all;
+};
+
+static const struct target *target_for_image(const struct catalog *c,
+					     const char *image)
+{
+	char a[4096], b[4096];
+
+	if (!realpath(image, a))
+		return NULL;
+	for (size_t i = 0; i < c->ntargets; i++)
+		if (c->targets[i].image && realpath(c->targets[i].image, b) &&
+		    strcmp(a, b) == 0)
+			return &c->targets[i];
+	return NULL;
+}
+
+static void print_judgement(const struct judgement *j, int english)
+{
+	struct buf b;
+
+	buf_init(&b, 8192);
+	policy_explain(j, english, &b);
+	printf("  verdict:  %s\n  why:      ", verdict_name(j->verdict));
+	print_safe(stdout, buf_str(&b));
+	putchar('\n');
+	buf_release(&b);
+}
+
+/* Decode one image; returns 0 when every code is genuine (or no catalog). */
+static int decode_one(const char *path, const struct decode_opts *o,
+		      const struct catalog *cat, const struct target *t)
+{
+	struct guard_limits lim;
+	struct decode_result r;
+	struct judgement j;
+	enum guard_status st;
+	struct err e;
+	int bad = 0;
+
+	guard_limits_default(&lim);
+	st = guard_decode_file(path, &lim, &r, &e);
+	if (o->raw) {
+		if (st == GUARD_FOUND && r.codes[0].text) {
+			fputs(r.codes[0].text, stdout);
+			putchar('\n');
+		} else if (st == GUARD_REFUSED || st == GUARD_FAILED) {
+			fprintf(stderr, "qrwatch: %s\n", e.msg);
+		}
+		bad = st != GUARD_FOUND || !r.codes[0].text;
+		decode_result_release(&r);
+		return bad;
+	}
+	if (cat && !t)
+		t = o->target ? catalog_target(cat, o->target) :
+			target_for_image(cat, path);
+	printf("%s", path);
+	if (t)
+		printf(" (target %s)", t->id);
+	putchar('\n');
+	if (st != GUARD_FOUND) {
+		enum reason why = st == GUARD_NONE ? REASON_NO_CODE :
+				  st == GUARD_REFUSED ? REASON_IMAGE_REFUSED :
+				  REASON_DECODER_FAILED;
+		char detail[ERR_MAX + 64];
+
+		if (st == GUARD_NONE)
+			snprintf(detail, sizeof(detail), " (%d preprocessing steps "
+				 "tried)", r.steps_tried);
+		else
+			snprintf(detail, sizeof(detail), "%s", e.msg);
+		policy_unreadable(why, detail, &j);
+		print_judgement(&j, o->english);
+		return 1;
+	}
+	for (int i = 0; i < r.n; i++) {
+		const struct qr_code *c = &r.codes[i];
+		struct payload p;
+
+		if (r.n > 1)
+			printf("  code %d of %d\n", i + 1, r.n);
+		if (!c->text) {
+			char *hex = qr_hex(c->raw, c->raw_len);
+
+			printf("  payload:  (encoding unknown) %zu bytes: %s\n",
+			       c->raw_len, hex ? hex : "");
+			policy_unreadable(REASON_UNKNOWN_CHARSET, hex ? hex : "", &j);
+			free(hex);
+			if (t)
+				print_judgement(&j, o->english);
+			bad = 1;
+			continue;
+		}
+		payload_classify(c->text, &p);
+		printf("  payload:  ");
+		print_safe(stdout, c->text);
+		printf("\n  kind:     %s", payload_kind_name(p.kind));
+		if (p.kind == PAYLOAD_EMVCO)
+			printf(" (bank BIN %s, account %s, checksum %s)",
+			       p.emv.bin[0] ? p.emv.bin : "?",
+			       p.emv.account[0] ? p.emv.account : "?",
+			       p.emv.crc_ok ? "ok" : "BAD");
+		printf("\n  charset:  %s\n  read by:  %s (step %d)\n",
+		       qr_charset_name(c->charset), r.step, r.steps_tried);
+		if (t) {
+			policy_judge(t, c->text, &j);
+			print_judgement(&j, o->english);
+			bad |= !j.genuine;
+		} else if (cat) {
+			printf("  verdict:  no target in the catalog uses this image; "
+			       "name one with --target\n");
+			bad = 1;
+		}
+	}
+	decode_result_release(&r);
+	return bad;
+}
+
+static void decode_usage(FILE *f)
+{
+	fputs("usage: qrwatch decode [options] IMAGE...\n"
+	      "       qrwatch decode --catalog FILE --all\n"
+	      "\n"
+	      "Read the QR codes in PNG or JPEG photos of notice boards and say what\n"
+	      "they hold: the text, its kind (link, VietQR payment code, text) and\n"
+	      "charset. With a catalog, also judge each code against the target that\n"
+	      "uses the image: genuine, TAMPERED or UNREADABLE, with the reason.\n"
+	      "\n"
+	      "  -c, --catalog FILE   judge codes against this catalog\n"
+	      "  -t, --target ID      the target the image belongs to (default: the\n"
+	      "                       target whose 'image' is this file)\n"
+	      "  -a, --all            decode the image of every target in the catalog\n"
+	      "  -r, --raw            print only the decoded text of the first code of\n"
+	      "                       each image (nothing when none), for scripts\n"
+	      "  -e, --english        explanations in English (default: Vietnamese)\n"
+	      "  -h, --help           this text\n"
+	      "\n"
+	      "Exit status: 0 all codes read (and genuine), 1 some image unreadable,\n"
+	      "refused or not genuine, 2 usage or catalog error.\n", f);
+}
+
+static int cmd_decode(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "catalog", required_argument, NULL, 'c' },
+		{ "target", required_argument, NULL, 't' },
+		{ "all", no_argument, NULL, 'a' },
+		{ "raw", no_argument, NULL, 'r' },
+		{ "english", no_argument, NULL, 'e' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct decode_opts o = { NULL, NULL, 0, 0, 0 };
+	struct catalog *cat = NULL;
+	int ch, bad = 0;
+
+	while ((ch = getopt_long(argc, argv, "c:t:areh", lo, NULL)) != -1) {
+		switch (ch) {
+		case 'c': o.catalog = optarg; break;
+		case 't': o.target = optarg; break;
+		case 'a': o.all = 1; break;
+		case 'r': o.raw = 1; break;
+		case 'e': o.english = 1; break;
+		case 'h': decode_usage(stdout); return EXIT_GOOD;
+		default: decode_usage(stderr); return EXIT_USAGE;
+		}
+	}
+	if ((optind >= argc && !o.all) || (o.all && (!o.catalog || optind < argc)) ||
+	    (o.target && !o.catalog)) {
+		decode_usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (o.catalog) {
+		struct buf errs;
+
+		buf_init(&errs, 64 * 1024);
+		cat = catalog_load(o.catalog, &errs);
+		if (!cat) {
+			fputs(buf_str(&errs), stderr);
+			buf_release(&errs);
+			return EXIT_USAGE;
+		}
+		buf_release(&errs);
+		if (o.target && !catalog_target(cat, o.target)) {
+			fprintf(stderr, "qrwatch: no target '%s' in '%s'\n", o.target,
+				o.catalog);
+			catalog_free(cat);
+			return EXIT_USAGE;
+		}
+	}
+	if (o.all) {
+		for (size_t i = 0; i < cat->ntargets; i++) {
+			const struct target *t = &cat->targets[i];
+
+			if (!t->image) {
+				printf("%s: image comes from %s (checked by the probe)\n",
+				       t->id, t->image_url);
+				continue;
+			}
+			bad |= decode_one(t->image, &o, cat, t);
+		}
+	} else {
+		for (int i = optind; i < argc; i++)
+			bad |= decode_one(argv[i], &o, cat, NULL);
+	}
+	catalog_free(cat);
+	return bad ? EXIT_FINDING : EXIT_GOOD;
+}
+
+/* ---- lint ---- */
+
+static void lint_usage(FILE *f)
+{
+	fputs("usage: qrwatch lint CATALOG...\n"
+	      "\n"
+	      "Check catalog files (docs/catalog.md) and report every problem as\n"
+	      "FILE:LINE: what is wrong. Exit status 0 when all are clean, 1 if not.\n",
+	      f);
+}
+
+static int cmd_lint(int argc, char **argv)
+{
+	int bad = 0;
+
+	if (argc < 2) {
+		lint_usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		lint_usage(stdout);
+		return EXIT_GOOD;
+	}
+	for (int i = 1; i < argc; i++) {
+		struct buf errs;
+		struct catalog *c;
+
+		buf_init(&errs, 256 * 1024);
+		c = catalog_load(argv[i], &errs);
+		if (!c) {
+			print_safe(stderr, "");
+			fputs(buf_str(&errs), stderr);
+			bad = 1;
+		} else {
+			printf("%s: ok: %zu places, %zu boards, %zu targets, %zu flows\n",
+			       argv[i], c->nplaces, c->nboards, c->ntargets, c->nflows);
+		}
+		catalog_free(c);
+		buf_release(&errs);
+	}
+	return bad ? EXIT_FINDING : EXIT_GOOD;
+}
+
+/* ---- poster ---- */
+
+static void poster_usage(FILE *f)
+{
+	fputs("usage: qrwatch poster -c CATALOG TARGET-ID -o FILE.png|FILE.svg\n"
+	      "\n"
+	      "Print a replacement code for a target: a PNG of the code at 300 dpi,\n"
+	      "or an A5 SVG poster with the procedure name and the place.\n"
+	      "\n"
+	      "  -c, --catalog FILE   the catalog that registers the target\n"
+	      "  -o, --output FILE    where to write (.png or .svg)\n"
+	      "  -h, --help           this text\n", f);
+}
+
+static int cmd_poster(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "catalog", required_argument, NULL, 'c' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *catalog = NULL, *out = NULL;
+	const struct target *t;
+	struct catalog *cat;
+	struct buf errs;
+	struct err e;
+	int ch, rc;
+
+	while ((ch = getopt_long(argc, argv, "c:o:h", lo, NULL)) != -1) {
+		switch (ch) {
+		case 'c': catalog = optarg; break;
+		case 'o': out = optarg; break;
+		case 'h': poster_usage(stdout); return EXIT_GOOD;
+		default: poster_usage(stderr); return EXIT_USAGE;
+		}
+	}
+	if (!catalog || !out || optind != argc - 1) {
+		poster_usage(stderr);
+		return EXIT_USAGE;
+	}
+	buf_init(&errs, 64 * 1024);
+	cat = catalog_load(catalog, &errs);
+	if (!cat) {
+		fputs(buf_str(&errs), stderr);
+		buf_release(&errs);
+		return EXIT_USAGE;
+	}
+	buf_release(&errs);
+	t = catalog_target(cat, argv[optind]);
+	if (!t) {
+		fprintf(stderr, "qrwatch: no target '%s' in '%s'\n", argv[optind],
+			catalog);
+		catalog_free(cat);
+		return EXIT_USAGE;
+	}
+	rc = poster_write(t, out, &e);
+	if (rc < 0)
+		fprintf(stderr, "qrwatch: %s\n", e.msg);
+	else
+		printf("%s: replacement code for '%s' written\n", out, t->id);
+	catalog_free(cat);
+	return rc < 0 ? EXIT_FINDING : EXIT_GOOD;
+}
+
+/* ---- encode ---- */
+
+static void encode_usage(FILE *f)
+{
+	fputs("usage: qrwatch encode [-s PIXELS] -o FILE.png TEXT\n"
+	      "\n"
+	      "Write TEXT as a QR code PNG (8-bit mode, UTF-8, level M), for trying\n"
+	      "a decoder or making test boards. PIXELS per module, default 4.\n", f);
+}
+
+static int cmd_encode(int argc, char **argv)
+{
+	const char *out = NULL;
+	long scale = 4;
+	int ch;
+	QRcode *qr;
+	struct image img;
+	struct err e;
+	int side, rc;
+
+	while ((ch = getopt(argc, argv, "o:s:h")) != -1) {
+		switch (ch) {
+		case 'o': out = optarg; break;
+		case 's': scale = strtol(optarg, NULL, 10); break;
+		case 'h': encode_usage(stdout); return EXIT_GOOD;
+		default: encode_usage(stderr); return EXIT_USAGE;
+		}
+	}
+	if (!out || optind != argc - 1 || scale < 1 || scale > 64) {
+		encode_usage(stderr);
+		return EXIT_USAGE;
+	}
+	qr = QRcode_encodeData((int)strlen(argv[optind]),
+			       (const unsigned char *)argv[optind], 0, QR_ECLEVEL_M);
+	if (!qr) {
+		fprintf(stderr, "qrwatch: text does not fit in a QR code\n");
+		return EXIT_FINDING;
+	}
+	side = (qr->width + 8) * (int)scale;
+	if (image_alloc(&img, side, side) < 0) {
+		QRcode_free(qr);
+		return EXIT_FINDING;
+	}
+	memset(img.px, 255, (size_t)side * side);
+	for (int y = 0; y < side; y++)
+		for (int x = 0; x < side; x++) {
+			int mx = x / (int)scale - 4, my = y / (int)scale - 4;
+
+			if (mx >= 0 && my >= 0 && mx < qr->width && my < qr->width &&
+			    (qr->data[my * qr->width + mx] & 1))
+				img.px[(size_t)y * side + x] = 0;
+		}
+	rc = image_save_png(&img, out, &e);
+	if (rc < 0)
+		fprintf(stderr, "qrwatch: %s\n", e.msg);
+	image_release(&img);
+	QRcode_free(qr);
+	return rc < 0 ? EXIT_FINDING : EXIT_GOOD;
+}
+
+/* ---- dispatch ---- */
+
+static int cmd_help(int argc, char **argv);
+
+static const struct command {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *summary;
+} commands[] = {
+	{ "decode", cmd_decode, "read QR codes in board photos and judge them" },
+	{ "lint", cmd_lint, "check catalog files, naming file and line" },
+	{ "poster", cmd_poster, "print a replacement code for a target" },
+	{ "encode", cmd_encode, "write text as a QR code PNG" },
+	{ "help", cmd_help, "this list" },
+};
+
+static void usage(FILE *f)
+{
+	fputs("usage: qrwatch COMMAND [options]   (qrwatch COMMAND --help)\n\n"
+	      "qrwatch watches the QR codes posted on commune notice boards.\n\n",
+	      f);
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+}
+
+static int cmd_help(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	usage(stdout);
+	return EXIT_GOOD;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
+		return cmd_help(argc, argv);
+	if (!strcmp(argv[1], "--version")) {
+		printf("qrwatch %s\n", VERSION);
+		return EXIT_GOOD;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].run(argc - 1, argv + 1);
+	fprintf(stderr, "qrwatch: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return EXIT_USAGE;
+}

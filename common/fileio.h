@@ -1,0 +1,23 @@
+/* fileio.h - reading whole files with a size cap, and durable writes. */
+#ifndef QRW_FILEIO_H
+#define QRW_FILEIO_H
+
+#include <stddef.h>
+
+#include "err.h"
+
+/*
+ * Read all of path into a malloc'ed buffer (NUL-terminated, not counted in
+ * *len). Refuses files larger than max bytes before reading them, with a
+ * message naming the file and both sizes. Returns NULL and fills e on error.
+ */
+char *file_read(const char *path, size_t max, size_t *len, struct err *e);
+
+/*
+ * Write n bytes to path durably: a temporary file in the same directory,
+ * fsync, then rename() over path. Returns 0 or -1 with e filled.
+ */
+int file_write_atomic(const char *path, const void *data, size_t n,
+		      struct err *e);
+
+#endif

@@ -1,0 +1,37 @@
+/* text.h - small string helpers: UTF-8 checks, numbers, trimming, edit distance. */
+#ifndef QRW_TEXT_H
+#define QRW_TEXT_H
+
+#include <stddef.h>
+
+/* 1 if the n bytes at s are well-formed UTF-8 (no overlongs, no surrogates). */
+int utf8_valid(const char *s, size_t n);
+
+/* 1 if every byte is below 0x80. */
+int text_is_ascii(const char *s, size_t n);
+
+/*
+ * Parse a whole string as a decimal integer in [min, max]. Returns 0, or -1
+ * when s is empty, has trailing garbage, or is out of range.
+ */
+int text_to_long(const char *s, long min, long max, long *out);
+
+/*
+ * Parse a duration such as "300", "90s", "5m", "2h", "1d" into seconds,
+ * within [min, max]. Returns 0 or -1.
+ */
+int text_to_seconds(const char *s, long min, long max, long *out);
+
+/* Trim ASCII white space from both ends in place; returns s. */
+char *text_trim(char *s);
+
+/* Levenshtein distance between two short ASCII strings (capped at 64 chars). */
+int text_distance(const char *a, const char *b);
+
+/* Case-insensitive ASCII equality. */
+int text_ieq(const char *a, const char *b);
+
+/* 1 if s ends with suffix. */
+int text_ends_with(const char *s, const char *suffix);
+
+#endif

@@ -1,0 +1,143 @@
+/* catalog.h - the registry of places, boards, posted codes (targets) and procedure flows. */
+#ifndef QRW_CATALOG_H
+#define QRW_CATALOG_H
+
+#include <stddef.h>
+
+#include "../common/arena.h"
+#include "../common/buf.h"
+
+/* Named limits: a district catalog has hundreds of targets, not millions. */
+#define CATALOG_MAX_BYTES   (4u * 1024 * 1024)
+#define CATALOG_MAX_LINE    4096
+#define CATALOG_MAX_ERRORS  50	/* errors reported before giving up */
+#define CATALOG_MAX_ITEMS   20000	/* places + boards + targets + flows */
+#define CATALOG_MAX_STEPS   32	/* per flow */
+#define CATALOG_ID_MAX      64
+
+/* A place: province / optional district / commune / optional village. */
+struct place {
+	const char *id;
+	const char *province, *district, *commune, *village;	/* NULL if absent */
+	int line;
+};
+
+struct board {
+	const char *id;
+	const struct place *place;
+	const char *location;
+	int has_gps;
+	double lat, lon;
+	int line;
+};
+
+enum capture_source { CAPTURE_BODY, CAPTURE_HEADER, CAPTURE_JSON };
+
+/* "capture = NAME body REGEX" | "NAME header:Name REGEX" | "NAME json PATH" */
+struct capture {
+	const char *name;
+	enum capture_source source;
+	const char *header;	/* for CAPTURE_HEADER */
+	const char *expr;	/* POSIX extended regex, or JSON path */
+};
+
+struct step {
+	const char *name;
+	const char *method;		/* GET, POST, PUT, HEAD */
+	const char *url;		/* template: {payload}, {capture} */
+	const char **headers;		/* "Name: value" */
+	size_t nheaders;
+	const char **form;		/* "key=value" template pairs */
+	size_t nform;
+	const char *json;		/* JSON body template, or NULL */
+	struct capture *captures;
+	size_t ncaptures;
+	int *expect_status;		/* empty: any 2xx */
+	size_t nexpect_status;
+	const char **expect_text;	/* must appear in the body */
+	size_t nexpect_text;
+	const char **reject_text;	/* must not appear */
+	size_t nreject_text;
+	long slo_ms;			/* 0: none for this step */
+	int line;
+};
+
+struct flow {
+	const char *id;
+	const char *name;
+	struct step *steps;
+	size_t nsteps;
+	int line;
+};
+
+enum target_kind { TARGET_URL, TARGET_VIETQR, TARGET_TEXT };
+
+struct target {
+	const char *id;
+	const struct board *board;
+	const char *procedure;		/* e.g. "Đăng ký khai sinh" */
+	enum target_kind kind;
+	const char *image;		/* file path, resolved against the catalog's folder */
+	const char *image_url;		/* or a camera snapshot URL */
+	int image_allow_private;	/* the snapshot URL may be on the LAN */
+	const char *payload;		/* the registered payload, or NULL */
+	const char *payee_bin;		/* VietQR: bank BIN */
+	const char *payee_account;	/* VietQR: account number */
+	const char **official;		/* official domains (URL targets) */
+	size_t nofficial;
+	long interval_s;
+	long slo_ms;
+	const struct flow *flow;	/* NULL: the default one-page check */
+	int allow_private;		/* the service may be on a private address */
+	const char **expect_text;	/* the first page must name these */
+	size_t nexpect_text;
+	int line;
+};
+
+struct catalog {
+	struct arena arena;
+	const char *path;
+	const char *dir;		/* folder of the file, for relative image paths */
+	struct place *places;
+	size_t nplaces;
+	struct board *boards;
+	size_t nboards;
+	struct flow *flows;
+	size_t nflows;
+	struct target *targets;
+	size_t ntargets;
+};
+
+/* Defaults and bounds of target keys. */
+#define TARGET_INTERVAL_DEFAULT 300
+#define TARGET_INTERVAL_MIN     30
+#define TARGET_INTERVAL_MAX     86400
+#define TARGET_SLO_DEFAULT      5000
+#define TARGET_SLO_MIN          100
+#define TARGET_SLO_MAX          600000
+
+/*
+ * Load a catalog file (docs/catalog.md). All or nothing: on success returns
+ * a catalog to free with catalog_free(); on any error returns NULL and
+ * appends every error found (up to CATALOG_MAX_ERRORS), one per line, as
+ * "FILE:LINE: what is wrong", to errors.
+ */
+struct catalog *catalog_load(const char *path, struct buf *errors);
+
+/* catalog_load() on text in memory; name is used in messages. */
+struct catalog *catalog_parse(const char *name, const char *dir,
+			      const char *text, size_t len, struct buf *errors);
+
+void catalog_free(struct catalog *c);
+
+/* Look-ups by id; NULL when absent. */
+const struct target *catalog_target(const struct catalog *c, const char *id);
+const struct board *catalog_board(const struct catalog *c, const char *id);
+
+/* "Phú Thượng, Tây Hồ, Hà Nội" style text for a place (village first). */
+int place_format(const struct place *p, struct buf *out);
+
+/* "url", "vietqr", "text". */
+const char *target_kind_name(enum target_kind k);
+
+#endif

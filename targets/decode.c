@@ -1,0 +1,182 @@
+/* decode.c - the QR decoding cascade: image variants scanned by ZBar until one reads. */
+#include "decode.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <zbar.h>
+
+#include "imgops.h"
+#include "../common/banned.h"
+
+/*
+ * Each step builds one variant from the original image. The order is
+ * cheapest-and-most-likely first: most photos read as they are; print
+ * texture and sensor noise yield to a light blur; small or soft codes to
+ * enlarging with a sharpening pass (ZBar wants a few pixels per module);
+ * dim photos to a contrast stretch; shadows to a local threshold; large
+ * noisy photos to halving; light-on-dark codes to inversion.
+ */
+typedef int (*variant_fn)(const struct image *src, struct image *dst);
+
+static int v_asis(const struct image *src, struct image *dst)
+{
+	(void)src;
+	(void)dst;
+	return 1;	/* scan the original itself */
+}
+
+static int v_enlarge(const struct image *src, struct image *dst)
+{
+	struct image big = { 0, 0, NULL };
+	int rc;
+
+	if ((unsigned long long)src->w * src->h * 4 > DECODE_MAX_ENLARGED_PIXELS)
+		return 2;	/* skip */
+	if (imgop_scale(src, &big, 2, 1) < 0)
+		return -1;
+	rc = imgop_sharpen(&big, dst, 1);
+	image_release(&big);
+	return rc;
+}
+
+static int v_local(const struct image *src, struct image *dst)
+{
+	int side = src->w < src->h ? src->w : src->h;
+	int r = side / 16 < 4 ? 4 : side / 16;
+
+	return imgop_adaptive(src, dst, r, 8);
+}
+
+static int v_half(const struct image *src, struct image *dst)
+{
+	if (src->w < 800 || src->h < 800)
+		return 2;	/* too small to lose half its pixels */
+	return imgop_half(src, dst);
+}
+
+static const struct step {
+	const char *name;
+	variant_fn make;
+} steps[] = {
+	{ "as-is", v_asis },
+	{ "smoothed", imgop_blur },
+	{ "enlarged-sharpened", v_enlarge },
+	{ "contrast-stretched", imgop_stretch },
+	{ "local-threshold", v_local },
+	{ "halved", v_half },
+	{ "inverted", imgop_invert },
+};
+
+#define NSTEPS (sizeof(steps) / sizeof(steps[0]))
+
+const char *const *decode_steps(void)
+{
+	static const char *names[NSTEPS + 1];
+
+	for (size_t i = 0; i < NSTEPS; i++)
+		names[i] = steps[i].name;
+	names[NSTEPS] = NULL;
+	return names;
+}
+
+static zbar_image_scanner_t *scanner_new(void)
+{
+	zbar_image_scanner_t *sc = zbar_image_scanner_create();
+
+	if (!sc)
+		return NULL;
+	/* QR only: every other symbology is attack surface we don't need. */
+	zbar_image_scanner_set_config(sc, 0, ZBAR_CFG_ENABLE, 0);
+	zbar_image_scanner_set_config(sc, ZBAR_QRCODE, ZBAR_CFG_ENABLE, 1);
+	/* Raw bytes: we decide the charset ourselves (qrtext.h). */
+	zbar_image_scanner_set_config(sc, ZBAR_QRCODE, ZBAR_CFG_BINARY, 1);
+	return sc;
+}
+
+/* Scan one variant; fills r. Returns codes found, or -1 on no memory. */
+static int scan(zbar_image_scanner_t *sc, const struct image *img,
+		struct decode_result *r)
+{
+	zbar_image_t *zi = zbar_image_create();
+	const zbar_symbol_t *sym;
+	int n, rc = 0;
+
+	if (!zi)
+		return -1;
+	zbar_image_set_format(zi, zbar_fourcc('Y', '8', '0', '0'));
+	zbar_image_set_size(zi, (unsigned)img->w, (unsigned)img->h);
+	zbar_image_set_data(zi, img->px, (unsigned long)img->w * img->h, NULL);
+	n = zbar_scan_image(sc, zi);
+	for (sym = n > 0 ? zbar_image_first_symbol(zi) : NULL;
+	     sym && r->n < DECODE_MAX_CODES; sym = zbar_symbol_next(sym)) {
+		struct qr_code *c = &r->codes[r->n];
+		unsigned len = zbar_symbol_get_data_length(sym);
+
+		if (zbar_symbol_get_type(sym) != ZBAR_QRCODE ||
+		    len == 0 || len > DECODE_MAX_PAYLOAD)
+			continue;
+		c->raw = malloc(len + 1);
+		if (!c->raw) {
+			rc = -1;
+			break;
+		}
+		memcpy(c->raw, zbar_symbol_get_data(sym), len);
+		c->raw[len] = '\0';
+		c->raw_len = len;
+		c->charset = qr_text_from_bytes(c->raw, len, &c->text);
+		r->n++;
+	}
+	zbar_image_destroy(zi);
+	return rc < 0 ? -1 : r->n;
+}
+
+int decode_image(const struct image *img, struct decode_result *r,
+		 struct err *e)
+{
+	zbar_image_scanner_t *sc;
+	int rc = -1;
+
+	memset(r, 0, sizeof(*r));
+	sc = scanner_new();
+	if (!sc)
+		return err_set(e, "cannot create the QR scanner");
+	for (size_t i = 0; i < NSTEPS; i++) {
+		struct image v = { 0, 0, NULL };
+		int made = steps[i].make(img, &v), found;
+
+		if (made < 0) {
+			err_set(e, "out of memory preparing the '%s' variant of a "
+				"%dx%d image", steps[i].name, img->w, img->h);
+			goto out;
+		}
+		if (made == 2)
+			continue;
+		r->steps_tried++;
+		found = scan(sc, made == 1 ? img : &v, r);
+		image_release(&v);
+		if (found < 0) {
+			err_set(e, "out of memory reading a decoded code");
+			goto out;
+		}
+		if (found > 0) {
+			r->step = steps[i].name;
+			break;
+		}
+	}
+	rc = 0;
+out:
+	zbar_image_scanner_destroy(sc);
+	if (rc < 0)
+		decode_result_release(r);
+	return rc;
+}
+
+void decode_result_release(struct decode_result *r)
+{
+	for (int i = 0; i < r->n; i++) {
+		free(r->codes[i].raw);
+		free(r->codes[i].text);
+	}
+	r->n = 0;
+}

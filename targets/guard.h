@@ -1,0 +1,64 @@
+/* guard.h - running risky work (image and QR decoding) in a child process under limits. */
+#ifndef QRW_GUARD_H
+#define QRW_GUARD_H
+
+#include <stddef.h>
+
+#include "decode.h"
+#include "../common/buf.h"
+#include "../common/err.h"
+
+/*
+ * ZBar's QR decoder has had critical memory bugs and image libraries parse
+ * hostile input, so decoding runs in a forked child with an address-space
+ * limit (on top of what the process already maps), a CPU-time limit and a
+ * wall-clock deadline. A crash, a limit hit or a hang kills only the child
+ * and comes back as an error saying which.
+ */
+struct guard_limits {
+	unsigned long mem_bytes;	/* extra address space for the child */
+	unsigned cpu_seconds;		/* CPU time before SIGXCPU */
+	unsigned wall_ms;		/* wall-clock deadline, then SIGKILL */
+};
+
+#define GUARD_MEM_DEFAULT (256ul * 1024 * 1024)	/* a 40 Mpx image + variants */
+#define GUARD_CPU_DEFAULT 10u
+#define GUARD_WALL_DEFAULT 20000u
+#define GUARD_OUT_MAX ((size_t)DECODE_MAX_CODES * (DECODE_MAX_PAYLOAD + 64) + 1024)
+
+/* The defaults above. */
+void guard_limits_default(struct guard_limits *lim);
+
+/*
+ * Run fn(arg, out) in a child under lim. What fn appends to out (at most
+ * GUARD_OUT_MAX bytes) is copied back into the caller's out. Returns 0 when
+ * fn returned 0 and the child exited cleanly; -1 with e saying what
+ * happened otherwise ("decoder crashed (signal 11, Segmentation fault)",
+ * "decoder ran over its CPU limit of 10 s", ...).
+ */
+int guard_call(int (*fn)(void *arg, struct buf *out), void *arg,
+	       const struct guard_limits *lim, struct buf *out, struct err *e);
+
+/* How a guarded decode ended. */
+enum guard_status {
+	GUARD_FOUND,	/* at least one code in r */
+	GUARD_NONE,	/* image read, no code found */
+	GUARD_REFUSED,	/* image refused: too large, corrupt, unknown format */
+	GUARD_FAILED,	/* the decoder crashed or hit a limit */
+};
+
+/*
+ * Load and decode an image held in memory, in a guarded child. Returns the
+ * status; r holds the codes for GUARD_FOUND (release it with
+ * decode_result_release()), e the reason for REFUSED and FAILED.
+ */
+enum guard_status guard_decode_mem(const void *data, size_t len,
+				   const struct guard_limits *lim,
+				   struct decode_result *r, struct err *e);
+
+/* guard_decode_mem() on a file (read, capped at IMAGE_MAX_BYTES, by the caller). */
+enum guard_status guard_decode_file(const char *path,
+				    const struct guard_limits *lim,
+				    struct decode_result *r, struct err *e);
+
+#endif
