@@ -41,7 +41,7 @@ CLI_OBJ = $(patsubst %.c,$(O)/%.o,$(CLI_SRC))
 UNIT_OBJ = $(patsubst %.c,$(O)/%.o,$(UNIT_SRC))
 
 PROGRAMS = $(O)/qrwatch
-TEST_PROGRAMS = $(O)/tests/unit
+TEST_PROGRAMS = $(O)/tests/unit-tests
 
 .PHONY: all deps test test-build demo bench clean
 all: $(PROGRAMS)
@@ -61,7 +61,7 @@ $(O)/libqrwatch.a: $(LIB_OBJ)
 $(O)/qrwatch: $(CLI_OBJ) $(O)/libqrwatch.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS_CLI) -lm
 
-$(O)/tests/unit: $(UNIT_OBJ) $(O)/libqrwatch.a
+$(O)/tests/unit-tests: $(UNIT_OBJ) $(O)/libqrwatch.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS_CLI) -lm
 
 test-build: $(PROGRAMS) $(TEST_PROGRAMS)
@@ -72,7 +72,7 @@ test: deps
 	sh tests/run.sh build/san
 
 demo: deps all
-	sh tests/demo.sh $(O)
+	sh targets/examples/demo.sh $(O)
 
 bench: deps all
 	sh bench/run.sh $(O)

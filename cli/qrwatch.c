@@ -375,6 +375,12 @@ static void encode_usage(FILE *f)
 
 static int cmd_encode(int argc, char **argv)
 {
+	static const struct option lo[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "scale", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
 	const char *out = NULL;
 	long scale = 4;
 	int ch;
@@ -383,7 +389,7 @@ static int cmd_encode(int argc, char **argv)
 	struct err e;
 	int side, rc;
 
-	while ((ch = getopt(argc, argv, "o:s:h")) != -1) {
+	while ((ch = getopt_long(argc, argv, "o:s:h", lo, NULL)) != -1) {
 		switch (ch) {
 		case 'o': out = optarg; break;
 		case 's': scale = strtol(optarg, NULL, 10); break;

@@ -55,10 +55,18 @@ static void write_all(int fd, const char *p, size_t n)
 static void child_run(int fd, int (*fn)(void *, struct buf *), void *arg,
 		      const struct guard_limits *lim)
 {
+	static const int fatal[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT };
 	struct rlimit rl;
 	struct buf out;
 	int rc;
 
+	/*
+	 * A crash must end the child by its signal, so the parent can say
+	 * "crashed"; handlers inherited from the parent (a sanitizer's, say)
+	 * would turn it into an ordinary exit.
+	 */
+	for (size_t i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++)
+		signal(fatal[i], SIG_DFL);
 	rl.rlim_cur = current_vm_bytes() + lim->mem_bytes;
 	rl.rlim_max = rl.rlim_cur;
 	setrlimit(RLIMIT_AS, &rl);

@@ -1,0 +1,44 @@
+# lib.sh - a small harness for the command-line tests: each check names
+# what it ran and what it expected; the script ends with "N passed, N failed".
+QRW_BUILD=${QRW_BUILD:-build}
+QRWATCH="$QRW_BUILD/qrwatch"
+T_PASS=0
+T_FAIL=0
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/qrwatch-cli.XXXXXX")
+trap 'rm -rf "$TMP"' EXIT INT TERM
+
+pass() { T_PASS=$((T_PASS + 1)); echo "ok   $1"; }
+fail() { T_FAIL=$((T_FAIL + 1)); echo "FAIL $1"; shift; for l in "$@"; do echo "    $l"; done; }
+
+# expect_run NAME STATUS COMMAND...: run, keep stdout in $OUT, stderr in $ERR.
+expect_run() {
+    name=$1 want=$2
+    shift 2
+    "$@" > "$TMP/out" 2> "$TMP/err"
+    got=$?
+    OUT=$(cat "$TMP/out")
+    ERR=$(cat "$TMP/err")
+    if [ "$got" -eq "$want" ]; then
+        pass "$name: exit status $want"
+    else
+        fail "$name: exit status" "expected $want, got $got" "stderr: $ERR"
+    fi
+}
+
+# expect_contains NAME HAYSTACK NEEDLE
+expect_contains() {
+    case "$2" in
+        *"$3"*) pass "$1" ;;
+        *) fail "$1" "expected to contain: $3" "got: $2" ;;
+    esac
+}
+
+# expect_eq NAME GOT WANT
+expect_eq() {
+    if [ "$2" = "$3" ]; then pass "$1"; else fail "$1" "expected: $3" "got: $2"; fi
+}
+
+finish() {
+    echo "$T_PASS passed, $T_FAIL failed"
+    [ "$T_FAIL" -eq 0 ]
+}

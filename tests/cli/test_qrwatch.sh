@@ -1,0 +1,85 @@
+#!/bin/sh
+# test_qrwatch.sh - the qrwatch command line as a desk officer and a script use it.
+. "$(dirname "$0")/lib.sh"
+CAT=targets/examples/xa-tan-an.catalog
+
+# help and usage
+expect_run "help" 0 "$QRWATCH" --help
+expect_contains "help lists decode" "$OUT" "decode"
+for c in decode lint poster encode; do
+    expect_run "$c --help" 0 "$QRWATCH" "$c" --help
+    expect_contains "$c --help names usage" "$OUT" "usage: qrwatch $c"
+done
+expect_run "unknown command" 2 "$QRWATCH" frobnicate
+expect_contains "unknown command is named" "$ERR" "unknown command 'frobnicate'"
+expect_run "decode without images" 2 "$QRWATCH" decode
+
+# lint
+expect_run "lint example" 0 "$QRWATCH" lint "$CAT"
+expect_contains "lint counts" "$OUT" "3 places, 3 boards, 9 targets, 1 flows"
+cat > "$TMP/bad.catalog" <<'CAT'
+[place p]
+province = Tỉnh Bắc Ninh
+commune = Xã Tân An
+
+[board b]
+place = q
+location = Đình làng
+
+[target t]
+board = b
+procedure = Đăng ký khai sinh
+image = t.png
+official_domains = dichvucong.gov.vn
+intervl = 5m
+CAT
+expect_run "lint bad catalog" 1 "$QRWATCH" lint "$TMP/bad.catalog"
+expect_contains "lint names file:line and did-you-mean" "$ERR" \
+    "$TMP/bad.catalog:14: unknown key 'intervl' in [target] (did you mean 'interval'?)"
+expect_contains "lint names unknown place" "$ERR" "$TMP/bad.catalog:6: board 'b' names unknown place 'q'"
+
+# encode and decode --raw (what scripts use)
+expect_run "encode" 0 "$QRWATCH" encode -o "$TMP/x.png" "Thủ tục: Đăng ký kết hôn"
+expect_run "decode --raw" 0 "$QRWATCH" decode --raw "$TMP/x.png"
+expect_eq "decode --raw prints the text" "$OUT" "Thủ tục: Đăng ký kết hôn"
+printf 'not an image' > "$TMP/junk.png"
+expect_run "decode --raw on junk" 1 "$QRWATCH" decode --raw "$TMP/junk.png"
+expect_eq "decode --raw prints nothing for junk" "$OUT" ""
+expect_contains "decode --raw says why on stderr" "$ERR" "not a PNG or JPEG image"
+
+# a terminal never receives control characters from a code
+expect_run "encode escape" 0 "$QRWATCH" encode -o "$TMP/esc.png" "$(printf 'ok\033[2Jgone')"
+expect_run "decode shows escapes" 0 "$QRWATCH" decode "$TMP/esc.png"
+expect_contains "escape shown as \\x1b" "$OUT" 'ok\x1b[2Jgone'
+
+# every board of the example catalog, judged
+expect_run "decode --all" 1 "$QRWATCH" decode -c "$CAT" --all --english
+for t in ks-thon-dong kt-thon-dong kh-mot-cua ct-mot-cua xn-hon-nhan-mot-cua le-phi-mot-cua; do
+    v=$(printf '%s\n' "$OUT" | awk -v t="(target $t)" 'index($0, t) {f=1} f && /verdict:/ {print $2; exit}')
+    expect_eq "verdict of $t" "$v" "OK"
+done
+v=$(printf '%s\n' "$OUT" | awk '/target ks-thon-doai/ {f=1} f && /verdict:/ {print $2; exit}')
+expect_eq "fake sticker is TAMPERED" "$v" "TAMPERED"
+expect_contains "fake sticker reason" "$OUT" "a look-alike of dichvucong.gov.vn"
+v=$(printf '%s\n' "$OUT" | awk '/target le-phi-thon-doai/ {f=1} f && /verdict:/ {print $2; exit}')
+expect_eq "swapped payee is TAMPERED" "$v" "TAMPERED"
+expect_contains "swapped payee reason" "$OUT" "pays account 0987654321 at bank BIN 970422, not the registered 970405:2605205012345"
+v=$(printf '%s\n' "$OUT" | awk '/target kt-thon-doai/ {f=1} f && /verdict:/ {print $2; exit}')
+expect_eq "torn board is UNREADABLE" "$v" "UNREADABLE"
+
+# Vietnamese by default
+expect_run "decode vi" 1 "$QRWATCH" decode -c "$CAT" -t ks-thon-doai targets/examples/boards/ks-thon-doai.png
+expect_contains "Vietnamese explanation" "$OUT" "tên miền giả mạo dichvucong.gov.vn"
+
+# a poster decodes back to the registered payload
+expect_run "poster png" 0 "$QRWATCH" poster -c "$CAT" ks-thon-dong -o "$TMP/ks.png"
+expect_run "poster decodes" 0 "$QRWATCH" decode --raw "$TMP/ks.png"
+expect_eq "poster payload" "$OUT" "https://dichvucong.gov.vn/p/home/dvc-tthc-thu-tuc-hanh-chinh-chi-tiet.html?ma_thu_tuc=1.001193"
+expect_run "poster svg" 0 "$QRWATCH" poster -c "$CAT" kh-mot-cua -o "$TMP/kh.svg"
+expect_contains "svg names the procedure" "$(cat "$TMP/kh.svg")" "Đăng ký kết hôn"
+expect_run "poster unknown target" 2 "$QRWATCH" poster -c "$CAT" nope -o "$TMP/n.png"
+expect_contains "unknown target named" "$ERR" "no target 'nope'"
+expect_run "poster bad extension" 1 "$QRWATCH" poster -c "$CAT" kh-mot-cua -o "$TMP/kh.gif"
+expect_contains "extension named" "$ERR" "must end in .png or .svg"
+
+finish

@@ -1,0 +1,224 @@
+/* test_catalog.c - the catalog format: every error class named with file and line, all or nothing. */
+#include <stdio.h>
+#include <string.h>
+
+#include "../harness.h"
+#include "../../targets/catalog.h"
+#include "../../common/banned.h"
+
+#define PLACE "[place p1]\nprovince = Tỉnh Bắc Ninh\ncommune = Xã Tân An\nvillage = Thôn Đông\n"
+#define BOARD "[board b1]\nplace = p1\nlocation = Nhà văn hoá thôn Đông\n"
+#define TARGET "[target t1]\nboard = b1\nprocedure = Đăng ký khai sinh\nimage = b.png\n" \
+	"official_domains = dichvucong.gov.vn\n"
+
+static struct catalog *parse(const char *text, struct buf *errs)
+{
+	buf_init(errs, 64 * 1024);
+	return catalog_parse("c.catalog", "/srv/qr", text, strlen(text), errs);
+}
+
+static void test_valid_roundtrip(void)
+{
+	struct buf errs;
+	struct catalog *c = parse(PLACE BOARD TARGET
+				  "payload = https://dichvucong.gov.vn/p/ks?id=1\n"
+				  "interval = 2m\nslo_ms = 3000\n", &errs);
+	const struct target *t;
+	struct buf place;
+
+	CHECK(c != NULL);
+	CHECK_STR(buf_str(&errs), "");
+	if (!c) {
+		buf_release(&errs);
+		return;
+	}
+	t = catalog_target(c, "t1");
+	CHECK(t != NULL);
+	if (t) {
+		/* UTF-8 Vietnamese comes back byte for byte */
+		CHECK_STR(t->procedure, "Đăng ký khai sinh");
+		CHECK_STR(t->board->location, "Nhà văn hoá thôn Đông");
+		CHECK_STR(t->image, "/srv/qr/b.png");
+		CHECK_INT(t->interval_s, 120);
+		CHECK_INT(t->slo_ms, 3000);
+		CHECK_INT(t->kind, TARGET_URL);
+		buf_init(&place, 256);
+		place_format(t->board->place, &place);
+		CHECK_STR(buf_str(&place), "Thôn Đông, Xã Tân An, Tỉnh Bắc Ninh");
+		buf_release(&place);
+	}
+	catalog_free(c);
+	buf_release(&errs);
+}
+
+/* Every error class: the text, and what the message must say (with its line). */
+static void test_errors(void)
+{
+	static const struct {
+		const char *text;
+		const char *msg;
+	} rows[] = {
+		{ PLACE BOARD TARGET "intervl = 5m\n",
+		  "c.catalog:13: unknown key 'intervl' in [target] (did you mean 'interval'?)" },
+		{ PLACE BOARD "[target t1]\nboard = b1\nimage = b.png\nofficial_domains = a.gov.vn\n",
+		  "c.catalog:8: [target t1] is missing required key 'procedure'" },
+		{ PLACE BOARD TARGET TARGET,
+		  "c.catalog:13: duplicate target id 't1' (first defined at line 8)" },
+		{ PLACE BOARD TARGET "payload = https//dichvucong.gov.vn\n",
+		  "c.catalog:13: payload of url target 't1' is not a usable link" },
+		{ PLACE "[board b1]\nplace = p9\nlocation = x\n" TARGET,
+		  "c.catalog:6: board 'b1' names unknown place 'p9'" },
+		{ PLACE BOARD "[target t1]\nboard = b2\nprocedure = x\nimage = b.png\nofficial_domains = a.gov.vn\n",
+		  "c.catalog:9: target 't1' names unknown board 'b2'" },
+		{ PLACE BOARD TARGET "flow = nowhere\n",
+		  "c.catalog:13: target 't1' names unknown flow 'nowhere'" },
+		{ PLACE BOARD TARGET "interval = 10s\n",
+		  "c.catalog:13: interval must be a duration from 30s to 1d" },
+		{ PLACE BOARD TARGET "slo_ms = fast\n",
+		  "c.catalog:13: 'slo_ms' must be a whole number from 100 to 600000" },
+		{ PLACE BOARD TARGET "payload = https://evil.example/x\n",
+		  "c.catalog:13: payload host 'evil.example' of target 't1' is not under its official_domains" },
+		{ PLACE "[board b1]\nplace = p1\nlocation = Th\xf4n \xd0\xf4ng\n" TARGET,
+		  "c.catalog:7: line is not valid UTF-8" },
+		{ PLACE BOARD TARGET "[step]\nname = x\nurl = /\n",
+		  "c.catalog:13: [step] must follow a [flow] section" },
+		{ "province = x\n" PLACE BOARD TARGET,
+		  "c.catalog:1: key 'province' comes before any [section]" },
+		{ PLACE BOARD "[target T 1]\n",
+		  "c.catalog:8: [target] needs an id of lower-case letters" },
+		{ PLACE BOARD "[targt t1]\n",
+		  "c.catalog:8: unknown section 'targt'" },
+		{ PLACE BOARD TARGET "procedure = again\n",
+		  "c.catalog:13: key 'procedure' given twice (first at line 10)" },
+		{ PLACE BOARD "[target t1]\nboard = b1\nprocedure = x\nimage = b.png\n",
+		  "c.catalog:8: url target 't1' needs 'official_domains'" },
+		{ PLACE BOARD "[target t1]\nboard = b1\nprocedure = x\nimage = b.png\nofficial_domains = gov.vn\n",
+		  "c.catalog:12: official domain 'gov.vn' is a public suffix" },
+		{ PLACE BOARD "[target t1]\nboard = b1\nprocedure = x\nofficial_domains = a.gov.vn\n",
+		  "c.catalog:8: [target t1] needs 'image'" },
+		{ PLACE BOARD "[target t1]\nboard = b1\nprocedure = x\nkind = vietqr\nimage = b.png\n",
+		  "c.catalog:8: vietqr target 't1' needs 'payee = BIN:ACCOUNT'" },
+		{ PLACE BOARD "[target t1]\nboard = b1\nprocedure = x\nkind = vietqr\nimage = b.png\npayee = 97040:123\n",
+		  "c.catalog:13: payee must be 'BIN:ACCOUNT' with a 6-digit bank BIN" },
+		{ PLACE BOARD "[target t1]\nboard = b1\nprocedure = x\nkind = vietqr\nimage = b.png\npayee = 970405:123\npayload = 000201010211630400000\n",
+		  "c.catalog:14: payload is not a valid payment code" },
+		{ PLACE BOARD "[target t1]\nboard = b1\nprocedure = x\nkind = paper\nimage = b.png\n",
+		  "c.catalog:11: kind must be url, vietqr or text" },
+		{ PLACE "[board b1]\nplace = p1\nlocation = x\ngps = 95.1,105.2\n" TARGET,
+		  "c.catalog:8: 'gps' must be 'LATITUDE,LONGITUDE'" },
+		{ PLACE BOARD TARGET "image_url = ftp://cam/snap.jpg\n",
+		  "c.catalog:13: bad image_url 'ftp://cam/snap.jpg'" },
+		{ PLACE BOARD TARGET "flow = f1\n[flow f1]\nname = F\n",
+		  "c.catalog:14: flow 'f1' has no [step] sections" },
+		{ PLACE BOARD TARGET "flow = f1\n[flow f1]\nname = F\n[step]\nname = s\nurl = /a?t={token}\n",
+		  "c.catalog:18: url uses {token}, which is neither {payload} nor captured by an earlier step" },
+		{ PLACE BOARD TARGET "flow = f1\n[flow f1]\nname = F\n[step]\nname = s\nurl = {payload}\ncapture = tok body ([a-z\n",
+		  "c.catalog:19: capture 'tok': bad regular expression" },
+		{ PLACE BOARD TARGET "flow = f1\n[flow f1]\nname = F\n[step]\nname = s\nurl = {payload}\njson = {\"a\": \n",
+		  "c.catalog:19: json body is not valid JSON" },
+		{ PLACE BOARD TARGET "flow = f1\n[flow f1]\nname = F\n[step]\nname = s\nurl = {payload}\nmethod = FETCH\n",
+		  "c.catalog:19: method must be GET, POST, PUT or HEAD" },
+		{ PLACE BOARD TARGET "flow = f1\n[flow f1]\nname = F\n[step]\nname = s\nurl = {payload}\nexpect_status = 200 700\n",
+		  "c.catalog:19: expect_status must be HTTP status codes" },
+		{ PLACE BOARD TARGET "flow = f1\n[flow f1]\nname = F\n[step]\nurl = {payload}\n",
+		  "c.catalog:16: [step] is missing required key 'name'" },
+		{ PLACE BOARD TARGET "flow = f1\n[flow f1]\nname = F\n[step]\nname = s\nurl = https://[bad/\n",
+		  "c.catalog:18: bad url 'https://[bad/'" },
+		{ PLACE BOARD TARGET "allow_private = maybe\n",
+		  "c.catalog:13: 'allow_private' must be yes or no" },
+		{ PLACE BOARD, "c.catalog: no [target] sections" },
+	};
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct buf errs;
+		struct catalog *c;
+
+		harness_case("row %zu", i);
+		c = parse(rows[i].text, &errs);
+		/* nothing half-loaded: any error means no catalog at all */
+		CHECK(c == NULL);
+		CHECK_CONTAINS(buf_str(&errs), rows[i].msg);
+		catalog_free(c);
+		buf_release(&errs);
+	}
+}
+
+static void test_all_errors_reported(void)
+{
+	struct buf errs;
+	struct catalog *c = parse(PLACE BOARD TARGET "intervl = 5m\nslo = 3\n"
+				  "[board b2]\nplace = nowhere\nlocation = x\n", &errs);
+	int lines = 0;
+
+	CHECK(c == NULL);
+	for (const char *p = buf_str(&errs); *p; p++)
+		lines += *p == '\n';
+	CHECK_INT(lines, 3);
+	CHECK_CONTAINS(buf_str(&errs), "c.catalog:14: unknown key 'slo'");
+	CHECK_CONTAINS(buf_str(&errs), "unknown place 'nowhere'");
+	catalog_free(c);
+	buf_release(&errs);
+}
+
+static void test_example_catalog(void)
+{
+	struct buf errs;
+	struct catalog *c;
+	const struct target *t;
+	static const char *const procedures[] = {
+		"Đăng ký khai sinh", "Đăng ký khai tử", "Đăng ký kết hôn",
+		"Chứng thực bản sao từ bản chính", "Xác nhận tình trạng hôn nhân",
+		"Nộp lệ phí chứng thực",
+	};
+
+	buf_init(&errs, 64 * 1024);
+	c = catalog_load("targets/examples/xa-tan-an.catalog", &errs);
+	CHECK(c != NULL);
+	CHECK_STR(buf_str(&errs), "");
+	if (!c) {
+		buf_release(&errs);
+		return;
+	}
+	for (size_t i = 0; i < sizeof(procedures) / sizeof(procedures[0]); i++) {
+		int found = 0;
+
+		for (size_t k = 0; k < c->ntargets; k++)
+			found |= strcmp(c->targets[k].procedure, procedures[i]) == 0;
+		harness_case("%s", procedures[i]);
+		CHECK(found);
+	}
+	harness_case("flow");
+	t = catalog_target(c, "ks-thon-dong");
+	CHECK(t && t->flow && t->flow->nsteps == 2);
+	if (t && t->flow && t->flow->nsteps == 2) {
+		CHECK_STR(t->flow->steps[1].method, "POST");
+		CHECK_INT(t->flow->steps[0].ncaptures, 1);
+		CHECK_STR(t->flow->steps[0].captures[0].name, "csrf");
+		CHECK_INT(t->flow->steps[1].nexpect_status, 2);
+	}
+	t = catalog_target(c, "le-phi-mot-cua");
+	CHECK(t && t->kind == TARGET_VIETQR);
+	if (t)
+		CHECK_STR(t->payee_account, "2605205012345");
+	catalog_free(c);
+	buf_release(&errs);
+}
+
+static void test_missing_file(void)
+{
+	struct buf errs;
+
+	buf_init(&errs, 1024);
+	CHECK(catalog_load("/nonexistent/qr.catalog", &errs) == NULL);
+	CHECK_CONTAINS(buf_str(&errs), "cannot open '/nonexistent/qr.catalog'");
+	buf_release(&errs);
+}
+
+static const struct test catalog_tests[] = {
+	{ "valid_utf8_roundtrip", test_valid_roundtrip },
+	{ "every_error_class", test_errors },
+	{ "all_errors_reported", test_all_errors_reported },
+	{ "example_catalog", test_example_catalog },
+	{ "missing_file", test_missing_file },
+};
+SUITE(catalog, catalog_tests);

@@ -1,0 +1,615 @@
+/* test_decode.c - charsets, image loading limits, the decoding cascade, the guard, posters. */
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jpeglib.h>
+#include <png.h>
+#include <qrencode.h>
+
+#include "../harness.h"
+#include "../../common/fileio.h"
+#include "../../targets/catalog.h"
+#include "../../targets/decode.h"
+#include "../../targets/guard.h"
+#include "../../targets/image.h"
+#include "../../targets/imgops.h"
+#include "../../targets/poster.h"
+#include "../../targets/qrtext.h"
+#include "../../common/banned.h"
+
+/* ---- fixtures ---- */
+
+static const char *tmp_path(const char *name)
+{
+	static char path[8][512];
+	static int k;
+
+	k = (k + 1) % 8;
+	snprintf(path[k], sizeof(path[k]), "%s/%s", harness_tmpdir(), name);
+	return path[k];
+}
+
+/* Render a QR code into a grey image, `scale` pixels per module. */
+static int render(QRcode *qr, int scale, struct image *img)
+{
+	int side = (qr->width + 8) * scale;
+
+	if (image_alloc(img, side, side) < 0)
+		return -1;
+	memset(img->px, 255, (size_t)side * side);
+	for (int y = 0; y < side; y++)
+		for (int x = 0; x < side; x++) {
+			int mx = x / scale - 4, my = y / scale - 4;
+
+			if (mx >= 0 && my >= 0 && mx < qr->width && my < qr->width &&
+			    (qr->data[my * qr->width + mx] & 1))
+				img->px[(size_t)y * side + x] = 0;
+		}
+	return 0;
+}
+
+/* Encode bytes in one segment of `mode`, after an ECI designator if eci >= 0. */
+static int qr_png(const char *path, QRencodeMode mode, int eci,
+		  const void *data, size_t n)
+{
+	QRinput *in = QRinput_new2(0, QR_ECLEVEL_M);
+	QRcode *qr;
+	struct image img;
+	struct err e;
+	int rc;
+
+	if (!in)
+		return -1;
+	if (eci >= 0 && QRinput_appendECIheader(in, (unsigned)eci) < 0)
+		return -1;
+	if (QRinput_append(in, mode, (int)n, data) < 0)
+		return -1;
+	qr = QRcode_encodeInput(in);
+	QRinput_free(in);
+	if (!qr)
+		return -1;
+	rc = render(qr, 4, &img);
+	QRcode_free(qr);
+	if (rc == 0)
+		rc = image_save_png(&img, path, &e);
+	image_release(&img);
+	return rc;
+}
+
+static int write_jpeg(const char *path, const struct image *img, int quality)
+{
+	struct jpeg_compress_struct c;
+	struct jpeg_error_mgr jerr;
+	FILE *f = fopen(path, "wb");
+
+	if (!f)
+		return -1;
+	c.err = jpeg_std_error(&jerr);
+	jpeg_create_compress(&c);
+	jpeg_stdio_dest(&c, f);
+	c.image_width = (JDIMENSION)img->w;
+	c.image_height = (JDIMENSION)img->h;
+	c.input_components = 1;
+	c.in_color_space = JCS_GRAYSCALE;
+	jpeg_set_defaults(&c);
+	jpeg_set_quality(&c, quality, TRUE);
+	jpeg_start_compress(&c, TRUE);
+	while (c.next_scanline < c.image_height) {
+		JSAMPROW row = img->px + (size_t)c.next_scanline * img->w;
+
+		jpeg_write_scanlines(&c, &row, 1);
+	}
+	jpeg_finish_compress(&c);
+	jpeg_destroy_compress(&c);
+	fclose(f);
+	return 0;
+}
+
+static enum guard_status decode_path(const char *path, struct decode_result *r,
+				     struct err *e)
+{
+	struct guard_limits lim;
+
+	guard_limits_default(&lim);
+	return guard_decode_file(path, &lim, r, e);
+}
+
+/* ---- charsets ---- */
+
+static void test_charsets(void)
+{
+	static const struct {
+		const char *raw;
+		enum qr_charset cs;
+		const char *text;
+	} rows[] = {
+		{ "https://dichvucong.gov.vn/", QR_CHARSET_ASCII, "https://dichvucong.gov.vn/" },
+		{ "Đăng ký khai sinh", QR_CHARSET_UTF8, "Đăng ký khai sinh" },
+		{ "caf\xe9 cr\xe8me", QR_CHARSET_LATIN1, "café crème" },
+		{ "\x93\xfa\x96\x7b", QR_CHARSET_SJIS, "日本" },
+		{ "\x93hi\x94", QR_CHARSET_UNKNOWN, NULL },	/* Windows-1252 quotes */
+		{ "\x81", QR_CHARSET_UNKNOWN, NULL },
+	};
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		char *text;
+		enum qr_charset cs;
+
+		harness_case("row %zu", i);
+		cs = qr_text_from_bytes(rows[i].raw, strlen(rows[i].raw), &text);
+		CHECK_STR(qr_charset_name(cs), qr_charset_name(rows[i].cs));
+		CHECK_STR(text, rows[i].text);
+		free(text);
+	}
+	{
+		char *hex = qr_hex("\x93hi", 3);
+
+		CHECK_STR(hex, "936869");
+		free(hex);
+	}
+}
+
+static const struct test qrtext_tests[] = {
+	{ "charset_rules", test_charsets },
+};
+SUITE(qrtext, qrtext_tests);
+
+/* ---- images ---- */
+
+static void test_refusals(void)
+{
+	struct image img;
+	struct err e;
+	const char *p;
+	int fd;
+
+	/* not an image */
+	p = tmp_path("notes.txt");
+	file_write_atomic(p, "hello", 5, &e);
+	CHECK_INT(image_load_file(p, &img, &e), -1);
+	CHECK_CONTAINS(e.msg, "not a PNG or JPEG image");
+
+	/* a truncated PNG */
+	{
+		const char *good = tmp_path("good.png"), *cut = tmp_path("cut.png");
+		size_t len;
+		char *data;
+
+		CHECK_INT(qr_png(good, QR_MODE_8, -1, "truncate me", 11), 0);
+		data = file_read(good, 1 << 20, &len, &e);
+		CHECK(data != NULL);
+		if (data) {
+			file_write_atomic(cut, data, len / 2, &e);
+			free(data);
+			CHECK_INT(image_load_file(cut, &img, &e), -1);
+			CHECK_CONTAINS(e.msg, "corrupt PNG");
+			CHECK_CONTAINS(e.msg, "cut.png");
+		}
+	}
+
+	/* a JPEG whose header claims 60000 x 60000 pixels */
+	{
+		struct image small;
+		const char *jp = tmp_path("bomb.jpg");
+		size_t len;
+		unsigned char *d;
+
+		image_alloc(&small, 16, 16);
+		memset(small.px, 128, 256);
+		write_jpeg(jp, &small, 90);
+		image_release(&small);
+		d = (unsigned char *)file_read(jp, 1 << 20, &len, &e);
+		CHECK(d != NULL);
+		for (size_t i = 0; d && i + 8 < len; i++) {
+			if (d[i] == 0xff && (d[i + 1] == 0xc0 || d[i + 1] == 0xc2)) {
+				/* SOFn: length(2) precision(1) height(2) width(2) */
+				d[i + 5] = 0xea; d[i + 6] = 0x60;
+				d[i + 7] = 0xea; d[i + 8] = 0x60;
+				break;
+			}
+		}
+		if (d) {
+			file_write_atomic(jp, d, len, &e);
+			free(d);
+		}
+		CHECK_INT(image_load_file(jp, &img, &e), -1);
+		CHECK_CONTAINS(e.msg, "60000x60000, over the limit");
+	}
+
+	/* a JPEG with zero height */
+	{
+		struct image small;
+		const char *jp = tmp_path("zero.jpg");
+		size_t len;
+		unsigned char *d;
+
+		image_alloc(&small, 16, 16);
+		memset(small.px, 128, 256);
+		write_jpeg(jp, &small, 90);
+		image_release(&small);
+		d = (unsigned char *)file_read(jp, 1 << 20, &len, &e);
+		for (size_t i = 0; d && i + 8 < len; i++) {
+			if (d[i] == 0xff && d[i + 1] == 0xc0) {
+				d[i + 5] = 0; d[i + 6] = 0;
+				break;
+			}
+		}
+		if (d) {
+			file_write_atomic(jp, d, len, &e);
+			free(d);
+		}
+		CHECK_INT(image_load_file(jp, &img, &e), -1);
+		CHECK_CONTAINS(e.msg, "corrupt JPEG");
+	}
+
+	/* a file over the byte limit is refused before it is read */
+	p = tmp_path("huge.png");
+	fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	CHECK(fd >= 0);
+	if (fd >= 0) {
+		CHECK_INT(write(fd, "\x89PNG\r\n\x1a\n", 8), 8);
+		CHECK_INT(ftruncate(fd, (off_t)IMAGE_MAX_BYTES + 1), 0);
+		close(fd);
+	}
+	CHECK_INT(image_load_file(p, &img, &e), -1);
+	CHECK_CONTAINS(e.msg, "over the limit of 16777216 bytes");
+
+	/* a PNG over the pixel limit (it compresses to a few KB) */
+	{
+		struct image big;
+
+		p = tmp_path("wide.png");
+		CHECK_INT(image_alloc(&big, 9000, 5000), 0);
+		memset(big.px, 255, (size_t)9000 * 5000);
+		CHECK_INT(image_save_png(&big, p, &e), 0);
+		image_release(&big);
+		CHECK_INT(image_load_file(p, &img, &e), -1);
+		CHECK_CONTAINS(e.msg, "9000x5000, over the limit of 40000000 pixels");
+	}
+}
+
+static void test_png_alpha_on_white(void)
+{
+	/* the cascade must see a transparent background as paper, not as black */
+	const char *p = tmp_path("alpha.png");
+	QRcode *qr = QRcode_encodeString("alpha", 0, QR_ECLEVEL_M, QR_MODE_8, 1);
+	png_image pi;
+	unsigned char *rgba;
+	int side = (qr->width + 8) * 4;
+	struct decode_result r;
+	struct err e;
+
+	rgba = calloc((size_t)side * side, 2);	/* grey+alpha, all transparent */
+	for (int y = 0; y < side; y++)
+		for (int x = 0; x < side; x++) {
+			int mx = x / 4 - 4, my = y / 4 - 4;
+
+			if (mx >= 0 && my >= 0 && mx < qr->width && my < qr->width &&
+			    (qr->data[my * qr->width + mx] & 1))
+				rgba[((size_t)y * side + x) * 2 + 1] = 255;
+		}
+	memset(&pi, 0, sizeof(pi));
+	pi.version = PNG_IMAGE_VERSION;
+	pi.width = (png_uint_32)side;
+	pi.height = (png_uint_32)side;
+	pi.format = PNG_FORMAT_GA;
+	CHECK(png_image_write_to_file(&pi, p, 0, rgba, 0, NULL));
+	free(rgba);
+	QRcode_free(qr);
+	CHECK_INT(decode_path(p, &r, &e), GUARD_FOUND);
+	if (r.n)
+		CHECK_STR(r.codes[0].text, "alpha");
+	decode_result_release(&r);
+}
+
+static const struct test image_tests[] = {
+	{ "refusals", test_refusals },
+	{ "png_alpha_on_white", test_png_alpha_on_white },
+};
+SUITE(image, image_tests);
+
+/* ---- decoding ---- */
+
+static void test_decode_encodings(void)
+{
+	static const struct {
+		const char *name;
+		QRencodeMode mode;
+		int eci;
+		const char *data;
+		const char *text;
+		enum qr_charset cs;
+	} rows[] = {
+		{ "utf8.png", QR_MODE_8, -1, "https://dichvucong.gov.vn/?q=Đăng ký khai sinh",
+		  "https://dichvucong.gov.vn/?q=Đăng ký khai sinh", QR_CHARSET_UTF8 },
+		{ "eci26.png", QR_MODE_8, 26, "Xác nhận tình trạng hôn nhân",
+		  "Xác nhận tình trạng hôn nhân", QR_CHARSET_UTF8 },
+		{ "eci3.png", QR_MODE_8, 3, "Nh\xe0 v\xe4n h\xf3" "a",
+		  "Nhà vän hóa", QR_CHARSET_UTF8 },	/* ECI-converted by ZBar */
+		{ "latin1.png", QR_MODE_8, -1, "caf\xe9", "café", QR_CHARSET_LATIN1 },
+		{ "kanji.png", QR_MODE_KANJI, -1, "\x93\xfa\x96\x7b", "日本",
+		  QR_CHARSET_SJIS },
+		{ "unknown.png", QR_MODE_8, -1, "\x93hi\x94", NULL, QR_CHARSET_UNKNOWN },
+	};
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		const char *p = tmp_path(rows[i].name);
+		struct decode_result r;
+		struct err e;
+
+		harness_case("%s", rows[i].name);
+		CHECK_INT(qr_png(p, rows[i].mode, rows[i].eci, rows[i].data,
+				 strlen(rows[i].data)), 0);
+		CHECK_INT(decode_path(p, &r, &e), GUARD_FOUND);
+		CHECK_INT(r.n, 1);
+		if (r.n == 1) {
+			CHECK_STR(r.codes[0].text, rows[i].text);
+			CHECK_STR(qr_charset_name(r.codes[0].charset),
+				  qr_charset_name(rows[i].cs));
+			CHECK_STR(r.step, "as-is");
+		}
+		decode_result_release(&r);
+	}
+}
+
+static void test_decode_jpeg_and_cascade(void)
+{
+	QRcode *qr = QRcode_encodeString("https://dichvucong.bacninh.gov.vn/ket-hon",
+					  0, QR_ECLEVEL_M, QR_MODE_8, 1);
+	struct image img, inv;
+	struct decode_result r;
+	struct err e;
+	const char *jp = tmp_path("board.jpg"), *ip = tmp_path("inverted.png");
+
+	CHECK_INT(render(qr, 5, &img), 0);
+	QRcode_free(qr);
+	CHECK_INT(write_jpeg(jp, &img, 60), 0);
+	CHECK_INT(decode_path(jp, &r, &e), GUARD_FOUND);
+	if (r.n)
+		CHECK_STR(r.codes[0].text, "https://dichvucong.bacninh.gov.vn/ket-hon");
+	decode_result_release(&r);
+
+	/* light modules on a dark board: only the inverted step reads it */
+	CHECK_INT(imgop_invert(&img, &inv), 0);
+	CHECK_INT(image_save_png(&inv, ip, &e), 0);
+	CHECK_INT(decode_path(ip, &r, &e), GUARD_FOUND);
+	CHECK_STR(r.step, "inverted");
+	decode_result_release(&r);
+	image_release(&inv);
+	image_release(&img);
+}
+
+static void test_decode_nothing(void)
+{
+	struct image img;
+	struct decode_result r;
+	struct err e;
+	const char *p = tmp_path("blank.png");
+
+	image_alloc(&img, 320, 240);
+	for (int i = 0; i < 320 * 240; i++)
+		img.px[i] = (unsigned char)(i * 7);
+	image_save_png(&img, p, &e);
+	image_release(&img);
+	CHECK_INT(decode_path(p, &r, &e), GUARD_NONE);
+	CHECK_INT(r.n, 0);
+	CHECK(r.steps_tried >= 5);
+}
+
+static void test_decode_photos(void)
+{
+	/* two of the shared camera photos that plain ZBar cannot read */
+	static const char *const photos[] = {
+		"../shared/qr-photos/zxing-qrcode-4/11.png",
+		"../shared/qr-photos/zxing-qrcode-5/16.png",
+	};
+
+	for (size_t i = 0; i < 2; i++) {
+		char txt[512];
+		struct decode_result r;
+		struct err e;
+		size_t len;
+		char *exp;
+
+		if (access(photos[i], R_OK) != 0)
+			continue;	/* shared/ not beside the checkout */
+		harness_case("%s", photos[i]);
+		snprintf(txt, sizeof(txt), "%.*s.txt", (int)(strlen(photos[i]) - 4),
+			 photos[i]);
+		exp = file_read(txt, 1 << 20, &len, &e);
+		CHECK_INT(decode_path(photos[i], &r, &e), GUARD_FOUND);
+		CHECK(r.step && strcmp(r.step, "as-is") != 0);
+		if (r.n && exp) {
+			size_t gl = strlen(r.codes[0].text);
+
+			while (len && (exp[len - 1] == '\n' || exp[len - 1] == '\r'))
+				exp[--len] = '\0';
+			while (gl && r.codes[0].text[gl - 1] == '\n')
+				r.codes[0].text[--gl] = '\0';
+			CHECK_STR(r.codes[0].text, exp);
+		}
+		free(exp);
+		decode_result_release(&r);
+	}
+}
+
+static const struct test decode_tests[] = {
+	{ "charsets_eci_kanji", test_decode_encodings },
+	{ "jpeg_and_inverted", test_decode_jpeg_and_cascade },
+	{ "no_code", test_decode_nothing },
+	{ "hard_photos", test_decode_photos },
+};
+SUITE(decode, decode_tests);
+
+/* ---- the guard ---- */
+
+static int crash(void *arg, struct buf *out)
+{
+	(void)arg;
+	(void)out;
+	raise(SIGSEGV);
+	return 0;
+}
+
+static int hog(void *arg, struct buf *out)
+{
+	size_t total = 0;
+
+	(void)arg;
+	/* ask for 4 GiB in 16 MiB pieces and touch them */
+	for (int i = 0; i < 256; i++) {
+		char *p = malloc(16u << 20);
+
+		if (!p)
+			return 1;
+		memset(p, 1, 16u << 20);
+		total += 16u << 20;
+		/* leaked on purpose: the child dies or exits */
+	}
+	buf_addf(out, "%zu", total);
+	return 0;
+}
+
+static int spin(void *arg, struct buf *out)
+{
+	volatile unsigned long n = 0;
+
+	(void)arg;
+	(void)out;
+	for (;;)
+		n++;
+	return 0;
+}
+
+static int nap(void *arg, struct buf *out)
+{
+	(void)arg;
+	(void)out;
+	sleep(10);
+	return 0;
+}
+
+static int hello(void *arg, struct buf *out)
+{
+	buf_adds(out, (const char *)arg);
+	return 0;
+}
+
+static void test_guard(void)
+{
+	struct guard_limits lim = { 64ul << 20, 1, 5000 };
+	struct buf out;
+	struct err e;
+	char greeting[] = "xin chào";
+
+	buf_init(&out, GUARD_OUT_MAX);
+	CHECK_INT(guard_call(hello, greeting, &lim, &out, &e), 0);
+	CHECK_STR(buf_str(&out), "xin chào");
+	buf_reset(&out);
+
+	CHECK_INT(guard_call(crash, NULL, &lim, &out, &e), -1);
+	CHECK_CONTAINS(e.msg, "decoder crashed (signal 11");
+
+	CHECK_INT(guard_call(hog, NULL, &lim, &out, &e), -1);
+	CHECK_STR(buf_str(&out), "");
+
+	CHECK_INT(guard_call(spin, NULL, &lim, &out, &e), -1);
+	CHECK_CONTAINS(e.msg, "CPU limit of 1 s");
+
+	lim.wall_ms = 300;
+	CHECK_INT(guard_call(nap, NULL, &lim, &out, &e), -1);
+	CHECK_CONTAINS(e.msg, "deadline of 300 ms");
+	buf_release(&out);
+}
+
+static const struct test guard_tests[] = {
+	{ "crash_memory_cpu_deadline", test_guard },
+};
+SUITE(guard, guard_tests);
+
+/* ---- posters ---- */
+
+static void test_poster_roundtrip(void)
+{
+	struct buf errs;
+	struct catalog *c;
+
+	buf_init(&errs, 64 * 1024);
+	c = catalog_load("targets/examples/xa-tan-an.catalog", &errs);
+	CHECK(c != NULL);
+	for (size_t i = 0; c && i < c->ntargets; i++) {
+		const struct target *t = &c->targets[i];
+		char name[128];
+		const char *p;
+		struct decode_result r;
+		struct buf want, svg;
+		struct err e;
+
+		harness_case("%s", t->id);
+		snprintf(name, sizeof(name), "poster-%s.png", t->id);
+		p = tmp_path(name);
+		CHECK_INT(poster_write(t, p, &e), 0);
+		buf_init(&want, 8192);
+		CHECK_INT(poster_payload(t, &want, &e), 0);
+		CHECK_INT(decode_path(p, &r, &e), GUARD_FOUND);
+		if (r.n)
+			CHECK_STR(r.codes[0].text, buf_str(&want));
+		decode_result_release(&r);
+		buf_release(&want);
+
+		buf_init(&svg, 4 << 20);
+		CHECK_INT(poster_svg(t, &svg, &e), 0);
+		CHECK_CONTAINS(buf_str(&svg), t->procedure);
+		CHECK_CONTAINS(buf_str(&svg), "Xã Tân An");
+		buf_release(&svg);
+	}
+	catalog_free(c);
+	buf_release(&errs);
+}
+
+static void test_poster_escapes(void)
+{
+	static const char text[] =
+		"[place p]\nprovince = P\ncommune = Xã <b>A</b>\n"
+		"[board b]\nplace = p\nlocation = Cổng \"chợ\" & đình\n"
+		"[target t]\nboard = b\nprocedure = <script>alert(1)</script>\n"
+		"image = x.png\nkind = text\npayload = Hotline 0222 3850 123\n"
+		"[target u]\nboard = b\nprocedure = x\nimage = y.png\n"
+		"official_domains = bacninh.gov.vn\n";
+	struct buf errs, svg;
+	struct catalog *c;
+	struct err e;
+
+	buf_init(&errs, 4096);
+	c = catalog_parse("p.catalog", "", text, strlen(text), &errs);
+	CHECK(c != NULL);
+	CHECK_STR(buf_str(&errs), "");
+	if (!c) {
+		buf_release(&errs);
+		return;
+	}
+	buf_init(&svg, 4 << 20);
+	CHECK_INT(poster_svg(catalog_target(c, "t"), &svg, &e), 0);
+	CHECK_CONTAINS(buf_str(&svg), "&lt;script&gt;alert(1)&lt;/script&gt;");
+	CHECK_CONTAINS(buf_str(&svg), "Cổng &quot;chợ&quot; &amp; đình");
+	CHECK_CONTAINS(buf_str(&svg), "Xã &lt;b&gt;A&lt;/b&gt;");
+	CHECK(strstr(buf_str(&svg), "<script>") == NULL);
+	buf_release(&svg);
+	/* a url target registered by domain only has nothing to print */
+	buf_init(&svg, 4096);
+	CHECK_INT(poster_svg(catalog_target(c, "u"), &svg, &e), -1);
+	CHECK_CONTAINS(e.msg, "target 'u' has no registered payload to print");
+	buf_release(&svg);
+	catalog_free(c);
+	buf_release(&errs);
+}
+
+static const struct test poster_tests[] = {
+	{ "roundtrip_every_example_target", test_poster_roundtrip },
+	{ "svg_escapes_catalog_text", test_poster_escapes },
+};
+SUITE(poster, poster_tests);
