@@ -1,0 +1,107 @@
+#!/bin/sh
+# bench/run.sh - the benchmarks behind docs/BENCHMARKS.md, each measured
+# against a baseline in the same run (these machines are shared and noisy).
+#
+# Usage: sh bench/run.sh BUILD-DIR   (make bench)
+#
+# 1. QR decoding on the shared camera photos: our cascade against plain
+#    zbarimg, scored by shared/qr-photos/score.sh (one process per image),
+#    and timed over all photos in one process each, best of 5 runs.
+set -eu
+O=${1:-build}
+cd "$(dirname "$0")/.."
+PHOTOS=${QR_PHOTOS:-../shared/qr-photos}
+OUT=docs/BENCHMARKS.md
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/qrwatch-bench.XXXXXX")
+trap 'rm -rf "$TMP"' EXIT INT TERM
+
+if [ ! -x "$PHOTOS/score.sh" ]; then
+    echo "bench: no photo set at '$PHOTOS' (set QR_PHOTOS)" >&2
+    exit 1
+fi
+command -v zbarimg >/dev/null || { echo "bench: zbarimg not found (package zbar-tools)" >&2; exit 1; }
+
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+
+# best_ms RUNS COMMAND...: the fastest of RUNS wall-clock times, in ms
+best_ms() {
+    runs=$1; shift
+    best=""
+    i=0
+    while [ "$i" -lt "$runs" ]; do
+        t0=$(now_ms)
+        "$@" > /dev/null 2>&1 || true
+        t=$(( $(now_ms) - t0 ))
+        if [ -z "$best" ] || [ "$t" -lt "$best" ]; then best=$t; fi
+        i=$((i + 1))
+    done
+    echo "$best"
+}
+
+echo "== decoding: scoring (one process per image)"
+sh "$PHOTOS/score.sh" -o "$TMP/zbar" 'zbarimg -q --raw {}' | tee "$TMP/zbar.txt"
+sh "$PHOTOS/score.sh" -o "$TMP/ours" "$O/qrwatch decode --raw {}" | tee "$TMP/ours.txt"
+
+images=$(find "$PHOTOS" -mindepth 2 -name '*.png' -o -mindepth 2 -name '*.jpg' | sort)
+n=$(printf '%s\n' "$images" | wc -l)
+echo "== decoding: $n images in one process, best of 5"
+# shellcheck disable=SC2086
+zb_ms=$(best_ms 5 zbarimg -q --raw $images)
+# shellcheck disable=SC2086
+our_ms=$(best_ms 5 "$O/qrwatch" decode --raw $images)
+ratio=$(awk -v a="$our_ms" -v b="$zb_ms" 'BEGIN { printf "%.2f", a / b }')
+echo "zbarimg $zb_ms ms, qrwatch $our_ms ms, ratio $ratio"
+
+# which cascade step read each photo
+# shellcheck disable=SC2086
+"$O/qrwatch" decode $images > "$TMP/steps.txt" 2>/dev/null || true
+steps=$(awk '/read by:/ { c[$3]++ } END { for (s in c) printf "%s %d\n", s, c[s] }' "$TMP/steps.txt" | sort -k2 -nr)
+
+total_line() { awk '$1 == "TOTAL" { print $2, $3, $4, $5 }' "$1"; }
+set -- $(total_line "$TMP/zbar.txt"); zb_ok=$1 zb_wrong=$2 zb_none=$3 zb_time=$4
+set -- $(total_line "$TMP/ours.txt"); our_ok=$1 our_wrong=$2 our_none=$3 our_time=$4
+
+{
+cat <<EOF2
+# Benchmarks
+
+Written by \`make bench\` (bench/run.sh); every figure is measured against a
+baseline in the same run on the same machine, because these machines are
+shared and noisy: compare ratios, not absolute times.
+
+Last run: $(date -u '+%Y-%m-%d %H:%M UTC') on $(uname -m), $(nproc) cores,
+$(zbarimg --version 2>/dev/null | head -n 1 | sed 's/^/zbar /').
+
+## QR decoding on real camera photos
+
+The set is \`shared/qr-photos\`: $n camera photos of printed QR codes
+(blurred phone photos, hard exposure and self-shadow, codes on t-shirts,
+dense version-40 codes without a quiet zone), each with its expected text.
+Scored by \`shared/qr-photos/score.sh\`: *ok* is the exact expected text,
+*wrong* is any other text, *none* is no output.
+
+| decoder | ok | wrong | none | time, one process per image |
+|---|---|---|---|---|
+| \`zbarimg -q --raw\` (baseline) | $zb_ok | $zb_wrong | $zb_none | $zb_time |
+| \`qrwatch decode --raw\` | $our_ok | $our_wrong | $our_none | $our_time |
+
+All $n photos in one process each, best of 5 runs:
+
+| decoder | wall time | per image | ratio to zbarimg |
+|---|---|---|---|
+| \`zbarimg -q --raw\` | $zb_ms ms | $(awk -v a="$zb_ms" -v n="$n" 'BEGIN { printf "%.1f", a / n }') ms | 1.00 |
+| \`qrwatch decode --raw\` | $our_ms ms | $(awk -v a="$our_ms" -v n="$n" 'BEGIN { printf "%.1f", a / n }') ms | $ratio |
+
+The qrwatch figure includes what zbarimg does not do: each image is
+decoded in a forked child under memory and CPU limits (targets/guard.c),
+and photos that do not read as they are go through further cascade steps
+(docs/decoding.md). The target is at most 3x zbarimg's time.
+
+Cascade step that read each photo:
+
+| step | photos |
+|---|---|
+$(printf '%s\n' "$steps" | awk 'NF == 2 { printf "| %s | %s |\n", $1, $2 }')
+EOF2
+} > "$OUT"
+echo "== written $OUT"
