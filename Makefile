@@ -71,10 +71,12 @@ test: deps
 	$(MAKE) --no-print-directory O=build/san SANITIZE=address,undefined test-build
 	sh tests/run.sh build/san
 
-demo: deps all
+demo: deps
+	$(MAKE) --no-print-directory all
 	sh targets/examples/demo.sh $(O)
 
-bench: deps all
+bench: deps
+	$(MAKE) --no-print-directory all
 	sh bench/run.sh $(O)
 
 clean:
