@@ -41,6 +41,31 @@ static void print_safe(FILE *f, const char *s)
 	}
 }
 
+/*
+ * Load a catalog, printing its errors; with id, also find that target
+ * (*t), saying so when it is missing. NULL when either fails.
+ */
+static struct catalog *open_catalog(const char *path, const char *id,
+				    const struct target **t)
+{
+	struct catalog *cat;
+	struct buf errs;
+
+	buf_init(&errs, 256 * 1024);
+	cat = catalog_load(path, &errs);
+	fputs(buf_str(&errs), stderr);
+	buf_release(&errs);
+	if (cat && id) {
+		*t = catalog_target(cat, id);
+		if (!*t) {
+			fprintf(stderr, "qrwatch: no target '%s' in '%s'\n", id, path);
+			catalog_free(cat);
+			return NULL;
+		}
+	}
+	return cat;
+}
+
 /* ---- decode ---- */
 
 struct decode_opts {
@@ -219,22 +244,11 @@ static int cmd_decode(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (o.catalog) {
-		struct buf errs;
+		const struct target *t;
 
-		buf_init(&errs, 64 * 1024);
-		cat = catalog_load(o.catalog, &errs);
-		if (!cat) {
-			fputs(buf_str(&errs), stderr);
-			buf_release(&errs);
+		cat = open_catalog(o.catalog, o.target, &t);
+		if (!cat)
 			return EXIT_USAGE;
-		}
-		buf_release(&errs);
-		if (o.target && !catalog_target(cat, o.target)) {
-			fprintf(stderr, "qrwatch: no target '%s' in '%s'\n", o.target,
-				o.catalog);
-			catalog_free(cat);
-			return EXIT_USAGE;
-		}
 	}
 	if (o.all) {
 		for (size_t i = 0; i < cat->ntargets; i++) {
@@ -279,21 +293,15 @@ static int cmd_lint(int argc, char **argv)
 		return EXIT_GOOD;
 	}
 	for (int i = 1; i < argc; i++) {
-		struct buf errs;
-		struct catalog *c;
+		struct catalog *c = open_catalog(argv[i], NULL, NULL);
 
-		buf_init(&errs, 256 * 1024);
-		c = catalog_load(argv[i], &errs);
 		if (!c) {
-			print_safe(stderr, "");
-			fputs(buf_str(&errs), stderr);
 			bad = 1;
 		} else {
 			printf("%s: ok: %zu places, %zu boards, %zu targets, %zu flows\n",
 			       argv[i], c->nplaces, c->nboards, c->ntargets, c->nflows);
 		}
 		catalog_free(c);
-		buf_release(&errs);
 	}
 	return bad ? EXIT_FINDING : EXIT_GOOD;
 }
@@ -321,9 +329,8 @@ static int cmd_poster(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *catalog = NULL, *out = NULL;
-	const struct target *t;
+	const struct target *t = NULL;
 	struct catalog *cat;
-	struct buf errs;
 	struct err e;
 	int ch, rc;
 
@@ -339,21 +346,9 @@ static int cmd_poster(int argc, char **argv)
 		poster_usage(stderr);
 		return EXIT_USAGE;
 	}
-	buf_init(&errs, 64 * 1024);
-	cat = catalog_load(catalog, &errs);
-	if (!cat) {
-		fputs(buf_str(&errs), stderr);
-		buf_release(&errs);
+	cat = open_catalog(catalog, argv[optind], &t);
+	if (!cat)
 		return EXIT_USAGE;
-	}
-	buf_release(&errs);
-	t = catalog_target(cat, argv[optind]);
-	if (!t) {
-		fprintf(stderr, "qrwatch: no target '%s' in '%s'\n", argv[optind],
-			catalog);
-		catalog_free(cat);
-		return EXIT_USAGE;
-	}
 	rc = poster_write(t, out, &e);
 	if (rc < 0)
 		fprintf(stderr, "qrwatch: %s\n", e.msg);
@@ -387,7 +382,7 @@ static int cmd_encode(int argc, char **argv)
 	QRcode *qr;
 	struct image img;
 	struct err e;
-	int side, rc;
+	int rc;
 
 	while ((ch = getopt_long(argc, argv, "o:s:h", lo, NULL)) != -1) {
 		switch (ch) {
@@ -407,20 +402,10 @@ static int cmd_encode(int argc, char **argv)
 		fprintf(stderr, "qrwatch: text does not fit in a QR code\n");
 		return EXIT_FINDING;
 	}
-	side = (qr->width + 8) * (int)scale;
-	if (image_alloc(&img, side, side) < 0) {
+	if (poster_render(qr, (int)scale, &img) < 0) {
 		QRcode_free(qr);
 		return EXIT_FINDING;
 	}
-	memset(img.px, 255, (size_t)side * side);
-	for (int y = 0; y < side; y++)
-		for (int x = 0; x < side; x++) {
-			int mx = x / (int)scale - 4, my = y / (int)scale - 4;
-
-			if (mx >= 0 && my >= 0 && mx < qr->width && my < qr->width &&
-			    (qr->data[my * qr->width + mx] & 1))
-				img.px[(size_t)y * side + x] = 0;
-		}
 	rc = image_save_png(&img, out, &e);
 	if (rc < 0)
 		fprintf(stderr, "qrwatch: %s\n", e.msg);

@@ -9,6 +9,7 @@
 #include <qrencode.h>
 
 #include "emvco.h"
+#include "image.h"
 #include "../common/fileio.h"
 #include "../common/text.h"
 #include "../common/banned.h"
@@ -50,37 +51,47 @@ static QRcode *encode(const struct target *t, struct err *e)
 }
 
 
-int poster_png(const struct target *t, struct buf *out, struct err *e)
+int poster_render(const QRcode *qr, int scale, struct image *img)
 {
-	QRcode *qr = encode(t, e);
-	png_image pi;
-	int side, scale, px;
-	unsigned char *img;
-	png_alloc_size_t size = 0;
-	int rc = -1;
+	int side = (qr->width + 2 * QUIET) * scale;
 
-	if (!qr)
+	if (image_alloc(img, side, side) < 0)
 		return -1;
-	side = qr->width + 2 * QUIET;
-	/* pixels per module so the code is about POSTER_CODE_MM wide */
-	scale = (int)((POSTER_CODE_MM / 25.4 * POSTER_DPI) / side + 0.5);
-	if (scale < 2)
-		scale = 2;
-	px = side * scale;
-	img = malloc((size_t)px * px);
-	if (!img) {
-		QRcode_free(qr);
-		return err_set(e, "out of memory");
-	}
-	memset(img, 255, (size_t)px * px);
+	memset(img->px, 255, (size_t)side * side);
 	for (int y = 0; y < qr->width; y++)
 		for (int x = 0; x < qr->width; x++) {
 			if (!(qr->data[y * qr->width + x] & 1))
 				continue;
 			for (int dy = 0; dy < scale; dy++)
-				memset(img + (size_t)((y + QUIET) * scale + dy) * px +
+				memset(img->px + (size_t)((y + QUIET) * scale + dy) * side +
 				       (size_t)(x + QUIET) * scale, 0, (size_t)scale);
 		}
+	return 0;
+}
+
+int poster_png(const struct target *t, struct buf *out, struct err *e)
+{
+	QRcode *qr = encode(t, e);
+	png_image pi;
+	struct image im;
+	unsigned char *img;
+	int scale, px;
+	png_alloc_size_t size = 0;
+	int rc = -1;
+
+	if (!qr)
+		return -1;
+	/* pixels per module so the code is about POSTER_CODE_MM wide */
+	scale = (int)((POSTER_CODE_MM / 25.4 * POSTER_DPI) /
+		      (qr->width + 2 * QUIET) + 0.5);
+	if (scale < 2)
+		scale = 2;
+	if (poster_render(qr, scale, &im) < 0) {
+		QRcode_free(qr);
+		return err_set(e, "out of memory");
+	}
+	img = im.px;
+	px = im.w;
 	memset(&pi, 0, sizeof(pi));
 	pi.version = PNG_IMAGE_VERSION;
 	pi.width = (png_uint_32)px;
@@ -106,7 +117,7 @@ int poster_png(const struct target *t, struct buf *out, struct err *e)
 		free(mem);
 	}
 out:
-	free(img);
+	image_release(&im);
 	QRcode_free(qr);
 	return rc;
 }

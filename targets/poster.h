@@ -2,7 +2,10 @@
 #ifndef QRW_POSTER_H
 #define QRW_POSTER_H
 
+#include <qrencode.h>
+
 #include "catalog.h"
+#include "image.h"
 #include "../common/buf.h"
 #include "../common/err.h"
 
@@ -20,6 +23,12 @@
  * that payee. Appends it to out; -1 with e when t has nothing to print.
  */
 int poster_payload(const struct target *t, struct buf *out, struct err *e);
+
+/*
+ * Draw an encoded code into a new grey image, `scale` pixels per module,
+ * with the four-module quiet zone. Returns 0, or -1 when memory runs out.
+ */
+int poster_render(const QRcode *qr, int scale, struct image *img);
 
 /* Encode t's payload as a grey PNG of the code alone, into out. */
 int poster_png(const struct target *t, struct buf *out, struct err *e);

@@ -33,25 +33,6 @@ static const char *tmp_path(const char *name)
 	return path[k];
 }
 
-/* Render a QR code into a grey image, `scale` pixels per module. */
-static int render(QRcode *qr, int scale, struct image *img)
-{
-	int side = (qr->width + 8) * scale;
-
-	if (image_alloc(img, side, side) < 0)
-		return -1;
-	memset(img->px, 255, (size_t)side * side);
-	for (int y = 0; y < side; y++)
-		for (int x = 0; x < side; x++) {
-			int mx = x / scale - 4, my = y / scale - 4;
-
-			if (mx >= 0 && my >= 0 && mx < qr->width && my < qr->width &&
-			    (qr->data[my * qr->width + mx] & 1))
-				img->px[(size_t)y * side + x] = 0;
-		}
-	return 0;
-}
-
 /* Encode bytes in one segment of `mode`, after an ECI designator if eci >= 0. */
 static int qr_png(const char *path, QRencodeMode mode, int eci,
 		  const void *data, size_t n)
@@ -72,7 +53,7 @@ static int qr_png(const char *path, QRencodeMode mode, int eci,
 	QRinput_free(in);
 	if (!qr)
 		return -1;
-	rc = render(qr, 4, &img);
+	rc = poster_render(qr, 4, &img);
 	QRcode_free(qr);
 	if (rc == 0)
 		rc = image_save_png(&img, path, &e);
@@ -107,6 +88,39 @@ static int write_jpeg(const char *path, const struct image *img, int quality)
 	jpeg_destroy_compress(&c);
 	fclose(f);
 	return 0;
+}
+
+/* A small valid JPEG whose frame header then claims height x width. */
+static int jpeg_with_size(const char *path, unsigned height, unsigned width)
+{
+	struct image small;
+	struct err e;
+	unsigned char *d;
+	size_t len;
+	int rc = -1;
+
+	if (image_alloc(&small, 16, 16) < 0)
+		return -1;
+	memset(small.px, 128, 256);
+	rc = write_jpeg(path, &small, 90);
+	image_release(&small);
+	d = rc == 0 ? (unsigned char *)file_read(path, 1 << 20, &len, &e) : NULL;
+	if (!d)
+		return -1;
+	rc = -1;
+	for (size_t i = 0; i + 8 < len; i++) {
+		if (d[i] == 0xff && (d[i + 1] == 0xc0 || d[i + 1] == 0xc2)) {
+			/* SOFn: marker(2) length(2) precision(1) height(2) width(2) */
+			d[i + 5] = (unsigned char)(height >> 8);
+			d[i + 6] = (unsigned char)height;
+			d[i + 7] = (unsigned char)(width >> 8);
+			d[i + 8] = (unsigned char)width;
+			rc = file_write_atomic(path, d, len, &e);
+			break;
+		}
+	}
+	free(d);
+	return rc;
 }
 
 static enum guard_status decode_path(const char *path, struct decode_result *r,
@@ -193,55 +207,18 @@ static void test_refusals(void)
 
 	/* a JPEG whose header claims 60000 x 60000 pixels */
 	{
-		struct image small;
 		const char *jp = tmp_path("bomb.jpg");
-		size_t len;
-		unsigned char *d;
 
-		image_alloc(&small, 16, 16);
-		memset(small.px, 128, 256);
-		write_jpeg(jp, &small, 90);
-		image_release(&small);
-		d = (unsigned char *)file_read(jp, 1 << 20, &len, &e);
-		CHECK(d != NULL);
-		for (size_t i = 0; d && i + 8 < len; i++) {
-			if (d[i] == 0xff && (d[i + 1] == 0xc0 || d[i + 1] == 0xc2)) {
-				/* SOFn: length(2) precision(1) height(2) width(2) */
-				d[i + 5] = 0xea; d[i + 6] = 0x60;
-				d[i + 7] = 0xea; d[i + 8] = 0x60;
-				break;
-			}
-		}
-		if (d) {
-			file_write_atomic(jp, d, len, &e);
-			free(d);
-		}
+		CHECK_INT(jpeg_with_size(jp, 60000, 60000), 0);
 		CHECK_INT(image_load_file(jp, &img, &e), -1);
 		CHECK_CONTAINS(e.msg, "60000x60000, over the limit");
 	}
 
 	/* a JPEG with zero height */
 	{
-		struct image small;
 		const char *jp = tmp_path("zero.jpg");
-		size_t len;
-		unsigned char *d;
 
-		image_alloc(&small, 16, 16);
-		memset(small.px, 128, 256);
-		write_jpeg(jp, &small, 90);
-		image_release(&small);
-		d = (unsigned char *)file_read(jp, 1 << 20, &len, &e);
-		for (size_t i = 0; d && i + 8 < len; i++) {
-			if (d[i] == 0xff && d[i + 1] == 0xc0) {
-				d[i + 5] = 0; d[i + 6] = 0;
-				break;
-			}
-		}
-		if (d) {
-			file_write_atomic(jp, d, len, &e);
-			free(d);
-		}
+		CHECK_INT(jpeg_with_size(jp, 0, 16), 0);
 		CHECK_INT(image_load_file(jp, &img, &e), -1);
 		CHECK_CONTAINS(e.msg, "corrupt JPEG");
 	}
@@ -365,7 +342,7 @@ static void test_decode_jpeg_and_cascade(void)
 	struct err e;
 	const char *jp = tmp_path("board.jpg"), *ip = tmp_path("inverted.png");
 
-	CHECK_INT(render(qr, 5, &img), 0);
+	CHECK_INT(poster_render(qr, 5, &img), 0);
 	QRcode_free(qr);
 	CHECK_INT(write_jpeg(jp, &img, 60), 0);
 	CHECK_INT(decode_path(jp, &r, &e), GUARD_FOUND);
