@@ -26,22 +26,31 @@ endif
 # Libraries per part: the probe must never pull in librrd, libmicrohttpd or SQLite.
 PKGS_TARGETS = zbar libpng libjpeg libcurl libpsl json-c
 PKGS_POSTER = libqrencode
-PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS_TARGETS) $(PKGS_POSTER) 2>/dev/null)
+PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS_TARGETS) $(PKGS_POSTER) $(PKGS_FIXTURE) 2>/dev/null)
 LIBS_CLI = $(shell $(PKG_CONFIG) --libs $(PKGS_TARGETS) $(PKGS_POSTER) 2>/dev/null)
+# --as-needed: the probe records only the libraries it really calls.
+LIBS_PROBE = -Wl,--as-needed $(shell $(PKG_CONFIG) --libs $(PKGS_TARGETS) 2>/dev/null)
+PKGS_FIXTURE = libmicrohttpd
+LIBS_FIXTURE = $(shell $(PKG_CONFIG) --libs $(PKGS_FIXTURE) 2>/dev/null)
 
 COMMON_SRC = common/buf.c common/err.c common/text.c common/fileio.c common/arena.c
 TARGETS_SRC = targets/image.c targets/imgops.c targets/decode.c targets/guard.c \
 	targets/qrtext.c targets/verdict.c targets/emvco.c targets/domain.c \
-	targets/payload.c targets/policy.c targets/catalog.c targets/poster.c
+	targets/payload.c targets/policy.c targets/catalog.c targets/poster.c \
+	targets/netguard.c
 CLI_SRC = cli/qrwatch.c
+PROBE_SRC = prober/probe.c prober/check.c prober/result.c prober/emulate.c
+FIXTURE_SRC = tests/fixture/portal.c
 UNIT_SRC = tests/harness.c $(wildcard tests/unit/*.c)
 
 LIB_OBJ = $(patsubst %.c,$(O)/%.o,$(COMMON_SRC) $(TARGETS_SRC))
 CLI_OBJ = $(patsubst %.c,$(O)/%.o,$(CLI_SRC))
+PROBE_OBJ = $(patsubst %.c,$(O)/%.o,$(PROBE_SRC))
+FIXTURE_OBJ = $(patsubst %.c,$(O)/%.o,$(FIXTURE_SRC))
 UNIT_OBJ = $(patsubst %.c,$(O)/%.o,$(UNIT_SRC))
 
-PROGRAMS = $(O)/qrwatch
-TEST_PROGRAMS = $(O)/tests/unit-tests
+PROGRAMS = $(O)/qrwatch $(O)/qrwatch-probe
+TEST_PROGRAMS = $(O)/tests/unit-tests $(O)/tests/portal
 
 .PHONY: all deps test test-build demo bench clean
 all: $(PROGRAMS)
@@ -60,6 +69,12 @@ $(O)/libqrwatch.a: $(LIB_OBJ)
 
 $(O)/qrwatch: $(CLI_OBJ) $(O)/libqrwatch.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS_CLI) -lm
+
+$(O)/qrwatch-probe: $(PROBE_OBJ) $(O)/libqrwatch.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS_PROBE) -lm
+
+$(O)/tests/portal: $(FIXTURE_OBJ) $(O)/libqrwatch.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS_FIXTURE)
 
 $(O)/tests/unit-tests: $(UNIT_OBJ) $(O)/libqrwatch.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS_CLI) -lm
@@ -82,4 +97,5 @@ bench: deps
 clean:
 	rm -rf build
 
--include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(UNIT_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(PROBE_OBJ:.o=.d) \
+	$(FIXTURE_OBJ:.o=.d)

@@ -13,6 +13,7 @@
 
 #include "domain.h"
 #include "emvco.h"
+#include "netguard.h"
 #include "../common/fileio.h"
 #include "../common/text.h"
 #include "../common/banned.h"
@@ -53,6 +54,10 @@ static const struct keydef {
 	{ S_TARGET, "flow", 0 },
 	{ S_TARGET, "allow_private", 0 },
 	{ S_TARGET, "expect_text", K_REP },
+	{ S_TARGET, "connect_timeout_ms", 0 },
+	{ S_TARGET, "first_byte_ms", 0 },
+	{ S_TARGET, "stall_ms", 0 },
+	{ S_TARGET, "deadline_ms", 0 },
 	{ S_FLOW, "name", K_REQ },
 	{ S_STEP, "name", K_REQ },
 	{ S_STEP, "method", 0 },
@@ -945,7 +950,26 @@ static void build_target(struct parser *p, const struct sec *s, struct target *t
 		perr(p, get(p, s, "image_url")->line, "target '%s' has both 'image' "
 		     "and 'image_url'; keep one", s->id);
 	parse_bool(p, get(p, s, "image_allow_private"), &t->image_allow_private);
-	parse_bool(p, get(p, s, "allow_private"), &t->allow_private);
+	kv = get(p, s, "allow_private");
+	if (kv) {
+		struct netguard g;
+		struct err e;
+
+		if (netguard_parse_allow(&g, kv->val, &e) < 0)
+			perr(p, kv->line, "allow_private must be yes, no, or addresses "
+			     "and networks: %s", e.msg);
+		t->allow_private = g.allow_all || g.nallow;
+		t->allow_networks = t->allow_private ? kv->val : NULL;
+	}
+	parse_long(p, get(p, s, "connect_timeout_ms"), TARGET_TIMEOUT_MIN,
+		   TARGET_TIMEOUT_MAX, TARGET_CONNECT_TIMEOUT_DEFAULT,
+		   &t->connect_timeout_ms);
+	parse_long(p, get(p, s, "first_byte_ms"), TARGET_TIMEOUT_MIN,
+		   TARGET_TIMEOUT_MAX, TARGET_FIRST_BYTE_DEFAULT, &t->first_byte_ms);
+	parse_long(p, get(p, s, "stall_ms"), TARGET_TIMEOUT_MIN, TARGET_TIMEOUT_MAX,
+		   TARGET_STALL_DEFAULT, &t->stall_ms);
+	parse_long(p, get(p, s, "deadline_ms"), TARGET_TIMEOUT_MIN,
+		   TARGET_TIMEOUT_MAX, TARGET_DEADLINE_DEFAULT, &t->deadline_ms);
 	kv = get(p, s, "interval");
 	t->interval_s = TARGET_INTERVAL_DEFAULT;
 	if (kv && text_to_seconds(kv->val, TARGET_INTERVAL_MIN, TARGET_INTERVAL_MAX,

@@ -91,6 +91,12 @@ struct target {
 	int allow_private;		/* the service may be on a private address */
 	const char **expect_text;	/* the first page must name these */
 	size_t nexpect_text;
+	const char *allow_networks;	/* allow_private: "yes" or CIDRs, NULL = no */
+	/* hang detection, milliseconds */
+	long connect_timeout_ms;	/* TCP (and DNS) must finish within */
+	long first_byte_ms;		/* request sent, no first byte within */
+	long stall_ms;			/* no body bytes for this long */
+	long deadline_ms;		/* the whole check */
 	int line;
 };
 
@@ -115,6 +121,12 @@ struct catalog {
 #define TARGET_SLO_DEFAULT      5000
 #define TARGET_SLO_MIN          100
 #define TARGET_SLO_MAX          600000
+#define TARGET_CONNECT_TIMEOUT_DEFAULT 10000
+#define TARGET_FIRST_BYTE_DEFAULT      15000
+#define TARGET_STALL_DEFAULT           10000
+#define TARGET_DEADLINE_DEFAULT        60000
+#define TARGET_TIMEOUT_MIN             100
+#define TARGET_TIMEOUT_MAX             300000
 
 /*
  * Load a catalog file (docs/catalog.md). All or nothing: on success returns

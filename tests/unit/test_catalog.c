@@ -125,7 +125,7 @@ static void test_errors(void)
 		{ PLACE BOARD TARGET "flow = f1\n[flow f1]\nname = F\n[step]\nname = s\nurl = https://[bad/\n",
 		  "c.catalog:18: bad url 'https://[bad/'" },
 		{ PLACE BOARD TARGET "allow_private = maybe\n",
-		  "c.catalog:13: 'allow_private' must be yes or no" },
+		  "c.catalog:13: allow_private must be yes, no, or addresses and networks: 'maybe' is not an address" },
 		{ PLACE BOARD, "c.catalog: no [target] sections" },
 	};
 

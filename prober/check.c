@@ -1,0 +1,1020 @@
+/* check.c - the check state machine: board image, code, then the flow's steps over libcurl multi. */
+#include "check.h"
+
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <json-c/json.h>
+
+#include "../common/text.h"
+#include "../targets/guard.h"
+#include "../targets/netguard.h"
+#include "../targets/policy.h"
+#include "../common/banned.h"
+
+#define MAX_CAPTURES 64
+
+/* Why a transfer stopped early, set by our callbacks. */
+enum hang {
+	HANG_NONE,
+	HANG_CONNECT,		/* DNS or TCP did not finish in time */
+	HANG_FIRST_BYTE,	/* request sent, nothing came back */
+	HANG_STALL,		/* bytes came, then stopped */
+	HANG_DEADLINE,		/* the whole check ran out of time */
+};
+
+struct capture_value {
+	const char *name;
+	char *value;
+};
+
+struct check {
+	const struct target *t;
+	const struct flow *flow;	/* NULL: the default one-step check */
+	struct step default_step;
+	const char *default_expect;
+	struct check_env *env;
+	struct netguard guard;
+	struct check_result r;
+	char *payload;			/* decoded text (or the URL checked) */
+	CURL *h;			/* one handle: its cookie jar is the run's */
+	struct curl_slist *headers;
+	char *post;			/* request body of the current step */
+	struct buf body, resp_headers;
+	int body_over;
+	int step;			/* 0-based current step */
+	char base_url[RESULT_URL_MAX];	/* for relative links */
+	struct capture_value caps[MAX_CAPTURES];
+	int ncaps;
+	/* hang detection */
+	int64_t check_start_us, step_start_us, last_data_us;
+	int first_byte;
+	enum hang hang;
+	long connect_ms, first_byte_ms, stall_ms, deadline_ms;
+};
+
+int64_t check_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void clip_copy(char *dst, size_t cap, const char *src)
+{
+	size_t n = strlen(src);
+
+	if (n >= cap) {
+		n = cap - 4;
+		while (n > 0 && ((unsigned char)src[n] & 0xc0) == 0x80)
+			n--;
+		memcpy(dst, src, n);
+		memcpy(dst + n, "...", 4);
+		return;
+	}
+	memcpy(dst, src, n + 1);
+}
+
+/* ---- verdicts with both languages ---- */
+
+__attribute__((format(printf, 4, 5)))
+static void finish_msg(struct check *c, enum verdict v, const char *vi,
+		       const char *en_fmt, ...);
+
+/* Set the verdict; vi and en are complete sentences (en formatted). */
+static void finish_msg(struct check *c, enum verdict v, const char *vi,
+		       const char *en_fmt, ...)
+{
+	va_list ap;
+
+	c->r.verdict = v;
+	clip_copy(c->r.why_vi, sizeof(c->r.why_vi), vi);
+	va_start(ap, en_fmt);
+	vsnprintf(c->r.why_en, sizeof(c->r.why_en), en_fmt, ap);
+	va_end(ap);
+}
+
+static void finish_judgement(struct check *c, const struct judgement *j)
+{
+	struct buf vi, en;
+
+	buf_init(&vi, 4096);
+	buf_init(&en, 4096);
+	policy_explain(j, 0, &vi);
+	policy_explain(j, 1, &en);
+	c->r.verdict = j->verdict;
+	clip_copy(c->r.why_vi, sizeof(c->r.why_vi), buf_str(&vi));
+	clip_copy(c->r.why_en, sizeof(c->r.why_en), buf_str(&en));
+	buf_release(&vi);
+	buf_release(&en);
+}
+
+/* ---- set-up ---- */
+
+struct check *check_new(const struct target *t, const char *url,
+			struct check_env *env)
+{
+	struct check *c = calloc(1, sizeof(*c));
+	struct err e;
+
+	if (!c)
+		return NULL;
+	c->t = t;
+	c->env = env;
+	c->flow = t ? t->flow : NULL;
+	c->default_step.name = "Mở trang";
+	c->default_step.method = "GET";
+	c->default_step.url = "{payload}";
+	c->connect_ms = t ? t->connect_timeout_ms : TARGET_CONNECT_TIMEOUT_DEFAULT;
+	c->first_byte_ms = t ? t->first_byte_ms : TARGET_FIRST_BYTE_DEFAULT;
+	c->stall_ms = t ? t->stall_ms : TARGET_STALL_DEFAULT;
+	c->deadline_ms = t ? t->deadline_ms : TARGET_DEADLINE_DEFAULT;
+	if (t && t->allow_networks &&
+	    netguard_parse_allow(&c->guard, t->allow_networks, &e) < 0)
+		memset(&c->guard, 0, sizeof(c->guard));
+	buf_init(&c->body, CHECK_MAX_BODY);
+	buf_init(&c->resp_headers, 64 * 1024);
+	snprintf(c->r.target, sizeof(c->r.target), "%s", t ? t->id : "-");
+	snprintf(c->r.uplink, sizeof(c->r.uplink), "%s",
+		 env->uplink ? env->uplink : "unknown");
+	snprintf(c->r.interface, sizeof(c->r.interface), "%s",
+		 env->interface ? env->interface : "");
+	c->r.started = time(NULL);
+	c->r.verdict = VERDICT_OK;
+	if (url) {
+		c->payload = strdup(url);
+		if (!c->payload) {
+			check_free(c);
+			return NULL;
+		}
+	}
+	c->h = curl_easy_init();
+	if (!c->h) {
+		check_free(c);
+		return NULL;
+	}
+	/* an empty cookie file turns on the in-memory jar of this handle */
+	curl_easy_setopt(c->h, CURLOPT_COOKIEFILE, "");
+	return c;
+}
+
+void check_free(struct check *c)
+{
+	if (!c)
+		return;
+	if (c->h)
+		curl_easy_cleanup(c->h);
+	curl_slist_free_all(c->headers);
+	free(c->post);
+	free(c->payload);
+	for (int i = 0; i < c->ncaps; i++)
+		free(c->caps[i].value);
+	buf_release(&c->body);
+	buf_release(&c->resp_headers);
+	free(c);
+}
+
+const struct check_result *check_result(const struct check *c)
+{
+	return &c->r;
+}
+
+static const struct step *step_def(const struct check *c, int i)
+{
+	return c->flow ? &c->flow->steps[i] : &c->default_step;
+}
+
+static int nsteps(const struct check *c)
+{
+	return c->flow ? (int)c->flow->nsteps : 1;
+}
+
+/* ---- templates ---- */
+
+static const char *capture_get(const struct check *c, const char *name, size_t n)
+{
+	if (n == 7 && memcmp(name, "payload", 7) == 0)
+		return c->payload;
+	for (int i = 0; i < c->ncaps; i++)
+		if (strlen(c->caps[i].name) == n && memcmp(c->caps[i].name, name, n) == 0)
+			return c->caps[i].value;
+	return NULL;
+}
+
+enum esc { ESC_NONE, ESC_FORM, ESC_JSON };
+
+/* Expand {name} placeholders; -1 with *missing set when one has no value. */
+static int expand(const struct check *c, const char *tpl, enum esc esc,
+		  struct buf *out, const char **missing, size_t *missing_len)
+{
+	const char *p = tpl;
+
+	while (*p) {
+		const char *open = strchr(p, '{'), *close, *v;
+
+		if (!open)
+			return buf_adds(out, p);
+		close = strchr(open, '}');
+		if (!close)
+			return buf_adds(out, p);
+		buf_add(out, p, (size_t)(open - p));
+		v = capture_get(c, open + 1, (size_t)(close - open - 1));
+		if (!v) {
+			*missing = open + 1;
+			*missing_len = (size_t)(close - open - 1);
+			return -1;
+		}
+		if (esc == ESC_FORM) {
+			char *q = curl_easy_escape(c->h, v, 0);
+
+			buf_adds(out, q ? q : "");
+			curl_free(q);
+		} else if (esc == ESC_JSON) {
+			json_object *s = json_object_new_string(v);
+			const char *js = json_object_to_json_string_ext(s, JSON_C_TO_STRING_PLAIN);
+			size_t n = strlen(js);
+
+			buf_add(out, js + 1, n >= 2 ? n - 2 : 0);	/* without quotes */
+			json_object_put(s);
+		} else {
+			buf_adds(out, v);
+		}
+		p = close + 1;
+	}
+	return out->overflow ? -1 : 0;
+}
+
+/* ---- libcurl callbacks ---- */
+
+static size_t on_body(char *p, size_t size, size_t n, void *ud)
+{
+	struct check *c = ud;
+
+	c->first_byte = 1;
+	c->last_data_us = check_now_us();
+	if (buf_add(&c->body, p, size * n) < 0) {
+		c->body_over = 1;
+		return 0;
+	}
+	return size * n;
+}
+
+static size_t on_header(char *p, size_t size, size_t n, void *ud)
+{
+	struct check *c = ud;
+	struct step_result *s = &c->r.steps[c->step];
+	size_t len = size * n;
+
+	c->first_byte = 1;
+	c->last_data_us = check_now_us();
+	if (len > 5 && memcmp(p, "HTTP/", 5) == 0) {
+		/* a new response: the previous one was a redirect hop */
+		if (c->resp_headers.len && s->nhops < RESULT_MAX_HOPS) {
+			long code = 0;
+			char *u = NULL;
+
+			curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &code);
+			curl_easy_getinfo(c->h, CURLINFO_EFFECTIVE_URL, &u);
+			s->hops[s->nhops].status = (int)code;
+			clip_copy(s->hops[s->nhops].url, sizeof(s->hops[0].url),
+				  u ? u : "");
+			s->nhops++;
+		}
+		buf_reset(&c->resp_headers);
+	}
+	buf_add(&c->resp_headers, p, len);
+	return len;
+}
+
+static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow,
+		       curl_off_t ultotal, curl_off_t ulnow)
+{
+	struct check *c = ud;
+	int64_t now = check_now_us();
+	curl_off_t sent = 0;
+
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	curl_easy_getinfo(c->h, CURLINFO_PRETRANSFER_TIME_T, &sent);
+	if (!c->first_byte && sent > 0 &&
+	    now - c->step_start_us - sent > (int64_t)c->first_byte_ms * 1000) {
+		c->hang = HANG_FIRST_BYTE;
+		return 1;
+	}
+	if (c->first_byte && now - c->last_data_us > (int64_t)c->stall_ms * 1000) {
+		c->hang = HANG_STALL;
+		return 1;
+	}
+	return 0;
+}
+
+/* --emulate: hold each new connection for the profile's round trip. */
+static int on_sockopt(void *ud, curl_socket_t fd, curlsocktype purpose)
+{
+	struct check *c = ud;
+	long ms = (long)(c->env->emulate_rtt_us / 1000);
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	(void)fd;
+	(void)purpose;
+	if (ms > 0)
+		nanosleep(&ts, NULL);
+	return CURL_SOCKOPT_OK;
+}
+
+/* ---- steps ---- */
+
+static int wants_redirect_status(const struct step *st)
+{
+	for (size_t i = 0; i < st->nexpect_status; i++)
+		if (st->expect_status[i] >= 300 && st->expect_status[i] < 400)
+			return 1;
+	return 0;
+}
+
+static void fail_setup(struct check *c, const char *what);
+
+/* Prepare and add the transfer of step c->step. Returns 0, or 1 if the check ended. */
+static int start_step(struct check *c, CURLM *m)
+{
+	const struct step *st = step_def(c, c->step);
+	struct step_result *s = &c->r.steps[c->step];
+	struct buf url, tmp;
+	const char *missing = NULL;
+	size_t mlen = 0;
+	int64_t now = check_now_us(), left;
+	CURLU *u;
+	char *full = NULL;
+
+	memset(s, 0, sizeof(*s));
+	c->r.nsteps = c->step + 1;
+	clip_copy(s->name, sizeof(s->name), st->name);
+	snprintf(s->method, sizeof(s->method), "%s", st->method);
+	buf_init(&url, RESULT_URL_MAX);
+	if (expand(c, st->url, ESC_NONE, &url, &missing, &mlen) < 0) {
+		char what[160];
+
+		snprintf(what, sizeof(what), "no value for {%.*s}", (int)mlen,
+			 missing ? missing : "");
+		buf_release(&url);
+		fail_setup(c, what);
+		return 1;
+	}
+	/* resolve relative links against the previous page */
+	u = curl_url();
+	if (c->base_url[0])
+		curl_url_set(u, CURLUPART_URL, c->base_url, 0);
+	if (!u || curl_url_set(u, CURLUPART_URL, buf_str(&url), 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_URL, &full, 0) != CURLUE_OK) {
+		char what[RESULT_URL_MAX + 32];
+
+		snprintf(what, sizeof(what), "bad link '%s'", buf_str(&url));
+		curl_url_cleanup(u);
+		buf_release(&url);
+		fail_setup(c, what);
+		return 1;
+	}
+	clip_copy(s->url, sizeof(s->url), full);
+	buf_release(&url);
+	curl_url_cleanup(u);
+
+	curl_easy_reset(c->h);	/* keeps the cookies, connections and DNS cache */
+	curl_easy_setopt(c->h, CURLOPT_URL, full);
+	curl_free(full);
+	curl_easy_setopt(c->h, CURLOPT_PRIVATE, c);
+	curl_easy_setopt(c->h, CURLOPT_COOKIEFILE, "");
+	netguard_attach(c->h, &c->guard);
+	curl_easy_setopt(c->h, CURLOPT_FOLLOWLOCATION, wants_redirect_status(st) ? 0L : 1L);
+	curl_easy_setopt(c->h, CURLOPT_MAXREDIRS, (long)CHECK_MAX_REDIRECTS);
+	curl_easy_setopt(c->h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)CHECK_MAX_BODY);
+	curl_easy_setopt(c->h, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c->h, CURLOPT_WRITEDATA, c);
+	curl_easy_setopt(c->h, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(c->h, CURLOPT_HEADERDATA, c);
+	curl_easy_setopt(c->h, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(c->h, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(c->h, CURLOPT_XFERINFODATA, c);
+	curl_easy_setopt(c->h, CURLOPT_CONNECTTIMEOUT_MS, c->connect_ms);
+	left = (int64_t)c->deadline_ms - (now - c->check_start_us) / 1000;
+	curl_easy_setopt(c->h, CURLOPT_TIMEOUT_MS, (long)(left > 1 ? left : 1));
+	curl_easy_setopt(c->h, CURLOPT_USERAGENT,
+			 "Mozilla/5.0 (Linux; Android 13) qrwatch-probe/0.1");
+	curl_easy_setopt(c->h, CURLOPT_ACCEPT_ENCODING, "");
+	curl_easy_setopt(c->h, CURLOPT_NOSIGNAL, 1L);
+	if (c->env->ca_file)
+		curl_easy_setopt(c->h, CURLOPT_CAINFO, c->env->ca_file);
+	if (c->env->resolve)
+		curl_easy_setopt(c->h, CURLOPT_RESOLVE, c->env->resolve);
+	if (c->env->interface)
+		curl_easy_setopt(c->h, CURLOPT_INTERFACE, c->env->interface);
+	if (c->env->emulate_rate > 0) {
+		curl_easy_setopt(c->h, CURLOPT_MAX_RECV_SPEED_LARGE,
+				 (curl_off_t)c->env->emulate_rate);
+		curl_easy_setopt(c->h, CURLOPT_MAX_SEND_SPEED_LARGE,
+				 (curl_off_t)c->env->emulate_rate);
+	}
+	if (c->env->emulate_rtt_us > 0) {
+		curl_easy_setopt(c->h, CURLOPT_SOCKOPTFUNCTION, on_sockopt);
+		curl_easy_setopt(c->h, CURLOPT_SOCKOPTDATA, c);
+	}
+
+	/* headers and body */
+	curl_slist_free_all(c->headers);
+	c->headers = NULL;
+	free(c->post);
+	c->post = NULL;
+	buf_init(&tmp, 256 * 1024);
+	for (size_t i = 0; i < st->nheaders; i++) {
+		buf_reset(&tmp);
+		if (expand(c, st->headers[i], ESC_NONE, &tmp, &missing, &mlen) == 0)
+			c->headers = curl_slist_append(c->headers, buf_str(&tmp));
+	}
+	buf_reset(&tmp);
+	if (st->nform) {
+		for (size_t i = 0; i < st->nform; i++) {
+			const char *eq = strchr(st->form[i], '=');
+			char *k = curl_easy_escape(c->h, st->form[i],
+						   (int)(eq - st->form[i]));
+
+			if (i)
+				buf_addc(&tmp, '&');
+			buf_adds(&tmp, k ? k : "");
+			buf_addc(&tmp, '=');
+			curl_free(k);
+			if (expand(c, eq + 1, ESC_FORM, &tmp, &missing, &mlen) < 0)
+				break;
+		}
+	} else if (st->json) {
+		expand(c, st->json, ESC_JSON, &tmp, &missing, &mlen);
+		c->headers = curl_slist_append(c->headers,
+					       "Content-Type: application/json");
+	}
+	if (missing) {
+		char what[160];
+
+		snprintf(what, sizeof(what), "no value for {%.*s}", (int)mlen, missing);
+		buf_release(&tmp);
+		fail_setup(c, what);
+		return 1;
+	}
+	if (st->nform || st->json) {
+		c->post = buf_detach(&tmp, NULL);
+		curl_easy_setopt(c->h, CURLOPT_POSTFIELDS, c->post);
+	}
+	buf_release(&tmp);
+	if (strcmp(st->method, "POST") && strcmp(st->method, "GET"))
+		curl_easy_setopt(c->h, CURLOPT_CUSTOMREQUEST, st->method);
+	if (!strcmp(st->method, "HEAD"))
+		curl_easy_setopt(c->h, CURLOPT_NOBODY, 1L);
+	if (!strcmp(st->method, "POST") && !c->post)
+		curl_easy_setopt(c->h, CURLOPT_POSTFIELDS, "");
+	if (c->headers)
+		curl_easy_setopt(c->h, CURLOPT_HTTPHEADER, c->headers);
+
+	buf_reset(&c->body);
+	buf_reset(&c->resp_headers);
+	c->body_over = 0;
+	c->first_byte = 0;
+	c->hang = HANG_NONE;
+	c->guard.refused = 0;
+	c->step_start_us = check_now_us();
+	c->last_data_us = c->step_start_us;
+	s->cold = c->env->last_activity_us == 0 ||
+		  c->step_start_us - c->env->last_activity_us >
+		  (int64_t)CHECK_COLD_AFTER_MS * 1000;
+	if (curl_multi_add_handle(m, c->h) != CURLM_OK) {
+		fail_setup(c, "cannot start the transfer");
+		return 1;
+	}
+	return 0;
+}
+
+static void fail_setup(struct check *c, const char *what)
+{
+	struct step_result *s = &c->r.steps[c->step];
+	char vi[RESULT_TEXT_MAX];
+
+	snprintf(s->error, sizeof(s->error), "%s", what);
+	c->r.failed_step = c->step + 1;
+	clip_copy(c->r.failed_step_name, sizeof(c->r.failed_step_name),
+		  step_def(c, c->step)->name);
+	snprintf(vi, sizeof(vi), "Bước %d (%s) không chạy được: %s.", c->step + 1,
+		 c->r.failed_step_name, what);
+	finish_msg(c, c->step == 0 ? VERDICT_DOWN : VERDICT_BROKEN_FLOW, vi,
+		   "Step %d (%s) could not run: %s.", c->step + 1,
+		   c->r.failed_step_name, what);
+}
+
+/* ---- after a transfer ---- */
+
+static void read_timings(struct check *c, struct step_result *s)
+{
+	curl_off_t dns = 0, conn = 0, app = 0, pre = 0, start = 0, total = 0,
+		   size = 0;
+	long code = 0, redirects = 0, nconn = 0;
+	char *u = NULL;
+
+	curl_easy_getinfo(c->h, CURLINFO_NAMELOOKUP_TIME_T, &dns);
+	curl_easy_getinfo(c->h, CURLINFO_CONNECT_TIME_T, &conn);
+	curl_easy_getinfo(c->h, CURLINFO_APPCONNECT_TIME_T, &app);
+	curl_easy_getinfo(c->h, CURLINFO_PRETRANSFER_TIME_T, &pre);
+	curl_easy_getinfo(c->h, CURLINFO_STARTTRANSFER_TIME_T, &start);
+	curl_easy_getinfo(c->h, CURLINFO_TOTAL_TIME_T, &total);
+	curl_easy_getinfo(c->h, CURLINFO_SIZE_DOWNLOAD_T, &size);
+	curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &code);
+	curl_easy_getinfo(c->h, CURLINFO_REDIRECT_COUNT, &redirects);
+	curl_easy_getinfo(c->h, CURLINFO_NUM_CONNECTS, &nconn);
+	curl_easy_getinfo(c->h, CURLINFO_EFFECTIVE_URL, &u);
+	s->status = (int)code;
+	s->bytes = size;
+	s->redirects = (int)redirects;
+	s->reused = nconn == 0 && conn == 0 && total > 0;
+	clip_copy(s->final_url, sizeof(s->final_url), u ? u : "");
+	/* libcurl's times are cumulative from the start of the request */
+	s->dns_us = dns;
+	s->connect_us = conn > dns ? conn - dns : 0;
+	s->tls_us = app > conn ? app - conn : 0;
+	s->ttfb_us = start > pre ? start - pre : 0;
+	s->transfer_us = total > start && start > 0 ? total - start : 0;
+	s->total_us = total;
+	if (!total)
+		s->total_us = check_now_us() - c->step_start_us;
+}
+
+static const char *find_header(const struct buf *h, const char *name,
+			       size_t *len)
+{
+	const char *p = buf_str(h);
+	size_t n = strlen(name);
+
+	while (*p) {
+		const char *eol = strchr(p, '\n');
+		size_t ll = eol ? (size_t)(eol - p) : strlen(p);
+
+		if (ll > n && strncasecmp(p, name, n) == 0 && p[n] == ':') {
+			const char *v = p + n + 1;
+
+			while (*v == ' ' || *v == '\t')
+				v++;
+			*len = (size_t)(p + ll - v);
+			while (*len && (v[*len - 1] == '\r' || v[*len - 1] == ' '))
+				(*len)--;
+			return v;
+		}
+		if (!eol)
+			break;
+		p = eol + 1;
+	}
+	return NULL;
+}
+
+static char *regex_capture(const char *expr, const char *text, size_t n)
+{
+	regex_t re;
+	regmatch_t m[2];
+	char *src, *out = NULL;
+
+	src = malloc(n + 1);
+	if (!src)
+		return NULL;
+	memcpy(src, text, n);
+	src[n] = '\0';
+	if (regcomp(&re, expr, REG_EXTENDED) == 0) {
+		if (regexec(&re, src, 2, m, 0) == 0) {
+			int k = m[1].rm_so >= 0 ? 1 : 0;
+
+			out = strndup(src + m[k].rm_so, (size_t)(m[k].rm_eo - m[k].rm_so));
+		}
+		regfree(&re);
+	}
+	free(src);
+	return out;
+}
+
+/* Follow $.a.b[2].c through parsed JSON. */
+static char *json_capture(const char *path, const char *body)
+{
+	json_object *root = json_tokener_parse(body), *o;
+	const char *p = path;
+	char *out = NULL;
+
+	if (!root)
+		return NULL;
+	o = root;
+	if (*p == '$')
+		p++;
+	while (*p && o) {
+		if (*p == '.') {
+			p++;
+			continue;
+		}
+		if (*p == '[') {
+			long i = strtol(p + 1, (char **)&p, 10);
+
+			if (*p == ']')
+				p++;
+			o = json_object_is_type(o, json_type_array) ?
+				json_object_array_get_idx(o, (size_t)i) : NULL;
+			continue;
+		}
+		{
+			size_t n = strcspn(p, ".[");
+			char key[128];
+
+			snprintf(key, sizeof(key), "%.*s", (int)n, p);
+			if (!json_object_object_get_ex(o, key, &o))
+				o = NULL;
+			p += n;
+		}
+	}
+	if (o)
+		out = strdup(json_object_is_type(o, json_type_string) ?
+			     json_object_get_string(o) :
+			     json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	json_object_put(root);
+	return out;
+}
+
+static int is_home_path(const char *url)
+{
+	static const char *const homes[] = { "/", "", "/index.html", "/index.php",
+		"/home", "/trang-chu", "/portal", "/p/home" };
+	CURLU *u = curl_url();
+	char *path = NULL;
+	int home = 0;
+
+	if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_PATH, &path, 0) == CURLUE_OK) {
+		for (size_t i = 0; i < sizeof(homes) / sizeof(homes[0]); i++)
+			home |= strcmp(path, homes[i]) == 0;
+	}
+	curl_free(path);
+	curl_url_cleanup(u);
+	return home;
+}
+
+/* The step's verdict when it failed: step 1 decides STALE/DOWN, later ones BROKEN_FLOW. */
+static void step_failed(struct check *c, enum verdict first, const char *vi,
+			const char *en)
+{
+	struct step_result *s = &c->r.steps[c->step];
+	enum verdict v = first;
+	char vmsg[RESULT_TEXT_MAX], emsg[RESULT_TEXT_MAX];
+
+	clip_copy(s->error, sizeof(s->error), en);
+	c->r.failed_step = c->step + 1;
+	clip_copy(c->r.failed_step_name, sizeof(c->r.failed_step_name), s->name);
+	if (c->step > 0 && first != VERDICT_HANG)
+		v = VERDICT_BROKEN_FLOW;
+	if (c->step > 0 || nsteps(c) > 1) {
+		snprintf(vmsg, sizeof(vmsg), "Bước %d (%s): %s", c->step + 1, s->name, vi);
+		snprintf(emsg, sizeof(emsg), "Step %d (%s): %s", c->step + 1, s->name, en);
+	} else {
+		snprintf(vmsg, sizeof(vmsg), "%s", vi);
+		snprintf(emsg, sizeof(emsg), "%s", en);
+	}
+	finish_msg(c, v, vmsg, "%s", emsg);
+}
+
+static void transfer_error(struct check *c, CURLcode code)
+{
+	struct step_result *s = &c->r.steps[c->step];
+	char vi[RESULT_TEXT_MAX], en[RESULT_TEXT_MAX];
+	enum verdict v = VERDICT_DOWN;
+
+	if (c->guard.refused) {
+		snprintf(vi, sizeof(vi), "Từ chối kết nối tới địa chỉ %s (%s): mã QR "
+			 "không được dẫn thiết bị vào mạng nội bộ.", c->guard.refused_addr,
+			 addr_class_name(c->guard.refused_class));
+		snprintf(en, sizeof(en), "Refused to connect to the %s address %s: a "
+			 "posted code must not lead the probe into its own network.",
+			 addr_class_name(c->guard.refused_class), c->guard.refused_addr);
+	} else if (c->hang == HANG_FIRST_BYTE) {
+		v = VERDICT_HANG;
+		snprintf(vi, sizeof(vi), "Máy chủ nhận yêu cầu nhưng không trả lời trong "
+			 "%ld ms.", c->first_byte_ms);
+		snprintf(en, sizeof(en), "The server took the request and sent nothing "
+			 "back within %ld ms.", c->first_byte_ms);
+	} else if (c->hang == HANG_STALL) {
+		v = VERDICT_HANG;
+		snprintf(vi, sizeof(vi), "Trang tải dở rồi dừng: không nhận thêm dữ liệu "
+			 "trong %ld ms (đã nhận %zu byte).", c->stall_ms, c->body.len);
+		snprintf(en, sizeof(en), "The page stalled mid-transfer: no data for "
+			 "%ld ms after %zu bytes.", c->stall_ms, c->body.len);
+	} else if (code == CURLE_OPERATION_TIMEDOUT) {
+		curl_off_t conn = 0;
+
+		v = VERDICT_HANG;
+		curl_easy_getinfo(c->h, CURLINFO_CONNECT_TIME_T, &conn);
+		if (conn == 0) {
+			snprintf(vi, sizeof(vi), "Không kết nối được trong %ld ms.",
+				 c->connect_ms);
+			snprintf(en, sizeof(en), "The connection did not open within "
+				 "%ld ms.", c->connect_ms);
+		} else {
+			snprintf(vi, sizeof(vi), "Quá thời hạn %ld ms cho cả lần kiểm tra.",
+				 c->deadline_ms);
+			snprintf(en, sizeof(en), "The check ran past its deadline of "
+				 "%ld ms.", c->deadline_ms);
+		}
+	} else if (code == CURLE_COULDNT_RESOLVE_HOST) {
+		v = VERDICT_STALE;
+		snprintf(vi, sizeof(vi), "Tên miền không còn tồn tại (không phân giải "
+			 "được DNS).");
+		snprintf(en, sizeof(en), "The domain name no longer resolves (DNS).");
+	} else if (code == CURLE_PEER_FAILED_VERIFICATION ||
+		   code == CURLE_SSL_CONNECT_ERROR || code == CURLE_SSL_CACERT_BADFILE ||
+		   code == CURLE_SSL_CERTPROBLEM) {
+		long vr = 0;
+
+		curl_easy_getinfo(c->h, CURLINFO_SSL_VERIFYRESULT, &vr);
+		snprintf(vi, sizeof(vi), "Chứng chỉ bảo mật (TLS) không hợp lệ hoặc đã "
+			 "hết hạn: %s.", curl_easy_strerror(code));
+		snprintf(en, sizeof(en), "The TLS certificate is invalid or expired "
+			 "(%s; verify result %ld).", curl_easy_strerror(code), vr);
+	} else if (c->body_over || code == CURLE_FILESIZE_EXCEEDED) {
+		snprintf(vi, sizeof(vi), "Trang lớn hơn giới hạn %ld byte.",
+			 CHECK_MAX_BODY);
+		snprintf(en, sizeof(en), "The page is larger than the limit of %ld "
+			 "bytes.", CHECK_MAX_BODY);
+	} else if (code == CURLE_TOO_MANY_REDIRECTS) {
+		snprintf(vi, sizeof(vi), "Chuyển hướng quá %d lần.", CHECK_MAX_REDIRECTS);
+		snprintf(en, sizeof(en), "More than %d redirects.", CHECK_MAX_REDIRECTS);
+	} else if (code == CURLE_COULDNT_CONNECT) {
+		snprintf(vi, sizeof(vi), "Máy chủ từ chối kết nối.");
+		snprintf(en, sizeof(en), "The server refused the connection.");
+	} else {
+		snprintf(vi, sizeof(vi), "Lỗi truyền dữ liệu: %s.", curl_easy_strerror(code));
+		snprintf(en, sizeof(en), "The transfer failed: %s.",
+			 curl_easy_strerror(code));
+	}
+	(void)s;
+	step_failed(c, v, vi, en);
+}
+
+static int status_expected(const struct step *st, int status)
+{
+	if (!st->nexpect_status)
+		return status >= 200 && status < 300;
+	for (size_t i = 0; i < st->nexpect_status; i++)
+		if (st->expect_status[i] == status)
+			return 1;
+	return 0;
+}
+
+/* Check the response of step c->step; returns 0 when it passed. */
+static int judge_step(struct check *c)
+{
+	const struct step *st = step_def(c, c->step);
+	struct step_result *s = &c->r.steps[c->step];
+	const char *body = buf_str(&c->body);
+	char vi[RESULT_TEXT_MAX], en[RESULT_TEXT_MAX];
+
+	if (!status_expected(st, s->status)) {
+		int gone = s->status == 404 || s->status == 410;
+
+		snprintf(vi, sizeof(vi), "%s (mã HTTP %d).", gone ?
+			 "Trang không còn tồn tại" : s->status >= 500 ?
+			 "Máy chủ báo lỗi" : "Máy chủ từ chối", s->status);
+		snprintf(en, sizeof(en), "%s (HTTP %d).", gone ? "The page is gone" :
+			 s->status >= 500 ? "The server failed" : "The server refused",
+			 s->status);
+		step_failed(c, gone ? VERDICT_STALE : VERDICT_DOWN, vi, en);
+		return -1;
+	}
+	if (c->step == 0 && s->redirects > 0 && is_home_path(s->final_url) &&
+	    !is_home_path(s->url)) {
+		snprintf(vi, sizeof(vi), "Liên kết bị chuyển về trang chủ %s thay vì "
+			 "trang thủ tục.", s->final_url);
+		snprintf(en, sizeof(en), "The link now redirects to the home page %s "
+			 "instead of the procedure.", s->final_url);
+		step_failed(c, VERDICT_STALE, vi, en);
+		return -1;
+	}
+	for (size_t i = 0; i < st->nreject_text; i++)
+		if (strstr(body, st->reject_text[i])) {
+			snprintf(vi, sizeof(vi), "Trang có dòng \"%s\".", st->reject_text[i]);
+			snprintf(en, sizeof(en), "The page says \"%s\".", st->reject_text[i]);
+			step_failed(c, VERDICT_DOWN, vi, en);
+			return -1;
+		}
+	for (size_t i = 0; i < st->nexpect_text; i++)
+		if (!strstr(body, st->expect_text[i])) {
+			snprintf(vi, sizeof(vi), "Trang không còn có dòng \"%s\".",
+				 st->expect_text[i]);
+			snprintf(en, sizeof(en), "The page no longer contains \"%s\".",
+				 st->expect_text[i]);
+			step_failed(c, VERDICT_STALE, vi, en);
+			return -1;
+		}
+	if (c->step == 0 && c->t)
+		for (size_t i = 0; i < c->t->nexpect_text; i++)
+			if (!strstr(body, c->t->expect_text[i])) {
+				snprintf(vi, sizeof(vi), "Trang không còn nhắc tới thủ tục "
+					 "(\"%s\").", c->t->expect_text[i]);
+				snprintf(en, sizeof(en), "The page no longer names the "
+					 "procedure (\"%s\").", c->t->expect_text[i]);
+				step_failed(c, VERDICT_STALE, vi, en);
+				return -1;
+			}
+	for (size_t i = 0; i < st->ncaptures; i++) {
+		const struct capture *cp = &st->captures[i];
+		char *v = NULL;
+
+		if (cp->source == CAPTURE_BODY) {
+			v = regex_capture(cp->expr, body, c->body.len);
+		} else if (cp->source == CAPTURE_JSON) {
+			v = json_capture(cp->expr, body);
+		} else {
+			size_t n = 0;
+			const char *h = find_header(&c->resp_headers, cp->header, &n);
+
+			v = h ? regex_capture(cp->expr, h, n) : NULL;
+		}
+		if (!v || c->ncaps == MAX_CAPTURES) {
+			free(v);
+			snprintf(vi, sizeof(vi), "Không tìm thấy giá trị \"%s\" trên trang.",
+				 cp->name);
+			snprintf(en, sizeof(en), "Could not find \"%s\" on the page.",
+				 cp->name);
+			step_failed(c, VERDICT_BROKEN_FLOW, vi, en);
+			return -1;
+		}
+		c->caps[c->ncaps].name = cp->name;
+		c->caps[c->ncaps].value = v;
+		c->ncaps++;
+	}
+	s->ok = 1;
+	return 0;
+}
+
+static void finish_ok(struct check *c)
+{
+	long slo = c->t ? c->t->slo_ms : TARGET_SLO_DEFAULT;
+	int64_t total = 0;
+
+	for (int i = 0; i < c->r.nsteps; i++) {
+		const struct step *st = step_def(c, i);
+
+		total += c->r.steps[i].total_us;
+		if (st->slo_ms && c->r.steps[i].total_us > st->slo_ms * 1000) {
+			char vi[RESULT_TEXT_MAX];
+
+			snprintf(vi, sizeof(vi), "Mọi bước đều chạy nhưng bước %d (%s) mất "
+				 "%lld ms, quá mức %ld ms.", i + 1, c->r.steps[i].name,
+				 (long long)(c->r.steps[i].total_us / 1000), st->slo_ms);
+			c->r.total_us = total;
+			finish_msg(c, VERDICT_SLOW, vi, "Every step worked, but step %d "
+				   "(%s) took %lld ms, over its objective of %ld ms.", i + 1,
+				   c->r.steps[i].name,
+				   (long long)(c->r.steps[i].total_us / 1000), st->slo_ms);
+			return;
+		}
+	}
+	c->r.total_us = total;
+	if (total > (int64_t)slo * 1000) {
+		char vi[RESULT_TEXT_MAX];
+
+		snprintf(vi, sizeof(vi), "Mọi bước đều chạy nhưng mất %lld ms, quá mức "
+			 "%ld ms.", (long long)(total / 1000), slo);
+		finish_msg(c, VERDICT_SLOW, vi, "Every step worked, but took %lld ms, "
+			   "over the objective of %ld ms.", (long long)(total / 1000), slo);
+		return;
+	}
+	finish_msg(c, VERDICT_OK, "Mọi bước đều chạy, trong thời gian cho phép.",
+		   "All %d step%s passed within %ld ms (took %lld ms).", c->r.nsteps,
+		   c->r.nsteps == 1 ? "" : "s", slo, (long long)(total / 1000));
+}
+
+int check_step_done(struct check *c, CURLM *m, CURLcode code)
+{
+	struct step_result *s = &c->r.steps[c->step];
+	int failed;
+
+	curl_multi_remove_handle(m, c->h);
+	read_timings(c, s);
+	c->env->last_activity_us = check_now_us();
+	if (code != CURLE_OK) {
+		transfer_error(c, code);
+		failed = 1;
+	} else {
+		failed = judge_step(c) < 0;
+	}
+	if (failed) {
+		for (int i = 0; i < c->r.nsteps; i++)
+			c->r.total_us += c->r.steps[i].total_us;
+		return 1;
+	}
+	snprintf(c->base_url, sizeof(c->base_url), "%s", s->final_url);
+	if (++c->step >= nsteps(c)) {
+		finish_ok(c);
+		return 1;
+	}
+	return start_step(c, m);
+}
+
+/* ---- the board ---- */
+
+static int read_board(struct check *c)
+{
+	struct guard_limits lim;
+	struct decode_result dr;
+	struct judgement j;
+	enum guard_status st;
+	struct err e;
+
+	if (!c->t->image) {
+		/* camera snapshots are fetched by the daemon's loop (next issue) */
+		policy_unreadable(REASON_IMAGE_REFUSED, "snapshot URLs are not "
+				  "supported by one-off checks yet", &j);
+		finish_judgement(c, &j);
+		return 1;
+	}
+	guard_limits_default(&lim);
+	st = guard_decode_file(c->t->image, &lim, &dr, &e);
+	if (st != GUARD_FOUND) {
+		char detail[ERR_MAX + 64];
+
+		if (st == GUARD_NONE)
+			snprintf(detail, sizeof(detail), " (%d preprocessing steps tried)",
+				 dr.steps_tried);
+		else
+			snprintf(detail, sizeof(detail), "%s", e.msg);
+		policy_unreadable(st == GUARD_NONE ? REASON_NO_CODE :
+				  st == GUARD_REFUSED ? REASON_IMAGE_REFUSED :
+				  REASON_DECODER_FAILED, detail, &j);
+		finish_judgement(c, &j);
+		return 1;
+	}
+	snprintf(c->r.decode_step, sizeof(c->r.decode_step), "%s", dr.step);
+	if (!dr.codes[0].text) {
+		char *hex = qr_hex(dr.codes[0].raw, dr.codes[0].raw_len);
+
+		policy_unreadable(REASON_UNKNOWN_CHARSET, hex ? hex : "", &j);
+		free(hex);
+		decode_result_release(&dr);
+		finish_judgement(c, &j);
+		return 1;
+	}
+	c->payload = strdup(dr.codes[0].text);
+	decode_result_release(&dr);
+	if (!c->payload)
+		return 1;
+	clip_copy(c->r.payload, sizeof(c->r.payload), c->payload);
+	policy_judge(c->t, c->payload, &j);
+	if (!j.genuine) {
+		finish_judgement(c, &j);
+		return 1;
+	}
+	/* payment and text codes have no web flow to walk */
+	if (c->t->kind != TARGET_URL) {
+		finish_judgement(c, &j);
+		return 1;
+	}
+	return 0;
+}
+
+int check_start(struct check *c, CURLM *m)
+{
+	c->check_start_us = check_now_us();
+	/* a check of a bare URL has its payload already and no board */
+	if (c->t && !c->payload && read_board(c))
+		return 1;
+	if (c->payload)
+		clip_copy(c->r.payload, sizeof(c->r.payload), c->payload);
+	c->step = 0;
+	return start_step(c, m);
+}
+
+int check_run(struct check *c)
+{
+	CURLM *m = curl_multi_init();
+	int done, still = 1;
+
+	if (!m)
+		return -1;
+	done = check_start(c, m);
+	while (!done) {
+		CURLMsg *msg;
+		int left;
+
+		curl_multi_perform(m, &still);
+		while ((msg = curl_multi_info_read(m, &left)) != NULL) {
+			if (msg->msg == CURLMSG_DONE) {
+				done = check_step_done(c, m, msg->data.result);
+				break;
+			}
+		}
+		if (!done)
+			curl_multi_poll(m, NULL, 0, 100, NULL);
+	}
+	curl_multi_cleanup(m);
+	return 0;
+}

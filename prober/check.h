@@ -1,0 +1,62 @@
+/* check.h - one check of one posted code: read the board, judge the code, walk the flow, time it. */
+#ifndef QRW_CHECK_H
+#define QRW_CHECK_H
+
+#include <stdint.h>
+
+#include <curl/curl.h>
+
+#include "result.h"
+#include "../targets/catalog.h"
+
+/* Named limits on every transfer. */
+#define CHECK_MAX_BODY      (2l * 1024 * 1024)	/* a procedure page is ~100 KB */
+#define CHECK_MAX_REDIRECTS 10
+#define CHECK_COLD_AFTER_MS 15000	/* a 4G/5G radio sleeps after ~10 s idle */
+
+/* What the probe brings to every check. */
+struct check_env {
+	const char *uplink;		/* "fibre", "4g", "5g", ... */
+	const char *interface;		/* bind to this interface, or NULL */
+	const char *ca_file;		/* extra trusted CAs, or NULL */
+	struct curl_slist *resolve;	/* "host:port:address" overrides, or NULL */
+	int64_t last_activity_us;	/* monotonic end of the last request */
+	long emulate_rate;		/* --emulate: bytes/s cap, 0 = none */
+	int64_t emulate_rtt_us;		/* --emulate: added round trip per connection */
+};
+
+struct check;
+
+/*
+ * A check of target t (which must outlive it). When t is NULL, url is
+ * checked alone: one GET with the default timeouts, no board image.
+ * Returns NULL when memory runs out.
+ */
+struct check *check_new(const struct target *t, const char *url,
+			struct check_env *env);
+
+/*
+ * Begin: read and judge the board image (in the guarded child), then add
+ * the first step's transfer to m. Returns 1 when the check already ended
+ * (unreadable or tampered board), 0 when a transfer is running.
+ */
+int check_start(struct check *c, CURLM *m);
+
+/*
+ * The loop calls this when one of the check's transfers finishes (find the
+ * check with CURLINFO_PRIVATE). Returns 1 when the check ended, 0 when the
+ * next step's transfer was added.
+ */
+int check_step_done(struct check *c, CURLM *m, CURLcode code);
+
+const struct check_result *check_result(const struct check *c);
+
+void check_free(struct check *c);
+
+/* Run one check to the end on a private multi handle (the `check` command). */
+int check_run(struct check *c);
+
+/* Microseconds on the monotonic clock. */
+int64_t check_now_us(void);
+
+#endif

@@ -1,0 +1,196 @@
+/* probe.c - qrwatch-probe, the router daemon; for now its one-off `check` command. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "check.h"
+#include "emulate.h"
+#include "../targets/catalog.h"
+#include "../common/banned.h"
+
+#define VERSION "0.1.0"
+
+enum { EXIT_OK = 0, EXIT_FINDING = 1, EXIT_USAGE = 2 };
+
+static void check_usage(FILE *f)
+{
+	const struct emulate_profile *p;
+
+	fputs("usage: qrwatch-probe check [options] TARGET-ID|URL\n"
+	      "\n"
+	      "Check one posted code now, the way a citizen would: read the board\n"
+	      "photo, judge the code, walk the procedure's flow, and print each step\n"
+	      "with its phases (DNS, connect, TLS, waiting, receiving), its status\n"
+	      "and the verdict. A URL is checked alone with one GET.\n"
+	      "\n"
+	      "  -c, --catalog FILE     the catalog that registers TARGET-ID\n"
+	      "  -j, --json             print the result as JSON (docs/protocol.md)\n"
+	      "  -e, --english          explanations in English (default: Vietnamese)\n"
+	      "  -u, --uplink KIND      the uplink the result is tagged with (fibre, 4g, 5g...)\n"
+	      "  -i, --interface NAME   send from this network interface\n"
+	      "      --ca FILE          also trust the CA certificates in FILE\n"
+	      "      --resolve H:P:ADDR connect to ADDR for host H port P (like curl)\n"
+	      "      --allow-private N  with a URL: let it reach these networks (CIDR)\n"
+	      "      --emulate PROFILE  add a profile's round trip and bandwidth cap:\n", f);
+	for (p = emulate_profiles(); p->name; p++)
+		fprintf(f, "                           %-8s %s\n", p->name, p->stands_for);
+	fputs("  -h, --help             this text\n"
+	      "\n"
+	      "Exit status: 0 OK, 1 any other verdict, 2 usage or catalog error.\n", f);
+}
+
+static int cmd_check(int argc, char **argv)
+{
+	enum { O_CA = 256, O_RESOLVE, O_ALLOW, O_EMULATE };
+	static const struct option lo[] = {
+		{ "catalog", required_argument, NULL, 'c' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "english", no_argument, NULL, 'e' },
+		{ "uplink", required_argument, NULL, 'u' },
+		{ "interface", required_argument, NULL, 'i' },
+		{ "ca", required_argument, NULL, O_CA },
+		{ "resolve", required_argument, NULL, O_RESOLVE },
+		{ "allow-private", required_argument, NULL, O_ALLOW },
+		{ "emulate", required_argument, NULL, O_EMULATE },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct check_env env;
+	const char *catalog = NULL, *allow = NULL;
+	int json = 0, english = 0, ch, rc = EXIT_USAGE;
+	struct catalog *cat = NULL;
+	const struct target *t = NULL;
+	struct target url_target;
+	struct check *c = NULL;
+	struct buf out;
+
+	memset(&env, 0, sizeof(env));
+	env.uplink = "unknown";
+	while ((ch = getopt_long(argc, argv, "c:jeu:i:h", lo, NULL)) != -1) {
+		switch (ch) {
+		case 'c': catalog = optarg; break;
+		case 'j': json = 1; break;
+		case 'e': english = 1; break;
+		case 'u': env.uplink = optarg; break;
+		case 'i': env.interface = optarg; break;
+		case O_CA: env.ca_file = optarg; break;
+		case O_RESOLVE: env.resolve = curl_slist_append(env.resolve, optarg); break;
+		case O_ALLOW: allow = optarg; break;
+		case O_EMULATE: {
+			const struct emulate_profile *p = emulate_find(optarg);
+
+			if (!p) {
+				fprintf(stderr, "qrwatch-probe: unknown --emulate profile "
+					"'%s' (3g, 4g, 4g-weak, 5g)\n", optarg);
+				goto out;
+			}
+			env.emulate_rtt_us = (int64_t)p->rtt_ms * 1000;
+			env.emulate_rate = p->rate;
+			break;
+		}
+		case 'h': check_usage(stdout); rc = EXIT_OK; goto out;
+		default: check_usage(stderr); goto out;
+		}
+	}
+	if (optind != argc - 1) {
+		check_usage(stderr);
+		goto out;
+	}
+	if (strstr(argv[optind], "://")) {
+		/* a bare URL: the default one-step check, under the same guard */
+		memset(&url_target, 0, sizeof(url_target));
+		url_target.id = "-";
+		url_target.kind = TARGET_URL;
+		url_target.slo_ms = TARGET_SLO_DEFAULT;
+		url_target.connect_timeout_ms = TARGET_CONNECT_TIMEOUT_DEFAULT;
+		url_target.first_byte_ms = TARGET_FIRST_BYTE_DEFAULT;
+		url_target.stall_ms = TARGET_STALL_DEFAULT;
+		url_target.deadline_ms = TARGET_DEADLINE_DEFAULT;
+		url_target.allow_networks = allow;
+		c = check_new(&url_target, argv[optind], &env);
+	} else {
+		struct buf errs;
+
+		if (!catalog) {
+			fprintf(stderr, "qrwatch-probe: checking a target needs "
+				"--catalog (or give a URL)\n");
+			goto out;
+		}
+		buf_init(&errs, 256 * 1024);
+		cat = catalog_load(catalog, &errs);
+		fputs(buf_str(&errs), stderr);
+		buf_release(&errs);
+		if (!cat)
+			goto out;
+		t = catalog_target(cat, argv[optind]);
+		if (!t) {
+			fprintf(stderr, "qrwatch-probe: no target '%s' in '%s'\n",
+				argv[optind], catalog);
+			goto out;
+		}
+		c = check_new(t, NULL, &env);
+	}
+	if (!c) {
+		fprintf(stderr, "qrwatch-probe: out of memory\n");
+		rc = EXIT_FINDING;
+		goto out;
+	}
+	check_run(c);
+	buf_init(&out, 1 << 20);
+	if (json) {
+		result_to_json(check_result(c), &out);
+		buf_addc(&out, '\n');
+	} else {
+		result_waterfall(check_result(c), isatty(STDOUT_FILENO), english, &out);
+	}
+	fputs(buf_str(&out), stdout);
+	buf_release(&out);
+	rc = check_result(c)->verdict == VERDICT_OK ? EXIT_OK : EXIT_FINDING;
+out:
+	check_free(c);
+	catalog_free(cat);
+	curl_slist_free_all(env.resolve);
+	return rc;
+}
+
+static void usage(FILE *f)
+{
+	fputs("usage: qrwatch-probe COMMAND [options]   (COMMAND --help)\n\n"
+	      "The qrwatch probe for village routers.\n\n"
+	      "  check    check one target or URL now and print a waterfall\n", f);
+}
+
+int main(int argc, char **argv)
+{
+	int rc;
+
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		printf("qrwatch-probe %s\n", VERSION);
+		return EXIT_OK;
+	}
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		fprintf(stderr, "qrwatch-probe: cannot initialise libcurl\n");
+		return 1;
+	}
+	if (!strcmp(argv[1], "check"))
+		rc = cmd_check(argc - 1, argv + 1);
+	else {
+		fprintf(stderr, "qrwatch-probe: unknown command '%s'\n", argv[1]);
+		usage(stderr);
+		rc = EXIT_USAGE;
+	}
+	curl_global_cleanup();
+	return rc;
+}
