@@ -30,7 +30,7 @@ PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS_TARGETS) $(PKGS_POSTER) $(PKG
 LIBS_CLI = $(shell $(PKG_CONFIG) --libs $(PKGS_TARGETS) $(PKGS_POSTER) 2>/dev/null)
 # --as-needed: the probe records only the libraries it really calls.
 LIBS_PROBE = -Wl,--as-needed $(shell $(PKG_CONFIG) --libs $(PKGS_TARGETS) 2>/dev/null)
-PKGS_FIXTURE = libmicrohttpd
+PKGS_FIXTURE = libmicrohttpd libcrypto
 LIBS_FIXTURE = $(shell $(PKG_CONFIG) --libs $(PKGS_FIXTURE) 2>/dev/null)
 
 COMMON_SRC = common/buf.c common/err.c common/text.c common/fileio.c common/arena.c
@@ -40,7 +40,7 @@ TARGETS_SRC = targets/image.c targets/imgops.c targets/decode.c targets/guard.c 
 	targets/netguard.c
 CLI_SRC = cli/qrwatch.c
 PROBE_SRC = prober/probe.c prober/check.c prober/result.c prober/emulate.c
-FIXTURE_SRC = tests/fixture/portal.c
+FIXTURE_SRC = tests/fixture/portal.c tests/fixture/mkcert.c
 UNIT_SRC = tests/harness.c $(wildcard tests/unit/*.c)
 
 LIB_OBJ = $(patsubst %.c,$(O)/%.o,$(COMMON_SRC) $(TARGETS_SRC))
@@ -50,7 +50,7 @@ FIXTURE_OBJ = $(patsubst %.c,$(O)/%.o,$(FIXTURE_SRC))
 UNIT_OBJ = $(patsubst %.c,$(O)/%.o,$(UNIT_SRC))
 
 PROGRAMS = $(O)/qrwatch $(O)/qrwatch-probe
-TEST_PROGRAMS = $(O)/tests/unit-tests $(O)/tests/portal
+TEST_PROGRAMS = $(O)/tests/unit-tests $(O)/tests/portal $(O)/tests/mkcert
 
 .PHONY: all deps test test-build demo bench clean
 all: $(PROGRAMS)
@@ -73,8 +73,11 @@ $(O)/qrwatch: $(CLI_OBJ) $(O)/libqrwatch.a
 $(O)/qrwatch-probe: $(PROBE_OBJ) $(O)/libqrwatch.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS_PROBE) -lm
 
-$(O)/tests/portal: $(FIXTURE_OBJ) $(O)/libqrwatch.a
+$(O)/tests/portal: $(O)/tests/fixture/portal.o $(O)/libqrwatch.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS_FIXTURE)
+
+$(O)/tests/mkcert: $(O)/tests/fixture/mkcert.o
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(shell $(PKG_CONFIG) --libs libcrypto 2>/dev/null)
 
 $(O)/tests/unit-tests: $(UNIT_OBJ) $(O)/libqrwatch.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS_CLI) -lm

@@ -158,8 +158,6 @@ struct check *check_new(const struct target *t, const char *url,
 		check_free(c);
 		return NULL;
 	}
-	/* an empty cookie file turns on the in-memory jar of this handle */
-	curl_easy_setopt(c->h, CURLOPT_COOKIEFILE, "");
 	return c;
 }
 
@@ -208,25 +206,43 @@ static const char *capture_get(const struct check *c, const char *name, size_t n
 
 enum esc { ESC_NONE, ESC_FORM, ESC_JSON };
 
-/* Expand {name} placeholders; -1 with *missing set when one has no value. */
+/* Length of a {name} placeholder's name at p (after '{'), 0 if none. */
+static size_t placeholder_len(const char *p)
+{
+	size_t n = 0;
+
+	while ((p[n] >= 'a' && p[n] <= 'z') || (p[n] >= '0' && p[n] <= '9') ||
+	       p[n] == '_')
+		n++;
+	return n > 0 && p[n] == '}' ? n : 0;
+}
+
+/*
+ * Expand {name} placeholders (other braces are literal, as in JSON); -1
+ * with *missing set when one has no value.
+ */
 static int expand(const struct check *c, const char *tpl, enum esc esc,
 		  struct buf *out, const char **missing, size_t *missing_len)
 {
 	const char *p = tpl;
 
 	while (*p) {
-		const char *open = strchr(p, '{'), *close, *v;
+		const char *open = strchr(p, '{'), *v;
+		size_t n;
 
 		if (!open)
 			return buf_adds(out, p);
-		close = strchr(open, '}');
-		if (!close)
-			return buf_adds(out, p);
 		buf_add(out, p, (size_t)(open - p));
-		v = capture_get(c, open + 1, (size_t)(close - open - 1));
+		n = placeholder_len(open + 1);
+		if (n == 0) {
+			buf_addc(out, '{');
+			p = open + 1;
+			continue;
+		}
+		v = capture_get(c, open + 1, n);
 		if (!v) {
 			*missing = open + 1;
-			*missing_len = (size_t)(close - open - 1);
+			*missing_len = n;
 			return -1;
 		}
 		if (esc == ESC_FORM) {
@@ -237,14 +253,14 @@ static int expand(const struct check *c, const char *tpl, enum esc esc,
 		} else if (esc == ESC_JSON) {
 			json_object *s = json_object_new_string(v);
 			const char *js = json_object_to_json_string_ext(s, JSON_C_TO_STRING_PLAIN);
-			size_t n = strlen(js);
+			size_t len = strlen(js);
 
-			buf_add(out, js + 1, n >= 2 ? n - 2 : 0);	/* without quotes */
+			buf_add(out, js + 1, len >= 2 ? len - 2 : 0);	/* without quotes */
 			json_object_put(s);
 		} else {
 			buf_adds(out, v);
 		}
-		p = close + 1;
+		p = open + n + 2;
 	}
 	return out->overflow ? -1 : 0;
 }
@@ -385,11 +401,20 @@ static int start_step(struct check *c, CURLM *m)
 	buf_release(&url);
 	curl_url_cleanup(u);
 
-	curl_easy_reset(c->h);	/* keeps the cookies, connections and DNS cache */
+	/*
+	 * One handle for the whole run keeps its cookies and connections. No
+	 * curl_easy_reset(): it would drop libcurl's pending cookie-file list
+	 * (a leak). Options that differ per step are set, or cleared, below.
+	 */
+	curl_easy_setopt(c->h, CURLOPT_HTTPGET, 1L);
+	curl_easy_setopt(c->h, CURLOPT_CUSTOMREQUEST, NULL);
+	curl_easy_setopt(c->h, CURLOPT_HTTPHEADER, NULL);
 	curl_easy_setopt(c->h, CURLOPT_URL, full);
 	curl_free(full);
 	curl_easy_setopt(c->h, CURLOPT_PRIVATE, c);
-	curl_easy_setopt(c->h, CURLOPT_COOKIEFILE, "");
+	/* an empty cookie file turns on the handle's in-memory jar, once */
+	if (c->step == 0)
+		curl_easy_setopt(c->h, CURLOPT_COOKIEFILE, "");
 	netguard_attach(c->h, &c->guard);
 	curl_easy_setopt(c->h, CURLOPT_FOLLOWLOCATION, wants_redirect_status(st) ? 0L : 1L);
 	curl_easy_setopt(c->h, CURLOPT_MAXREDIRS, (long)CHECK_MAX_REDIRECTS);

@@ -576,22 +576,34 @@ static void build_board(struct parser *p, const struct sec *s, struct board *b,
 	}
 }
 
-/* Placeholders {name} in a template must be known at that step. */
+/* Length of a {name} placeholder's name at p (just after '{'), 0 if none. */
+static size_t placeholder_len(const char *p)
+{
+	size_t n = 0;
+
+	while (islower((unsigned char)p[n]) || isdigit((unsigned char)p[n]) ||
+	       p[n] == '_')
+		n++;
+	return n > 0 && p[n] == '}' ? n : 0;
+}
+
+/*
+ * Placeholders {name} (lower-case letters, digits, '_') in a template must
+ * be known at that step; any other '{' is literal text (JSON bodies).
+ */
 static void check_template(struct parser *p, int line, const char *what,
 			   const char *t, const char **known, size_t nknown)
 {
 	const char *q = t;
 
 	while ((q = strchr(q, '{')) != NULL) {
-		const char *end = strchr(q, '}');
-		size_t n;
+		size_t n = placeholder_len(q + 1);
 		int ok = 0;
 
-		if (!end) {
-			perr(p, line, "%s has a '{' without a closing '}'", what);
-			return;
+		if (n == 0) {
+			q++;
+			continue;
 		}
-		n = (size_t)(end - q - 1);
 		if (n == 7 && memcmp(q + 1, "payload", 7) == 0)
 			ok = 1;
 		for (size_t i = 0; i < nknown && !ok; i++)
@@ -599,7 +611,7 @@ static void check_template(struct parser *p, int line, const char *what,
 		if (!ok)
 			perr(p, line, "%s uses {%.*s}, which is neither {payload} nor "
 			     "captured by an earlier step", what, (int)n, q + 1);
-		q = end + 1;
+		q += n + 2;
 	}
 }
 
