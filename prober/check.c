@@ -53,6 +53,8 @@ struct check {
 	/* hang detection */
 	int64_t check_start_us, step_start_us, last_data_us;
 	int first_byte;
+	int64_t first_body_us;		/* --emulate: when the body began */
+	int64_t resume_at_us;		/* --emulate: paused until then, 0 = running */
 	enum hang hang;
 	long connect_ms, first_byte_ms, stall_ms, deadline_ms;
 };
@@ -267,12 +269,30 @@ static int expand(const struct check *c, const char *tpl, enum esc esc,
 
 /* ---- libcurl callbacks ---- */
 
+/* Bytes of a 16 KB burst, then the emulated rate. */
+#define EMULATE_BURST 16384
+
 static size_t on_body(char *p, size_t size, size_t n, void *ud)
 {
 	struct check *c = ud;
+	int64_t now = check_now_us();
 
 	c->first_byte = 1;
-	c->last_data_us = check_now_us();
+	c->last_data_us = now;
+	if (c->env->emulate_rate > 0) {
+		/* hold the chunk back until the profile's bandwidth allows it */
+		int64_t due;
+
+		if (!c->first_body_us)
+			c->first_body_us = now;
+		due = c->first_body_us +
+		      ((int64_t)c->body.len + (int64_t)(size * n) - EMULATE_BURST) *
+		      1000000 / c->env->emulate_rate;
+		if (due > now) {
+			c->resume_at_us = due;
+			return CURL_WRITEFUNC_PAUSE;
+		}
+	}
 	if (buf_add(&c->body, p, size * n) < 0) {
 		c->body_over = 1;
 		return 0;
@@ -324,6 +344,8 @@ static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow,
 		c->hang = HANG_FIRST_BYTE;
 		return 1;
 	}
+	if (c->resume_at_us)
+		return 0;	/* paused by --emulate, not stalled */
 	if (c->first_byte && now - c->last_data_us > (int64_t)c->stall_ms * 1000) {
 		c->hang = HANG_STALL;
 		return 1;
@@ -439,12 +461,9 @@ static int start_step(struct check *c, CURLM *m)
 		curl_easy_setopt(c->h, CURLOPT_RESOLVE, c->env->resolve);
 	if (c->env->interface)
 		curl_easy_setopt(c->h, CURLOPT_INTERFACE, c->env->interface);
-	if (c->env->emulate_rate > 0) {
-		curl_easy_setopt(c->h, CURLOPT_MAX_RECV_SPEED_LARGE,
-				 (curl_off_t)c->env->emulate_rate);
+	if (c->env->emulate_rate > 0)	/* uploads; downloads are paced in on_body() */
 		curl_easy_setopt(c->h, CURLOPT_MAX_SEND_SPEED_LARGE,
 				 (curl_off_t)c->env->emulate_rate);
-	}
 	if (c->env->emulate_rtt_us > 0) {
 		curl_easy_setopt(c->h, CURLOPT_SOCKOPTFUNCTION, on_sockopt);
 		curl_easy_setopt(c->h, CURLOPT_SOCKOPTDATA, c);
@@ -507,6 +526,8 @@ static int start_step(struct check *c, CURLM *m)
 	buf_reset(&c->resp_headers);
 	c->body_over = 0;
 	c->first_byte = 0;
+	c->first_body_us = 0;
+	c->resume_at_us = 0;
 	c->hang = HANG_NONE;
 	c->guard.refused = 0;
 	c->step_start_us = check_now_us();
@@ -1018,6 +1039,21 @@ int check_start(struct check *c, CURLM *m)
 	return start_step(c, m);
 }
 
+long check_tick(struct check *c)
+{
+	int64_t now;
+
+	if (!c->resume_at_us)
+		return -1;
+	now = check_now_us();
+	if (now < c->resume_at_us)
+		return (long)((c->resume_at_us - now + 999) / 1000);
+	c->resume_at_us = 0;
+	c->last_data_us = now;
+	curl_easy_pause(c->h, CURLPAUSE_CONT);
+	return c->resume_at_us ? (long)((c->resume_at_us - check_now_us() + 999) / 1000) : -1;
+}
+
 int check_run(struct check *c)
 {
 	CURLM *m = curl_multi_init();
@@ -1037,8 +1073,12 @@ int check_run(struct check *c)
 				break;
 			}
 		}
-		if (!done)
-			curl_multi_poll(m, NULL, 0, 100, NULL);
+		if (!done) {
+			long wait = check_tick(c);
+
+			curl_multi_poll(m, NULL, 0, wait >= 0 && wait < 100 ? (int)wait : 100,
+					NULL);
+		}
 	}
 	curl_multi_cleanup(m);
 	return 0;

@@ -49,6 +49,13 @@ int check_start(struct check *c, CURLM *m);
  */
 int check_step_done(struct check *c, CURLM *m, CURLcode code);
 
+/*
+ * Resume a transfer that --emulate paused, when its time has come. Returns
+ * how many ms until the check next needs a tick, or -1 when it does not.
+ * The loop calls it on every turn.
+ */
+long check_tick(struct check *c);
+
 const struct check_result *check_result(const struct check *c);
 
 void check_free(struct check *c);

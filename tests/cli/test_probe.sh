@@ -223,6 +223,31 @@ else
     fail "vanished DNS name" "unshare -n is not available (run as root)"
 fi
 
+# --emulate: the profile's round trip shows in the connect time, its
+# bandwidth in the transfer time (4g: 60 ms, 10 Mbit/s = 1.25 MB/s)
+field() { printf '%s' "$1" | sed -n "s/.*\"$2\":\([0-9]*\).*/\1/p"; }
+J=$("$PROBE" check --json --allow-private 127.0.0.1 "http://127.0.0.1:$P/bytes/600000")
+base_conn=$(field "$J" connect_us)
+base_xfer=$(field "$J" transfer_us)
+J=$("$PROBE" check --json --emulate 4g --allow-private 127.0.0.1 "http://127.0.0.1:$P/bytes/600000")
+conn=$(field "$J" connect_us)
+xfer=$(field "$J" transfer_us)
+added=$(( (conn - base_conn) / 1000 ))
+if [ "$added" -ge 58 ] && [ "$added" -le 70 ]; then
+    pass "4g adds its 60 ms round trip to connect (measured +$added ms)"
+else
+    fail "4g adds its 60 ms round trip to connect" "measured +$added ms (base $base_conn us, emulated $conn us)"
+fi
+# bandwidth: 4g is 10 Mbit/s = 1.25 MB/s, so 600000 B take 480 ms
+# (less the 16 KB burst, 13 ms)
+if [ "$xfer" -ge 430000 ] && [ "$xfer" -le 560000 ] && [ "$base_xfer" -lt 100000 ]; then
+    pass "4g caps the bandwidth (600 KB in $((xfer / 1000)) ms, $((base_xfer / 1000)) ms unshaped)"
+else
+    fail "4g caps the bandwidth" "600 KB took $xfer us shaped, $base_xfer us unshaped; expected about 467000"
+fi
+expect_run "unknown profile" 2 "$PROBE" check --emulate 6g http://127.0.0.1:9/
+expect_contains "unknown profile named" "$ERR" "unknown --emulate profile '6g'"
+
 # waterfall: plain when piped, with every phase named
 OUT=$("$PROBE" check -c "$CAT" $RESOLVE --english ok)
 expect_contains "waterfall shows phases" "$OUT" "dns"
