@@ -24,7 +24,7 @@ ALL_LDFLAGS += -fsanitize=$(SANITIZE)
 endif
 
 # Libraries per part: the probe must never pull in librrd, libmicrohttpd or SQLite.
-PKGS_TARGETS = zbar libpng libjpeg libcurl libpsl json-c
+PKGS_TARGETS = zbar libpng libjpeg libcurl libpsl json-c zlib
 PKGS_POSTER = libqrencode
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS_TARGETS) $(PKGS_POSTER) $(PKGS_FIXTURE) 2>/dev/null)
 LIBS_CLI = $(shell $(PKG_CONFIG) --libs $(PKGS_TARGETS) $(PKGS_POSTER) 2>/dev/null)
@@ -39,11 +39,12 @@ TARGETS_SRC = targets/image.c targets/imgops.c targets/decode.c targets/guard.c 
 	targets/payload.c targets/policy.c targets/catalog.c targets/poster.c \
 	targets/netguard.c
 CLI_SRC = cli/qrwatch.c
-PROBE_SRC = prober/probe.c prober/check.c prober/result.c prober/emulate.c
+PROBE_LIB_SRC = prober/check.c prober/result.c prober/emulate.c prober/spool.c
+PROBE_SRC = prober/probe.c
 FIXTURE_SRC = tests/fixture/portal.c tests/fixture/mkcert.c
 UNIT_SRC = tests/harness.c $(wildcard tests/unit/*.c)
 
-LIB_OBJ = $(patsubst %.c,$(O)/%.o,$(COMMON_SRC) $(TARGETS_SRC))
+LIB_OBJ = $(patsubst %.c,$(O)/%.o,$(COMMON_SRC) $(TARGETS_SRC) $(PROBE_LIB_SRC))
 CLI_OBJ = $(patsubst %.c,$(O)/%.o,$(CLI_SRC))
 PROBE_OBJ = $(patsubst %.c,$(O)/%.o,$(PROBE_SRC))
 FIXTURE_OBJ = $(patsubst %.c,$(O)/%.o,$(FIXTURE_SRC))
