@@ -218,7 +218,8 @@ struct spool *spool_open(const char *dir, uint64_t max_bytes, struct err *e)
 		found[nfound++] = seg;
 	}
 	closedir(d);
-	qsort(found, nfound, sizeof(*found), cmp_u64);
+	if (nfound)
+		qsort(found, nfound, sizeof(*found), cmp_u64);
 	load_cursor(s);
 	for (size_t i = 0; i < nfound; i++) {
 		char path[1100];
