@@ -24,7 +24,7 @@ ALL_LDFLAGS += -fsanitize=$(SANITIZE)
 endif
 
 # Libraries per part: the probe must never pull in librrd, libmicrohttpd or SQLite.
-PKGS_TARGETS = zbar libpng libjpeg libcurl libpsl json-c zlib
+PKGS_TARGETS = zbar libpng libjpeg libcurl libpsl json-c zlib libcrypto
 PKGS_POSTER = libqrencode
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS_TARGETS) $(PKGS_POSTER) $(PKGS_FIXTURE) 2>/dev/null)
 LIBS_CLI = $(shell $(PKG_CONFIG) --libs $(PKGS_TARGETS) $(PKGS_POSTER) 2>/dev/null)
@@ -39,9 +39,9 @@ TARGETS_SRC = targets/image.c targets/imgops.c targets/decode.c targets/guard.c 
 	targets/payload.c targets/policy.c targets/catalog.c targets/poster.c \
 	targets/netguard.c
 CLI_SRC = cli/qrwatch.c
-PROBE_LIB_SRC = prober/check.c prober/result.c prober/emulate.c prober/spool.c
+PROBE_LIB_SRC = prober/check.c prober/result.c prober/emulate.c prober/spool.c prober/push.c
 PROBE_SRC = prober/probe.c
-FIXTURE_SRC = tests/fixture/portal.c tests/fixture/mkcert.c
+FIXTURE_SRC = tests/fixture/portal.c tests/fixture/mkcert.c tests/fixture/receiver.c
 UNIT_SRC = tests/harness.c $(wildcard tests/unit/*.c)
 
 LIB_OBJ = $(patsubst %.c,$(O)/%.o,$(COMMON_SRC) $(TARGETS_SRC) $(PROBE_LIB_SRC))
@@ -51,7 +51,8 @@ FIXTURE_OBJ = $(patsubst %.c,$(O)/%.o,$(FIXTURE_SRC))
 UNIT_OBJ = $(patsubst %.c,$(O)/%.o,$(UNIT_SRC))
 
 PROGRAMS = $(O)/qrwatch $(O)/qrwatch-probe
-TEST_PROGRAMS = $(O)/tests/unit-tests $(O)/tests/portal $(O)/tests/mkcert
+TEST_PROGRAMS = $(O)/tests/unit-tests $(O)/tests/portal $(O)/tests/mkcert \
+	$(O)/tests/receiver
 
 .PHONY: all deps test test-build demo bench clean
 all: $(PROGRAMS)
@@ -76,6 +77,9 @@ $(O)/qrwatch-probe: $(PROBE_OBJ) $(O)/libqrwatch.a
 
 $(O)/tests/portal: $(O)/tests/fixture/portal.o $(O)/libqrwatch.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS_FIXTURE)
+
+$(O)/tests/receiver: $(O)/tests/fixture/receiver.o $(O)/libqrwatch.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS_FIXTURE) $(LIBS_PROBE)
 
 $(O)/tests/mkcert: $(O)/tests/fixture/mkcert.o
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(shell $(PKG_CONFIG) --libs libcrypto 2>/dev/null)

@@ -1,0 +1,235 @@
+/* push.c - signed batches from the spool to the server (see push.h, docs/protocol.md). */
+#include "push.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/timex.h>
+#include <time.h>
+
+#include <json-c/json.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "../common/banned.h"
+
+void push_sign(const unsigned char *key, size_t keylen, const void *body,
+	       size_t n, char hex[65])
+{
+	static const char digits[] = "0123456789abcdef";
+	unsigned char mac[EVP_MAX_MD_SIZE];
+	unsigned int len = 0;
+
+	HMAC(EVP_sha256(), key, (int)keylen, body, n, mac, &len);
+	for (unsigned i = 0; i < 32 && i < len; i++) {
+		hex[2 * i] = digits[mac[i] >> 4];
+		hex[2 * i + 1] = digits[mac[i] & 15];
+	}
+	hex[64] = '\0';
+}
+
+int push_signature_equal(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+
+	if (la != lb || la != 64)
+		return 0;
+	return CRYPTO_memcmp(a, b, la) == 0;
+}
+
+/* Seconds since the clock was last synchronised: -1 when unknown. */
+static long since_sync(const struct push_cfg *cfg)
+{
+	struct timex tx;
+	struct stat st;
+
+	if (cfg->clock_sync_file && stat(cfg->clock_sync_file, &st) == 0)
+		return (long)(time(NULL) - st.st_mtime);
+	memset(&tx, 0, sizeof(tx));
+	if (adjtimex(&tx) >= 0 && !(tx.status & STA_UNSYNC))
+		return 0;	/* the kernel's clock discipline is locked */
+	return -1;
+}
+
+int push_body(const struct push_cfg *cfg, const struct spool_batch *b,
+	      uint64_t dropped, uint64_t pending_bytes, struct buf *out)
+{
+	struct timespec now;
+	char stamp[40];
+	struct tm tm;
+	int rc = 0;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	gmtime_r(&now.tv_sec, &tm);
+	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	{
+		json_object *o = json_object_new_object(), *sp = json_object_new_object();
+		const char *head;
+		size_t hl;
+
+		json_object_object_add(o, "probe", json_object_new_string(cfg->probe_id));
+		json_object_object_add(o, "seq", json_object_new_int64((int64_t)b->seq));
+		json_object_object_add(o, "clock", json_object_new_string(stamp));
+		json_object_object_add(o, "clock_ms", json_object_new_int64(
+			(int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000));
+		json_object_object_add(o, "since_sync_s",
+				       json_object_new_int64(since_sync(cfg)));
+		json_object_object_add(o, "uplink", json_object_new_string(
+			cfg->uplink ? cfg->uplink : "unknown"));
+		json_object_object_add(o, "version", json_object_new_string(
+			cfg->version ? cfg->version : ""));
+		json_object_object_add(sp, "dropped", json_object_new_int64((int64_t)dropped));
+		json_object_object_add(sp, "pending_bytes",
+				       json_object_new_int64((int64_t)pending_bytes));
+		json_object_object_add(o, "spool", sp);
+		json_object_object_add(o, "results", json_object_new_array());
+		/* results are already JSON in the spool: splice them in as they are */
+		head = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+		hl = strlen(head);
+		/* head ends with "[]}" */
+		rc |= buf_add(out, head, hl - 2);
+		for (size_t i = 0; i < b->n; i++) {
+			if (i)
+				rc |= buf_addc(out, ',');
+			rc |= buf_add(out, b->recs[i].data, b->recs[i].len);
+		}
+		rc |= buf_adds(out, "]}");
+		json_object_put(o);
+	}
+	return rc ? -1 : 0;
+}
+
+void pusher_init(struct pusher *p, const struct push_cfg *cfg)
+{
+	memset(p, 0, sizeof(*p));
+	p->cfg = cfg;
+	buf_init(&p->body, PUSH_BATCH_BYTES + 64 * 1024);
+	buf_init(&p->resp, 64 * 1024);
+}
+
+void pusher_release(struct pusher *p)
+{
+	if (p->h)
+		curl_easy_cleanup(p->h);
+	curl_slist_free_all(p->headers);
+	spool_batch_release(&p->batch);
+	buf_release(&p->body);
+	buf_release(&p->resp);
+}
+
+static size_t on_resp(char *d, size_t size, size_t n, void *ud)
+{
+	struct pusher *p = ud;
+
+	return buf_add(&p->resp, d, size * n) < 0 ? 0 : size * n;
+}
+
+int pusher_start(struct pusher *p, struct spool *s, CURLM *m, int64_t now_us)
+{
+	struct err e;
+	char sig[65], hdr[160];
+
+	if (p->in_flight || now_us < p->next_try_us)
+		return 0;
+	spool_batch_release(&p->batch);
+	if (spool_peek(s, PUSH_BATCH_RESULTS, PUSH_BATCH_BYTES, &p->batch, &e) < 0) {
+		snprintf(p->last_error, sizeof(p->last_error), "%s", e.msg);
+		return 0;
+	}
+	if (p->batch.n == 0)
+		return 0;
+	buf_reset(&p->body);
+	buf_reset(&p->resp);
+	if (push_body(p->cfg, &p->batch, spool_dropped(s), spool_pending_bytes(s),
+		      &p->body) < 0) {
+		snprintf(p->last_error, sizeof(p->last_error), "batch too large");
+		return 0;
+	}
+	push_sign(p->cfg->secret, p->cfg->secret_len, p->body.data, p->body.len, sig);
+	if (!p->h && !(p->h = curl_easy_init()))
+		return 0;
+	curl_slist_free_all(p->headers);
+	p->headers = curl_slist_append(NULL, "Content-Type: application/json");
+	snprintf(hdr, sizeof(hdr), "X-Qrwatch-Probe: %s", p->cfg->probe_id);
+	p->headers = curl_slist_append(p->headers, hdr);
+	snprintf(hdr, sizeof(hdr), "X-Qrwatch-Signature: sha256=%s", sig);
+	p->headers = curl_slist_append(p->headers, hdr);
+	curl_easy_setopt(p->h, CURLOPT_URL, p->cfg->url);
+	curl_easy_setopt(p->h, CURLOPT_HTTPHEADER, p->headers);
+	curl_easy_setopt(p->h, CURLOPT_POSTFIELDS, p->body.data);
+	curl_easy_setopt(p->h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)p->body.len);
+	curl_easy_setopt(p->h, CURLOPT_WRITEFUNCTION, on_resp);
+	curl_easy_setopt(p->h, CURLOPT_WRITEDATA, p);
+	curl_easy_setopt(p->h, CURLOPT_TIMEOUT_MS, p->cfg->timeout_ms > 0 ?
+			 p->cfg->timeout_ms : 30000L);
+	curl_easy_setopt(p->h, CURLOPT_CONNECTTIMEOUT_MS, 15000L);
+	curl_easy_setopt(p->h, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(p->h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(p->h, CURLOPT_PRIVATE, NULL);
+	if (p->cfg->ca_file)
+		curl_easy_setopt(p->h, CURLOPT_CAINFO, p->cfg->ca_file);
+	if (p->cfg->resolve)
+		curl_easy_setopt(p->h, CURLOPT_RESOLVE, p->cfg->resolve);
+	if (curl_multi_add_handle(m, p->h) != CURLM_OK)
+		return 0;
+	p->in_flight = 1;
+	return 1;
+}
+
+static void back_off(struct pusher *p, int64_t now_us)
+{
+	long ms = PUSH_BACKOFF_MIN_MS;
+
+	for (int i = 1; i < p->failures && ms < PUSH_BACKOFF_MAX_MS; i++)
+		ms *= 2;
+	if (ms > PUSH_BACKOFF_MAX_MS)
+		ms = PUSH_BACKOFF_MAX_MS;
+	/* jitter: anywhere in [ms/2, ms], so that a commune's probes spread out */
+	ms = ms / 2 + (long)(random() % (ms / 2 + 1));
+	p->next_try_us = now_us + (int64_t)ms * 1000;
+}
+
+int pusher_done(struct pusher *p, struct spool *s, CURLM *m, CURLcode code,
+		int64_t now_us)
+{
+	long status = 0;
+	struct err e;
+	int acked = 0;
+
+	curl_multi_remove_handle(m, p->h);
+	p->in_flight = 0;
+	curl_easy_getinfo(p->h, CURLINFO_RESPONSE_CODE, &status);
+	if (code == CURLE_OK && status == 200) {
+		json_object *o = json_tokener_parse(buf_str(&p->resp)), *ack;
+
+		if (o && json_object_object_get_ex(o, "ack", &ack) &&
+		    (uint64_t)json_object_get_int64(ack) == p->batch.seq)
+			acked = 1;
+		json_object_put(o);
+	}
+	if (acked) {
+		if (spool_consume(s, &p->batch, &e) < 0) {
+			snprintf(p->last_error, sizeof(p->last_error), "%s", e.msg);
+			acked = 0;
+		} else {
+			p->failures = 0;
+			p->next_try_us = 0;
+			p->sent_batches++;
+			p->last_error[0] = '\0';
+		}
+	} else {
+		if (code != CURLE_OK)
+			snprintf(p->last_error, sizeof(p->last_error), "%s",
+				 curl_easy_strerror(code));
+		else
+			snprintf(p->last_error, sizeof(p->last_error),
+				 "server answered HTTP %ld: %.160s", status,
+				 buf_str(&p->resp));
+		p->failures++;
+		back_off(p, now_us);
+	}
+	spool_batch_release(&p->batch);
+	return acked;
+}

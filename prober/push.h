@@ -1,0 +1,74 @@
+/* push.h - sending spooled results to qrwatchd in signed batches (docs/protocol.md). */
+#ifndef QRW_PUSH_H
+#define QRW_PUSH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <curl/curl.h>
+
+#include "spool.h"
+#include "../common/buf.h"
+#include "../common/err.h"
+
+#define PUSH_SECRET_MAX     128
+#define PUSH_BATCH_RESULTS  200			/* results per batch */
+#define PUSH_BATCH_BYTES    (1024u * 1024)	/* body bytes per batch */
+#define PUSH_BACKOFF_MIN_MS 5000		/* first retry after a failure */
+#define PUSH_BACKOFF_MAX_MS (10 * 60 * 1000)	/* never wait longer */
+
+struct push_cfg {
+	const char *url;		/* the server's ingest URL */
+	const char *probe_id;
+	unsigned char secret[PUSH_SECRET_MAX];
+	size_t secret_len;
+	const char *uplink;
+	const char *version;
+	const char *ca_file;
+	struct curl_slist *resolve;
+	const char *clock_sync_file;	/* touched by the NTP client, or NULL */
+	long timeout_ms;
+};
+
+struct pusher {
+	const struct push_cfg *cfg;
+	CURL *h;
+	struct curl_slist *headers;
+	struct buf body, resp;
+	struct spool_batch batch;
+	int in_flight;
+	int failures;			/* in a row */
+	int64_t next_try_us;		/* monotonic; 0 = now */
+	uint64_t sent_batches;
+	char last_error[ERR_MAX];
+};
+
+/* HMAC-SHA256 of body with key, as 64 lower-case hex digits plus NUL. */
+void push_sign(const unsigned char *key, size_t keylen, const void *body,
+	       size_t n, char hex[65]);
+
+/* Compare two signatures in constant time (lengths first). */
+int push_signature_equal(const char *a, const char *b);
+
+void pusher_init(struct pusher *p, const struct push_cfg *cfg);
+void pusher_release(struct pusher *p);
+
+/*
+ * If nothing is in flight and the back-off allows, take the oldest batch
+ * from the spool and add its POST to m. Returns 1 when a push started.
+ */
+int pusher_start(struct pusher *p, struct spool *s, CURLM *m, int64_t now_us);
+
+/*
+ * The push's transfer finished: on an acknowledgement of this batch's
+ * number, consume it from the spool; otherwise back off (exponential,
+ * with jitter). Returns 1 when the batch was acknowledged.
+ */
+int pusher_done(struct pusher *p, struct spool *s, CURLM *m, CURLcode code,
+		int64_t now_us);
+
+/* Build a batch body (exposed for tests and the server's own tests). */
+int push_body(const struct push_cfg *cfg, const struct spool_batch *b,
+	      uint64_t dropped, uint64_t pending_bytes, struct buf *out);
+
+#endif
