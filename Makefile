@@ -33,13 +33,15 @@ LIBS_PROBE = -Wl,--as-needed $(shell $(PKG_CONFIG) --libs $(PKGS_TARGETS) 2>/dev
 PKGS_FIXTURE = libmicrohttpd libcrypto
 LIBS_FIXTURE = $(shell $(PKG_CONFIG) --libs $(PKGS_FIXTURE) 2>/dev/null)
 
-COMMON_SRC = common/buf.c common/err.c common/text.c common/fileio.c common/arena.c
+COMMON_SRC = common/buf.c common/err.c common/text.c common/fileio.c common/arena.c \
+	common/log.c
 TARGETS_SRC = targets/image.c targets/imgops.c targets/decode.c targets/guard.c \
 	targets/qrtext.c targets/verdict.c targets/emvco.c targets/domain.c \
 	targets/payload.c targets/policy.c targets/catalog.c targets/poster.c \
 	targets/netguard.c
 CLI_SRC = cli/qrwatch.c
-PROBE_LIB_SRC = prober/check.c prober/result.c prober/emulate.c prober/spool.c prober/push.c
+PROBE_LIB_SRC = prober/check.c prober/result.c prober/emulate.c prober/spool.c \
+	prober/push.c prober/config.c prober/daemon.c
 PROBE_SRC = prober/probe.c
 FIXTURE_SRC = tests/fixture/portal.c tests/fixture/mkcert.c tests/fixture/receiver.c
 UNIT_SRC = tests/harness.c $(wildcard tests/unit/*.c)

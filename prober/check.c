@@ -146,7 +146,13 @@ struct check *check_new(const struct target *t, const char *url,
 		 env->uplink ? env->uplink : "unknown");
 	snprintf(c->r.interface, sizeof(c->r.interface), "%s",
 		 env->interface ? env->interface : "");
-	c->r.started = time(NULL);
+	{
+		struct timespec now;
+
+		clock_gettime(CLOCK_REALTIME, &now);
+		c->r.started = now.tv_sec;
+		c->r.started_ms = (int)(now.tv_nsec / 1000000);
+	}
 	c->r.verdict = VERDICT_OK;
 	if (url) {
 		c->payload = strdup(url);

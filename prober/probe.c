@@ -8,7 +8,10 @@
 #include <curl/curl.h>
 
 #include "check.h"
+#include "config.h"
+#include "daemon.h"
 #include "emulate.h"
+#include "../common/log.h"
 #include "../targets/catalog.h"
 #include "../common/banned.h"
 
@@ -157,10 +160,75 @@ out:
 	return rc;
 }
 
+static void run_usage(FILE *f)
+{
+	fputs("usage: qrwatch-probe run -c probe.conf [-t]\n"
+	      "\n"
+	      "Run the probe in the foreground: check every target of the catalog on\n"
+	      "its interval, keep results in the spool, push them to the server in\n"
+	      "signed batches. SIGHUP reloads the catalog; SIGTERM flushes and stops.\n"
+	      "\n"
+	      "  -c, --config FILE   the probe's configuration (see probe.conf.sample)\n"
+	      "  -t, --test          check the configuration and the catalog, then exit\n"
+	      "  -h, --help          this text\n", f);
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "test", no_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = NULL;
+	struct probe_config cfg;
+	enum log_level level;
+	struct buf errs;
+	int test = 0, ch;
+
+	while ((ch = getopt_long(argc, argv, "c:th", lo, NULL)) != -1) {
+		switch (ch) {
+		case 'c': path = optarg; break;
+		case 't': test = 1; break;
+		case 'h': run_usage(stdout); return EXIT_OK;
+		default: run_usage(stderr); return EXIT_USAGE;
+		}
+	}
+	if (!path || optind != argc) {
+		run_usage(stderr);
+		return EXIT_USAGE;
+	}
+	buf_init(&errs, 64 * 1024);
+	if (probe_config_load(path, &cfg, &errs) < 0) {
+		fputs(buf_str(&errs), stderr);
+		buf_release(&errs);
+		return EXIT_USAGE;
+	}
+	if (test) {
+		struct catalog *cat = catalog_load(cfg.catalog, &errs);
+
+		fputs(buf_str(&errs), stderr);
+		buf_release(&errs);
+		if (!cat)
+			return EXIT_USAGE;
+		printf("%s: ok: probe '%s', %zu targets from '%s', %s\n", path,
+		       cfg.probe_id, cat->ntargets, cfg.catalog,
+		       cfg.server[0] ? cfg.server : "no server (results stay in the spool)");
+		catalog_free(cat);
+		return EXIT_OK;
+	}
+	buf_release(&errs);
+	log_level_parse(cfg.log_level, &level);
+	log_setup(!strcmp(cfg.log, "syslog"), "qrwatch-probe", level);
+	return daemon_run(&cfg, VERSION) < 0 ? EXIT_FINDING : EXIT_OK;
+}
+
 static void usage(FILE *f)
 {
 	fputs("usage: qrwatch-probe COMMAND [options]   (COMMAND --help)\n\n"
 	      "The qrwatch probe for village routers.\n\n"
+	      "  run      run the probe (schedule, spool, push) in the foreground\n"
 	      "  check    check one target or URL now and print a waterfall\n", f);
 }
 
@@ -186,6 +254,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "check"))
 		rc = cmd_check(argc - 1, argv + 1);
+	else if (!strcmp(argv[1], "run"))
+		rc = cmd_run(argc - 1, argv + 1);
 	else {
 		fprintf(stderr, "qrwatch-probe: unknown command '%s'\n", argv[1]);
 		usage(stderr);

@@ -21,14 +21,15 @@ static void add_int(json_object *o, const char *k, int64_t v)
 int result_to_json(const struct check_result *r, struct buf *out)
 {
 	json_object *o = json_object_new_object(), *steps = json_object_new_array();
-	char ts[32];
+	char ts[32], full[48];
 	struct tm tm;
 	int rc;
 
 	gmtime_r(&r->started, &tm);
-	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(full, sizeof(full), "%s.%03dZ", ts, r->started_ms);
 	add_str(o, "target", r->target);
-	add_str(o, "time", ts);
+	add_str(o, "time", full);
 	add_str(o, "verdict", verdict_name(r->verdict));
 	add_str(o, "why_vi", r->why_vi);
 	add_str(o, "why_en", r->why_en);

@@ -40,7 +40,8 @@ struct step_result {
 
 struct check_result {
 	char target[CATALOG_ID_MAX + 1];
-	time_t started;			/* wall clock, seconds */
+	time_t started;			/* wall clock: seconds */
+	int started_ms;			/* and milliseconds */
 	enum verdict verdict;
 	/* plain explanation, Vietnamese and English */
 	char why_vi[RESULT_TEXT_MAX], why_en[RESULT_TEXT_MAX];

@@ -1,0 +1,252 @@
+/* config.c - probe.conf as a table of typed rows (see config.h). */
+#include "config.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/fileio.h"
+#include "../common/log.h"
+#include "../common/text.h"
+#include "../targets/domain.h"
+#include "../common/banned.h"
+
+enum ctype { C_STR, C_ID, C_LONG, C_SECONDS, C_URL, C_SECRET, C_SECRET_FILE,
+	     C_CHOICE };
+
+static const struct row {
+	const char *key;
+	enum ctype type;
+	size_t off;		/* into struct probe_config */
+	size_t size;		/* for strings */
+	long min, max;
+	const char *def;
+	const char *choices;	/* for C_CHOICE, space-separated */
+	int required;
+} rows[] = {
+#define S(f) offsetof(struct probe_config, f), sizeof(((struct probe_config *)0)->f)
+#define L(f) offsetof(struct probe_config, f), 0
+	{ "probe_id", C_ID, S(probe_id), 0, 0, NULL, NULL, 1 },
+	{ "secret", C_SECRET, 0, 0, 16, PUSH_SECRET_MAX, NULL, NULL, 0 },
+	{ "secret_file", C_SECRET_FILE, 0, 0, 16, PUSH_SECRET_MAX, NULL, NULL, 0 },
+	{ "server", C_URL, S(server), 0, 0, "", NULL, 0 },
+	{ "catalog", C_STR, S(catalog), 0, 0, NULL, NULL, 1 },
+	{ "uplink", C_CHOICE, S(uplink), 0, 0, "unknown", "fibre 5g 4g 3g adsl wifi satellite other unknown", 0 },
+	{ "interface", C_STR, S(interface), 0, 0, "", NULL, 0 },
+	{ "spool_dir", C_STR, S(spool_dir), 0, 0, "/var/lib/qrwatch/spool", NULL, 0 },
+	{ "spool_hours", C_LONG, L(spool_hours), 1, 24 * 60, "72", NULL, 0 },
+	{ "spool_max_mb", C_LONG, L(spool_max_mb), 0, 4096, "0", NULL, 0 },
+	{ "concurrency", C_LONG, L(concurrency), 1, 64, "4", NULL, 0 },
+	{ "push_interval", C_SECONDS, L(push_interval_s), 1, 3600, "60", NULL, 0 },
+	{ "first_push_delay_max", C_SECONDS, L(first_push_delay_max_s), 0, 3600, "300", NULL, 0 },
+	{ "flush_every", C_LONG, L(flush_every), 1, 10000, "20", NULL, 0 },
+	{ "flush_interval", C_SECONDS, L(flush_interval_s), 1, 3600, "300", NULL, 0 },
+	{ "ca_file", C_STR, S(ca_file), 0, 0, "", NULL, 0 },
+	{ "clock_sync_file", C_STR, S(clock_sync_file), 0, 0, "", NULL, 0 },
+	{ "resolve", C_STR, S(resolve), 0, 0, "", NULL, 0 },
+	{ "log", C_CHOICE, S(log), 0, 0, "stderr", "stderr syslog", 0 },
+	{ "log_level", C_CHOICE, S(log_level), 0, 0, "info", "error warn info debug", 0 },
+#undef S
+#undef L
+};
+
+#define NROWS (sizeof(rows) / sizeof(rows[0]))
+
+__attribute__((format(printf, 4, 5)))
+static void cerr(struct buf *errors, const char *path, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	buf_addf(errors, "%s:%d: ", path, line);
+	va_start(ap, fmt);
+	buf_vaddf(errors, fmt, ap);
+	va_end(ap);
+	buf_addc(errors, '\n');
+}
+
+static int has_word(const char *list, const char *w)
+{
+	size_t n = strlen(w);
+	const char *p = list;
+
+	while ((p = strstr(p, w)) != NULL) {
+		if ((p == list || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
+			return 1;
+		p += n;
+	}
+	return 0;
+}
+
+static int set_value(const struct row *r, const char *v, struct probe_config *c,
+		     const char *path, int line, struct buf *errors)
+{
+	char *base = (char *)c;
+	long n;
+
+	switch (r->type) {
+	case C_ID:
+		for (const char *q = v; *q; q++)
+			if (!(islower((unsigned char)*q) || isdigit((unsigned char)*q) ||
+			      *q == '-' || *q == '_' || *q == '.')) {
+				cerr(errors, path, line, "'%s' must be lower-case letters, "
+				     "digits, '-', '_' or '.', got '%s'", r->key, v);
+				return -1;
+			}
+		/* fall through */
+	case C_STR:
+	case C_CHOICE:
+		if (r->type == C_CHOICE && !has_word(r->choices, v)) {
+			cerr(errors, path, line, "'%s' must be one of: %s; got '%s'",
+			     r->key, r->choices, v);
+			return -1;
+		}
+		if (strlen(v) >= r->size) {
+			cerr(errors, path, line, "'%s' is longer than %zu characters",
+			     r->key, r->size - 1);
+			return -1;
+		}
+		snprintf(base + r->off, r->size, "%s", v);
+		return 0;
+	case C_URL: {
+		char host[DOMAIN_MAX];
+		struct err e;
+
+		if (*v && url_parse_http(v, host, sizeof(host), &e) < 0) {
+			cerr(errors, path, line, "'%s' is not a usable http(s) URL: %s",
+			     r->key, e.msg);
+			return -1;
+		}
+		snprintf(base + r->off, r->size, "%s", v);
+		return 0;
+	}
+	case C_LONG:
+		if (text_to_long(v, r->min, r->max, &n) < 0) {
+			cerr(errors, path, line, "'%s' must be a whole number from %ld "
+			     "to %ld, got '%s'", r->key, r->min, r->max, v);
+			return -1;
+		}
+		*(long *)(base + r->off) = n;
+		return 0;
+	case C_SECONDS:
+		if (text_to_seconds(v, r->min, r->max, &n) < 0) {
+			cerr(errors, path, line, "'%s' must be a duration from %lds to "
+			     "%lds (e.g. '30', '90s', '5m'), got '%s'", r->key, r->min,
+			     r->max, v);
+			return -1;
+		}
+		*(long *)(base + r->off) = n;
+		return 0;
+	case C_SECRET:
+	case C_SECRET_FILE: {
+		const char *s = v;
+		char *file = NULL;
+		size_t len;
+		struct err e;
+
+		if (r->type == C_SECRET_FILE) {
+			file = file_read(v, 4096, &len, &e);
+			if (!file) {
+				cerr(errors, path, line, "%s", e.msg);
+				return -1;
+			}
+			while (len && isspace((unsigned char)file[len - 1]))
+				file[--len] = '\0';
+			s = file;
+		}
+		len = strlen(s);
+		if ((long)len < r->min || (long)len > r->max) {
+			cerr(errors, path, line, "the probe's secret must be %ld to %ld "
+			     "characters, got %zu", r->min, r->max, len);
+			free(file);
+			return -1;
+		}
+		memcpy(c->secret, s, len);
+		c->secret_len = len;
+		free(file);
+		return 0;
+	}
+	}
+	return -1;
+}
+
+int probe_config_load(const char *path, struct probe_config *c, struct buf *errors)
+{
+	int seen[NROWS] = { 0 }, line = 0, nerr_before = (int)errors->len;
+	struct err e;
+	char *text, *p, *next;
+
+	memset(c, 0, sizeof(*c));
+	for (size_t i = 0; i < NROWS; i++)
+		if (rows[i].def)
+			set_value(&rows[i], rows[i].def, c, path, 0, errors);
+	text = file_read(path, 1024 * 1024, NULL, &e);
+	if (!text) {
+		buf_addf(errors, "%s\n", e.msg);
+		return -1;
+	}
+	for (p = text; p && *p; p = next) {
+		char *eq, *key, *val;
+		const struct row *r = NULL;
+
+		next = strchr(p, '\n');
+		if (next)
+			*next++ = '\0';
+		line++;
+		p = text_trim(p);
+		if (!*p || *p == '#' || *p == ';')
+			continue;
+		eq = strchr(p, '=');
+		if (!eq) {
+			cerr(errors, path, line, "expected 'key = value'");
+			continue;
+		}
+		*eq = '\0';
+		key = text_trim(p);
+		val = text_trim(eq + 1);
+		for (size_t i = 0; i < NROWS; i++)
+			if (!strcmp(rows[i].key, key)) {
+				r = &rows[i];
+				if (seen[i])
+					cerr(errors, path, line, "'%s' given twice", key);
+				seen[i] = line;
+			}
+		if (!r) {
+			const char *best = NULL;
+			int bd = 3;
+
+			for (size_t i = 0; i < NROWS; i++) {
+				int d = text_distance(rows[i].key, key);
+
+				if (d < bd) {
+					bd = d;
+					best = rows[i].key;
+				}
+			}
+			if (best)
+				cerr(errors, path, line, "unknown key '%s' (did you mean "
+				     "'%s'?)", key, best);
+			else
+				cerr(errors, path, line, "unknown key '%s'", key);
+			continue;
+		}
+		set_value(r, val, c, path, line, errors);
+	}
+	free(text);
+	for (size_t i = 0; i < NROWS; i++)
+		if (rows[i].required && !seen[i])
+			cerr(errors, path, line, "missing required key '%s'", rows[i].key);
+	if (!c->secret_len && c->server[0])
+		cerr(errors, path, line, "a probe that pushes to a server needs "
+		     "'secret' or 'secret_file'");
+	return (int)errors->len > nerr_before ? -1 : 0;
+}
+
+unsigned long long probe_config_spool_bytes(const struct probe_config *c,
+					    double results_per_hour)
+{
+	/* a result with a few steps is 1-3 KB of JSON; count 4 KB with framing */
+	if (c->spool_max_mb)
+		return (unsigned long long)c->spool_max_mb << 20;
+	return (unsigned long long)(results_per_hour * (double)c->spool_hours * 4096.0);
+}

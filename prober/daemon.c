@@ -1,0 +1,347 @@
+/* daemon.c - the probe's single-threaded loop over libcurl multi (see daemon.h). */
+#include "daemon.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "check.h"
+#include "push.h"
+#include "spool.h"
+#include "../common/log.h"
+#include "../targets/catalog.h"
+#include "../common/banned.h"
+
+#define MAX_WAIT_MS 1000	/* the loop looks at signals at least this often */
+
+static volatile sig_atomic_t want_stop, want_reload;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	want_stop = 1;
+}
+
+static void on_hup(int sig)
+{
+	(void)sig;
+	want_reload = 1;
+}
+
+struct slot {
+	const struct target *t;
+	int64_t next_due_us;
+	struct check *running;
+};
+
+struct probe {
+	const struct probe_config *cfg;
+	struct catalog *cat;
+	struct slot *slots;
+	size_t nslots;
+	int running;
+	CURLM *m;
+	struct spool *spool;
+	struct check_env env;
+	struct push_cfg pcfg;
+	struct pusher pusher;
+	int64_t next_push_us, last_flush_us;
+	unsigned long checks_done;
+};
+
+/* Spread a target's checks: interval +/- 10%. */
+static int64_t jittered(long interval_s)
+{
+	int64_t us = (int64_t)interval_s * 1000000;
+	int64_t spread = us / 10;
+
+	return us - spread + (int64_t)(random() % (spread * 2 + 1));
+}
+
+static int load_catalog(struct probe *p)
+{
+	struct buf errs;
+	struct catalog *cat;
+	struct slot *slots;
+	int64_t now = check_now_us();
+
+	buf_init(&errs, 64 * 1024);
+	cat = catalog_load(p->cfg->catalog, &errs);
+	if (!cat) {
+		LOG(LOG_LVL_ERROR, NULL, "catalog not loaded, keeping the previous one: %s",
+		    buf_str(&errs));
+		buf_release(&errs);
+		return -1;
+	}
+	buf_release(&errs);
+	slots = calloc(cat->ntargets ? cat->ntargets : 1, sizeof(*slots));
+	if (!slots) {
+		catalog_free(cat);
+		return -1;
+	}
+	for (size_t i = 0; i < cat->ntargets; i++) {
+		slots[i].t = &cat->targets[i];
+		/* first checks spread over the first minute (or interval) */
+		slots[i].next_due_us = now + (int64_t)(random() %
+			((cat->targets[i].interval_s < 60 ? cat->targets[i].interval_s : 60)
+			 * 1000000L / 10 + 1));
+		/* keep the schedule of targets that were already known */
+		for (size_t k = 0; k < p->nslots; k++)
+			if (!strcmp(p->slots[k].t->id, cat->targets[i].id))
+				slots[i].next_due_us = p->slots[k].next_due_us;
+	}
+	free(p->slots);
+	catalog_free(p->cat);
+	p->cat = cat;
+	p->slots = slots;
+	p->nslots = cat->ntargets;
+	LOG(LOG_LVL_INFO, NULL, "catalog '%s': %zu targets", p->cfg->catalog,
+	    cat->ntargets);
+	return 0;
+}
+
+static double results_per_hour(const struct catalog *cat)
+{
+	double r = 0;
+
+	for (size_t i = 0; i < cat->ntargets; i++)
+		r += 3600.0 / (double)cat->targets[i].interval_s;
+	return r;
+}
+
+static void flush(struct probe *p, int64_t now)
+{
+	struct err e;
+
+	if (!spool_buffered(p->spool))
+		return;
+	if (spool_flush(p->spool, &e) < 0)
+		LOG(LOG_LVL_ERROR, "spool-flush", "results not yet on disk: %s", e.msg);
+	p->last_flush_us = now;
+}
+
+static void keep_result(struct probe *p, struct slot *sl, int64_t now)
+{
+	const struct check_result *r = check_result(sl->running);
+	struct buf json;
+	struct err e;
+
+	buf_init(&json, SPOOL_RECORD_MAX);
+	if (result_to_json(r, &json) < 0 ||
+	    spool_append(p->spool, json.data, json.len, &e) < 0)
+		LOG(LOG_LVL_ERROR, "spool-append", "result of '%s' lost: too large",
+		    r->target);
+	else
+		LOG(LOG_LVL_INFO, NULL, "kept result for %s: %s", r->target,
+		    verdict_name(r->verdict));
+	buf_release(&json);
+	check_free(sl->running);
+	sl->running = NULL;
+	p->running--;
+	p->checks_done++;
+	sl->next_due_us = now + jittered(sl->t->interval_s);
+	if ((long)spool_buffered(p->spool) >= p->cfg->flush_every)
+		flush(p, now);
+}
+
+static void start_due(struct probe *p, int64_t now)
+{
+	for (size_t i = 0; i < p->nslots && p->running < p->cfg->concurrency; i++) {
+		struct slot *sl = &p->slots[i];
+
+		if (sl->running || sl->next_due_us > now)
+			continue;
+		sl->running = check_new(sl->t, NULL, &p->env);
+		if (!sl->running) {
+			sl->next_due_us = now + 60 * 1000000LL;
+			continue;
+		}
+		p->running++;
+		if (check_start(sl->running, p->m))
+			keep_result(p, sl, check_now_us());
+	}
+}
+
+static struct slot *slot_of(struct probe *p, CURL *h)
+{
+	struct check *c = NULL;
+
+	curl_easy_getinfo(h, CURLINFO_PRIVATE, (char **)&c);
+	for (size_t i = 0; c && i < p->nslots; i++)
+		if (p->slots[i].running == c)
+			return &p->slots[i];
+	return NULL;
+}
+
+static void finished_transfers(struct probe *p)
+{
+	CURLMsg *msg;
+	int left;
+
+	while ((msg = curl_multi_info_read(p->m, &left)) != NULL) {
+		CURL *h = msg->easy_handle;
+		CURLcode code = msg->data.result;
+		struct slot *sl;
+
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		if (h == p->pusher.h) {
+			int64_t now = check_now_us();
+
+			if (pusher_done(&p->pusher, p->spool, p->m, code, now)) {
+				LOG(LOG_LVL_INFO, NULL, "batch acknowledged by the server");
+				p->next_push_us = now;	/* more may be waiting */
+			} else {
+				LOG(LOG_LVL_WARN, "push-failed", "push failed, will retry: %s",
+				    p->pusher.last_error);
+			}
+			continue;
+		}
+		sl = slot_of(p, h);
+		if (!sl) {
+			curl_multi_remove_handle(p->m, h);
+			continue;
+		}
+		if (check_step_done(sl->running, p->m, code))
+			keep_result(p, sl, check_now_us());
+	}
+}
+
+static long next_wait_ms(struct probe *p, int64_t now)
+{
+	int64_t next = now + (int64_t)MAX_WAIT_MS * 1000;
+
+	for (size_t i = 0; i < p->nslots; i++) {
+		if (p->slots[i].running) {
+			long t = check_tick(p->slots[i].running);
+
+			if (t >= 0 && now + (int64_t)t * 1000 < next)
+				next = now + (int64_t)t * 1000;
+		} else if (p->slots[i].next_due_us < next &&
+			   p->running < p->cfg->concurrency) {
+			next = p->slots[i].next_due_us;
+		}
+	}
+	if (p->cfg->server[0] && !p->pusher.in_flight && p->next_push_us < next)
+		next = p->next_push_us;
+	return next <= now ? 0 : (long)((next - now + 999) / 1000);
+}
+
+int daemon_run(const struct probe_config *cfg, const char *version)
+{
+	struct probe p;
+	struct sigaction sa;
+	struct err e;
+	int rc = -1;
+
+	memset(&p, 0, sizeof(p));
+	p.cfg = cfg;
+	srandom((unsigned)(time(NULL) ^ getpid()));
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = on_hup;
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (load_catalog(&p) < 0)
+		return -1;
+	p.spool = spool_open(cfg->spool_dir,
+			     probe_config_spool_bytes(cfg, results_per_hour(p.cat)), &e);
+	if (!p.spool) {
+		LOG(LOG_LVL_ERROR, NULL, "%s", e.msg);
+		goto out;
+	}
+	p.m = curl_multi_init();
+	if (!p.m)
+		goto out;
+	p.env.uplink = cfg->uplink;
+	p.env.interface = cfg->interface[0] ? cfg->interface : NULL;
+	p.env.ca_file = cfg->ca_file[0] ? cfg->ca_file : NULL;
+	{
+		/* "host:port:address" entries, space-separated, as curl --resolve */
+		const char *q = cfg->resolve;
+
+		while (*q) {
+			char one[256];
+			size_t n;
+
+			while (*q == ' ')
+				q++;
+			n = strcspn(q, " ");
+			if (n && n < sizeof(one)) {
+				snprintf(one, sizeof(one), "%.*s", (int)n, q);
+				p.env.resolve = curl_slist_append(p.env.resolve, one);
+			}
+			q += n;
+		}
+	}
+	p.pcfg.url = cfg->server;
+	p.pcfg.probe_id = cfg->probe_id;
+	memcpy(p.pcfg.secret, cfg->secret, cfg->secret_len);
+	p.pcfg.secret_len = cfg->secret_len;
+	p.pcfg.uplink = cfg->uplink;
+	p.pcfg.version = version;
+	p.pcfg.ca_file = p.env.ca_file;
+	p.pcfg.clock_sync_file = cfg->clock_sync_file[0] ? cfg->clock_sync_file : NULL;
+	pusher_init(&p.pusher, &p.pcfg);
+	/*
+	 * After a reboot, wait a random while before the first push: a power
+	 * cut that restarts a whole commune must not hit the server at once.
+	 */
+	p.next_push_us = check_now_us() + (cfg->first_push_delay_max_s ?
+		(int64_t)(random() % (cfg->first_push_delay_max_s * 1000L + 1)) * 1000 : 0);
+	p.last_flush_us = check_now_us();
+	LOG(LOG_LVL_INFO, NULL, "probe '%s' started: %zu targets, uplink %s, spool '%s' "
+	    "(%llu bytes pending, %llu dropped)", cfg->probe_id, p.nslots, cfg->uplink,
+	    cfg->spool_dir, (unsigned long long)spool_pending_bytes(p.spool),
+	    (unsigned long long)spool_dropped(p.spool));
+
+	while (!want_stop) {
+		int64_t now = check_now_us();
+		int still;
+
+		if (want_reload) {
+			want_reload = 0;
+			if (p.running == 0)
+				load_catalog(&p);
+			else
+				want_reload = 1;	/* once the running checks end */
+		}
+		start_due(&p, now);
+		if (now - p.last_flush_us >= (int64_t)cfg->flush_interval_s * 1000000)
+			flush(&p, now);
+		if (cfg->server[0] && !p.pusher.in_flight && now >= p.next_push_us) {
+			flush(&p, now);
+			if (!pusher_start(&p.pusher, p.spool, p.m, now))
+				p.next_push_us = now + (int64_t)cfg->push_interval_s * 1000000;
+		}
+		curl_multi_perform(p.m, &still);
+		finished_transfers(&p);
+		curl_multi_poll(p.m, NULL, 0, (int)next_wait_ms(&p, check_now_us()), NULL);
+	}
+	LOG(LOG_LVL_INFO, NULL, "stopping: keeping %zu unflushed results",
+	    spool_buffered(p.spool));
+	flush(&p, check_now_us());
+	rc = 0;
+out:
+	for (size_t i = 0; i < p.nslots; i++)
+		check_free(p.slots[i].running);	/* its cleanup leaves the multi */
+	if (p.pusher.in_flight)
+		curl_multi_remove_handle(p.m, p.pusher.h);
+	pusher_release(&p.pusher);
+	curl_slist_free_all(p.env.resolve);
+	if (p.m)
+		curl_multi_cleanup(p.m);
+	spool_close(p.spool);
+	free(p.slots);
+	catalog_free(p.cat);
+	return rc;
+}

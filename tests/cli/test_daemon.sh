@@ -1,0 +1,148 @@
+#!/bin/sh
+# test_daemon.sh - qrwatch-probe run: config checks, scheduling, signed
+# pushes to a receiver, and no result lost or sent twice across kill -9.
+. "$(dirname "$0")/lib.sh"
+PROBE="$QRW_BUILD/qrwatch-probe"
+PIDS=""
+trap 'for p in $PIDS; do kill -9 "$p" 2>/dev/null; done; cp "$TMP/received.log" /tmp/last-received.log 2>/dev/null; rm -rf "$TMP"' EXIT INT TERM
+
+wait_file() {  # wait_file FILE [TENTHS]
+    i=0
+    while [ ! -s "$1" ] && [ $i -lt "${2:-100}" ]; do sleep 0.1; i=$((i + 1)); done
+}
+count_lines() { c=$(grep -c "$2" "$1" 2>/dev/null); echo "${c:-0}"; }
+
+"$QRW_BUILD/tests/portal" -p "$TMP/portal.port" >/dev/null 2>&1 &
+PIDS="$PIDS $!"
+wait_file "$TMP/portal.port"
+P=$(cat "$TMP/portal.port")
+
+# six targets on the portal (portal.test, pinned to loopback by "resolve"),
+# two of them broken
+B="http://portal.test:$P"
+{
+printf '[place p]\nprovince = Tỉnh Bắc Ninh\ncommune = Xã Tân An\n\n'
+printf '[board b]\nplace = p\nlocation = Nhà văn hoá\n'
+for t in t1 t2 t3 t4 t5 t6; do
+    case $t in t5) path=gone ;; t6) path=error ;; *) path=dvc/khai-sinh ;; esac
+    "$QRW_BUILD/qrwatch" encode -o "$TMP/$t.png" "$B/$path" >/dev/null
+    printf '\n[target %s]\nboard = b\nprocedure = Đăng ký khai sinh\nimage = %s\n' "$t" "$TMP/$t.png"
+    printf 'official_domains = portal.test\nallow_private = 127.0.0.1\ninterval = 60\n'
+done
+} > "$TMP/c.catalog"
+
+# conf NAME SERVER-PORT [SECRET]: a probe.conf pushing to the receiver
+conf() {
+    cat > "$TMP/$1.conf" <<CONF
+probe_id = thon-dong-1
+secret = ${3:-s3cret-for-the-tests-only}
+server = http://127.0.0.1:$2/api/v1/ingest
+catalog = $TMP/c.catalog
+uplink = 4g
+spool_dir = $TMP/spool-$1
+resolve = portal.test:$P:127.0.0.1
+push_interval = 1
+first_push_delay_max = 0
+flush_every = 1
+concurrency = 3
+CONF
+}
+
+# -t validates
+conf good 1
+expect_run "run -t" 0 "$PROBE" run -t -c "$TMP/good.conf"
+expect_contains "run -t says ok" "$OUT" "ok: probe 'thon-dong-1', 6 targets"
+printf 'probe_id = x\ncatalog = %s\nconcurency = 4\npush_interval = 0\nuplink = 6g\nserver = ftp://x/\n' "$TMP/c.catalog" > "$TMP/bad.conf"
+expect_run "run -t on a bad config" 2 "$PROBE" run -t -c "$TMP/bad.conf"
+expect_contains "bad key named with did-you-mean" "$ERR" "bad.conf:3: unknown key 'concurency' (did you mean 'concurrency'?)"
+expect_contains "bounds named" "$ERR" "bad.conf:4: 'push_interval' must be a duration from 1s to 3600s"
+expect_contains "choices named" "$ERR" "bad.conf:5: 'uplink' must be one of"
+expect_contains "bad server named" "$ERR" "bad.conf:6: 'server' is not a usable http(s) URL"
+printf 'probe_id = x\ncatalog = %s\nserver = http://qrwatch.example.vn/api/v1/ingest\n' "$TMP/c.catalog" > "$TMP/nosecret.conf"
+expect_run "run -t without a secret" 2 "$PROBE" run -t -c "$TMP/nosecret.conf"
+expect_contains "missing secret named" "$ERR" "needs 'secret' or 'secret_file'"
+
+# start_receiver NAME ARGS...: a receiver checking the shared secret
+start_receiver() {
+    name=$1
+    shift
+    rm -f "$TMP/$name.port"
+    "$QRW_BUILD/tests/receiver" -s s3cret-for-the-tests-only -p "$TMP/$name.port" \
+        -l "$TMP/received.log" "$@" >/dev/null 2>&1 &
+    RPID=$!
+    PIDS="$PIDS $RPID"
+    wait_file "$TMP/$name.port"
+}
+
+# 1. all six results arrive, signed, in batches the receiver accepts
+start_receiver r1
+R=$(cat "$TMP/r1.port")
+conf run1 "$R"
+"$PROBE" run -c "$TMP/run1.conf" 2>"$TMP/run1.log" &
+DPID=$!
+PIDS="$PIDS $DPID"
+i=0
+while [ "$(count_lines "$TMP/received.log" ' t[1-6] ')" -lt 6 ] && [ $i -lt 150 ]; do sleep 0.1; i=$((i + 1)); done
+kill "$DPID"
+wait "$DPID"
+expect_eq "daemon stops cleanly on SIGTERM" "$?" "0"
+expect_eq "six results received" "$(count_lines "$TMP/received.log" ' t[1-6] ')" "6"
+expect_contains "t5 is STALE" "$(cat "$TMP/received.log")" "t5 STALE"
+expect_contains "t6 is DOWN" "$(cat "$TMP/received.log")" "t6 DOWN"
+expect_eq "no batch rejected" "$(count_lines "$TMP/received.log" REJECT)" "0"
+kill "$RPID"
+rm -f "$TMP/received.log"
+
+# 2. a wrong secret: the receiver refuses, the results stay in the spool
+start_receiver r2
+R=$(cat "$TMP/r2.port")
+conf wrong "$R" wrong-secret-of-16-chars
+"$PROBE" run -c "$TMP/wrong.conf" 2>"$TMP/wrong.log" &
+DPID=$!
+PIDS="$PIDS $DPID"
+i=0
+while [ "$(count_lines "$TMP/received.log" REJECT)" -lt 1 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+kill "$DPID"
+wait "$DPID"
+expect_contains "bad signature refused" "$(cat "$TMP/received.log" 2>/dev/null)" "REJECT 0 bad signature"
+expect_contains "probe says the push failed" "$(cat "$TMP/wrong.log")" "push failed, will retry: server answered HTTP 401"
+kill "$RPID"
+rm -f "$TMP/received.log"
+
+# 3. kill -9 while results wait in the spool (the server is down), then
+#    restart both: every spooled result arrives once, in order
+start_receiver r3 -f 100000
+R=$(cat "$TMP/r3.port")
+conf crash "$R"
+"$PROBE" run -c "$TMP/crash.conf" 2>"$TMP/crash1.log" &
+DPID=$!
+PIDS="$PIDS $DPID"
+i=0
+while [ "$(count_lines "$TMP/crash1.log" 'kept result')" -lt 6 ] && [ $i -lt 150 ]; do sleep 0.1; i=$((i + 1)); done
+kill -9 "$DPID"
+wait "$DPID" 2>/dev/null
+kept=$(count_lines "$TMP/crash1.log" 'kept result')
+expect_eq "six results spooled before the crash" "$kept" "6"
+kill "$RPID"
+start_receiver r4
+R=$(cat "$TMP/r4.port")
+conf crash "$R"
+"$PROBE" run -c "$TMP/crash.conf" 2>"$TMP/crash2.log" &
+DPID=$!
+PIDS="$PIDS $DPID"
+i=0
+while [ "$(count_lines "$TMP/received.log" ' t[1-6] ')" -lt 6 ] && [ $i -lt 150 ]; do sleep 0.1; i=$((i + 1)); done
+sleep 1
+kill "$DPID"
+wait "$DPID"
+# the first six lines are the results from before the crash, each target once
+first=$(head -n 6 "$TMP/received.log" | awk '{print $2}' | sort | tr '\n' ' ')
+expect_eq "spooled results delivered after restart" "$first" "t1 t2 t3 t4 t5 t6 "
+dups=$(awk '{print $2, $4}' "$TMP/received.log" | sort | uniq -d | wc -l)
+expect_eq "no result delivered twice" "$dups" "0"
+order=$(awk '{print $1}' "$TMP/received.log" | sort -n -c 2>&1 && echo sorted)
+expect_eq "batches arrive in sequence order" "$order" "sorted"
+# the restarted probe checks again: its newer results come after the old ones
+expect_contains "restart picked up the spool" "$(cat "$TMP/crash2.log")" "started: 6 targets"
+
+finish
