@@ -10,6 +10,7 @@
 
 #include <json-c/json.h>
 
+#include "../common/fileio.h"
 #include "../common/text.h"
 #include "../targets/guard.h"
 #include "../targets/netguard.h"
@@ -32,7 +33,13 @@ struct capture_value {
 	char *value;
 };
 
+enum check_state { ST_FETCH, ST_DECODE, ST_FLOW, ST_DONE };
+
 struct check {
+	enum check_state state;
+	struct buf img;			/* board image bytes */
+	struct guard_job job;		/* the decoding child */
+	struct netguard img_guard;	/* for a camera snapshot URL */
 	const struct target *t;
 	const struct flow *flow;	/* NULL: the default one-step check */
 	struct step default_step;
@@ -94,6 +101,7 @@ static void finish_msg(struct check *c, enum verdict v, const char *vi,
 {
 	va_list ap;
 
+	c->state = ST_DONE;
 	c->r.verdict = v;
 	clip_copy(c->r.why_vi, sizeof(c->r.why_vi), vi);
 	va_start(ap, en_fmt);
@@ -109,6 +117,7 @@ static void finish_judgement(struct check *c, const struct judgement *j)
 	buf_init(&en, 4096);
 	policy_explain(j, 0, &vi);
 	policy_explain(j, 1, &en);
+	c->state = ST_DONE;
 	c->r.verdict = j->verdict;
 	clip_copy(c->r.why_vi, sizeof(c->r.why_vi), buf_str(&vi));
 	clip_copy(c->r.why_en, sizeof(c->r.why_en), buf_str(&en));
@@ -140,6 +149,9 @@ struct check *check_new(const struct target *t, const char *url,
 	    netguard_parse_allow(&c->guard, t->allow_networks, &e) < 0)
 		memset(&c->guard, 0, sizeof(c->guard));
 	buf_init(&c->body, CHECK_MAX_BODY);
+	buf_init(&c->img, IMAGE_MAX_BYTES);
+	c->job.fd = -1;
+	c->img_guard.allow_all = t && t->image_allow_private;
 	buf_init(&c->resp_headers, 64 * 1024);
 	snprintf(c->r.target, sizeof(c->r.target), "%s", t ? t->id : "-");
 	snprintf(c->r.uplink, sizeof(c->r.uplink), "%s",
@@ -181,6 +193,8 @@ void check_free(struct check *c)
 	for (int i = 0; i < c->ncaps; i++)
 		free(c->caps[i].value);
 	buf_release(&c->body);
+	buf_release(&c->img);
+	guard_job_release(&c->job);
 	buf_release(&c->resp_headers);
 	free(c);
 }
@@ -285,6 +299,13 @@ static size_t on_body(char *p, size_t size, size_t n, void *ud)
 
 	c->first_byte = 1;
 	c->last_data_us = now;
+	if (c->state == ST_FETCH) {
+		if (buf_add(&c->img, p, size * n) < 0) {
+			c->body_over = 1;
+			return 0;
+		}
+		return size * n;
+	}
 	if (c->env->emulate_rate > 0) {
 		/* hold the chunk back until the profile's bandwidth allows it */
 		int64_t due;
@@ -723,6 +744,7 @@ static void step_failed(struct check *c, enum verdict first, const char *vi,
 	clip_copy(s->error, sizeof(s->error), en);
 	c->r.failed_step = c->step + 1;
 	clip_copy(c->r.failed_step_name, sizeof(c->r.failed_step_name), s->name);
+	c->state = ST_DONE;
 	if (c->step > 0 && first != VERDICT_HANG)
 		v = VERDICT_BROKEN_FLOW;
 	if (c->step > 0 || nsteps(c) > 1) {
@@ -909,6 +931,7 @@ static int judge_step(struct check *c)
 
 static void finish_ok(struct check *c)
 {
+	c->state = ST_DONE;
 	long slo = c->t ? c->t->slo_ms : TARGET_SLO_DEFAULT;
 	int64_t total = 0;
 
@@ -945,10 +968,15 @@ static void finish_ok(struct check *c)
 		   c->r.nsteps == 1 ? "" : "s", slo, (long long)(total / 1000));
 }
 
+static int board_fetched(struct check *c, CURLM *m, CURLcode code);
+
 int check_step_done(struct check *c, CURLM *m, CURLcode code)
 {
 	struct step_result *s = &c->r.steps[c->step];
 	int failed;
+
+	if (c->state == ST_FETCH)
+		return board_fetched(c, m, code);
 
 	curl_multi_remove_handle(m, c->h);
 	read_timings(c, s);
@@ -974,23 +1002,41 @@ int check_step_done(struct check *c, CURLM *m, CURLcode code)
 
 /* ---- the board ---- */
 
-static int read_board(struct check *c)
+static void board_unreadable(struct check *c, enum reason why, const char *detail)
+{
+	struct judgement j;
+
+	policy_unreadable(why, detail, &j);
+	finish_judgement(c, &j);
+	c->state = ST_DONE;
+}
+
+/* Hand the image bytes to a guarded child. Returns 1 if the check ended. */
+static int board_decode(struct check *c)
 {
 	struct guard_limits lim;
+	struct err e;
+
+	guard_limits_default(&lim);
+	if (guard_decode_start(&c->job, c->img.data ? c->img.data : "", c->img.len,
+			       &lim, &e) < 0) {
+		board_unreadable(c, REASON_DECODER_FAILED, e.msg);
+		return 1;
+	}
+	buf_release(&c->img);	/* the child has its own copy */
+	c->state = ST_DECODE;
+	return 0;
+}
+
+/* The decoder answered: judge the code, then walk the flow or end. */
+static int board_decoded(struct check *c, CURLM *m)
+{
 	struct decode_result dr;
 	struct judgement j;
 	enum guard_status st;
 	struct err e;
 
-	if (!c->t->image) {
-		/* camera snapshots are fetched by the daemon's loop (next issue) */
-		policy_unreadable(REASON_IMAGE_REFUSED, "snapshot URLs are not "
-				  "supported by one-off checks yet", &j);
-		finish_judgement(c, &j);
-		return 1;
-	}
-	guard_limits_default(&lim);
-	st = guard_decode_file(c->t->image, &lim, &dr, &e);
+	st = guard_decode_finish(&c->job, &dr, &e);
 	if (st != GUARD_FOUND) {
 		char detail[ERR_MAX + 64];
 
@@ -999,56 +1045,139 @@ static int read_board(struct check *c)
 				 dr.steps_tried);
 		else
 			snprintf(detail, sizeof(detail), "%s", e.msg);
-		policy_unreadable(st == GUARD_NONE ? REASON_NO_CODE :
-				  st == GUARD_REFUSED ? REASON_IMAGE_REFUSED :
-				  REASON_DECODER_FAILED, detail, &j);
-		finish_judgement(c, &j);
+		board_unreadable(c, st == GUARD_NONE ? REASON_NO_CODE :
+				 st == GUARD_REFUSED ? REASON_IMAGE_REFUSED :
+				 REASON_DECODER_FAILED, detail);
 		return 1;
 	}
 	snprintf(c->r.decode_step, sizeof(c->r.decode_step), "%s", dr.step);
 	if (!dr.codes[0].text) {
 		char *hex = qr_hex(dr.codes[0].raw, dr.codes[0].raw_len);
 
-		policy_unreadable(REASON_UNKNOWN_CHARSET, hex ? hex : "", &j);
-		free(hex);
 		decode_result_release(&dr);
-		finish_judgement(c, &j);
+		board_unreadable(c, REASON_UNKNOWN_CHARSET, hex ? hex : "");
+		free(hex);
 		return 1;
 	}
 	c->payload = strdup(dr.codes[0].text);
 	decode_result_release(&dr);
-	if (!c->payload)
-		return 1;
-	clip_copy(c->r.payload, sizeof(c->r.payload), c->payload);
-	policy_judge(c->t, c->payload, &j);
-	if (!j.genuine) {
-		finish_judgement(c, &j);
+	if (!c->payload) {
+		board_unreadable(c, REASON_DECODER_FAILED, "out of memory");
 		return 1;
 	}
-	/* payment and text codes have no web flow to walk */
-	if (c->t->kind != TARGET_URL) {
+	clip_copy(c->r.payload, sizeof(c->r.payload), c->payload);
+	policy_judge(c->t, c->payload, &j);
+	/* a fake code, and payment and text codes, end here: no flow to walk */
+	if (!j.genuine || c->t->kind != TARGET_URL) {
 		finish_judgement(c, &j);
+		c->state = ST_DONE;
+		return 1;
+	}
+	c->state = ST_FLOW;
+	c->step = 0;
+	return start_step(c, m);
+}
+
+/* Fetch a camera snapshot: the camera may be on the LAN if the target says so. */
+static int board_fetch(struct check *c, CURLM *m)
+{
+	curl_easy_setopt(c->h, CURLOPT_URL, c->t->image_url);
+	curl_easy_setopt(c->h, CURLOPT_PRIVATE, c);
+	netguard_attach(c->h, &c->img_guard);
+	curl_easy_setopt(c->h, CURLOPT_FOLLOWLOCATION, 1L);
+	curl_easy_setopt(c->h, CURLOPT_MAXREDIRS, 3L);
+	curl_easy_setopt(c->h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)IMAGE_MAX_BYTES);
+	curl_easy_setopt(c->h, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c->h, CURLOPT_WRITEDATA, c);
+	curl_easy_setopt(c->h, CURLOPT_CONNECTTIMEOUT_MS, c->connect_ms);
+	curl_easy_setopt(c->h, CURLOPT_TIMEOUT_MS, c->deadline_ms);
+	curl_easy_setopt(c->h, CURLOPT_NOSIGNAL, 1L);
+	if (c->env->resolve)
+		curl_easy_setopt(c->h, CURLOPT_RESOLVE, c->env->resolve);
+	if (c->env->ca_file)
+		curl_easy_setopt(c->h, CURLOPT_CAINFO, c->env->ca_file);
+	c->state = ST_FETCH;
+	if (curl_multi_add_handle(m, c->h) != CURLM_OK) {
+		board_unreadable(c, REASON_IMAGE_REFUSED, "cannot start the snapshot "
+				 "transfer");
 		return 1;
 	}
 	return 0;
+}
+
+static int board_fetched(struct check *c, CURLM *m, CURLcode code)
+{
+	long status = 0;
+	char detail[ERR_MAX];
+
+	curl_multi_remove_handle(m, c->h);
+	curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &status);
+	if (c->img_guard.refused) {
+		snprintf(detail, sizeof(detail), "the camera snapshot URL leads to the "
+			 "%s address %s, which this target does not allow",
+			 addr_class_name(c->img_guard.refused_class),
+			 c->img_guard.refused_addr);
+	} else if (code != CURLE_OK) {
+		snprintf(detail, sizeof(detail), "the camera snapshot could not be "
+			 "fetched: %s", c->body_over ? "over the image size limit" :
+			 curl_easy_strerror(code));
+	} else if (status != 200) {
+		snprintf(detail, sizeof(detail), "the camera answered HTTP %ld", status);
+	} else {
+		return board_decode(c) ? 1 : 0;
+	}
+	board_unreadable(c, REASON_IMAGE_REFUSED, detail);
+	return 1;
 }
 
 int check_start(struct check *c, CURLM *m)
 {
 	c->check_start_us = check_now_us();
 	/* a check of a bare URL has its payload already and no board */
-	if (c->t && !c->payload && read_board(c))
+	if (!c->t || c->payload) {
+		if (c->payload)
+			clip_copy(c->r.payload, sizeof(c->r.payload), c->payload);
+		c->state = ST_FLOW;
+		c->step = 0;
+		return start_step(c, m);
+	}
+	if (c->t->image_url)
+		return board_fetch(c, m);
+	{
+		struct err e;
+		size_t len;
+		char *data = file_read(c->t->image, IMAGE_MAX_BYTES, &len, &e);
+
+		if (!data) {
+			board_unreadable(c, REASON_IMAGE_REFUSED, e.msg);
+			return 1;
+		}
+		buf_add(&c->img, data, len);
+		free(data);
+	}
+	return board_decode(c);
+}
+
+int check_wait_fd(const struct check *c)
+{
+	return c->state == ST_DECODE ? c->job.fd : -1;
+}
+
+int check_poll(struct check *c, CURLM *m)
+{
+	if (c->state == ST_DONE)
 		return 1;
-	if (c->payload)
-		clip_copy(c->r.payload, sizeof(c->r.payload), c->payload);
-	c->step = 0;
-	return start_step(c, m);
+	if (c->state != ST_DECODE || !guard_poll(&c->job))
+		return 0;
+	return board_decoded(c, m);
 }
 
 long check_tick(struct check *c)
 {
 	int64_t now;
 
+	if (c->state == ST_DECODE)
+		return guard_left_ms(&c->job) + 1;
 	if (!c->resume_at_us)
 		return -1;
 	now = check_now_us();
@@ -1072,6 +1201,10 @@ int check_run(struct check *c)
 		CURLMsg *msg;
 		int left;
 
+		if (check_poll(c, m)) {
+			done = 1;
+			break;
+		}
 		curl_multi_perform(m, &still);
 		while ((msg = curl_multi_info_read(m, &left)) != NULL) {
 			if (msg->msg == CURLMSG_DONE) {
@@ -1081,9 +1214,10 @@ int check_run(struct check *c)
 		}
 		if (!done) {
 			long wait = check_tick(c);
+			struct curl_waitfd wfd = { check_wait_fd(c), CURL_WAIT_POLLIN, 0 };
 
-			curl_multi_poll(m, NULL, 0, wait >= 0 && wait < 100 ? (int)wait : 100,
-					NULL);
+			curl_multi_poll(m, &wfd, wfd.fd >= 0 ? 1 : 0,
+					wait >= 0 && wait < 100 ? (int)wait : 100, NULL);
 		}
 	}
 	curl_multi_cleanup(m);

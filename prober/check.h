@@ -36,11 +36,21 @@ struct check *check_new(const struct target *t, const char *url,
 			struct check_env *env);
 
 /*
- * Begin: read and judge the board image (in the guarded child), then add
- * the first step's transfer to m. Returns 1 when the check already ended
- * (unreadable or tampered board), 0 when a transfer is running.
+ * Begin: fetch the board image (a camera snapshot is a transfer on m) and
+ * hand it to a guarded decoding child, without blocking. Returns 1 when
+ * the check already ended, 0 when it is under way.
  */
 int check_start(struct check *c, CURLM *m);
+
+/*
+ * While the board is being decoded, the fd to wait on (readable when the
+ * decoder answers), else -1. The loop passes it to curl_multi_poll() and
+ * then calls check_poll(), which judges the code and adds the flow's first
+ * transfer to m when the decoder is done. check_poll() returns 1 when the
+ * check ended.
+ */
+int check_wait_fd(const struct check *c);
+int check_poll(struct check *c, CURLM *m);
 
 /*
  * The loop calls this when one of the check's transfers finishes (find the

@@ -323,9 +323,30 @@ int daemon_run(const struct probe_config *cfg, const char *version)
 			if (!pusher_start(&p.pusher, p.spool, p.m, now))
 				p.next_push_us = now + (int64_t)cfg->push_interval_s * 1000000;
 		}
+		/* boards being decoded: a finished decoder moves its check on */
+		for (size_t i = 0; i < p.nslots; i++)
+			if (p.slots[i].running && check_poll(p.slots[i].running, p.m))
+				keep_result(&p, &p.slots[i], check_now_us());
 		curl_multi_perform(p.m, &still);
 		finished_transfers(&p);
-		curl_multi_poll(p.m, NULL, 0, (int)next_wait_ms(&p, check_now_us()), NULL);
+		{
+			struct curl_waitfd wfd[64];
+			unsigned nw = 0;
+
+			for (size_t i = 0; i < p.nslots && nw < 64; i++) {
+				int fd = p.slots[i].running ?
+					 check_wait_fd(p.slots[i].running) : -1;
+
+				if (fd >= 0) {
+					wfd[nw].fd = fd;
+					wfd[nw].events = CURL_WAIT_POLLIN;
+					wfd[nw].revents = 0;
+					nw++;
+				}
+			}
+			curl_multi_poll(p.m, wfd, nw, (int)next_wait_ms(&p, check_now_us()),
+					NULL);
+		}
 	}
 	LOG(LOG_LVL_INFO, NULL, "stopping: keeping %zu unflushed results",
 	    spool_buffered(p.spool));

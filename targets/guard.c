@@ -94,70 +94,94 @@ static long ms_since(const struct timespec *t0)
 	return (t.tv_sec - t0->tv_sec) * 1000L + (t.tv_nsec - t0->tv_nsec) / 1000000L;
 }
 
-int guard_call(int (*fn)(void *arg, struct buf *out), void *arg,
-	       const struct guard_limits *lim, struct buf *out, struct err *e)
+int guard_start(struct guard_job *j, int (*fn)(void *arg, struct buf *out),
+		void *arg, const struct guard_limits *lim, struct err *e)
 {
-	struct timespec t0;
-	int fds[2], status = 0, timed_out = 0;
-	char chunk[4096];
-	pid_t pid;
+	int fds[2];
 
+	memset(j, 0, sizeof(*j));
+	j->fd = -1;
+	j->lim = *lim;
+	buf_init(&j->out, GUARD_OUT_MAX);
 	if (pipe2(fds, O_CLOEXEC) < 0)
 		return err_set(e, "cannot create a pipe: %s", strerror(errno));
 	fflush(NULL);
-	pid = fork();
-	if (pid < 0) {
+	j->pid = fork();
+	if (j->pid < 0) {
 		close(fds[0]);
 		close(fds[1]);
 		return err_set(e, "cannot start the decoder process: %s",
 			       strerror(errno));
 	}
-	if (pid == 0) {
+	if (j->pid == 0) {
 		close(fds[0]);
 		child_run(fds[1], fn, arg, lim);
 	}
 	close(fds[1]);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (;;) {
-		struct pollfd pfd = { fds[0], POLLIN, 0 };
-		long left = (long)lim->wall_ms - ms_since(&t0);
-		ssize_t n;
-		int pr;
+	fcntl(fds[0], F_SETFL, fcntl(fds[0], F_GETFL) | O_NONBLOCK);
+	j->fd = fds[0];
+	clock_gettime(CLOCK_MONOTONIC, &j->t0);
+	return 0;
+}
 
-		if (left <= 0) {
-			timed_out = 1;
-			break;
-		}
-		pr = poll(&pfd, 1, (int)left);
-		if (pr < 0 && errno == EINTR)
+int guard_poll(struct guard_job *j)
+{
+	char chunk[4096];
+
+	if (j->done)
+		return 1;
+	for (;;) {
+		ssize_t n = read(j->fd, chunk, sizeof(chunk));
+
+		if (n > 0) {
+			if (!j->out.overflow)
+				buf_add(&j->out, chunk, (size_t)n);
 			continue;
-		if (pr == 0) {
-			timed_out = 1;
-			break;
 		}
-		n = read(fds[0], chunk, sizeof(chunk));
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
-			break;
-		if (!out->overflow)
-			buf_add(out, chunk, (size_t)n);
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			if (ms_since(&j->t0) >= (long)j->lim.wall_ms) {
+				j->timed_out = 1;
+				j->done = 1;
+			}
+			return j->done;
+		}
+		j->done = 1;	/* end of file: the child has finished */
+		return 1;
 	}
-	close(fds[0]);
-	if (timed_out)
-		kill(pid, SIGKILL);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+}
+
+long guard_left_ms(const struct guard_job *j)
+{
+	long left = (long)j->lim.wall_ms - ms_since(&j->t0);
+
+	return left > 0 ? left : 0;
+}
+
+int guard_finish(struct guard_job *j, struct err *e)
+{
+	int status = 0;
+
+	if (j->fd >= 0)
+		close(j->fd);
+	j->fd = -1;
+	if (!j->done || j->timed_out)
+		kill(j->pid, SIGKILL);
+	while (waitpid(j->pid, &status, 0) < 0 && errno == EINTR)
 		;
-	if (timed_out)
+	if (!j->done)
+		return err_set(e, "decoder stopped before it finished");
+	if (j->timed_out)
 		return err_set(e, "decoder ran past its deadline of %u ms and was "
-			       "stopped", lim->wall_ms);
+			       "stopped", j->lim.wall_ms);
 	if (WIFSIGNALED(status)) {
 		int sig = WTERMSIG(status);
 
 		if (sig == SIGXCPU || (sig == SIGKILL &&
-				       ms_since(&t0) >= (long)lim->cpu_seconds * 1000))
+				       ms_since(&j->t0) >= (long)j->lim.cpu_seconds * 1000))
 			return err_set(e, "decoder ran over its CPU limit of %u s",
-				       lim->cpu_seconds);
+				       j->lim.cpu_seconds);
 		return err_set(e, "decoder crashed (signal %d, %s)", sig,
 			       strsignal(sig));
 	}
@@ -168,11 +192,45 @@ int guard_call(int (*fn)(void *arg, struct buf *out), void *arg,
 			return err_set(e, "decoder output over %zu bytes",
 				       (size_t)GUARD_OUT_MAX);
 		return err_set(e, "decoder failed (exit status %d; memory limit "
-			       "%lu MB)", code, lim->mem_bytes >> 20);
+			       "%lu MB)", code, j->lim.mem_bytes >> 20);
 	}
-	if (out->overflow)
+	if (j->out.overflow)
 		return err_set(e, "decoder output over its limit");
 	return 0;
+}
+
+void guard_job_release(struct guard_job *j)
+{
+	if (j->fd >= 0) {
+		close(j->fd);
+		j->fd = -1;
+		kill(j->pid, SIGKILL);
+		while (waitpid(j->pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
+	buf_release(&j->out);
+}
+
+int guard_call(int (*fn)(void *arg, struct buf *out), void *arg,
+	       const struct guard_limits *lim, struct buf *out, struct err *e)
+{
+	struct guard_job j;
+	int rc;
+
+	if (guard_start(&j, fn, arg, lim, e) < 0) {
+		guard_job_release(&j);
+		return -1;
+	}
+	while (!guard_poll(&j)) {
+		struct pollfd pfd = { j.fd, POLLIN, 0 };
+
+		poll(&pfd, 1, (int)guard_left_ms(&j) + 1);
+	}
+	rc = guard_finish(&j, e);
+	if (rc == 0 && buf_add(out, j.out.data ? j.out.data : "", j.out.len) < 0)
+		rc = err_set(e, "decoder output over its limit");
+	guard_job_release(&j);
+	return rc;
 }
 
 /*
@@ -291,6 +349,29 @@ bad:
 	decode_result_release(r);
 	err_set(e, "decoder sent back a malformed reply");
 	return GUARD_FAILED;
+}
+
+int guard_decode_start(struct guard_job *j, const void *data, size_t len,
+		       const struct guard_limits *lim, struct err *e)
+{
+	struct mem_job job = { data, len };
+
+	/* the child gets its own copy of data with fork(): job may go out of scope */
+	return guard_start(j, child_decode, &job, lim, e);
+}
+
+enum guard_status guard_decode_finish(struct guard_job *j,
+				      struct decode_result *r, struct err *e)
+{
+	enum guard_status st;
+
+	memset(r, 0, sizeof(*r));
+	if (guard_finish(j, e) < 0)
+		st = GUARD_FAILED;
+	else
+		st = parse_reply(&j->out, r, e);
+	guard_job_release(j);
+	return st;
 }
 
 enum guard_status guard_decode_mem(const void *data, size_t len,

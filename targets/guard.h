@@ -39,6 +39,32 @@ void guard_limits_default(struct guard_limits *lim);
 int guard_call(int (*fn)(void *arg, struct buf *out), void *arg,
 	       const struct guard_limits *lim, struct buf *out, struct err *e);
 
+/*
+ * The same, without blocking: guard_start() forks the child, the caller
+ * polls j->fd (readable, or guard_left_ms() passed) and calls guard_poll()
+ * until it returns 1, then guard_finish() (0, or -1 with e as above) and
+ * guard_job_release(). Used by the probe so that decoding a board does not
+ * stop its event loop.
+ */
+#include <sys/types.h>
+#include <time.h>
+
+struct guard_job {
+	pid_t pid;
+	int fd;				/* read end of the child's pipe, -1 when closed */
+	struct buf out;
+	struct guard_limits lim;
+	struct timespec t0;
+	int done, timed_out;
+};
+
+int guard_start(struct guard_job *j, int (*fn)(void *arg, struct buf *out),
+		void *arg, const struct guard_limits *lim, struct err *e);
+int guard_poll(struct guard_job *j);
+long guard_left_ms(const struct guard_job *j);
+int guard_finish(struct guard_job *j, struct err *e);
+void guard_job_release(struct guard_job *j);
+
 /* How a guarded decode ended. */
 enum guard_status {
 	GUARD_FOUND,	/* at least one code in r */
@@ -55,6 +81,12 @@ enum guard_status {
 enum guard_status guard_decode_mem(const void *data, size_t len,
 				   const struct guard_limits *lim,
 				   struct decode_result *r, struct err *e);
+
+/* guard_decode_mem() in two halves, for an event loop (see guard_start()). */
+int guard_decode_start(struct guard_job *j, const void *data, size_t len,
+		       const struct guard_limits *lim, struct err *e);
+enum guard_status guard_decode_finish(struct guard_job *j,
+				      struct decode_result *r, struct err *e);
 
 /* guard_decode_mem() on a file (read, capped at IMAGE_MAX_BYTES, by the caller). */
 enum guard_status guard_decode_file(const char *path,

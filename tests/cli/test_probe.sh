@@ -23,7 +23,8 @@ port() {
 }
 
 "$QRW_BUILD/tests/mkcert" "$TMP" || { echo "FAIL cannot make certificates"; exit 1; }
-start_portal plain -b "$TMP/hole.port"
+mkdir -p "$TMP/snaps"
+start_portal plain -b "$TMP/hole.port" -i "$TMP/snaps"
 start_portal second -a 127.0.0.2
 start_portal good -c "$TMP/good.pem" -k "$TMP/good.key"
 start_portal expired -c "$TMP/expired.pem" -k "$TMP/expired.key"
@@ -157,6 +158,20 @@ t selfsigned "https://portal.test:$PS/dvc/khai-sinh"
 t fake "https://dichvuc0ng.gov.vn/khai-sinh"
 t ftp "ftp://portal.test/form.pdf"
 } > "$CAT"
+# camera snapshots: a board photographed by a camera on the village LAN
+"$QRW_BUILD/qrwatch" encode -o "$TMP/snaps/board.png" "$B/dvc/khai-sinh" >/dev/null
+snap() {  # snap ID URL [extra lines...]
+    id=$1 url=$2
+    shift 2
+    printf '\n[target %s]\nboard = b\nprocedure = Đăng ký khai sinh\nimage_url = %s\n' "$id" "$url"
+    printf 'official_domains = portal.test\nallow_private = 127.0.0.1\n'
+    for l in "$@"; do printf '%s\n' "$l"; done
+}
+{
+snap snapok "$B/snap/board.png" "image_allow_private = yes"
+snap snaplan "$B/snap/board.png"
+snap snapgone "$B/snap/nothing.png" "image_allow_private = yes"
+} >> "$CAT"
 printf 'not a photo' > "$TMP/torn.png"
 printf '\n[target torn]\nboard = b\nprocedure = Đăng ký khai sinh\nimage = %s\nofficial_domains = portal.test\n' "$TMP/torn.png" >> "$CAT"
 
@@ -206,6 +221,10 @@ verdict selfsigned DOWN "certificate"
 verdict fake TAMPERED "outside the official domains (portal.test)"
 verdict ftp TAMPERED "not http or https"
 verdict torn UNREADABLE "not a PNG or JPEG"
+verdict snapok OK
+expect_contains "snapshot decoded" "$J" '"decode_step":"as-is"'
+verdict snaplan UNREADABLE "leads to the loopback address 127.0.0.1"
+verdict snapgone UNREADABLE "the camera answered HTTP 404"
 
 # every refused address class, checked as bare URLs (no catalog)
 for a in 127.0.0.1 10.1.2.3 172.16.0.1 192.168.1.1 169.254.169.254 100.64.0.1 \
