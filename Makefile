@@ -41,7 +41,7 @@ TARGETS_SRC = targets/image.c targets/imgops.c targets/decode.c targets/guard.c 
 	targets/netguard.c
 CLI_SRC = cli/qrwatch.c
 PROBE_LIB_SRC = prober/check.c prober/result.c prober/emulate.c prober/spool.c \
-	prober/push.c prober/config.c prober/daemon.c
+	prober/push.c prober/config.c prober/daemon.c prober/fetch.c
 PROBE_SRC = prober/probe.c
 FIXTURE_SRC = tests/fixture/portal.c tests/fixture/mkcert.c tests/fixture/receiver.c
 UNIT_SRC = tests/harness.c $(wildcard tests/unit/*.c)

@@ -32,6 +32,8 @@ static const struct row {
 	{ "secret_file", C_SECRET_FILE, 0, 0, 16, PUSH_SECRET_MAX, NULL, NULL, 0 },
 	{ "server", C_URL, S(server), 0, 0, "", NULL, 0 },
 	{ "catalog", C_STR, S(catalog), 0, 0, NULL, NULL, 1 },
+	{ "catalog_url", C_URL, S(catalog_url), 0, 0, "", NULL, 0 },
+	{ "catalog_refresh", C_SECONDS, L(catalog_refresh_s), 1, 86400, "600", NULL, 0 },
 	{ "uplink", C_CHOICE, S(uplink), 0, 0, "unknown", "fibre 5g 4g 3g adsl wifi satellite other unknown", 0 },
 	{ "interface", C_STR, S(interface), 0, 0, "", NULL, 0 },
 	{ "spool_dir", C_STR, S(spool_dir), 0, 0, "/var/lib/qrwatch/spool", NULL, 0 },
@@ -236,7 +238,7 @@ int probe_config_load(const char *path, struct probe_config *c, struct buf *erro
 	for (size_t i = 0; i < NROWS; i++)
 		if (rows[i].required && !seen[i])
 			cerr(errors, path, line, "missing required key '%s'", rows[i].key);
-	if (!c->secret_len && c->server[0])
+	if (!c->secret_len && (c->server[0] || c->catalog_url[0]))
 		cerr(errors, path, line, "a probe that pushes to a server needs "
 		     "'secret' or 'secret_file'");
 	return (int)errors->len > nerr_before ? -1 : 0;

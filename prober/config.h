@@ -12,7 +12,9 @@ struct probe_config {
 	unsigned char secret[PUSH_SECRET_MAX];
 	size_t secret_len;
 	char server[1024];		/* ingest URL; "" = keep results in the spool only */
-	char catalog[1024];
+	char catalog[1024];		/* the catalog file (the cache, with catalog_url) */
+	char catalog_url[1024];		/* fetch the catalog from the server, or "" */
+	long catalog_refresh_s;
 	char uplink[16];
 	char interface[32];
 	char spool_dir[1024];

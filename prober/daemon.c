@@ -2,6 +2,7 @@
 #include "daemon.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include <curl/curl.h>
 
 #include "check.h"
+#include "fetch.h"
 #include "push.h"
 #include "spool.h"
 #include "../common/log.h"
@@ -51,6 +53,7 @@ struct probe {
 	struct check_env env;
 	struct push_cfg pcfg;
 	struct pusher pusher;
+	struct fetcher fetcher;
 	int64_t next_push_us, last_flush_us;
 	unsigned long checks_done;
 };
@@ -191,6 +194,21 @@ static void finished_transfers(struct probe *p)
 
 		if (msg->msg != CURLMSG_DONE)
 			continue;
+		if (p->cfg->catalog_url[0] && h == p->fetcher.h) {
+			if (fetcher_done(&p->fetcher, p->m, code)) {
+				LOG(LOG_LVL_INFO, NULL, "new catalog from the server (ETag %s)",
+				    p->fetcher.etag);
+				want_reload = 1;
+			} else if (p->fetcher.last_error[0]) {
+				LOG(LOG_LVL_WARN, "catalog-fetch", "keeping the cached catalog: %s",
+				    p->fetcher.last_error);
+			} else {
+				LOG(LOG_LVL_DEBUG, NULL, "catalog unchanged (304)");
+			}
+			p->fetcher.next_us = check_now_us() +
+					     (int64_t)p->cfg->catalog_refresh_s * 1000000;
+			continue;
+		}
 		if (h == p->pusher.h) {
 			int64_t now = check_now_us();
 
@@ -230,6 +248,8 @@ static long next_wait_ms(struct probe *p, int64_t now)
 	}
 	if (p->cfg->server[0] && !p->pusher.in_flight && p->next_push_us < next)
 		next = p->next_push_us;
+	if (p->cfg->catalog_url[0] && !p->fetcher.in_flight && p->fetcher.next_us < next)
+		next = p->fetcher.next_us;
 	return next <= now ? 0 : (long)((next - now + 999) / 1000);
 }
 
@@ -251,10 +271,30 @@ int daemon_run(const struct probe_config *cfg, const char *version)
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	if (load_catalog(&p) < 0)
+	if (cfg->catalog_url[0]) {
+		/* the cached copy (if any) until the server answers */
+		struct buf errs;
+		struct catalog *cached;
+
+		buf_init(&errs, 4096);
+		cached = catalog_load(cfg->catalog, &errs);
+		buf_release(&errs);
+		if (cached) {
+			catalog_free(cached);
+			load_catalog(&p);
+		}
+	} else if (load_catalog(&p) < 0) {
 		return -1;
-	p.spool = spool_open(cfg->spool_dir,
-			     probe_config_spool_bytes(cfg, results_per_hour(p.cat)), &e);
+	}
+	p.spool = spool_open(cfg->spool_dir, probe_config_spool_bytes(cfg,
+			     p.cat ? results_per_hour(p.cat) : 60), &e);
+	if (!p.cat) {
+		/* nothing cached yet: an empty catalog until the server sends one */
+		p.cat = calloc(1, sizeof(*p.cat));
+		if (!p.cat)
+			goto out;
+		arena_init(&p.cat->arena, 0);
+	}
 	if (!p.spool) {
 		LOG(LOG_LVL_ERROR, NULL, "%s", e.msg);
 		goto out;
@@ -292,6 +332,7 @@ int daemon_run(const struct probe_config *cfg, const char *version)
 	p.pcfg.ca_file = p.env.ca_file;
 	p.pcfg.clock_sync_file = cfg->clock_sync_file[0] ? cfg->clock_sync_file : NULL;
 	pusher_init(&p.pusher, &p.pcfg);
+	fetcher_init(&p.fetcher, cfg->catalog_url, cfg->catalog, &p.pcfg);
 	/*
 	 * After a reboot, wait a random while before the first push: a power
 	 * cut that restarts a whole commune must not hit the server at once.
@@ -314,6 +355,12 @@ int daemon_run(const struct probe_config *cfg, const char *version)
 				load_catalog(&p);
 			else
 				want_reload = 1;	/* once the running checks end */
+		}
+		if (cfg->catalog_url[0] && !p.fetcher.in_flight && now >= p.fetcher.next_us) {
+			if (!fetcher_start(&p.fetcher, p.m))
+				p.fetcher.next_us = now + 60 * 1000000LL;
+			else
+				p.fetcher.next_us = INT64_MAX;
 		}
 		start_due(&p, now);
 		if (now - p.last_flush_us >= (int64_t)cfg->flush_interval_s * 1000000)
@@ -358,6 +405,7 @@ out:
 	if (p.pusher.in_flight)
 		curl_multi_remove_handle(p.m, p.pusher.h);
 	pusher_release(&p.pusher);
+	fetcher_release(&p.fetcher);
 	curl_slist_free_all(p.env.resolve);
 	if (p.m)
 		curl_multi_cleanup(p.m);

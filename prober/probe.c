@@ -206,8 +206,16 @@ static int cmd_run(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (test) {
-		struct catalog *cat = catalog_load(cfg.catalog, &errs);
+		struct catalog *cat;
 
+		if (cfg.catalog_url[0] && access(cfg.catalog, F_OK) != 0) {
+			printf("%s: ok: probe '%s'; its catalog will be fetched from '%s' "
+			       "into '%s'\n", path, cfg.probe_id, cfg.catalog_url,
+			       cfg.catalog);
+			buf_release(&errs);
+			return EXIT_OK;
+		}
+		cat = catalog_load(cfg.catalog, &errs);
 		fputs(buf_str(&errs), stderr);
 		buf_release(&errs);
 		if (!cat)

@@ -4,7 +4,7 @@
 . "$(dirname "$0")/lib.sh"
 PROBE="$QRW_BUILD/qrwatch-probe"
 PIDS=""
-trap 'for p in $PIDS; do kill -9 "$p" 2>/dev/null; done; cp "$TMP/received.log" /tmp/last-received.log 2>/dev/null; rm -rf "$TMP"' EXIT INT TERM
+trap 'for p in $PIDS; do kill -9 "$p" 2>/dev/null; done; rm -rf "$TMP"' EXIT INT TERM
 
 wait_file() {  # wait_file FILE [TENTHS]
     i=0
@@ -12,7 +12,8 @@ wait_file() {  # wait_file FILE [TENTHS]
 }
 count_lines() { c=$(grep -c "$2" "$1" 2>/dev/null); echo "${c:-0}"; }
 
-"$QRW_BUILD/tests/portal" -p "$TMP/portal.port" >/dev/null 2>&1 &
+mkdir -p "$TMP/assign"
+"$QRW_BUILD/tests/portal" -p "$TMP/portal.port" -i "$TMP/assign" >/dev/null 2>&1 &
 PIDS="$PIDS $!"
 wait_file "$TMP/portal.port"
 P=$(cat "$TMP/portal.port")
@@ -144,5 +145,41 @@ order=$(awk '{print $1}' "$TMP/received.log" | sort -n -c 2>&1 && echo sorted)
 expect_eq "batches arrive in sequence order" "$order" "sorted"
 # the restarted probe checks again: its newer results come after the old ones
 expect_contains "restart picked up the spool" "$(cat "$TMP/crash2.log")" "started: 6 targets"
+
+# 4. the catalog comes from the server: fetched, cached with its ETag,
+#    then kept while the server answers 304 or is gone
+cp "$TMP/c.catalog" "$TMP/assign/thon-dong-1"
+kill "$RPID"
+rm -f "$TMP/received.log"
+start_receiver r5
+R=$(cat "$TMP/r5.port")
+conf fetch "$R"
+sed -i "s|^catalog = .*|catalog = $TMP/cache.catalog\ncatalog_url = http://127.0.0.1:$P/assign/thon-dong-1\ncatalog_refresh = 1|" "$TMP/fetch.conf"
+expect_run "run -t before the first fetch" 0 "$PROBE" run -t -c "$TMP/fetch.conf"
+expect_contains "run -t says it will fetch" "$OUT" "will be fetched from"
+"$PROBE" run -c "$TMP/fetch.conf" 2>"$TMP/fetch.log" &
+DPID=$!
+PIDS="$PIDS $DPID"
+i=0
+while [ "$(count_lines "$TMP/received.log" ' t[1-6] ')" -lt 6 ] && [ $i -lt 150 ]; do sleep 0.1; i=$((i + 1)); done
+sleep 1.5
+kill "$DPID"
+wait "$DPID"
+expect_eq "results from the fetched catalog" "$(count_lines "$TMP/received.log" ' t[1-6] ')" "6"
+expect_contains "catalog fetched and cached" "$(cat "$TMP/fetch.log")" "new catalog from the server"
+expect_eq "cache holds the server's catalog" "$(cmp -s "$TMP/cache.catalog" "$TMP/assign/thon-dong-1" && echo same)" "same"
+expect_contains "ETag kept beside the cache" "$(cat "$TMP/cache.catalog.etag")" '"'
+expect_eq "refreshes send If-None-Match and change nothing" \
+    "$(count_lines "$TMP/fetch.log" "new catalog from the server")" "1"
+# the server loses the assignment: the probe keeps its cached catalog
+rm "$TMP/assign/thon-dong-1"
+"$PROBE" run -c "$TMP/fetch.conf" 2>"$TMP/fetch2.log" &
+DPID=$!
+PIDS="$PIDS $DPID"
+sleep 1.5
+kill "$DPID"
+wait "$DPID"
+expect_contains "cached catalog used at start" "$(cat "$TMP/fetch2.log")" "6 targets"
+expect_contains "fetch failure said plainly" "$(cat "$TMP/fetch2.log")" "keeping the cached catalog: server answered HTTP 404"
 
 finish
