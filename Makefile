@@ -101,8 +101,9 @@ demo: deps
 	sh targets/examples/demo.sh $(O)
 
 bench: deps
-	$(MAKE) --no-print-directory all
+	$(MAKE) --no-print-directory all test-build
 	sh bench/run.sh $(O)
+	sh bench/probe.sh $(O)
 
 clean:
 	rm -rf build
