@@ -84,6 +84,15 @@ DPID=$!
 PIDS="$PIDS $DPID"
 i=0
 while [ "$(count_lines "$TMP/received.log" ' t[1-6] ')" -lt 6 ] && [ $i -lt 150 ]; do sleep 0.1; i=$((i + 1)); done
+# SIGHUP reloads the catalog without a restart: add a seventh target
+cp "$TMP/c.catalog" "$TMP/c.catalog.orig"
+printf '\n[target t7]\nboard = b\nprocedure = Đăng ký khai sinh\nimage = %s\nofficial_domains = portal.test\nallow_private = 127.0.0.1\n' "$TMP/t1.png" >> "$TMP/c.catalog"
+kill -HUP "$DPID"
+i=0
+while [ "$(count_lines "$TMP/received.log" ' t7 ')" -lt 1 ] && [ $i -lt 150 ]; do sleep 0.1; i=$((i + 1)); done
+expect_contains "SIGHUP reloads the catalog" "$(cat "$TMP/run1.log")" "7 targets"
+expect_eq "the new target is checked" "$(count_lines "$TMP/received.log" ' t7 ')" "1"
+cp "$TMP/c.catalog.orig" "$TMP/c.catalog"
 kill "$DPID"
 wait "$DPID"
 expect_eq "daemon stops cleanly on SIGTERM" "$?" "0"

@@ -126,6 +126,20 @@ method = POST
 url = {payload}
 form = csrf_token=tok-7f3a
 
+[flow hdr]
+name = Header capture and a step objective
+
+[step]
+name = Trang thủ tục
+url = {payload}
+capture = sid header:Set-Cookie sid=([a-z0-9-]+)
+slo_ms = 5000
+
+[step]
+name = Trang chậm
+url = /slow/300?sid={sid}
+slo_ms = 150
+
 [flow maint]
 name = Bảo trì
 
@@ -138,6 +152,7 @@ t ok "$B/dvc/khai-sinh" "flow = ks"
 t broken "$B/flow/3/step/1" "flow = broken3"
 t jsonflow "$B/dvc/khai-sinh" "flow = json"
 t nocookie "$B/dvc/nop-ho-so/khai-sinh" "flow = nocookie"
+t hdr "$B/dvc/khai-sinh" "flow = hdr" "slo_ms = 60000"
 t gone "$B/gone"
 t removed "$B/removed"
 t home "$B/moved"
@@ -196,6 +211,8 @@ expect_contains "ok carries the uplink" "$J" '"uplink":"4g"'
 expect_contains "ok times the connect" "$J" '"connect_us":'
 expect_contains "ok reads the board" "$J" '"decode_step":"as-is"'
 verdict jsonflow OK
+verdict hdr SLOW "step 2 (Trang chậm) took"
+expect_contains "header captured into the next URL" "$J" "/slow/300?sid=s-51c9"
 verdict tls OK
 expect_contains "tls phase measured" "$(printf '%s' "$J" | grep -o '"tls_us":[1-9][0-9]*')" '"tls_us":'
 verdict broken BROKEN_FLOW "Step 3 (Bước ba)"
