@@ -284,6 +284,13 @@ fi
 expect_run "unknown profile" 2 "$PROBE" check --emulate 6g http://127.0.0.1:9/
 expect_contains "unknown profile named" "$ERR" "unknown --emulate profile '6g'"
 
+# --interface binds the probe's connections
+J=$("$PROBE" check --json --interface lo --allow-private 127.0.0.1 "http://127.0.0.1:$P/dvc/khai-sinh")
+expect_contains "bound to lo" "$J" '"interface":"lo"'
+expect_contains "bound check works" "$J" '"verdict":"OK"'
+J=$("$PROBE" check --json --interface nosuch0 --allow-private 127.0.0.1 "http://127.0.0.1:$P/dvc/khai-sinh")
+expect_contains "a missing interface is DOWN, not a crash" "$J" '"verdict":"DOWN"'
+
 # waterfall: plain when piped, with every phase named
 OUT=$("$PROBE" check -c "$CAT" $RESOLVE --english ok)
 expect_contains "waterfall shows phases" "$OUT" "dns"

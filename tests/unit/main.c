@@ -5,14 +5,14 @@
 
 extern const struct suite suite_text, suite_buf, suite_emvco, suite_domain,
 	suite_policy, suite_catalog, suite_qrtext, suite_image, suite_decode,
-	suite_guard, suite_poster, suite_netguard, suite_spool;
+	suite_guard, suite_poster, suite_netguard, suite_spool, suite_log;
 
 int main(int argc, char **argv)
 {
 	static const struct suite *const all[] = {
 		&suite_text, &suite_buf, &suite_emvco, &suite_domain, &suite_policy,
 		&suite_catalog, &suite_qrtext, &suite_image, &suite_decode,
-		&suite_guard, &suite_poster, &suite_netguard, &suite_spool,
+		&suite_guard, &suite_poster, &suite_netguard, &suite_spool, &suite_log,
 	};
 
 	return harness_main(all, sizeof(all) / sizeof(all[0]), argc, argv);
