@@ -11,6 +11,17 @@ wait_file() {  # wait_file FILE [TENTHS]
     while [ ! -s "$1" ] && [ $i -lt "${2:-100}" ]; do sleep 0.1; i=$((i + 1)); done
 }
 count_lines() { c=$(grep -c "$2" "$1" 2>/dev/null); echo "${c:-0}"; }
+# wait_lines FILE PATTERN N: until FILE has N lines matching, 15 s at most
+wait_lines() {
+    i=0
+    while [ "$(count_lines "$1" "$2")" -lt "$3" ] && [ $i -lt 150 ]; do sleep 0.1; i=$((i + 1)); done
+}
+# start_probe CONF LOG: run the daemon in the background, its pid in DPID
+start_probe() {
+    "$PROBE" run -c "$TMP/$1.conf" 2>"$TMP/$2" &
+    DPID=$!
+    PIDS="$PIDS $DPID"
+}
 
 mkdir -p "$TMP/assign"
 "$QRW_BUILD/tests/portal" -p "$TMP/portal.port" -i "$TMP/assign" >/dev/null 2>&1 &
@@ -79,17 +90,13 @@ start_receiver() {
 start_receiver r1
 R=$(cat "$TMP/r1.port")
 conf run1 "$R"
-"$PROBE" run -c "$TMP/run1.conf" 2>"$TMP/run1.log" &
-DPID=$!
-PIDS="$PIDS $DPID"
-i=0
-while [ "$(count_lines "$TMP/received.log" ' t[1-6] ')" -lt 6 ] && [ $i -lt 150 ]; do sleep 0.1; i=$((i + 1)); done
+start_probe run1 run1.log
+wait_lines "$TMP/received.log" ' t[1-6] ' 6
 # SIGHUP reloads the catalog without a restart: add a seventh target
 cp "$TMP/c.catalog" "$TMP/c.catalog.orig"
 printf '\n[target t7]\nboard = b\nprocedure = Đăng ký khai sinh\nimage = %s\nofficial_domains = portal.test\nallow_private = 127.0.0.1\n' "$TMP/t1.png" >> "$TMP/c.catalog"
 kill -HUP "$DPID"
-i=0
-while [ "$(count_lines "$TMP/received.log" ' t7 ')" -lt 1 ] && [ $i -lt 150 ]; do sleep 0.1; i=$((i + 1)); done
+wait_lines "$TMP/received.log" ' t7 ' 1
 expect_contains "SIGHUP reloads the catalog" "$(cat "$TMP/run1.log")" "7 targets"
 expect_eq "the new target is checked" "$(count_lines "$TMP/received.log" ' t7 ')" "1"
 cp "$TMP/c.catalog.orig" "$TMP/c.catalog"
@@ -107,11 +114,8 @@ rm -f "$TMP/received.log"
 start_receiver r2
 R=$(cat "$TMP/r2.port")
 conf wrong "$R" wrong-secret-of-16-chars
-"$PROBE" run -c "$TMP/wrong.conf" 2>"$TMP/wrong.log" &
-DPID=$!
-PIDS="$PIDS $DPID"
-i=0
-while [ "$(count_lines "$TMP/received.log" REJECT)" -lt 1 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+start_probe wrong wrong.log
+wait_lines "$TMP/received.log" REJECT 1
 kill "$DPID"
 wait "$DPID"
 expect_contains "bad signature refused" "$(cat "$TMP/received.log" 2>/dev/null)" "REJECT 0 bad signature"
@@ -124,11 +128,8 @@ rm -f "$TMP/received.log"
 start_receiver r3 -f 100000
 R=$(cat "$TMP/r3.port")
 conf crash "$R"
-"$PROBE" run -c "$TMP/crash.conf" 2>"$TMP/crash1.log" &
-DPID=$!
-PIDS="$PIDS $DPID"
-i=0
-while [ "$(count_lines "$TMP/crash1.log" 'kept result')" -lt 6 ] && [ $i -lt 150 ]; do sleep 0.1; i=$((i + 1)); done
+start_probe crash crash1.log
+wait_lines "$TMP/crash1.log" 'kept result' 6
 kill -9 "$DPID"
 wait "$DPID" 2>/dev/null
 kept=$(count_lines "$TMP/crash1.log" 'kept result')
@@ -137,11 +138,8 @@ kill "$RPID"
 start_receiver r4
 R=$(cat "$TMP/r4.port")
 conf crash "$R"
-"$PROBE" run -c "$TMP/crash.conf" 2>"$TMP/crash2.log" &
-DPID=$!
-PIDS="$PIDS $DPID"
-i=0
-while [ "$(count_lines "$TMP/received.log" ' t[1-6] ')" -lt 6 ] && [ $i -lt 150 ]; do sleep 0.1; i=$((i + 1)); done
+start_probe crash crash2.log
+wait_lines "$TMP/received.log" ' t[1-6] ' 6
 sleep 1
 kill "$DPID"
 wait "$DPID"
@@ -166,11 +164,8 @@ conf fetch "$R"
 sed -i "s|^catalog = .*|catalog = $TMP/cache.catalog\ncatalog_url = http://127.0.0.1:$P/assign/thon-dong-1\ncatalog_refresh = 1|" "$TMP/fetch.conf"
 expect_run "run -t before the first fetch" 0 "$PROBE" run -t -c "$TMP/fetch.conf"
 expect_contains "run -t says it will fetch" "$OUT" "will be fetched from"
-"$PROBE" run -c "$TMP/fetch.conf" 2>"$TMP/fetch.log" &
-DPID=$!
-PIDS="$PIDS $DPID"
-i=0
-while [ "$(count_lines "$TMP/received.log" ' t[1-6] ')" -lt 6 ] && [ $i -lt 150 ]; do sleep 0.1; i=$((i + 1)); done
+start_probe fetch fetch.log
+wait_lines "$TMP/received.log" ' t[1-6] ' 6
 sleep 1.5
 kill "$DPID"
 wait "$DPID"
@@ -182,9 +177,7 @@ expect_eq "refreshes send If-None-Match and change nothing" \
     "$(count_lines "$TMP/fetch.log" "new catalog from the server")" "1"
 # the server loses the assignment: the probe keeps its cached catalog
 rm "$TMP/assign/thon-dong-1"
-"$PROBE" run -c "$TMP/fetch.conf" 2>"$TMP/fetch2.log" &
-DPID=$!
-PIDS="$PIDS $DPID"
+start_probe fetch fetch2.log
 sleep 1.5
 kill "$DPID"
 wait "$DPID"
