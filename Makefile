@@ -26,11 +26,13 @@ endif
 # Libraries per part: the probe must never pull in librrd, libmicrohttpd or SQLite.
 PKGS_TARGETS = zbar libpng libjpeg libcurl libpsl json-c zlib libcrypto
 PKGS_POSTER = libqrencode
-PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS_TARGETS) $(PKGS_POSTER) $(PKGS_FIXTURE) 2>/dev/null)
+PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS_TARGETS) $(PKGS_POSTER) $(PKGS_FIXTURE) $(PKGS_SERVER) 2>/dev/null)
 LIBS_CLI = $(shell $(PKG_CONFIG) --libs $(PKGS_TARGETS) $(PKGS_POSTER) 2>/dev/null)
 # --as-needed: the probe records only the libraries it really calls.
 LIBS_PROBE = -Wl,--as-needed $(shell $(PKG_CONFIG) --libs $(PKGS_TARGETS) 2>/dev/null)
 PKGS_FIXTURE = libmicrohttpd libcrypto
+PKGS_SERVER = libmicrohttpd librrd sqlite3
+LIBS_SERVER = $(shell $(PKG_CONFIG) --libs $(PKGS_TARGETS) $(PKGS_POSTER) $(PKGS_SERVER) 2>/dev/null) -lpthread
 LIBS_FIXTURE = $(shell $(PKG_CONFIG) --libs $(PKGS_FIXTURE) 2>/dev/null)
 
 COMMON_SRC = common/buf.c common/err.c common/text.c common/fileio.c common/arena.c \
@@ -43,18 +45,22 @@ CLI_SRC = cli/qrwatch.c
 PROBE_LIB_SRC = prober/check.c prober/result.c prober/emulate.c prober/spool.c \
 	prober/push.c prober/config.c prober/daemon.c prober/fetch.c
 PROBE_SRC = prober/probe.c
-FIXTURE_SRC = tests/fixture/portal.c tests/fixture/mkcert.c tests/fixture/receiver.c
+SERVER_SRC = dashboard/qrwatchd.c dashboard/dconfig.c dashboard/server.c \
+	dashboard/ingest.c dashboard/store.c dashboard/rrdstore.c
+FIXTURE_SRC = tests/fixture/portal.c tests/fixture/mkcert.c tests/fixture/receiver.c \
+	tests/fixture/sendbatch.c
 UNIT_SRC = tests/harness.c $(wildcard tests/unit/*.c)
 
 LIB_OBJ = $(patsubst %.c,$(O)/%.o,$(COMMON_SRC) $(TARGETS_SRC) $(PROBE_LIB_SRC))
 CLI_OBJ = $(patsubst %.c,$(O)/%.o,$(CLI_SRC))
 PROBE_OBJ = $(patsubst %.c,$(O)/%.o,$(PROBE_SRC))
+SERVER_OBJ = $(patsubst %.c,$(O)/%.o,$(SERVER_SRC))
 FIXTURE_OBJ = $(patsubst %.c,$(O)/%.o,$(FIXTURE_SRC))
 UNIT_OBJ = $(patsubst %.c,$(O)/%.o,$(UNIT_SRC))
 
-PROGRAMS = $(O)/qrwatch $(O)/qrwatch-probe
+PROGRAMS = $(O)/qrwatch $(O)/qrwatch-probe $(O)/qrwatchd
 TEST_PROGRAMS = $(O)/tests/unit-tests $(O)/tests/portal $(O)/tests/mkcert \
-	$(O)/tests/receiver
+	$(O)/tests/receiver $(O)/tests/sendbatch
 
 .PHONY: all deps test test-build demo bench clean
 all: $(PROGRAMS)
@@ -77,11 +83,17 @@ $(O)/qrwatch: $(CLI_OBJ) $(O)/libqrwatch.a
 $(O)/qrwatch-probe: $(PROBE_OBJ) $(O)/libqrwatch.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS_PROBE) -lm
 
+$(O)/qrwatchd: $(SERVER_OBJ) $(O)/libqrwatch.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS_SERVER) -lm
+
 $(O)/tests/portal: $(O)/tests/fixture/portal.o $(O)/libqrwatch.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS_FIXTURE)
 
 $(O)/tests/receiver: $(O)/tests/fixture/receiver.o $(O)/libqrwatch.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS_FIXTURE) $(LIBS_PROBE)
+
+$(O)/tests/sendbatch: $(O)/tests/fixture/sendbatch.o $(O)/libqrwatch.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS_PROBE)
 
 $(O)/tests/mkcert: $(O)/tests/fixture/mkcert.o
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(shell $(PKG_CONFIG) --libs libcrypto 2>/dev/null)
@@ -109,4 +121,4 @@ clean:
 	rm -rf build
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(PROBE_OBJ:.o=.d) \
-	$(FIXTURE_OBJ:.o=.d)
+	$(FIXTURE_OBJ:.o=.d) $(SERVER_OBJ:.o=.d)

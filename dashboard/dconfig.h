@@ -1,0 +1,31 @@
+/* dconfig.h - qrwatchd.conf: the server's settings and the probes it accepts. */
+#ifndef QRW_DCONFIG_H
+#define QRW_DCONFIG_H
+
+#include "ingest.h"
+#include "server.h"
+#include "../common/buf.h"
+
+#define DCONFIG_MAX_PROBES 10000
+
+struct dconfig {
+	char listen_addr[64];
+	unsigned port;
+	char data_dir[1024];
+	char catalog[1024];
+	char tls_cert[1024], tls_key[1024];
+	struct server_limits lim;
+	struct probe_key *probes;	/* malloc'ed; free with dconfig_release() */
+	size_t nprobes;
+	char log[16], log_level[16];
+};
+
+/*
+ * Read qrwatchd.conf ("key = value"; "probe = ID SECRET-FILE" once per
+ * probe). Every problem goes to errors as "FILE:LINE: what is wrong".
+ * Returns 0 when there were none.
+ */
+int dconfig_load(const char *path, struct dconfig *c, struct buf *errors);
+void dconfig_release(struct dconfig *c);
+
+#endif

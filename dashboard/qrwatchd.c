@@ -1,0 +1,187 @@
+/* qrwatchd.c - the district server: ingest, storage (SQLite, RRD) and, later, the dashboard. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "dconfig.h"
+#include "ingest.h"
+#include "rrdstore.h"
+#include "server.h"
+#include "store.h"
+#include "../common/fileio.h"
+#include "../common/log.h"
+#include "../common/banned.h"
+
+#define VERSION "0.1.0"
+
+static volatile sig_atomic_t stopping;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stopping = 1;
+}
+
+static void usage(FILE *f)
+{
+	fputs("usage: qrwatchd -c qrwatchd.conf [-t] [-p PORT-FILE]\n"
+	      "\n"
+	      "The qrwatch district server: takes signed result batches from the\n"
+	      "probes, keeps them in SQLite and RRD files, and serves each probe its\n"
+	      "catalog. Runs in the foreground; SIGTERM stops it.\n"
+	      "\n"
+	      "  -c, --config FILE     the server's configuration\n"
+	      "  -t, --test            check the configuration and the catalog, then exit\n"
+	      "  -p, --port-file FILE  write the port it listens on to FILE (for tests\n"
+	      "                        that start it on port 0)\n"
+	      "  -h, --help            this text\n", f);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "test", no_argument, NULL, 't' },
+		{ "port-file", required_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = NULL, *port_file = NULL;
+	struct dconfig cfg;
+	struct buf errs;
+	struct catalog *cat = NULL;
+	struct store db;
+	struct rrdstore rrd;
+	struct ingest ing;
+	struct server_cfg scfg;
+	struct server *srv = NULL;
+	char *cert = NULL, *key = NULL;
+	enum log_level level;
+	struct err e;
+	int test = 0, ch, rc = 1;
+
+	while ((ch = getopt_long(argc, argv, "c:tp:h", lo, NULL)) != -1) {
+		switch (ch) {
+		case 'c': path = optarg; break;
+		case 't': test = 1; break;
+		case 'p': port_file = optarg; break;
+		case 'h': usage(stdout); return 0;
+		case 'V': printf("qrwatchd %s\n", VERSION); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (!path || optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	buf_init(&errs, 256 * 1024);
+	if (dconfig_load(path, &cfg, &errs) < 0) {
+		fputs(buf_str(&errs), stderr);
+		buf_release(&errs);
+		dconfig_release(&cfg);
+		return 2;
+	}
+	if (cfg.catalog[0]) {
+		cat = catalog_load(cfg.catalog, &errs);
+		if (!cat) {
+			fputs(buf_str(&errs), stderr);
+			buf_release(&errs);
+			dconfig_release(&cfg);
+			return 2;
+		}
+	}
+	buf_release(&errs);
+	if (test) {
+		printf("%s: ok: %zu probes, %zu targets, listen %s:%u, data in '%s'\n", path,
+		       cfg.nprobes, cat ? cat->ntargets : 0, cfg.listen_addr, cfg.port,
+		       cfg.data_dir);
+		catalog_free(cat);
+		dconfig_release(&cfg);
+		return 0;
+	}
+	log_level_parse(cfg.log_level, &level);
+	log_setup(!strcmp(cfg.log, "syslog"), "qrwatchd", level);
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGTERM, on_stop);
+	signal(SIGINT, on_stop);
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	if (mkdir(cfg.data_dir, 0750) < 0 && errno != EEXIST) {
+		LOG(LOG_LVL_ERROR, NULL, "cannot create data folder '%s': %s", cfg.data_dir,
+		    strerror(errno));
+		goto out_cfg;
+	}
+	if (store_open(&db, cfg.data_dir, &e) < 0) {
+		LOG(LOG_LVL_ERROR, NULL, "%s", e.msg);
+		goto out_cfg;
+	}
+	if (rrdstore_init(&rrd, cfg.data_dir, &e) < 0) {
+		LOG(LOG_LVL_ERROR, NULL, "%s", e.msg);
+		goto out_db;
+	}
+	ing.db = &db;
+	ing.rrd = &rrd;
+	ing.cat = cat;
+	ing.probes = cfg.probes;
+	ing.nprobes = cfg.nprobes;
+	{
+		int n = ingest_replay_rrd(&ing, &e);
+
+		if (n > 0)
+			LOG(LOG_LVL_INFO, NULL, "wrote %d results left out of the RRD files "
+			    "by the last stop", n);
+	}
+	memset(&scfg, 0, sizeof(scfg));
+	scfg.listen_addr = cfg.listen_addr;
+	scfg.port = cfg.port;
+	scfg.lim = cfg.lim;
+	scfg.catalog_path = cfg.catalog[0] ? cfg.catalog : NULL;
+	if (cfg.tls_cert[0]) {
+		cert = file_read(cfg.tls_cert, 1 << 20, NULL, &e);
+		key = cert ? file_read(cfg.tls_key, 1 << 20, NULL, &e) : NULL;
+		if (!cert || !key) {
+			LOG(LOG_LVL_ERROR, NULL, "%s", e.msg);
+			goto out_rrd;
+		}
+		scfg.tls_cert_pem = cert;
+		scfg.tls_key_pem = key;
+	}
+	srv = server_start(&scfg, &ing, &e);
+	if (!srv) {
+		LOG(LOG_LVL_ERROR, NULL, "%s", e.msg);
+		goto out_rrd;
+	}
+	if (port_file) {
+		char num[16];
+		int n = snprintf(num, sizeof(num), "%u\n", server_port(srv));
+
+		file_write_atomic(port_file, num, (size_t)n, &e);
+	}
+	LOG(LOG_LVL_INFO, NULL, "qrwatchd %s listening on %s:%u: %zu probes, %zu targets",
+	    VERSION, cfg.listen_addr, server_port(srv), cfg.nprobes,
+	    cat ? cat->ntargets : 0);
+	while (!stopping)
+		pause();
+	LOG(LOG_LVL_INFO, NULL, "stopping (RRD: %lu written, %lu refused as not newer)",
+	    rrd.written, rrd.refused);
+	server_stop(srv);
+	rc = 0;
+out_rrd:
+	free(cert);
+	free(key);
+	rrdstore_release(&rrd);
+out_db:
+	store_close(&db);
+out_cfg:
+	curl_global_cleanup();
+	catalog_free(cat);
+	dconfig_release(&cfg);
+	return rc;
+}

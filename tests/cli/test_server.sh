@@ -1,0 +1,162 @@
+#!/bin/sh
+# test_server.sh - qrwatchd: config checks, the real probe pushing to it,
+# RRD contents read back with rrdtool, SQLite state, and every kind of bad
+# batch refused with its reason and nothing applied.
+. "$(dirname "$0")/lib.sh"
+SERVER="$QRW_BUILD/qrwatchd"
+PROBE="$QRW_BUILD/qrwatch-probe"
+SEND="$QRW_BUILD/tests/sendbatch"
+PIDS=""
+trap 'for p in $PIDS; do kill -9 "$p" 2>/dev/null; done; rm -rf "$TMP"' EXIT INT TERM
+SECRET=s3cret-for-the-server-tests
+wait_file() {
+    i=0
+    while [ ! -s "$1" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+}
+db() { sqlite3 "$TMP/data/qrwatch.db" "$1"; }
+
+mkdir -p "$TMP/snaps"
+"$QRW_BUILD/tests/portal" -p "$TMP/portal.port" >/dev/null 2>&1 &
+PIDS="$PIDS $!"
+wait_file "$TMP/portal.port"
+P=$(cat "$TMP/portal.port")
+B="http://portal.test:$P"
+{
+printf '[place p]\nprovince = Tỉnh Bắc Ninh\ncommune = Xã Tân An\n\n[board b]\nplace = p\nlocation = Nhà văn hoá\n'
+for t in ks kt gone; do
+    case $t in gone) path=gone ;; *) path=dvc/khai-sinh ;; esac
+    "$QRW_BUILD/qrwatch" encode -o "$TMP/$t.png" "$B/$path" >/dev/null
+    printf '\n[target %s]\nboard = b\nprocedure = Đăng ký khai sinh\nimage = %s\n' "$t" "$TMP/$t.png"
+    printf 'official_domains = portal.test\nallow_private = 127.0.0.1\ninterval = 60\n'
+done
+} > "$TMP/c.catalog"
+printf '%s\n' "$SECRET" > "$TMP/probe.secret"
+cat > "$TMP/qrwatchd.conf" <<CONF
+listen = 127.0.0.1:0
+data_dir = $TMP/data
+catalog = $TMP/c.catalog
+probe = thon-dong-1 $TMP/probe.secret
+max_body_kb = 256
+CONF
+
+expect_run "qrwatchd -t" 0 "$SERVER" -t -c "$TMP/qrwatchd.conf"
+expect_contains "qrwatchd -t says ok" "$OUT" "ok: 1 probes, 3 targets"
+printf 'listen = localhost\nthreds = 2\nprobe = x /nonexistent\n' > "$TMP/bad.conf"
+expect_run "qrwatchd -t on a bad config" 2 "$SERVER" -t -c "$TMP/bad.conf"
+expect_contains "listen named" "$ERR" "bad.conf:1: listen must be ADDRESS:PORT"
+expect_contains "did-you-mean" "$ERR" "bad.conf:2: unknown key 'threds' (did you mean 'threads'?)"
+expect_contains "secret file named" "$ERR" "bad.conf:3: cannot open '/nonexistent'"
+
+"$SERVER" -c "$TMP/qrwatchd.conf" -p "$TMP/server.port" 2>"$TMP/server.log" &
+SPID=$!
+PIDS="$PIDS $SPID"
+wait_file "$TMP/server.port"
+S=$(cat "$TMP/server.port")
+URL="http://127.0.0.1:$S/api/v1/ingest"
+
+# the real probe pushes its results
+cat > "$TMP/probe.conf" <<CONF
+probe_id = thon-dong-1
+secret_file = $TMP/probe.secret
+server = $URL
+catalog = $TMP/c.catalog
+uplink = 5g
+spool_dir = $TMP/spool
+resolve = portal.test:$P:127.0.0.1
+push_interval = 1
+first_push_delay_max = 0
+flush_every = 1
+CONF
+"$PROBE" run -c "$TMP/probe.conf" 2>"$TMP/probe.log" &
+DPID=$!
+PIDS="$PIDS $DPID"
+i=0
+while [ "$(db 'SELECT count(*) FROM results' 2>/dev/null || echo 0)" -lt 3 ] && [ $i -lt 150 ]; do
+    sleep 0.1; i=$((i + 1))
+done
+kill "$DPID"
+wait "$DPID"
+expect_eq "three results stored" "$(db 'SELECT count(*) FROM results')" "3"
+expect_eq "verdicts stored" "$(db "SELECT target || '=' || verdict FROM latest ORDER BY target" | tr '\n' ' ')" "gone=STALE ks=OK kt=OK "
+expect_eq "probe known with its uplink" "$(db "SELECT uplink FROM probes WHERE id = 'thon-dong-1'")" "5g"
+expect_eq "the batch numbers were recorded" "$(db "SELECT last_seq > 0 FROM probes")" "1"
+expect_eq "all results in the RRD files" "$(db 'SELECT count(*) FROM results WHERE in_rrd = 1')" "3"
+RRD="$TMP/data/rrd/thon-dong-1/ks.rrd"
+expect_run "rrdtool info reads the file" 0 rrdtool info "$RRD"
+expect_contains "RRD has the availability source" "$OUT" 'ds[avail].type = "GAUGE"'
+expect_contains "RRD keeps one-minute detail for a week" "$OUT" 'rra[0].rows = 10080'
+expect_contains "RRD keeps daily values for five years" "$OUT" 'rra[6].pdp_per_row = 1440'
+expect_contains "RRD has MAX archives" "$OUT" 'rra[2].cf = "MAX"'
+last=$(rrdtool last "$RRD")
+expect_run "rrdtool lastupdate" 0 rrdtool lastupdate "$RRD"
+expect_contains "last update holds availability 1 and status 200" "$OUT" ": 1 "
+gone_last=$(rrdtool lastupdate "$TMP/data/rrd/thon-dong-1/gone.rrd" | tail -n 1)
+expect_contains "the stale target is unavailable with status 404" "$gone_last" " 0 "
+expect_contains "the stale target's status is 404" "$gone_last" " 404"
+
+# a batch built by hand: one result, and what bad copies of it do
+NOW=$(date -u +%Y-%m-%dT%H:%M:%S.000Z)
+NOWMS=$(($(date +%s) * 1000))
+batch() {  # batch SEQ RESULT-JSON...
+    seq=$1
+    shift
+    printf '{"probe":"thon-dong-1","seq":%s,"clock":"%s","clock_ms":%s,"since_sync_s":0,"uplink":"5g","version":"t","spool":{"dropped":0,"pending_bytes":0},"results":[%s]}' \
+        "$seq" "$NOW" "$NOWMS" "$(IFS=,; echo "$*")"
+}
+R1='{"target":"kt","time":"'"$NOW"'","verdict":"DOWN","why_vi":"x","why_en":"x","payload":"","failed_step":0,"total_us":1000,"steps":[{"name":"a","status":503,"dns_us":1,"connect_us":2,"tls_us":0,"ttfb_us":3,"transfer_us":4,"total_us":10}]}'
+count() { db 'SELECT count(*) FROM results'; }
+before=$(count)
+
+send() {  # send NAME WANT-STATUS WANT-TEXT BODY [mode]
+    printf '%s' "$4" > "$TMP/body.json"
+    got=$("$SEND" "$URL" thon-dong-1 "$SECRET" "$TMP/body.json" ${5:-})
+    expect_contains "$1: HTTP $2" "$got" "$2 "
+    expect_contains "$1: says why" "$got" "$3"
+}
+send "forged signature" 401 "signature does not match" "$(batch 1000 "$R1")" badsig
+send "unsigned" 401 "missing or malformed X-Qrwatch-Signature" "$(batch 1000 "$R1")" unsigned
+send "truncated" 400 "body is not a JSON object" "$(batch 1000 "$R1" | head -c 150)"
+send "not JSON" 400 "body is not a JSON object" "hello"
+send "missing seq" 422 "seq: missing" '{"probe":"thon-dong-1","clock_ms":'"$NOWMS"',"results":[]}'
+send "bad verdict" 422 "results[0].verdict: unknown verdict 'BROKEN'" "$(batch 1000 "$(printf '%s' "$R1" | sed 's/"DOWN"/"BROKEN"/')")"
+send "unknown target" 422 "results[0].target: unknown target 'nope'" "$(batch 1000 "$(printf '%s' "$R1" | sed 's/"kt"/"nope"/')")"
+send "bad time" 422 "results[0].time: 'yesterday' is not a UTC time" "$(batch 1000 "$(printf '%s' "$R1" | sed "s/\"$NOW\"/\"yesterday\"/")")"
+send "future" 422 "results[0].time: dated" "$(batch 1000 "$(printf '%s' "$R1" | sed "s/\"$NOW\"/\"2099-01-01T00:00:00.000Z\"/")")"
+send "negative phase" 422 "results[0].steps[0].dns_us: -5 is out of range" "$(batch 1000 "$(printf '%s' "$R1" | sed 's/"dns_us":1/"dns_us":-5/')")"
+send "wrong type" 422 "results[0].steps: must be an array" "$(batch 1000 "$(printf '%s' "$R1" | sed 's/"steps":\[.*\]}$/"steps":7}/')")"
+send "other probe in body" 400 "probe: 'other' does not match" "$(batch 1000 "$R1" | sed 's/"probe":"thon-dong-1"/"probe":"other"/')"
+# a valid result after a bad one: the whole batch is refused, nothing applied
+send "bad second result" 422 "results[1].verdict" "$(batch 1000 "$R1" "$(printf '%s' "$R1" | sed 's/"DOWN"/"MAYBE"/; s/"kt"/"ks"/')")"
+head -c 300000 /dev/zero | tr '\0' 'x' > "$TMP/big.txt"
+printf '{"probe":"thon-dong-1","pad":"%s"}' "$(cat "$TMP/big.txt")" > "$TMP/big.json"
+got=$("$SEND" "$URL" thon-dong-1 "$SECRET" "$TMP/big.json")
+expect_contains "oversized: HTTP 413" "$got" "413 "
+expect_contains "oversized: says the limit" "$got" "over the limit of 262144 bytes"
+expect_eq "nothing applied from any rejected batch" "$(count)" "$before"
+expect_eq "no batch number taken by a rejected batch" "$(db 'SELECT last_seq < 1000 FROM probes')" "1"
+
+# a good batch, then the same batch again (a replay): applied once
+send "good batch" 200 '"ack":1000' "$(batch 1000 "$R1")"
+expect_eq "good batch applied" "$(count)" "$((before + 1))"
+send "replayed batch" 200 '"duplicate":true' "$(batch 1000 "$R1")"
+expect_eq "replay not applied twice" "$(count)" "$((before + 1))"
+expect_eq "verdict change recorded" "$(db "SELECT new FROM verdict_changes WHERE target = 'kt' ORDER BY time_ms DESC LIMIT 1")" "DOWN"
+# an older result than the RRD's last update: kept in SQLite, counted, not in the RRD
+OLD=$(date -u -d '-1 hour' +%Y-%m-%dT%H:%M:%S.000Z)
+R_OLD=$(printf '%s' "$R1" | sed "s/\"$NOW\"/\"$OLD\"/")
+send "late result" 200 '"rrd_refused":1' "$(batch 1001 "$R_OLD")"
+expect_eq "late result kept in SQLite only" "$(db "SELECT in_rrd FROM results WHERE probe_time = '$OLD'")" "2"
+
+# kill -9 of the server loses nothing it acknowledged
+kill -9 "$SPID"
+wait "$SPID" 2>/dev/null
+"$SERVER" -c "$TMP/qrwatchd.conf" -p "$TMP/server2.port" 2>"$TMP/server2.log" &
+SPID=$!
+PIDS="$PIDS $SPID"
+wait_file "$TMP/server2.port"
+expect_eq "acknowledged results survive kill -9" "$(count)" "$((before + 2))"
+kill "$SPID"
+wait "$SPID"
+expect_eq "server stops cleanly" "$?" "0"
+
+finish
