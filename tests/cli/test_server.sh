@@ -94,6 +94,29 @@ gone_last=$(rrdtool lastupdate "$TMP/data/rrd/thon-dong-1/gone.rrd" | tail -n 1)
 expect_contains "the stale target is unavailable with status 404" "$gone_last" " 0 "
 expect_contains "the stale target's status is 404" "$gone_last" " 404"
 
+# the probe fetches its catalog from the server: signed, with an ETag
+sed -e "s|^catalog = .*|catalog = $TMP/cache.catalog|" "$TMP/probe.conf" > "$TMP/fetch.conf"
+printf 'catalog_url = http://127.0.0.1:%s/api/v1/probes/thon-dong-1/catalog\ncatalog_refresh = 1\n' "$S" >> "$TMP/fetch.conf"
+"$PROBE" run -c "$TMP/fetch.conf" 2>"$TMP/fetch.log" &
+DPID=$!
+PIDS="$PIDS $DPID"
+sleep 2.5
+kill "$DPID"
+wait "$DPID"
+expect_contains "probe got its catalog from qrwatchd" "$(cat "$TMP/fetch.log")" "new catalog from the server"
+expect_eq "and cached it" "$(cmp -s "$TMP/cache.catalog" "$TMP/c.catalog" && echo same)" "same"
+expect_eq "refreshes answered 304" "$(grep -c 'new catalog' "$TMP/fetch.log")" "1"
+# a probe with the wrong secret gets no catalog
+sed -e "s|^secret_file = .*|secret = not-the-right-secret-at-all|; s|cache.catalog|cache2.catalog|" "$TMP/fetch.conf" > "$TMP/fetch2.conf"
+"$PROBE" run -c "$TMP/fetch2.conf" 2>"$TMP/fetch2.log" &
+DPID=$!
+PIDS="$PIDS $DPID"
+sleep 1.5
+kill "$DPID"
+wait "$DPID"
+expect_contains "a wrongly signed catalog request is refused" "$(cat "$TMP/fetch2.log")" "server answered HTTP 401"
+expect_eq "and nothing cached" "$(test -e "$TMP/cache2.catalog" && echo yes || echo no)" "no"
+
 # a batch built by hand: one result, and what bad copies of it do
 NOW=$(date -u +%Y-%m-%dT%H:%M:%S.000Z)
 NOWMS=$(($(date +%s) * 1000))
