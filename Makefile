@@ -46,7 +46,8 @@ PROBE_LIB_SRC = prober/check.c prober/result.c prober/emulate.c prober/spool.c \
 	prober/push.c prober/config.c prober/daemon.c prober/fetch.c
 PROBE_SRC = prober/probe.c
 SERVER_SRC = dashboard/qrwatchd.c dashboard/dconfig.c dashboard/server.c \
-	dashboard/ingest.c dashboard/store.c dashboard/rrdstore.c
+	dashboard/ingest.c dashboard/store.c dashboard/rrdstore.c dashboard/html.c \
+	dashboard/pages.c
 FIXTURE_SRC = tests/fixture/portal.c tests/fixture/mkcert.c tests/fixture/receiver.c \
 	tests/fixture/sendbatch.c
 UNIT_SRC = tests/harness.c $(wildcard tests/unit/*.c)

@@ -11,6 +11,7 @@
 #include <curl/curl.h>
 
 #include "dconfig.h"
+#include "pages.h"
 #include "ingest.h"
 #include "rrdstore.h"
 #include "server.h"
@@ -63,6 +64,8 @@ int main(int argc, char **argv)
 	struct ingest ing;
 	struct server_cfg scfg;
 	struct server *srv = NULL;
+	struct dash dash;
+	struct catalog empty;
 	char *cert = NULL, *key = NULL;
 	enum log_level level;
 	struct err e;
@@ -153,7 +156,12 @@ int main(int argc, char **argv)
 		scfg.tls_cert_pem = cert;
 		scfg.tls_key_pem = key;
 	}
-	srv = server_start(&scfg, &ing, &e);
+	memset(&empty, 0, sizeof(empty));
+	dash.db = &db;
+	dash.cat = cat ? cat : &empty;
+	dash.rrd = &rrd;
+	pthread_mutex_init(&dash.graph_lock, NULL);
+	srv = server_start(&scfg, &ing, &dash, &e);
 	if (!srv) {
 		LOG(LOG_LVL_ERROR, NULL, "%s", e.msg);
 		goto out_rrd;

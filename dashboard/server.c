@@ -20,6 +20,7 @@ struct server {
 	struct MHD_Daemon *d;
 	struct server_cfg cfg;
 	struct ingest *ing;
+	struct dash *dash;
 };
 
 struct request {
@@ -46,6 +47,10 @@ static enum MHD_Result send_text(struct MHD_Connection *c, unsigned status,
 	MHD_add_response_header(r, "Content-Type", type);
 	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
 	MHD_add_response_header(r, "Cache-Control", "no-store");
+	/* pages load nothing from elsewhere and run no script */
+	MHD_add_response_header(r, "Content-Security-Policy",
+				"default-src 'none'; img-src 'self'; style-src 'unsafe-inline'");
+	MHD_add_response_header(r, "X-Frame-Options", "DENY");
 	if (etag)
 		MHD_add_response_header(r, "ETag", etag);
 	ret = MHD_queue_response(c, status, r);
@@ -167,6 +172,22 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		return route_assignment(s, c, url);
 	if (!strcmp(url, "/healthz"))
 		return send_text(c, 200, "text/plain", "ok\n", 3, NULL);
+	if (!strcmp(method, "GET") && s->dash) {
+		const char *lang = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "lang");
+		struct reply r;
+		enum MHD_Result ret;
+
+		if (dash_get(s->dash, url, lang && !strcmp(lang, "en"), &r)) {
+			if (r.body.overflow) {
+				buf_release(&r.body);
+				return send_json(c, 500, "{\"error\":\"page too large\"}");
+			}
+			ret = send_text(c, (unsigned)r.status, r.type,
+					r.body.data ? r.body.data : "", r.body.len, NULL);
+			buf_release(&r.body);
+			return ret;
+		}
+	}
 	return send_json(c, 404, "{\"error\":\"no such page\"}");
 }
 
@@ -186,7 +207,7 @@ static void done(void *cls, struct MHD_Connection *c, void **ctx,
 }
 
 struct server *server_start(const struct server_cfg *cfg, struct ingest *ing,
-			    struct err *e)
+			    struct dash *dash, struct err *e)
 {
 	struct server *s = calloc(1, sizeof(*s));
 	struct sockaddr_in sa;
@@ -198,6 +219,7 @@ struct server *server_start(const struct server_cfg *cfg, struct ingest *ing,
 	}
 	s->cfg = *cfg;
 	s->ing = ing;
+	s->dash = dash;
 	memset(&sa, 0, sizeof(sa));
 	sa.sin_family = AF_INET;
 	sa.sin_port = htons((uint16_t)cfg->port);

@@ -3,6 +3,7 @@
 #define QRW_SERVER_H
 
 #include "ingest.h"
+#include "pages.h"
 #include "../common/err.h"
 
 /* Limits libmicrohttpd has no defaults for; set explicitly (DESIGN.md section 7). */
@@ -26,7 +27,7 @@ struct server;
 
 /* Start serving. Returns NULL with e when the port or TLS setup fails. */
 struct server *server_start(const struct server_cfg *cfg, struct ingest *ing,
-			    struct err *e);
+			    struct dash *dash, struct err *e);
 
 /* The port actually bound (useful with port 0). */
 unsigned server_port(const struct server *s);

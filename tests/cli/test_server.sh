@@ -170,6 +170,50 @@ R_OLD=$(printf '%s' "$R1" | sed "s/\"$NOW\"/\"$OLD\"/")
 send "late result" 200 '"rrd_refused":1' "$(batch 1001 "$R_OLD")"
 expect_eq "late result kept in SQLite only" "$(db "SELECT in_rrd FROM results WHERE probe_time = '$OLD'")" "2"
 
+# the dashboard: pages, API, CSV, metrics, graphs and posters
+get() { curl -s -o "$TMP/got" -w '%{http_code} %{content_type}' "http://127.0.0.1:$S$1"; }
+expect_eq "overview page" "$(get /)" "200 text/html; charset=utf-8"
+expect_contains "overview names the commune" "$(cat "$TMP/got")" "Xã Tân An, Tỉnh Bắc Ninh"
+expect_contains "overview is Vietnamese" "$(cat "$TMP/got")" "Thay đổi trong 24 giờ"
+expect_contains "overview lists the stale target" "$(cat "$TMP/got")" 'class="v STALE"'
+expect_eq "overview in English" "$(get '/?lang=en' | cut -d' ' -f1)" "200"
+expect_contains "English switch" "$(cat "$TMP/got")" "Changes in the last 24 hours"
+expect_eq "target page" "$(get /target/ks | cut -d' ' -f1)" "200"
+expect_contains "target page shows the waterfall" "$(cat "$TMP/got")" 'class="bar'
+expect_contains "target page links the graphs" "$(cat "$TMP/got")" '/graph/thon-dong-1/ks/day.png'
+expect_eq "unknown target page" "$(get /target/nope | cut -d' ' -f1)" "404"
+expect_eq "graph" "$(get /graph/thon-dong-1/ks/week.png)" "200 image/png"
+expect_eq "graph is a PNG" "$(head -c 4 "$TMP/got" | od -An -c | tr -d ' ')" "211PNG"
+expect_eq "graph of a path outside the data" "$(get '/graph/..%2F..%2Fetc/passwd/day.png' | cut -d' ' -f1)" "404"
+expect_eq "stale codes page" "$(get /stale | cut -d' ' -f1)" "200"
+expect_contains "stale page offers the poster" "$(cat "$TMP/got")" 'src="/poster/gone.svg"'
+expect_eq "probes page" "$(get /probes | cut -d' ' -f1)" "200"
+expect_contains "probes page shows the uplink" "$(cat "$TMP/got")" "<td>5g</td>"
+expect_eq "JSON targets" "$(get /api/v1/targets)" "200 application/json"
+expect_contains "JSON has the verdict" "$(cat "$TMP/got")" '"id":"gone","procedure":"Đăng ký khai sinh","board":"b","verdict":"STALE"'
+expect_eq "JSON target" "$(get /api/v1/targets/ks | cut -d' ' -f1)" "200"
+expect_contains "JSON target carries the steps" "$(cat "$TMP/got")" '"steps":[{'
+expect_eq "CSV history" "$(get /api/v1/targets/ks/history.csv)" "200 text/csv; charset=utf-8"
+expect_contains "CSV header" "$(cat "$TMP/got")" "time_ms,probe,verdict,uplink,total_ms"
+expect_eq "metrics" "$(get /metrics | cut -d' ' -f1)" "200"
+expect_contains "metrics in the exposition format" "$(cat "$TMP/got")" 'qrwatch_target_ok{probe="thon-dong-1",target="gone",verdict="STALE"} 0'
+
+# hostile text from a code and a web page is shown escaped on every page
+NOW=$(date -u +%Y-%m-%dT%H:%M:%S.500Z)
+R_XSS='{"target":"kt","time":"'"$NOW"'","verdict":"DOWN","why_vi":"<img src=x onerror=alert(2)>","why_en":"<img src=x onerror=alert(2)>","payload":"\"><script>alert(1)</script>","failed_step":1,"failed_step_name":"<b>step</b>","total_us":1000,"steps":[{"name":"<b>step</b>","url":"https://x/\"><script>alert(3)</script>","status":503,"dns_us":1,"connect_us":2,"tls_us":0,"ttfb_us":3,"transfer_us":4,"total_us":10,"error":"<script>alert(4)</script>"}]}'
+send "hostile result" 200 '"ack":1002' "$(batch 1002 "$R_XSS")"
+for page in /target/kt / /stale /probes /api/v1/targets/kt; do
+    get "$page" >/dev/null
+    case "$(cat "$TMP/got")" in
+        *"<script>"*|*"<img src=x"*|*"<b>step</b>"*) fail "no raw HTML from results on $page" ;;
+        *) pass "no raw HTML from results on $page" ;;
+    esac
+done
+get /target/kt >/dev/null
+expect_contains "payload shown escaped" "$(cat "$TMP/got")" '&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;'
+expect_contains "step name shown escaped" "$(cat "$TMP/got")" '&lt;b&gt;step&lt;/b&gt;'
+expect_contains "pages forbid scripts" "$(curl -s -D - -o /dev/null "http://127.0.0.1:$S/")" "Content-Security-Policy: default-src 'none'"
+
 # kill -9 of the server loses nothing it acknowledged
 kill -9 "$SPID"
 wait "$SPID" 2>/dev/null
@@ -177,7 +221,7 @@ wait "$SPID" 2>/dev/null
 SPID=$!
 PIDS="$PIDS $SPID"
 wait_file "$TMP/server2.port"
-expect_eq "acknowledged results survive kill -9" "$(count)" "$((before + 2))"
+expect_eq "acknowledged results survive kill -9" "$(count)" "$((before + 3))"
 kill "$SPID"
 wait "$SPID"
 expect_eq "server stops cleanly" "$?" "0"

@@ -1,0 +1,137 @@
+/* html.c - escaping and the page frame of the dashboard (see html.h). */
+#include "html.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../common/banned.h"
+
+int html_add(struct buf *b, const char *s)
+{
+	for (; s && *s; s++) {
+		const char *r = NULL;
+
+		switch (*s) {
+		case '&': r = "&amp;"; break;
+		case '<': r = "&lt;"; break;
+		case '>': r = "&gt;"; break;
+		case '"': r = "&quot;"; break;
+		case '\'': r = "&#39;"; break;
+		default: break;
+		}
+		if (r ? buf_adds(b, r) < 0 : buf_addc(b, *s) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int html_addf(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	const char *p = fmt;
+
+	va_start(ap, fmt);
+	while (*p) {
+		if (*p != '%') {
+			buf_addc(b, *p++);
+			continue;
+		}
+		p++;
+		if (*p == 's') {
+			html_add(b, va_arg(ap, const char *));
+			p++;
+		} else if (*p == 'd') {
+			buf_addf(b, "%d", va_arg(ap, int));
+			p++;
+		} else if (p[0] == 'l' && p[1] == 'd') {
+			buf_addf(b, "%ld", va_arg(ap, long));
+			p += 2;
+		} else if (p[0] == 'l' && p[1] == 'l' && p[2] == 'd') {
+			buf_addf(b, "%lld", va_arg(ap, long long));
+			p += 3;
+		} else if (*p == '%') {
+			buf_addc(b, '%');
+			p++;
+		}
+	}
+	va_end(ap);
+	return b->overflow ? -1 : 0;
+}
+
+static const struct {
+	const char *key, *vi, *en;
+} words[] = {
+	{ "title", "Giám sát mã QR thủ tục hành chính", "QR code watch" },
+	{ "overview", "Tổng quan", "Overview" },
+	{ "stale", "Mã cần in lại", "Codes to reprint" },
+	{ "probes", "Thiết bị đo", "Probes" },
+	{ "place", "Địa bàn", "Place" },
+	{ "board", "Bảng tin", "Board" },
+	{ "procedure", "Thủ tục", "Procedure" },
+	{ "verdict", "Kết quả", "Verdict" },
+	{ "since", "Từ lúc", "Since" },
+	{ "why", "Giải thích", "Explanation" },
+	{ "last_check", "Lần kiểm tra gần nhất", "Last check" },
+	{ "steps", "Các bước", "Steps" },
+	{ "graphs", "Độ trễ", "Latency" },
+	{ "history", "Lịch sử", "History" },
+	{ "probe", "Thiết bị", "Probe" },
+	{ "last_seen", "Lần cuối liên lạc", "Last seen" },
+	{ "uplink", "Đường truyền", "Uplink" },
+	{ "backlog", "Kết quả chờ gửi", "Spool backlog" },
+	{ "offset", "Lệch đồng hồ", "Clock offset" },
+	{ "version", "Phiên bản", "Version" },
+	{ "changes", "Thay đổi trong 24 giờ", "Changes in the last 24 hours" },
+	{ "no_results", "Chưa có kết quả nào.", "No results yet." },
+	{ "poster", "Mã thay thế để in", "Replacement code to print" },
+	{ "none_stale", "Không có bảng nào cần in lại mã.", "No board needs a new code." },
+	{ "lang", "English", "Tiếng Việt" },
+};
+
+const char *tr(const char *key, int english)
+{
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (!strcmp(words[i].key, key))
+			return english ? words[i].en : words[i].vi;
+	return key;
+}
+
+void html_begin(struct buf *b, const char *title, const char *path, int english)
+{
+	html_addf(b, "<!doctype html><html lang=\"%s\"><head><meta charset=\"utf-8\">"
+		  "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+		  "<title>%s</title><style>"
+		  "body{font-family:'DejaVu Sans','Noto Sans',Arial,sans-serif;margin:0;color:#222}"
+		  "header{background:#0b4f8a;color:#fff;padding:.6em 1em;display:flex;flex-wrap:wrap;gap:1em;align-items:center}"
+		  "header a{color:#fff}main{padding:1em;max-width:1100px}"
+		  "table{border-collapse:collapse;width:100%%}td,th{border-bottom:1px solid #ddd;padding:.35em;text-align:left;vertical-align:top}"
+		  ".v{padding:.1em .5em;border-radius:.3em;color:#fff;font-weight:bold;white-space:nowrap}"
+		  ".OK{background:#2e7d32}.SLOW{background:#b58900}.BROKEN_FLOW{background:#c75000}"
+		  ".DOWN,.HANG{background:#c62828}.STALE{background:#6a1b9a}.TAMPERED{background:#000}"
+		  ".UNREADABLE{background:#555}.bar{display:inline-block;height:.8em}"
+		  ".d{background:#90caf9}.c{background:#42a5f5}.t{background:#ab47bc}.w{background:#ffb74d}.r{background:#66bb6a}"
+		  "img{max-width:100%%}@media print{header{display:none}}"
+		  "</style></head><body><header><strong>%s</strong>"
+		  "<a href=\"/?%s\">%s</a><a href=\"/stale?%s\">%s</a><a href=\"/probes?%s\">%s</a>"
+		  "<a href=\"%s?%s\">%s</a></header><main>",
+		  english ? "en" : "vi", title, tr("title", english),
+		  english ? "lang=en" : "", tr("overview", english),
+		  english ? "lang=en" : "", tr("stale", english),
+		  english ? "lang=en" : "", tr("probes", english),
+		  path, english ? "" : "lang=en", tr("lang", english));
+}
+
+void html_end(struct buf *b)
+{
+	buf_adds(b, "</main></body></html>\n");
+}
+
+void html_verdict(struct buf *b, const char *verdict)
+{
+	enum verdict v;
+
+	if (verdict_parse(verdict, &v) < 0)
+		verdict = "UNREADABLE";
+	html_addf(b, "<span class=\"v %s\">%s</span>", verdict, verdict);
+}

@@ -1,0 +1,32 @@
+/* pages.h - the dashboard: HTML pages, graphs, posters, the JSON API, CSV and /metrics. */
+#ifndef QRW_PAGES_H
+#define QRW_PAGES_H
+
+#include <pthread.h>
+
+#include "rrdstore.h"
+#include "store.h"
+#include "../common/buf.h"
+#include "../targets/catalog.h"
+
+struct dash {
+	struct store *db;
+	const struct catalog *cat;
+	struct rrdstore *rrd;
+	pthread_mutex_t graph_lock;	/* rrd_graph is not thread-safe */
+};
+
+/* What a page handler produces. */
+struct reply {
+	int status;
+	const char *type;	/* Content-Type */
+	struct buf body;
+};
+
+/*
+ * Serve a GET for path (without the query) into r; english picks the
+ * language. Returns 1 when the path is one of the dashboard's, 0 if not.
+ */
+int dash_get(struct dash *d, const char *path, int english, struct reply *r);
+
+#endif
