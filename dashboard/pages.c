@@ -43,28 +43,65 @@ struct state {
 	int nprobes;
 };
 
-static void target_state(struct dash *d, const char *id, struct state *st)
+static int rank(const char *verdict);
+
+/* Every target's worst state in one query, for the pages that list them all. */
+struct states {
+	const struct catalog *cat;
+	struct state *st;	/* parallel to cat->targets */
+};
+
+struct tindex {
+	const char *id;
+	size_t pos;
+};
+
+static int tindex_cmp(const void *a, const void *b)
 {
+	return strcmp(((const struct tindex *)a)->id, ((const struct tindex *)b)->id);
+}
+
+static int load_states(struct dash *d, struct states *ss)
+{
+	struct tindex *ix;
 	sqlite3_stmt *q;
+	size_t n = d->cat->ntargets;
 
-	memset(st, 0, sizeof(*st));
-	if (sqlite3_prepare_v2(d->db->db, "SELECT verdict, since_ms, time_ms FROM latest "
-			       "WHERE target = ?", -1, &q, NULL) != SQLITE_OK)
-		return;
-	sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
-	while (sqlite3_step(q) == SQLITE_ROW) {
-		enum verdict v, cur;
-		const char *vs = (const char *)sqlite3_column_text(q, 0);
-
-		if (verdict_parse(vs, &v) < 0)
-			continue;
-		if (!st->nprobes++ || (verdict_parse(st->verdict, &cur) == 0 && v < cur)) {
-			snprintf(st->verdict, sizeof(st->verdict), "%s", vs);
-			st->since_ms = sqlite3_column_int64(q, 1);
-			st->time_ms = sqlite3_column_int64(q, 2);
-		}
+	ss->cat = d->cat;
+	ss->st = calloc(n ? n : 1, sizeof(*ss->st));
+	ix = calloc(n ? n : 1, sizeof(*ix));
+	if (!ss->st || !ix) {
+		free(ix);
+		free(ss->st);
+		ss->st = NULL;
+		return -1;
 	}
-	sqlite3_finalize(q);
+	for (size_t i = 0; i < n; i++) {
+		ix[i].id = d->cat->targets[i].id;
+		ix[i].pos = i;
+	}
+	qsort(ix, n, sizeof(*ix), tindex_cmp);
+	if (sqlite3_prepare_v2(d->db->db, "SELECT target, verdict, since_ms, time_ms FROM "
+			       "latest", -1, &q, NULL) == SQLITE_OK) {
+		while (sqlite3_step(q) == SQLITE_ROW) {
+			struct tindex key = { (const char *)sqlite3_column_text(q, 0), 0 }, *hit;
+			const char *vs = (const char *)sqlite3_column_text(q, 1);
+			struct state *st;
+
+			hit = bsearch(&key, ix, n, sizeof(*ix), tindex_cmp);
+			if (!hit)
+				continue;
+			st = &ss->st[hit->pos];
+			if (!st->nprobes++ || rank(vs) < rank(st->verdict)) {
+				snprintf(st->verdict, sizeof(st->verdict), "%s", vs);
+				st->since_ms = sqlite3_column_int64(q, 2);
+				st->time_ms = sqlite3_column_int64(q, 3);
+			}
+		}
+		sqlite3_finalize(q);
+	}
+	free(ix);
+	return 0;
 }
 
 static int rank(const char *verdict)
@@ -101,9 +138,19 @@ static void page_overview(struct dash *d, int english, struct reply *r)
 		return;
 	}
 	pthread_mutex_lock(&d->db->lock);
-	for (size_t i = 0; i < d->cat->ntargets; i++) {
-		rows[i].t = &d->cat->targets[i];
-		target_state(d, rows[i].t->id, &rows[i].st);
+	{
+		struct states ss;
+
+		if (load_states(d, &ss) == 0) {
+			for (size_t i = 0; i < d->cat->ntargets; i++) {
+				rows[i].t = &d->cat->targets[i];
+				rows[i].st = ss.st[i];
+			}
+			free(ss.st);
+		} else {
+			for (size_t i = 0; i < d->cat->ntargets; i++)
+				rows[i].t = &d->cat->targets[i];
+		}
 	}
 	qsort(rows, d->cat->ntargets, sizeof(*rows), by_severity);
 	/* counts per commune, worst first */
@@ -325,15 +372,21 @@ static void page_stale(struct dash *d, int english, struct reply *r)
 {
 	int any = 0;
 
+	struct states ss;
+
 	html_begin(&r->body, tr("stale", english), "/stale", english);
 	html_addf(&r->body, "<h1>%s</h1>", tr("stale", english));
 	pthread_mutex_lock(&d->db->lock);
+	if (load_states(d, &ss) < 0) {
+		pthread_mutex_unlock(&d->db->lock);
+		html_end(&r->body);
+		return;
+	}
 	for (size_t i = 0; i < d->cat->ntargets; i++) {
 		const struct target *t = &d->cat->targets[i];
-		struct state st;
+		struct state st = ss.st[i];
 		struct buf place;
 
-		target_state(d, t->id, &st);
 		if (strcmp(st.verdict, "STALE") && strcmp(st.verdict, "TAMPERED"))
 			continue;
 		any = 1;
@@ -348,6 +401,7 @@ static void page_stale(struct dash *d, int english, struct reply *r)
 			  tr("poster", english), t->id, t->id);
 		buf_release(&place);
 	}
+	free(ss.st);
 	pthread_mutex_unlock(&d->db->lock);
 	if (!any)
 		html_addf(&r->body, "<p>%s</p>", tr("none_stale", english));
@@ -496,14 +550,21 @@ static void poster(struct dash *d, const char *path, struct reply *r)
 static void api_targets(struct dash *d, struct reply *r)
 {
 	json_object *a = json_object_new_array();
+	struct states ss;
 
 	pthread_mutex_lock(&d->db->lock);
+	if (load_states(d, &ss) < 0) {
+		pthread_mutex_unlock(&d->db->lock);
+		json_object_put(a);
+		r->status = 503;
+		buf_adds(&r->body, "{\"error\":\"out of memory\"}");
+		return;
+	}
 	for (size_t i = 0; i < d->cat->ntargets; i++) {
 		const struct target *t = &d->cat->targets[i];
 		json_object *o = json_object_new_object();
-		struct state st;
+		struct state st = ss.st[i];
 
-		target_state(d, t->id, &st);
 		json_object_object_add(o, "id", json_object_new_string(t->id));
 		json_object_object_add(o, "procedure", json_object_new_string(t->procedure));
 		json_object_object_add(o, "board", json_object_new_string(t->board ? t->board->id : ""));
@@ -513,6 +574,7 @@ static void api_targets(struct dash *d, struct reply *r)
 		json_object_object_add(o, "probes", json_object_new_int(st.nprobes));
 		json_object_array_add(a, o);
 	}
+	free(ss.st);
 	pthread_mutex_unlock(&d->db->lock);
 	r->type = "application/json";
 	buf_adds(&r->body, json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN));

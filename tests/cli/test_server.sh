@@ -214,6 +214,35 @@ expect_contains "payload shown escaped" "$(cat "$TMP/got")" '&quot;&gt;&lt;scrip
 expect_contains "step name shown escaped" "$(cat "$TMP/got")" '&lt;b&gt;step&lt;/b&gt;'
 expect_contains "pages forbid scripts" "$(curl -s -D - -o /dev/null "http://127.0.0.1:$S/")" "Content-Security-Policy: default-src 'none'"
 
+# a real browser: headless Chromium renders the pages; the DOM holds the
+# verdicts and the Vietnamese text, and screenshots are kept for people
+SHOTS="$QRW_BUILD/test-output"
+mkdir -p "$SHOTS"
+chrome() {  # chrome ARGS... URL
+    timeout 60 chromium --headless --no-sandbox --disable-gpu --disable-quic \
+        --no-first-run --disable-background-networking --disable-component-update \
+        --disable-sync --hide-scrollbars --user-data-dir="$TMP/chromium" "$@" 2>/dev/null
+}
+if command -v chromium >/dev/null; then
+    DOM=$(chrome --dump-dom "http://127.0.0.1:$S/")
+    expect_contains "browser: overview shows STALE" "$DOM" '<span class="v STALE">STALE</span>'
+    expect_contains "browser: overview shows OK" "$DOM" '<span class="v OK">'
+    expect_contains "browser: Vietnamese rendered" "$DOM" "Giám sát mã QR thủ tục hành chính"
+    DOM=$(chrome --dump-dom "http://127.0.0.1:$S/target/kt?lang=en")
+    expect_contains "browser: English target page" "$DOM" "Last check"
+    case "$DOM" in *"<script>alert"*) fail "browser: no script from results in the DOM" ;;
+        *) pass "browser: no script from results in the DOM" ;; esac
+    chrome --screenshot="$SHOTS/overview.png" --window-size=1280,900 "http://127.0.0.1:$S/" >/dev/null
+    chrome --screenshot="$SHOTS/target.png" --window-size=1280,1400 "http://127.0.0.1:$S/target/ks" >/dev/null
+    chrome --screenshot="$SHOTS/overview-phone.png" --window-size=390,844 "http://127.0.0.1:$S/" >/dev/null
+    chrome --screenshot="$SHOTS/stale.png" --window-size=1000,1400 "http://127.0.0.1:$S/stale" >/dev/null
+    for f in overview target overview-phone stale; do
+        expect_eq "browser: screenshot $f.png saved" "$(head -c 4 "$SHOTS/$f.png" 2>/dev/null | od -An -c | tr -d ' ')" "211PNG"
+    done
+else
+    fail "browser tests" "chromium is not installed (.ci/deps installs it)"
+fi
+
 # kill -9 of the server loses nothing it acknowledged
 kill -9 "$SPID"
 wait "$SPID" 2>/dev/null
