@@ -117,6 +117,7 @@ bench: deps
 	$(MAKE) --no-print-directory all test-build
 	sh bench/run.sh $(O)
 	sh bench/probe.sh $(O)
+	sh bench/server.sh $(O)
 
 clean:
 	rm -rf build

@@ -42,7 +42,8 @@ CONF
 i=0
 while [ $i -lt $N ]; do echo "http://127.0.0.1:$P/slow/50"; i=$((i + 1)); done > "$TMP/urls"
 
-cc -O2 -o "$TMP/curl_floor" bench/curl_floor.c $(pkg-config --cflags --libs libcurl)
+cc -O2 -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -Werror -o "$TMP/curl_floor" \
+    bench/curl_floor.c $(pkg-config --cflags --libs libcurl)
 
 # the probe: start, wait for N results, stop; GNU time reports peak RSS and
 # CPU (children included: the decoding processes)

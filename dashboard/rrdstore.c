@@ -34,11 +34,16 @@ void rrdstore_path(const struct rrdstore *s, const char *probe, const char *targ
 static int create(const char *path, long interval_s, time_t first, struct err *e)
 {
 	char ds[8][80];
-	const char *argv[8 + 9];
+	const char *argv[8 + 7];
 	static const char *const names[8] = { "avail", "total", "dns", "connect",
 					      "tls", "ttfb", "step", "status" };
-	static const char *const rras[9] = {
-		"RRA:AVERAGE:0.5:1:10080", "RRA:MIN:0.5:1:10080", "RRA:MAX:0.5:1:10080",
+	/*
+	 * A one-minute row holds one sample, so its MIN and MAX would equal its
+	 * AVERAGE: the detail archive is AVERAGE only, which keeps each file
+	 * at 1.4 MB instead of 2.7 MB.
+	 */
+	static const char *const rras[7] = {
+		"RRA:AVERAGE:0.5:1:10080",
 		"RRA:AVERAGE:0.5:60:2160", "RRA:MIN:0.5:60:2160", "RRA:MAX:0.5:60:2160",
 		"RRA:AVERAGE:0.5:1440:1825", "RRA:MIN:0.5:1440:1825", "RRA:MAX:0.5:1440:1825",
 	};
@@ -50,7 +55,7 @@ static int create(const char *path, long interval_s, time_t first, struct err *e
 			 i == 0 ? "1" : "U");
 		argv[argc++] = ds[i];
 	}
-	for (int i = 0; i < 9; i++)
+	for (int i = 0; i < 7; i++)
 		argv[argc++] = rras[i];
 	rrd_clear_error();
 	if (rrd_create_r(path, RRD_STEP, first - 1, argc, argv) != 0)

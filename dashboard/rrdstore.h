@@ -11,7 +11,8 @@
  * Data sources (docs/storage.md): avail (0/1), total, dns, connect, tls,
  * ttfb in milliseconds, step (the step reached) and status (the last HTTP
  * status). Step 60 s; archives keep one-minute detail for 7 days, hourly
- * for 90 days and daily for 5 years, each as AVERAGE, MIN and MAX.
+ * for 90 days and daily for 5 years; the hourly and daily ones as AVERAGE,
+ * MIN and MAX (a one-minute row holds a single sample).
  */
 #define RRD_STEP 60
 

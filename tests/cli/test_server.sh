@@ -86,7 +86,8 @@ expect_run "rrdtool info reads the file" 0 rrdtool info "$RRD"
 expect_contains "RRD has the availability source" "$OUT" 'ds[avail].type = "GAUGE"'
 expect_contains "RRD keeps one-minute detail for a week" "$OUT" 'rra[0].rows = 10080'
 expect_contains "RRD keeps daily values for five years" "$OUT" 'rra[6].pdp_per_row = 1440'
-expect_contains "RRD has MAX archives" "$OUT" 'rra[2].cf = "MAX"'
+expect_contains "RRD keeps hourly values for 90 days" "$OUT" 'rra[1].rows = 2160'
+expect_contains "RRD has MAX archives" "$OUT" 'rra[3].cf = "MAX"'
 last=$(rrdtool last "$RRD")
 expect_run "rrdtool lastupdate" 0 rrdtool lastupdate "$RRD"
 expect_contains "last update holds availability 1 and status 200" "$OUT" ": 1 "
