@@ -82,7 +82,8 @@ cat >> "$OUT" <<EOF2
 
 Ingest: $PROBES probes at once, each sending $BATCHES signed batches of
 $RESULTS results one after another (a probe never has two in flight), over
-2,000 targets. A result counts when its batch is acknowledged: committed to
+2,000 targets each (one RRD file per probe and target). A result counts
+when its batch is acknowledged: committed to
 SQLite (WAL, synchronous=FULL) and written to its RRD file. The first run
 creates the $rrds RRD files (1.4 MB each) on the way; the second is the
 steady state, every file in place. Results not written to an RRD file in
