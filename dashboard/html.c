@@ -87,6 +87,13 @@ static const struct {
 	{ "poster", "Mã thay thế để in", "Replacement code to print" },
 	{ "none_stale", "Không có bảng nào cần in lại mã.", "No board needs a new code." },
 	{ "lang", "English", "Tiếng Việt" },
+	{ "availability", "Tỷ lệ hoạt động", "Availability" },
+	{ "by_uplink", "Theo đường truyền (7 ngày)", "By uplink (7 days)" },
+	{ "avg_total", "Thời gian trung bình", "Average total" },
+	{ "avg_connect", "Kết nối trung bình", "Average connect" },
+	{ "day", "24 giờ", "Day" },
+	{ "week", "7 ngày", "Week" },
+	{ "month", "30 ngày", "Month" },
 };
 
 const char *tr(const char *key, int english)

@@ -111,12 +111,121 @@ static int rank(const char *verdict)
 	return verdict[0] && verdict_parse(verdict, &v) == 0 ? (int)v : VERDICT_COUNT;
 }
 
-/* ---- overview ---- */
-
 struct row {
 	const struct target *t;
 	struct state st;
 };
+
+/* ---- the places as a tree ---- */
+
+/* One node per province, district, commune and village that has targets. */
+struct node {
+	char name[128];
+	int parent;		/* index, -1 for a province */
+	int depth;
+	int counts[VERDICT_COUNT + 1];
+	int worst;
+};
+
+static int node_get(struct node *nodes, int *n, int max, int parent, int depth,
+		    const char *name)
+{
+	for (int i = 0; i < *n; i++)
+		if (nodes[i].parent == parent && !strcmp(nodes[i].name, name))
+			return i;
+	if (*n == max)
+		return -1;
+	memset(&nodes[*n], 0, sizeof(nodes[*n]));
+	snprintf(nodes[*n].name, sizeof(nodes[*n].name), "%s", name);
+	nodes[*n].parent = parent;
+	nodes[*n].depth = depth;
+	nodes[*n].worst = VERDICT_COUNT;
+	return (*n)++;
+}
+
+static void tree_print(struct buf *b, const struct node *nodes, int n, int parent)
+{
+	int *kids = malloc(sizeof(int) * (size_t)(n ? n : 1)), nk = 0;
+
+	if (!kids)
+		return;
+	for (int i = 0; i < n; i++)
+		if (nodes[i].parent == parent)
+			kids[nk++] = i;
+	/* siblings worst first, then by name */
+	for (int i = 1; i < nk; i++)
+		for (int j = i; j > 0; j--) {
+			const struct node *x = &nodes[kids[j - 1]], *y = &nodes[kids[j]];
+
+			if (x->worst < y->worst ||
+			    (x->worst == y->worst && strcmp(x->name, y->name) <= 0))
+				break;
+			int t = kids[j];
+
+			kids[j] = kids[j - 1];
+			kids[j - 1] = t;
+		}
+	for (int k = 0; k < nk; k++) {
+		const struct node *nd = &nodes[kids[k]];
+
+		html_addf(b, "<tr><td style=\"padding-left:%dem\">%s</td>",
+			  nd->depth * 2 + 0, nd->name);
+		for (int v = 0; v < VERDICT_COUNT; v++)
+			if (nd->counts[v])
+				html_addf(b, "<td><span class=\"v %s\">%d</span></td>",
+					  verdict_name((enum verdict)v), nd->counts[v]);
+			else
+				buf_adds(b, "<td></td>");
+		buf_adds(b, "</tr>");
+		tree_print(b, nodes, n, kids[k]);
+	}
+	free(kids);
+}
+
+static void place_tree(struct dash *d, const struct row *rows, int english,
+		       struct buf *b)
+{
+	int max = (int)d->cat->ntargets * 4 + 1, n = 0;
+	struct node *nodes = calloc((size_t)max, sizeof(*nodes));
+
+	if (!nodes)
+		return;
+	for (size_t i = 0; i < d->cat->ntargets; i++) {
+		const struct place *pl = rows[i].t->board ? rows[i].t->board->place : NULL;
+		const char *levels[4];
+		int parent = -1, depth = 0, rk = rank(rows[i].st.verdict);
+
+		if (!pl)
+			continue;
+		levels[0] = pl->province;
+		levels[1] = pl->district;
+		levels[2] = pl->commune;
+		levels[3] = pl->village;
+		for (int l = 0; l < 4; l++) {
+			int k;
+
+			if (!levels[l])
+				continue;
+			k = node_get(nodes, &n, max, parent, depth++, levels[l]);
+			if (k < 0)
+				break;
+			nodes[k].counts[rk]++;
+			if (rk < nodes[k].worst)
+				nodes[k].worst = rk;
+			parent = k;
+		}
+	}
+	html_addf(b, "<h1>%s</h1><table><tr><th>%s</th>", tr("overview", english),
+		  tr("place", english));
+	for (int v = 0; v < VERDICT_COUNT; v++)
+		html_addf(b, "<th>%s</th>", verdict_name((enum verdict)v));
+	buf_adds(b, "</tr>");
+	tree_print(b, nodes, n, -1);
+	buf_adds(b, "</table>");
+	free(nodes);
+}
+
+/* ---- overview ---- */
 
 static int by_severity(const void *a, const void *b)
 {
@@ -153,37 +262,8 @@ static void page_overview(struct dash *d, int english, struct reply *r)
 		}
 	}
 	qsort(rows, d->cat->ntargets, sizeof(*rows), by_severity);
-	/* counts per commune, worst first */
-	html_addf(&r->body, "<h1>%s</h1><table><tr><th>%s</th>", tr("overview", english),
-		  tr("place", english));
-	for (int v = 0; v < VERDICT_COUNT; v++)
-		html_addf(&r->body, "<th>%s</th>", verdict_name((enum verdict)v));
-	buf_adds(&r->body, "</tr>");
-	for (size_t p = 0; p < d->cat->nplaces; p++) {
-		const struct place *pl = &d->cat->places[p];
-		int counts[VERDICT_COUNT + 1] = { 0 }, any = 0;
-		struct buf name;
-
-		for (size_t i = 0; i < d->cat->ntargets; i++)
-			if (rows[i].t->board && rows[i].t->board->place == pl) {
-				counts[rank(rows[i].st.verdict)]++;
-				any = 1;
-			}
-		if (!any)
-			continue;
-		buf_init(&name, 1024);
-		place_format(pl, &name);
-		html_addf(&r->body, "<tr><td>%s</td>", buf_str(&name));
-		buf_release(&name);
-		for (int v = 0; v < VERDICT_COUNT; v++)
-			if (counts[v])
-				html_addf(&r->body, "<td><span class=\"v %s\">%d</span></td>",
-					  verdict_name((enum verdict)v), counts[v]);
-			else
-				buf_adds(&r->body, "<td></td>");
-		buf_adds(&r->body, "</tr>");
-	}
-	html_addf(&r->body, "</table><h2>%s</h2><table><tr><th>%s</th><th>%s</th>"
+	place_tree(d, rows, english, &r->body);
+	html_addf(&r->body, "<h2>%s</h2><table><tr><th>%s</th><th>%s</th>"
 		  "<th>%s</th><th>%s</th><th>%s</th></tr>", tr("procedure", english),
 		  tr("verdict", english), tr("procedure", english), tr("board", english),
 		  tr("place", english), tr("since", english));
@@ -344,6 +424,56 @@ static void page_target(struct dash *d, const char *id, int english, struct repl
 		sqlite3_finalize(q);
 		if (!any)
 			html_addf(&r->body, "<p>%s</p>", tr("no_results", english));
+	}
+	/* availability per period, and latency by uplink kind side by side */
+	{
+		static const struct { const char *key; int64_t ms; } per[3] = {
+			{ "day", 86400000LL }, { "week", 7 * 86400000LL },
+			{ "month", 30 * 86400000LL } };
+
+		html_addf(&r->body, "<h2>%s</h2><table><tr>", tr("availability", english));
+		for (int k = 0; k < 3; k++) {
+			double avail = -1;
+
+			if (sqlite3_prepare_v2(d->db->db, "SELECT avg(verdict IN ('OK','SLOW')) "
+					       "FROM results WHERE target = ? AND time_ms > ?",
+					       -1, &q, NULL) == SQLITE_OK) {
+				sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
+				sqlite3_bind_int64(q, 2, now_ms() - per[k].ms);
+				if (sqlite3_step(q) == SQLITE_ROW &&
+				    sqlite3_column_type(q, 0) != SQLITE_NULL)
+					avail = sqlite3_column_double(q, 0);
+				sqlite3_finalize(q);
+			}
+			if (avail < 0)
+				html_addf(&r->body, "<td>%s: –</td>", tr(per[k].key, english));
+			else
+				buf_addf(&r->body, "<td>%s: %.1f%%</td>", tr(per[k].key, english),
+					 avail * 100);
+		}
+		html_addf(&r->body, "</tr></table><h2>%s</h2><table><tr><th>%s</th><th>n</th>"
+			  "<th>%s</th><th>%s</th><th>%s</th></tr>", tr("by_uplink", english),
+			  tr("uplink", english), tr("avg_total", english),
+			  tr("avg_connect", english), tr("availability", english));
+		if (sqlite3_prepare_v2(d->db->db, "SELECT uplink, count(*), "
+				       "avg(json_extract(json, '$.total_us')) / 1000.0, "
+				       "avg(json_extract(json, '$.steps[0].connect_us')) / 1000.0, "
+				       "avg(verdict IN ('OK','SLOW')) FROM results WHERE target = ? "
+				       "AND time_ms > ? GROUP BY uplink ORDER BY uplink",
+				       -1, &q, NULL) == SQLITE_OK) {
+			sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(q, 2, now_ms() - per[1].ms);
+			while (sqlite3_step(q) == SQLITE_ROW) {
+				html_addf(&r->body, "<tr><td>%s</td>",
+					  (const char *)sqlite3_column_text(q, 0));
+				buf_addf(&r->body, "<td>%d</td><td>%.0f ms</td><td>%.0f ms</td>"
+					 "<td>%.1f%%</td></tr>", sqlite3_column_int(q, 1),
+					 sqlite3_column_double(q, 2), sqlite3_column_double(q, 3),
+					 sqlite3_column_double(q, 4) * 100);
+			}
+			sqlite3_finalize(q);
+		}
+		buf_adds(&r->body, "</table>");
 	}
 	html_addf(&r->body, "<h2>%s</h2><table>", tr("history", english));
 	if (sqlite3_prepare_v2(d->db->db, "SELECT time_ms, probe, old, new FROM "

@@ -174,7 +174,9 @@ expect_eq "late result kept in SQLite only" "$(db "SELECT in_rrd FROM results WH
 # the dashboard: pages, API, CSV, metrics, graphs and posters
 get() { curl -s -o "$TMP/got" -w '%{http_code} %{content_type}' "http://127.0.0.1:$S$1"; }
 expect_eq "overview page" "$(get /)" "200 text/html; charset=utf-8"
-expect_contains "overview names the commune" "$(cat "$TMP/got")" "Xã Tân An, Tỉnh Bắc Ninh"
+expect_contains "overview has the province in its tree" "$(cat "$TMP/got")" '<td style="padding-left:0em">Tỉnh Bắc Ninh</td>'
+expect_contains "and the commune under it" "$(cat "$TMP/got")" '<td style="padding-left:2em">Xã Tân An</td>'
+expect_contains "overview names the place of each target" "$(cat "$TMP/got")" "Xã Tân An, Tỉnh Bắc Ninh"
 expect_contains "overview is Vietnamese" "$(cat "$TMP/got")" "Thay đổi trong 24 giờ"
 expect_contains "overview lists the stale target" "$(cat "$TMP/got")" 'class="v STALE"'
 expect_eq "overview in English" "$(get '/?lang=en' | cut -d' ' -f1)" "200"
@@ -182,6 +184,8 @@ expect_contains "English switch" "$(cat "$TMP/got")" "Changes in the last 24 hou
 expect_eq "target page" "$(get /target/ks | cut -d' ' -f1)" "200"
 expect_contains "target page shows the waterfall" "$(cat "$TMP/got")" 'class="bar'
 expect_contains "target page links the graphs" "$(cat "$TMP/got")" '/graph/thon-dong-1/ks/day.png'
+expect_contains "target page shows availability" "$(cat "$TMP/got")" "24 giờ: 100.0%"
+expect_contains "target page compares uplinks" "$(cat "$TMP/got")" "<tr><td>5g</td><td>1</td>"
 expect_eq "unknown target page" "$(get /target/nope | cut -d' ' -f1)" "404"
 expect_eq "graph" "$(get /graph/thon-dong-1/ks/week.png)" "200 image/png"
 expect_eq "graph is a PNG" "$(head -c 4 "$TMP/got" | od -An -c | tr -d ' ')" "211PNG"
