@@ -47,7 +47,7 @@ PROBE_LIB_SRC = prober/check.c prober/result.c prober/emulate.c prober/spool.c \
 PROBE_SRC = prober/probe.c
 SERVER_SRC = dashboard/qrwatchd.c dashboard/dconfig.c dashboard/server.c \
 	dashboard/ingest.c dashboard/store.c dashboard/rrdstore.c dashboard/html.c \
-	dashboard/pages.c
+	dashboard/pages.c dashboard/auth.c
 FIXTURE_SRC = tests/fixture/portal.c tests/fixture/mkcert.c tests/fixture/receiver.c \
 	tests/fixture/sendbatch.c
 UNIT_SRC = tests/harness.c $(wildcard tests/unit/*.c)

@@ -14,7 +14,7 @@
 static const char *const known[] = {
 	"listen", "data_dir", "catalog", "probe", "threads", "max_connections",
 	"max_per_ip", "connection_timeout", "max_body_kb", "tls_cert", "tls_key",
-	"log", "log_level",
+	"log", "log_level", "user", "rrdcached",
 };
 
 __attribute__((format(printf, 4, 5)))
@@ -204,6 +204,21 @@ int dconfig_load(const char *path, struct dconfig *c, struct buf *errors)
 				cerr(errors, path, line, "log must be stderr or syslog");
 			else
 				set_str(c->log, sizeof(c->log), val, key, path, line, errors);
+		} else if (!strcmp(key, "user")) {
+			struct web_user u, *grown;
+			struct err ue;
+
+			if (auth_parse_user(val, &u, &ue) < 0) {
+				cerr(errors, path, line, "%s", ue.msg);
+			} else if (c->nusers == DCONFIG_MAX_USERS ||
+				   !(grown = realloc(c->users, (c->nusers + 1) * sizeof(*grown)))) {
+				cerr(errors, path, line, "too many users");
+			} else {
+				c->users = grown;
+				c->users[c->nusers++] = u;
+			}
+		} else if (!strcmp(key, "rrdcached")) {
+			set_str(c->rrdcached, sizeof(c->rrdcached), val, key, path, line, errors);
 		} else if (!strcmp(key, "log_level")) {
 			set_str(c->log_level, sizeof(c->log_level), val, key, path, line, errors);
 		}
@@ -219,6 +234,9 @@ int dconfig_load(const char *path, struct dconfig *c, struct buf *errors)
 
 void dconfig_release(struct dconfig *c)
 {
+	free(c->users);
+	c->users = NULL;
+	c->nusers = 0;
 	free(c->probes);
 	c->probes = NULL;
 	c->nprobes = 0;

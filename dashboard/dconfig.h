@@ -4,9 +4,11 @@
 
 #include "ingest.h"
 #include "server.h"
+#include "auth.h"
 #include "../common/buf.h"
 
 #define DCONFIG_MAX_PROBES 10000
+#define DCONFIG_MAX_USERS  100
 
 struct dconfig {
 	char listen_addr[64];
@@ -18,6 +20,9 @@ struct dconfig {
 	struct probe_key *probes;	/* malloc'ed; free with dconfig_release() */
 	size_t nprobes;
 	char log[16], log_level[16];
+	struct web_user *users;		/* optional login for the pages */
+	size_t nusers;
+	char rrdcached[256];		/* rrdcached address, or "" for direct writes */
 };
 
 /*

@@ -10,6 +10,7 @@
 
 #include <curl/curl.h>
 
+#include "auth.h"
 #include "dconfig.h"
 #include "pages.h"
 #include "ingest.h"
@@ -42,6 +43,8 @@ static void usage(FILE *f)
 	      "  -t, --test            check the configuration and the catalog, then exit\n"
 	      "  -p, --port-file FILE  write the port it listens on to FILE (for tests\n"
 	      "                        that start it on port 0)\n"
+	      "      --hash-password NAME  read a password on standard input and print\n"
+	      "                        the 'user = ...' line for the configuration\n"
 	      "  -h, --help            this text\n", f);
 }
 
@@ -53,6 +56,7 @@ int main(int argc, char **argv)
 		{ "port-file", required_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "hash-password", required_argument, NULL, 'H' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *path = NULL, *port_file = NULL;
@@ -78,6 +82,20 @@ int main(int argc, char **argv)
 		case 'p': port_file = optarg; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("qrwatchd %s\n", VERSION); return 0;
+		case 'H': {
+			/* the password comes on standard input, never on the command line */
+			char pw[256], line[512];
+
+			if (!fgets(pw, sizeof(pw), stdin) || !pw[0]) {
+				fprintf(stderr, "qrwatchd: give the password on standard input\n");
+				return 2;
+			}
+			pw[strcspn(pw, "\r\n")] = '\0';
+			if (auth_hash_line(optarg, pw, line, sizeof(line)) < 0)
+				return 1;
+			printf("%s\n", line);
+			return 0;
+		}
 		default: usage(stderr); return 2;
 		}
 	}
@@ -146,6 +164,8 @@ int main(int argc, char **argv)
 	scfg.port = cfg.port;
 	scfg.lim = cfg.lim;
 	scfg.catalog_path = cfg.catalog[0] ? cfg.catalog : NULL;
+	scfg.users = cfg.users;
+	scfg.nusers = cfg.nusers;
 	if (cfg.tls_cert[0]) {
 		cert = file_read(cfg.tls_cert, 1 << 20, NULL, &e);
 		key = cert ? file_read(cfg.tls_key, 1 << 20, NULL, &e) : NULL;

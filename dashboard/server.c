@@ -172,6 +172,26 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		return route_assignment(s, c, url);
 	if (!strcmp(url, "/healthz"))
 		return send_text(c, 200, "text/plain", "ok\n", 3, NULL);
+	if (!strcmp(method, "GET") && s->dash && s->cfg.nusers) {
+		/* pages need a login when users are configured; ingest uses its HMAC */
+		char *pass = NULL, *user = MHD_basic_auth_get_username_password(c, &pass);
+		int ok = 0;
+
+		for (size_t i = 0; user && pass && i < s->cfg.nusers; i++)
+			if (!strcmp(s->cfg.users[i].name, user))
+				ok = auth_check(&s->cfg.users[i], pass);
+		MHD_free(user);
+		MHD_free(pass);
+		if (!ok) {
+			static const char denied[] = "login required\n";
+			struct MHD_Response *r = MHD_create_response_from_buffer(
+				sizeof(denied) - 1, (void *)denied, MHD_RESPMEM_PERSISTENT);
+			enum MHD_Result ret = MHD_queue_basic_auth_fail_response(c, "qrwatch", r);
+
+			MHD_destroy_response(r);
+			return ret;
+		}
+	}
 	if (!strcmp(method, "GET") && s->dash) {
 		const char *lang = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "lang");
 		struct reply r;

@@ -4,6 +4,7 @@
 
 #include "ingest.h"
 #include "pages.h"
+#include "auth.h"
 #include "../common/err.h"
 
 /* Limits libmicrohttpd has no defaults for; set explicitly (DESIGN.md section 7). */
@@ -21,6 +22,8 @@ struct server_cfg {
 	struct server_limits lim;
 	const char *catalog_path;	/* served to probes as their assignment */
 	const char *tls_cert_pem, *tls_key_pem;	/* contents, or NULL */
+	const struct web_user *users;	/* with any, pages need a login */
+	size_t nusers;
 };
 
 struct server;

@@ -248,6 +248,14 @@ else
     fail "browser tests" "chromium is not installed (.ci/deps installs it)"
 fi
 
+# the optional login: users with salted password hashes
+LINE=$(printf 'mật-khẩu đúng\n' | "$SERVER" --hash-password can-bo)
+expect_contains "hash-password prints a config line" "$LINE" 'user = can-bo pbkdf2-sha256$'
+case "$LINE" in *"mật-khẩu"*) fail "the password itself is not in the line" ;; *) pass "the password itself is not in the line" ;; esac
+printf 'user = x hunter2\n' >> "$TMP/bad.conf"
+"$SERVER" -t -c "$TMP/bad.conf" 2>"$TMP/bad.err" >/dev/null
+expect_contains "a plain password is refused" "$(cat "$TMP/bad.err")" "must be a pbkdf2-sha256 hash, never the password itself"
+
 # kill -9 of the server loses nothing it acknowledged
 kill -9 "$SPID"
 wait "$SPID" 2>/dev/null
@@ -256,6 +264,21 @@ SPID=$!
 PIDS="$PIDS $SPID"
 wait_file "$TMP/server2.port"
 expect_eq "acknowledged results survive kill -9" "$(count)" "$((before + 3))"
+kill "$SPID"
+wait "$SPID"
+# with a user configured, pages need the login; probes still push by HMAC
+printf '%s\n' "$LINE" >> "$TMP/qrwatchd.conf"
+"$SERVER" -c "$TMP/qrwatchd.conf" -p "$TMP/server3.port" 2>"$TMP/server3.log" &
+SPID=$!
+PIDS="$PIDS $SPID"
+wait_file "$TMP/server3.port"
+S=$(cat "$TMP/server3.port")
+expect_eq "pages need a login" "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$S/")" "401"
+expect_eq "a wrong password is refused" "$(curl -s -o /dev/null -w '%{http_code}' -u 'can-bo:sai' "http://127.0.0.1:$S/")" "401"
+expect_eq "the right password opens the pages" "$(curl -s -o /dev/null -w '%{http_code}' -u 'can-bo:mật-khẩu đúng' "http://127.0.0.1:$S/")" "200"
+printf '%s' "$(batch 1003 "$(printf '%s' "$R1" | sed "s/\"time\":\"[^\"]*\"/\"time\":\"$(date -u +%Y-%m-%dT%H:%M:%S.900Z)\"/")")" > "$TMP/b.json"
+expect_contains "ingest needs no login, only its signature" "$("$SEND" "http://127.0.0.1:$S/api/v1/ingest" thon-dong-1 "$SECRET" "$TMP/b.json")" '200 {"ack":1003'
+expect_eq "health check needs no login" "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$S/healthz")" "200"
 kill "$SPID"
 wait "$SPID"
 expect_eq "server stops cleanly" "$?" "0"
