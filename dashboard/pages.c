@@ -591,7 +591,7 @@ static int valid_part(const char *s, size_t n)
 static void graph(struct dash *d, const char *path, struct reply *r)
 {
 	char probe[80], target[80], period[16], file[1400], defs[3][1600];
-	const char *argv[16];
+	const char *argv[18];
 	int argc = 0;
 	rrd_info_t *info, *it;
 	const char *start;
@@ -621,6 +621,11 @@ static void graph(struct dash *d, const char *path, struct reply *r)
 	argv[argc++] = "--start";
 	argv[argc++] = start;
 	argv[argc++] = "--vertical-label=ms";
+	if (d->rrd->cached[0]) {
+		/* let rrdcached write out what it holds for this file first */
+		argv[argc++] = "--daemon";
+		argv[argc++] = d->rrd->cached;
+	}
 	argv[argc++] = "--width=480";
 	argv[argc++] = "--height=140";
 	argv[argc++] = defs[0];

@@ -143,7 +143,7 @@ int main(int argc, char **argv)
 		LOG(LOG_LVL_ERROR, NULL, "%s", e.msg);
 		goto out_cfg;
 	}
-	if (rrdstore_init(&rrd, cfg.data_dir, &e) < 0) {
+	if (rrdstore_init(&rrd, cfg.data_dir, cfg.rrdcached, &e) < 0) {
 		LOG(LOG_LVL_ERROR, NULL, "%s", e.msg);
 		goto out_db;
 	}

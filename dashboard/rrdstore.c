@@ -7,15 +7,24 @@
 #include <sys/stat.h>
 
 #include <rrd.h>
+#include <rrd_client.h>
 
 #include "../common/banned.h"
 
-int rrdstore_init(struct rrdstore *s, const char *data_dir, struct err *e)
+int rrdstore_init(struct rrdstore *s, const char *data_dir, const char *cached,
+		  struct err *e)
 {
 	memset(s, 0, sizeof(*s));
 	snprintf(s->dir, sizeof(s->dir), "%s/rrd", data_dir);
 	if (mkdir(s->dir, 0750) < 0 && errno != EEXIST)
 		return err_set(e, "cannot create '%s': %s", s->dir, strerror(errno));
+	if (cached && *cached) {
+		snprintf(s->cached, sizeof(s->cached), "%s", cached);
+		rrd_clear_error();
+		if (rrdc_connect(s->cached) != 0)
+			return err_set(e, "cannot reach rrdcached at '%s': %s", s->cached,
+				       rrd_get_error());
+	}
 	pthread_mutex_init(&s->lock, NULL);
 	return 0;
 }
@@ -84,18 +93,23 @@ int rrdstore_update(struct rrdstore *s, const char *probe, const char *target,
 		}
 		if (create(path, interval_s, x->when, e) < 0)
 			goto out;
-	} else {
-		time_t last = rrd_last_r(path);
+	} else if (!s->cached[0] && rrd_last_r(path) >= x->when) {
+		/* (through rrdcached the file's last update may be behind: it says) */
+		s->refused++;
+		rc = 0;
+		goto out;
+	}
+	rrd_clear_error();
+	if (s->cached[0] ? rrdc_update(path, 1, argv) != 0 :
+	    rrd_update_r(path, NULL, 1, argv) != 0) {
+		const char *why = rrd_get_error();
 
-		if (last >= x->when) {
+		if (why && (strstr(why, "illegal attempt") || strstr(why, "minimum one second"))) {
 			s->refused++;
 			rc = 0;
 			goto out;
 		}
-	}
-	rrd_clear_error();
-	if (rrd_update_r(path, NULL, 1, argv) != 0) {
-		err_set(e, "cannot update '%s': %s", path, rrd_get_error());
+		err_set(e, "cannot update '%s': %s", path, why);
 		goto out;
 	}
 	s->written++;

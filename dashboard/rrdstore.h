@@ -29,9 +29,16 @@ struct rrdstore {
 	pthread_mutex_t lock;	/* librrd keeps per-call state: one writer at a time */
 	unsigned long refused;	/* samples at or before a file's last update */
 	unsigned long written;
+	char cached[256];	/* rrdcached address, "" when writing directly */
 };
 
-int rrdstore_init(struct rrdstore *s, const char *data_dir, struct err *e);
+/*
+ * Files live in DATA_DIR/rrd. With a cached address (such as
+ * "unix:/run/rrdcached.sock"), updates go through rrdcached, which batches
+ * them for throughput; files are still created directly. Returns 0 or -1.
+ */
+int rrdstore_init(struct rrdstore *s, const char *data_dir, const char *cached,
+		  struct err *e);
 void rrdstore_release(struct rrdstore *s);
 
 /* The file for a probe and target (ids are checked by the caller). */

@@ -248,6 +248,32 @@ else
     fail "browser tests" "chromium is not installed (.ci/deps installs it)"
 fi
 
+# through rrdcached: updates reach the RRD files via the cache daemon
+if command -v rrdcached >/dev/null; then
+    mkdir -p "$TMP/cdata"
+    rrdcached -g -l "unix:$TMP/rrdcached.sock" -j "$TMP/cdata" -w 3600 -z 1 \
+        -p "$TMP/rrdcached.pid" >/dev/null 2>&1 &
+    CPID=$!
+    PIDS="$PIDS $CPID"
+    wait_file "$TMP/rrdcached.pid"
+    i=0; while [ ! -S "$TMP/rrdcached.sock" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+    sed -e "s|^data_dir = .*|data_dir = $TMP/cdata|" "$TMP/qrwatchd.conf" > "$TMP/cached.conf"
+    printf 'rrdcached = unix:%s/rrdcached.sock\n' "$TMP" >> "$TMP/cached.conf"
+    "$SERVER" -c "$TMP/cached.conf" -p "$TMP/cached.port" 2>"$TMP/cached.log" &
+    XPID=$!
+    PIDS="$PIDS $XPID"
+    wait_file "$TMP/cached.port"
+    printf '%s' "$(batch 1 "$R1")" > "$TMP/c1.json"
+    expect_contains "ingest through rrdcached" "$("$SEND" "http://127.0.0.1:$(cat "$TMP/cached.port")/api/v1/ingest" thon-dong-1 "$SECRET" "$TMP/c1.json")" '"rrd_refused":0'
+    OUT=$(rrdtool lastupdate --daemon "unix:$TMP/rrdcached.sock" "$TMP/cdata/rrd/thon-dong-1/kt.rrd" 2>&1)
+    expect_contains "rrdcached holds the update" "$OUT" " 503"
+    kill "$XPID"
+    wait "$XPID" 2>/dev/null
+    kill "$CPID"
+else
+    fail "rrdcached test" "rrdcached is not installed (.ci/deps installs it)"
+fi
+
 # the optional login: users with salted password hashes
 LINE=$(printf 'mật-khẩu đúng\n' | "$SERVER" --hash-password can-bo)
 expect_contains "hash-password prints a config line" "$LINE" 'user = can-bo pbkdf2-sha256$'
