@@ -751,6 +751,41 @@ static void api_target(struct dash *d, const char *id, struct reply *r)
 	json_object_put(o);
 }
 
+static void api_probes(struct dash *d, struct reply *r)
+{
+	json_object *a = json_object_new_array();
+	sqlite3_stmt *q;
+
+	pthread_mutex_lock(&d->db->lock);
+	if (sqlite3_prepare_v2(d->db->db, "SELECT id, last_seq, last_seen_ms, uplink, version, "
+			       "clock_offset_ms, since_sync_s, spool_pending, spool_dropped "
+			       "FROM probes ORDER BY id", -1, &q, NULL) == SQLITE_OK) {
+		while (sqlite3_step(q) == SQLITE_ROW) {
+			json_object *o = json_object_new_object();
+			static const char *const ints[] = { NULL, "last_seq", "last_seen_ms", NULL,
+							    NULL, "clock_offset_ms", "since_sync_s",
+							    "spool_pending_bytes", "spool_dropped" };
+
+			json_object_object_add(o, "id", json_object_new_string(
+				(const char *)sqlite3_column_text(q, 0)));
+			json_object_object_add(o, "uplink", json_object_new_string(
+				sqlite3_column_text(q, 3) ? (const char *)sqlite3_column_text(q, 3) : ""));
+			json_object_object_add(o, "version", json_object_new_string(
+				sqlite3_column_text(q, 4) ? (const char *)sqlite3_column_text(q, 4) : ""));
+			for (int k = 0; k < 9; k++)
+				if (ints[k])
+					json_object_object_add(o, ints[k], json_object_new_int64(
+						sqlite3_column_int64(q, k)));
+			json_object_array_add(a, o);
+		}
+		sqlite3_finalize(q);
+	}
+	pthread_mutex_unlock(&d->db->lock);
+	r->type = "application/json";
+	buf_adds(&r->body, json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN));
+	json_object_put(a);
+}
+
 /* A CSV field: quoted, quotes doubled; a leading =+-@ is defused for spreadsheets. */
 static void csv_field(struct buf *b, const char *s)
 {
@@ -877,6 +912,8 @@ int dash_get(struct dash *d, const char *path, int english, struct reply *r)
 		poster(d, path, r);
 	else if (!strcmp(path, "/api/v1/targets"))
 		api_targets(d, r);
+	else if (!strcmp(path, "/api/v1/probes"))
+		api_probes(d, r);
 	else if (!strncmp(path, "/api/v1/targets/", 16) && strstr(path, "/history.csv")) {
 		char id[80];
 

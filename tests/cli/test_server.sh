@@ -7,7 +7,7 @@ SERVER="$QRW_BUILD/qrwatchd"
 PROBE="$QRW_BUILD/qrwatch-probe"
 SEND="$QRW_BUILD/tests/sendbatch"
 PIDS=""
-trap 'for p in $PIDS; do kill -9 "$p" 2>/dev/null; done; rm -rf "$TMP"' EXIT INT TERM
+trap 'for p in $PIDS; do kill -9 "$p" 2>/dev/null; done; [ -n "${KEEP:-}" ] || rm -rf "$TMP"' EXIT INT TERM
 SECRET=s3cret-for-the-server-tests
 wait_file() {
     i=0
@@ -196,6 +196,8 @@ expect_eq "probes page" "$(get /probes | cut -d' ' -f1)" "200"
 expect_contains "probes page shows the uplink" "$(cat "$TMP/got")" "<td>5g</td>"
 expect_eq "JSON targets" "$(get /api/v1/targets)" "200 application/json"
 expect_contains "JSON has the verdict" "$(cat "$TMP/got")" '"id":"gone","procedure":"Đăng ký khai sinh","board":"b","verdict":"STALE"'
+expect_eq "JSON probes" "$(get /api/v1/probes | cut -d' ' -f1)" "200"
+expect_contains "JSON probe state" "$(cat "$TMP/got")" '"id":"thon-dong-1","uplink":"5g"'
 expect_eq "JSON target" "$(get /api/v1/targets/ks | cut -d' ' -f1)" "200"
 expect_contains "JSON target carries the steps" "$(cat "$TMP/got")" '"steps":[{'
 expect_eq "CSV history" "$(get /api/v1/targets/ks/history.csv)" "200 text/csv; charset=utf-8"
@@ -267,12 +269,51 @@ if command -v rrdcached >/dev/null; then
     expect_contains "ingest through rrdcached" "$("$SEND" "http://127.0.0.1:$(cat "$TMP/cached.port")/api/v1/ingest" thon-dong-1 "$SECRET" "$TMP/c1.json")" '"rrd_refused":0'
     OUT=$(rrdtool lastupdate --daemon "unix:$TMP/rrdcached.sock" "$TMP/cdata/rrd/thon-dong-1/kt.rrd" 2>&1)
     expect_contains "rrdcached holds the update" "$OUT" " 503"
+    # four results a minute apart: rrdtool fetch reads consolidated values back
+    EPOCH=$(date +%s)
+    rs=""
+    for ago in 240 180 120 60; do
+        t=$(date -u -d "@$((EPOCH - ago))" +%Y-%m-%dT%H:%M:%S.000Z)
+        rs="$rs${rs:+ }$(printf '%s' "$R1" | sed "s/\"time\":\"[^\"]*\"/\"time\":\"$t\"/; s/\"kt\"/\"ks\"/")"
+    done
+    # shellcheck disable=SC2086
+    printf '%s' "$(batch 2 $rs)" > "$TMP/c2.json"
+    expect_contains "four timed results ingested" "$("$SEND" "http://127.0.0.1:$(cat "$TMP/cached.port")/api/v1/ingest" thon-dong-1 "$SECRET" "$TMP/c2.json")" '"rrd_refused":0'
+    OUT=$(rrdtool fetch --daemon "unix:$TMP/rrdcached.sock" "$TMP/cdata/rrd/thon-dong-1/ks.rrd" AVERAGE \
+        --start "$((EPOCH - 360))" --end "$EPOCH" 2>&1)
+    expect_contains "rrdtool fetch lists the data sources" "$OUT" "avail"
+    expect_contains "rrdtool fetch has the 503s as status" "$OUT" "5.0300000000e+02"
+    expect_contains "rrdtool fetch has availability 0 for them" "$OUT" ": 0.0000000000e+00"
+    n=$(printf '%s\n' "$OUT" | grep -c '5.0300000000e+02')
+    if [ "$n" -ge 2 ]; then pass "rrdtool fetch has at least two full minutes ($n)"
+    else fail "rrdtool fetch has at least two full minutes" "got $n rows:" "$OUT"; fi
     kill "$XPID"
     wait "$XPID" 2>/dev/null
     kill "$CPID"
 else
     fail "rrdcached test" "rrdcached is not installed (.ci/deps installs it)"
 fi
+
+# HTTPS served by qrwatchd itself, and a probe pushing over it
+"$QRW_BUILD/tests/mkcert" "$TMP"
+sed -e "s|^data_dir = .*|data_dir = $TMP/tdata|" "$TMP/qrwatchd.conf" > "$TMP/tls.conf"
+printf 'tls_cert = %s/good.pem\ntls_key = %s/good.key\n' "$TMP" "$TMP" >> "$TMP/tls.conf"
+"$SERVER" -c "$TMP/tls.conf" -p "$TMP/tls.port" 2>"$TMP/tls.log" &
+TPID=$!
+PIDS="$PIDS $TPID"
+wait_file "$TMP/tls.port"
+T=$(cat "$TMP/tls.port")
+expect_eq "HTTPS health check" "$(curl -s --cacert "$TMP/ca.pem" --resolve "portal.test:$T:127.0.0.1" "https://portal.test:$T/healthz")" "ok"
+sed -e "s|^server = .*|server = https://portal.test:$T/api/v1/ingest|; s|^spool_dir = .*|spool_dir = $TMP/tspool|; s|^resolve = .*|resolve = portal.test:$P:127.0.0.1 portal.test:$T:127.0.0.1|" "$TMP/probe.conf" > "$TMP/tprobe.conf"
+printf 'ca_file = %s/ca.pem\n' "$TMP" >> "$TMP/tprobe.conf"
+"$PROBE" run -c "$TMP/tprobe.conf" 2>"$TMP/tprobe.log" &
+DPID=$!
+PIDS="$PIDS $DPID"
+i=0
+while [ "$(sqlite3 "$TMP/tdata/qrwatch.db" 'SELECT count(*) FROM results' 2>/dev/null || echo 0)" -lt 3 ] && [ $i -lt 150 ]; do sleep 0.1; i=$((i + 1)); done
+kill "$DPID"; wait "$DPID"
+kill "$TPID"; wait "$TPID"
+expect_eq "results pushed over HTTPS" "$(sqlite3 "$TMP/tdata/qrwatch.db" 'SELECT count(*) FROM results')" "3"
 
 # the optional login: users with salted password hashes
 LINE=$(printf 'mật-khẩu đúng\n' | "$SERVER" --hash-password can-bo)
