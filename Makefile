@@ -47,7 +47,10 @@ PROBE_LIB_SRC = prober/check.c prober/result.c prober/emulate.c prober/spool.c \
 PROBE_SRC = prober/probe.c
 SERVER_SRC = dashboard/qrwatchd.c dashboard/dconfig.c dashboard/server.c \
 	dashboard/ingest.c dashboard/store.c dashboard/rrdstore.c dashboard/html.c \
-	dashboard/pages.c dashboard/auth.c
+	dashboard/pages.c dashboard/auth.c dashboard/incidents.c \
+	$(ALERTS_SRC) alerts/engine.c alerts/outbox.c
+# The parts of alerts/ that need no database, also under unit test.
+ALERTS_SRC = alerts/route.c alerts/message.c alerts/channel.c
 FIXTURE_SRC = tests/fixture/portal.c tests/fixture/mkcert.c tests/fixture/receiver.c \
 	tests/fixture/sendbatch.c
 UNIT_SRC = tests/harness.c $(wildcard tests/unit/*.c)
@@ -57,7 +60,7 @@ CLI_OBJ = $(patsubst %.c,$(O)/%.o,$(CLI_SRC))
 PROBE_OBJ = $(patsubst %.c,$(O)/%.o,$(PROBE_SRC))
 SERVER_OBJ = $(patsubst %.c,$(O)/%.o,$(SERVER_SRC))
 FIXTURE_OBJ = $(patsubst %.c,$(O)/%.o,$(FIXTURE_SRC))
-UNIT_OBJ = $(patsubst %.c,$(O)/%.o,$(UNIT_SRC))
+UNIT_OBJ = $(patsubst %.c,$(O)/%.o,$(UNIT_SRC) $(ALERTS_SRC))
 
 PROGRAMS = $(O)/qrwatch $(O)/qrwatch-probe $(O)/qrwatchd
 TEST_PROGRAMS = $(O)/tests/unit-tests $(O)/tests/portal $(O)/tests/mkcert \
@@ -118,6 +121,7 @@ bench: deps
 	sh bench/run.sh $(O)
 	sh bench/probe.sh $(O)
 	sh bench/server.sh $(O)
+	sh bench/alerts.sh $(O)
 
 clean:
 	rm -rf build

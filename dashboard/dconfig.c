@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "../common/fileio.h"
 #include "../common/text.h"
 #include "../common/banned.h"
@@ -14,7 +16,11 @@
 static const char *const known[] = {
 	"listen", "data_dir", "catalog", "probe", "threads", "max_connections",
 	"max_per_ip", "connection_timeout", "max_body_kb", "tls_cert", "tls_key",
-	"log", "log_level", "user", "rrdcached",
+	"log", "log_level", "user", "rrdcached", "public_url", "notify",
+	"alert_open_after", "alert_resolve_after", "alert_uplink_share",
+	"alert_silent_after", "alert_remind_every", "alert_digest_at", "alert_lang",
+	"alert_retry_min", "alert_retry_max", "alert_give_up", "smtp_url", "smtp_from",
+	"smtp_user", "smtp_password_file", "smtp_starttls", "smtp_ca_file",
 };
 
 __attribute__((format(printf, 4, 5)))
@@ -48,6 +54,130 @@ static void set_num(unsigned *dst, const char *v, long min, long max,
 		     "got '%s'", key, min, max, v);
 	else
 		*dst = (unsigned)n;
+}
+
+static void set_secs(long *dst, const char *v, long min, long max, const char *key,
+		     const char *path, int line, struct buf *errors)
+{
+	if (text_to_seconds(v, min, max, dst) < 0)
+		cerr(errors, path, line, "'%s' must be a duration from %ld s to %ld s such as "
+		     "'90s', '30m', '12h' or '2d', got '%s'", key, min, max, v);
+}
+
+static void add_recipient(struct dconfig *c, const char *v, const char *path, int line,
+			  struct buf *errors)
+{
+	struct alert_cfg *a = &c->alerts;
+	struct recipient r, *grown;
+	struct err e;
+
+	if (route_parse(v, -1, &r, &e) < 0) {
+		cerr(errors, path, line, "%s", e.msg);
+		return;
+	}
+	for (size_t i = 0; i < a->nrecipients; i++)
+		if (!strcmp(a->recipients[i].name, r.name)) {
+			cerr(errors, path, line, "recipient '%s' listed twice", r.name);
+			return;
+		}
+	if (a->nrecipients == ROUTE_MAX_RECIPIENTS ||
+	    !(grown = realloc(a->recipients, (a->nrecipients + 1) * sizeof(*grown)))) {
+		cerr(errors, path, line, "too many recipients");
+		return;
+	}
+	a->recipients = grown;
+	a->recipients[a->nrecipients++] = r;
+}
+
+/* The alert_* and smtp_* keys. Returns 1 if key was one of them. */
+static int alert_key(struct dconfig *c, const char *key, const char *val, const char *path,
+		     int line, struct buf *errors)
+{
+	struct alert_cfg *a = &c->alerts;
+	unsigned u = 0;
+
+	if (!strcmp(key, "notify")) {
+		add_recipient(c, val, path, line, errors);
+	} else if (!strcmp(key, "public_url")) {
+		if (strncmp(val, "http://", 7) && strncmp(val, "https://", 8))
+			cerr(errors, path, line, "public_url must start with http:// or https://");
+		else
+			set_str(a->public_url, sizeof(a->public_url), val, key, path, line, errors);
+	} else if (!strcmp(key, "alert_open_after")) {
+		set_num(&u, val, 1, ALERT_COUNT_MAX, key, path, line, errors);
+		a->open_after = u ? (int)u : a->open_after;
+	} else if (!strcmp(key, "alert_resolve_after")) {
+		set_num(&u, val, 1, ALERT_COUNT_MAX, key, path, line, errors);
+		a->resolve_after = u ? (int)u : a->resolve_after;
+	} else if (!strcmp(key, "alert_uplink_share")) {
+		set_num(&u, val, 51, 100, key, path, line, errors);
+		a->uplink_share = u ? (int)u : a->uplink_share;
+	} else if (!strcmp(key, "alert_silent_after")) {
+		set_secs(&a->silent_after_s, val, 1, 7 * 86400, key, path, line, errors);
+	} else if (!strcmp(key, "alert_remind_every")) {
+		set_secs(&a->remind_every_s, val, 0, 30 * 86400, key, path, line, errors);
+	} else if (!strcmp(key, "alert_retry_min")) {
+		set_secs(&a->retry_min_s, val, 1, 86400, key, path, line, errors);
+	} else if (!strcmp(key, "alert_retry_max")) {
+		set_secs(&a->retry_max_s, val, 1, 86400, key, path, line, errors);
+	} else if (!strcmp(key, "alert_give_up")) {
+		set_secs(&a->give_up_s, val, 1, 30 * 86400, key, path, line, errors);
+	} else if (!strcmp(key, "alert_digest_at")) {
+		int h, m, n = 0;
+
+		if (sscanf(val, "%2d:%2d%n", &h, &m, &n) != 2 || val[n] || h > 23 || m > 59 ||
+		    h < 0 || m < 0)
+			cerr(errors, path, line, "alert_digest_at must be HH:MM (Vietnam time), "
+			     "got '%s'", val);
+		else
+			a->digest_minute = h * 60 + m;
+	} else if (!strcmp(key, "alert_lang")) {
+		if (strcmp(val, "vi") && strcmp(val, "en"))
+			cerr(errors, path, line, "alert_lang must be vi or en, got '%s'", val);
+		a->english = !strcmp(val, "en");
+	} else if (!strcmp(key, "smtp_url")) {
+		if (strncmp(val, "smtp://", 7) && strncmp(val, "smtps://", 8))
+			cerr(errors, path, line, "smtp_url must start with smtp:// or smtps://, "
+			     "got '%s'", val);
+		else
+			set_str(a->smtp_url, sizeof(a->smtp_url), val, key, path, line, errors);
+	} else if (!strcmp(key, "smtp_from")) {
+		if (!strchr(val, '@') || strpbrk(val, " <>\"\r\n"))
+			cerr(errors, path, line, "smtp_from must be an e-mail address, got '%s'",
+			     val);
+		else
+			set_str(a->smtp_from, sizeof(a->smtp_from), val, key, path, line, errors);
+	} else if (!strcmp(key, "smtp_user")) {
+		set_str(a->smtp_user, sizeof(a->smtp_user), val, key, path, line, errors);
+	} else if (!strcmp(key, "smtp_password_file")) {
+		struct err e;
+		size_t len;
+		char *pw = file_read(val, sizeof(a->smtp_password) - 1, &len, &e);
+
+		if (!pw) {
+			cerr(errors, path, line, "%s", e.msg);
+		} else {
+			while (len && isspace((unsigned char)pw[len - 1]))
+				pw[--len] = '\0';
+			memcpy(a->smtp_password, pw, len + 1);
+			free(pw);
+		}
+	} else if (!strcmp(key, "smtp_starttls")) {
+		if (!strcmp(val, "yes"))
+			a->smtp_starttls = 2;
+		else if (!strcmp(val, "try"))
+			a->smtp_starttls = 1;
+		else if (!strcmp(val, "no"))
+			a->smtp_starttls = 0;
+		else
+			cerr(errors, path, line, "smtp_starttls must be yes, try or no, got '%s'",
+			     val);
+	} else if (!strcmp(key, "smtp_ca_file")) {
+		set_str(a->smtp_ca_file, sizeof(a->smtp_ca_file), val, key, path, line, errors);
+	} else {
+		return 0;
+	}
+	return 1;
 }
 
 static void add_probe(struct dconfig *c, const char *v, const char *path, int line,
@@ -121,6 +251,7 @@ int dconfig_load(const char *path, struct dconfig *c, struct buf *errors)
 	c->lim.max_body = INGEST_MAX_BODY;
 	snprintf(c->log, sizeof(c->log), "stderr");
 	snprintf(c->log_level, sizeof(c->log_level), "info");
+	alert_cfg_init(&c->alerts);
 	text = file_read(path, 1 << 20, NULL, &e);
 	if (!text) {
 		buf_addf(errors, "%s\n", e.msg);
@@ -161,6 +292,8 @@ int dconfig_load(const char *path, struct dconfig *c, struct buf *errors)
 				     key, best);
 			else
 				cerr(errors, path, line, "unknown key '%s'", key);
+		} else if (alert_key(c, key, val, path, line, errors)) {
+			continue;
 		} else if (!strcmp(key, "listen")) {
 			char *colon = strrchr(val, ':');
 			long port;
@@ -226,6 +359,21 @@ int dconfig_load(const char *path, struct dconfig *c, struct buf *errors)
 	free(text);
 	if (!!c->tls_cert[0] != !!c->tls_key[0])
 		cerr(errors, path, line, "tls_cert and tls_key go together");
+	for (size_t i = 0; i < c->alerts.nrecipients; i++)
+		if (c->alerts.recipients[i].english < 0)	/* alert_lang may come later */
+			c->alerts.recipients[i].english = c->alerts.english;
+	if (c->alerts.retry_max_s < c->alerts.retry_min_s)
+		cerr(errors, path, line, "alert_retry_max is shorter than alert_retry_min");
+	for (size_t i = 0; i < c->alerts.nrecipients; i++)
+		if (c->alerts.recipients[i].channel == CHANNEL_EMAIL &&
+		    (!c->alerts.smtp_url[0] || !c->alerts.smtp_from[0])) {
+			cerr(errors, path, line, "recipient '%s' gets e-mail, but smtp_url or "
+			     "smtp_from is missing", c->alerts.recipients[i].name);
+			break;
+		}
+	if (!c->alerts.public_url[0])
+		snprintf(c->alerts.public_url, sizeof(c->alerts.public_url), "http://%s:%u",
+			 c->listen_addr, c->port);
 	if (!c->nprobes)
 		cerr(errors, path, line, "no 'probe = ID SECRET-FILE' lines: no probe could "
 		     "push results");
@@ -234,6 +382,10 @@ int dconfig_load(const char *path, struct dconfig *c, struct buf *errors)
 
 void dconfig_release(struct dconfig *c)
 {
+	free(c->alerts.recipients);
+	c->alerts.recipients = NULL;
+	c->alerts.nrecipients = 0;
+	OPENSSL_cleanse(c->alerts.smtp_password, sizeof(c->alerts.smtp_password));
 	free(c->users);
 	c->users = NULL;
 	c->nusers = 0;

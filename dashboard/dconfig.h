@@ -5,6 +5,7 @@
 #include "ingest.h"
 #include "server.h"
 #include "auth.h"
+#include "../alerts/engine.h"
 #include "../common/buf.h"
 
 #define DCONFIG_MAX_PROBES 10000
@@ -23,6 +24,7 @@ struct dconfig {
 	struct web_user *users;		/* optional login for the pages */
 	size_t nusers;
 	char rrdcached[256];		/* rrdcached address, or "" for direct writes */
+	struct alert_cfg alerts;	/* recipients malloc'ed; freed by dconfig_release() */
 };
 
 /*

@@ -94,6 +94,23 @@ static const struct {
 	{ "day", "24 giờ", "Day" },
 	{ "week", "7 ngày", "Week" },
 	{ "month", "30 ngày", "Month" },
+	{ "incidents_open", "Sự cố đang mở", "Open incidents" },
+	{ "no_incidents", "Không có sự cố nào đang mở.", "No open incidents." },
+	{ "incident_history", "Sự cố và thông báo", "Incidents and notifications" },
+	{ "undeliverable", "Thông báo không gửi được", "Notifications that could not be delivered" },
+	{ "pending_notes", "thông báo đang chờ gửi", "notifications waiting to be sent" },
+	{ "kind_target", "Mã QR", "QR code" },
+	{ "kind_service", "Dịch vụ (nhiều điểm đo)", "Service (several probes)" },
+	{ "kind_uplink", "Đường truyền điểm đo", "Probe uplink" },
+	{ "kind_silent", "Điểm đo im lặng", "Silent probe" },
+	{ "what", "Sự cố", "Incident" },
+	{ "state", "Trạng thái", "State" },
+	{ "open", "đang mở", "open" },
+	{ "resolved", "đã khắc phục", "resolved" },
+	{ "recipient", "Người nhận", "Recipient" },
+	{ "attempts", "Số lần gửi", "Attempts" },
+	{ "error", "Lỗi", "Error" },
+	{ "held", "chưa báo (đường truyền)", "not announced (uplink)" },
 };
 
 const char *tr(const char *key, int english)

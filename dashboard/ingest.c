@@ -325,6 +325,7 @@ void ingest_batch(struct ingest *x, const char *probe_hdr, const char *sig_hdr,
 	sqlite3_stmt *st = NULL;
 	struct err e;
 	int refused = 0, locked = 0;
+	long queued = 0;
 
 	memset(out, 0, sizeof(*out));
 	/* 1. who is it, and did they sign exactly these bytes */
@@ -464,6 +465,12 @@ void ingest_batch(struct ingest *x, const char *probe_hdr, const char *sig_hdr,
 		applied += (size_t)fresh;
 		if (!fresh)
 			continue;
+		if (x->alerts && alerts_result(x->alerts, pk->id, recs[i].target,
+					       recs[i].verdict, recs[i].time_ms, &e) < 0) {
+			reject(out, 503, "%s", e.msg);
+			store_exec(x->db, "ROLLBACK", &e);
+			goto out;
+		}
 		/* the latest result, and when the verdict changed */
 		if (sql(x->db, "INSERT INTO verdict_changes (probe, target, time_ms, old, new) "
 			"SELECT ?1, ?2, ?3, (SELECT verdict FROM latest WHERE probe = ?1 AND "
@@ -492,12 +499,20 @@ void ingest_batch(struct ingest *x, const char *probe_hdr, const char *sig_hdr,
 		}
 		sqlite3_finalize(q);
 	}
+	queued = x->alerts ? x->alerts->queued : 0;
+	if (x->alerts && alerts_batch(x->alerts, pk->id, now_ms, &e) < 0) {
+		reject(out, 503, "%s", e.msg);
+		store_exec(x->db, "ROLLBACK", &e);
+		goto out;
+	}
 	if (store_exec(x->db, "COMMIT", &e) < 0) {
 		reject(out, 503, "%s", e.msg);
 		store_exec(x->db, "ROLLBACK", &e);
 		goto out;
 	}
-	/* durable now; the time series follow */
+	/* durable now: the notifications may go, and the time series follow */
+	if (x->alerts && x->alerts->queued != queued)
+		outbox_wake(x->outbox);
 	write_rrd(x, pk->id, recs, n, &refused);
 	out->status = 200;
 	snprintf(out->body, sizeof(out->body), "{\"ack\":%lld,\"applied\":%zu,"

@@ -7,6 +7,8 @@
 
 #include "rrdstore.h"
 #include "store.h"
+#include "../alerts/engine.h"
+#include "../alerts/outbox.h"
 #include "../targets/catalog.h"
 
 #define INGEST_MAX_BODY     (2u * 1024 * 1024)	/* a probe sends at most 1 MiB */
@@ -26,6 +28,8 @@ struct ingest {
 	const struct catalog *cat;	/* known targets, or NULL to accept any id */
 	const struct probe_key *probes;
 	size_t nprobes;
+	struct alerts *alerts;		/* incidents, in the batch's transaction; or NULL */
+	struct outbox *outbox;		/* woken when a batch wrote notifications */
 };
 
 struct ingest_reply {

@@ -11,8 +11,10 @@
 #include <rrd.h>
 
 #include "html.h"
+#include "incidents.h"
 #include "../targets/poster.h"
 #include "../targets/verdict.h"
+#include "../common/text.h"
 #include "../common/banned.h"
 
 /* Page-size limits: a district has hundreds of targets; a nation 33,000. */
@@ -262,6 +264,7 @@ static void page_overview(struct dash *d, int english, struct reply *r)
 		}
 	}
 	qsort(rows, d->cat->ntargets, sizeof(*rows), by_severity);
+	incidents_open_html(d->db->db, d->cat, english, &r->body);
 	place_tree(d, rows, english, &r->body);
 	html_addf(&r->body, "<h2>%s</h2><table><tr><th>%s</th><th>%s</th>"
 		  "<th>%s</th><th>%s</th><th>%s</th></tr>", tr("procedure", english),
@@ -475,6 +478,7 @@ static void page_target(struct dash *d, const char *id, int english, struct repl
 		}
 		buf_adds(&r->body, "</table>");
 	}
+	incidents_target_html(d->db->db, id, english, &r->body);
 	html_addf(&r->body, "<h2>%s</h2><table>", tr("history", english));
 	if (sqlite3_prepare_v2(d->db->db, "SELECT time_ms, probe, old, new FROM "
 			       "verdict_changes WHERE target = ? ORDER BY time_ms DESC "
@@ -786,6 +790,14 @@ static void api_probes(struct dash *d, struct reply *r)
 	json_object_put(a);
 }
 
+static void api_incidents(struct dash *d, const char *target, struct reply *r)
+{
+	r->type = "application/json";
+	pthread_mutex_lock(&d->db->lock);
+	incidents_json(d->db->db, target, &r->body);
+	pthread_mutex_unlock(&d->db->lock);
+}
+
 /* A CSV field: quoted, quotes doubled; a leading =+-@ is defused for spreadsheets. */
 static void csv_field(struct buf *b, const char *s)
 {
@@ -857,6 +869,27 @@ static void metrics(struct dash *d, struct reply *r)
 		buf_add(&r->body, lat.data ? lat.data : "", lat.len);
 		buf_release(&lat);
 	}
+	buf_adds(&r->body, "# HELP qrwatch_incidents_open Open incidents by kind.\n"
+		 "# TYPE qrwatch_incidents_open gauge\n");
+	if (sqlite3_prepare_v2(d->db->db, "SELECT k.kind, (SELECT count(*) FROM incidents i "
+			       "WHERE i.state = 'open' AND i.kind = k.kind) FROM (SELECT 'target' "
+			       "AS kind UNION ALL SELECT 'uplink' UNION ALL SELECT 'silent') k",
+			       -1, &q, NULL) == SQLITE_OK) {
+		while (sqlite3_step(q) == SQLITE_ROW)
+			buf_addf(&r->body, "qrwatch_incidents_open{kind=\"%s\"} %d\n",
+				 (const char *)sqlite3_column_text(q, 0), sqlite3_column_int(q, 1));
+		sqlite3_finalize(q);
+	}
+	buf_adds(&r->body, "# HELP qrwatch_notifications Notifications in the outbox by state.\n"
+		 "# TYPE qrwatch_notifications gauge\n");
+	if (sqlite3_prepare_v2(d->db->db, "SELECT k.state, (SELECT count(*) FROM outbox o WHERE "
+			       "o.state = k.state) FROM (SELECT 'pending' AS state UNION ALL SELECT "
+			       "'sent' UNION ALL SELECT 'failed') k", -1, &q, NULL) == SQLITE_OK) {
+		while (sqlite3_step(q) == SQLITE_ROW)
+			buf_addf(&r->body, "qrwatch_notifications{state=\"%s\"} %d\n",
+				 (const char *)sqlite3_column_text(q, 0), sqlite3_column_int(q, 1));
+		sqlite3_finalize(q);
+	}
 	pthread_mutex_unlock(&d->db->lock);
 	buf_addf(&r->body, "# HELP qrwatch_rrd_refused_total Results not newer than their "
 		 "RRD file's last update.\n# TYPE qrwatch_rrd_refused_total counter\n"
@@ -914,6 +947,14 @@ int dash_get(struct dash *d, const char *path, int english, struct reply *r)
 		api_targets(d, r);
 	else if (!strcmp(path, "/api/v1/probes"))
 		api_probes(d, r);
+	else if (!strcmp(path, "/api/v1/incidents"))
+		api_incidents(d, NULL, r);
+	else if (!strncmp(path, "/api/v1/targets/", 16) && text_ends_with(path, "/incidents")) {
+		char id[80];
+
+		if (sscanf(path, "/api/v1/targets/%64[^/]", id) == 1)
+			api_incidents(d, id, r);
+	}
 	else if (!strncmp(path, "/api/v1/targets/", 16) && strstr(path, "/history.csv")) {
 		char id[80];
 

@@ -6,6 +6,7 @@
 
 #include "rrdstore.h"
 #include "store.h"
+#include "../alerts/outbox.h"
 #include "../common/buf.h"
 #include "../targets/catalog.h"
 
@@ -14,6 +15,7 @@ struct dash {
 	const struct catalog *cat;
 	struct rrdstore *rrd;
 	pthread_mutex_t graph_lock;	/* rrd_graph is not thread-safe */
+	struct outbox *outbox;		/* delivery counters for /metrics, or NULL */
 };
 
 /* What a page handler produces. */

@@ -17,6 +17,8 @@
 #include "rrdstore.h"
 #include "server.h"
 #include "store.h"
+#include "../alerts/engine.h"
+#include "../alerts/outbox.h"
 #include "../common/fileio.h"
 #include "../common/log.h"
 #include "../common/banned.h"
@@ -69,6 +71,8 @@ int main(int argc, char **argv)
 	struct server_cfg scfg;
 	struct server *srv = NULL;
 	struct dash dash;
+	struct alerts alerts;
+	struct outbox outbox;
 	struct catalog empty;
 	char *cert = NULL, *key = NULL;
 	enum log_level level;
@@ -119,11 +123,28 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	for (size_t i = 0; i < cfg.alerts.nrecipients; i++) {
+		const struct recipient *r = &cfg.alerts.recipients[i];
+		int found = 0;
+
+		for (size_t k = 0; cat && k < cat->nplaces; k++)
+			found |= !strcmp(cat->places[k].id, r->place);
+		if (r->place[0] && !found)
+			buf_addf(&errs, "%s: recipient '%s' names place '%s', which the catalog "
+				 "does not have\n", path, r->name, r->place);
+	}
+	if (errs.len) {
+		fputs(buf_str(&errs), stderr);
+		buf_release(&errs);
+		catalog_free(cat);
+		dconfig_release(&cfg);
+		return 2;
+	}
 	buf_release(&errs);
 	if (test) {
-		printf("%s: ok: %zu probes, %zu targets, listen %s:%u, data in '%s'\n", path,
-		       cfg.nprobes, cat ? cat->ntargets : 0, cfg.listen_addr, cfg.port,
-		       cfg.data_dir);
+		printf("%s: ok: %zu probes, %zu targets, %zu alert recipients, listen %s:%u, "
+		       "data in '%s'\n", path, cfg.nprobes, cat ? cat->ntargets : 0,
+		       cfg.alerts.nrecipients, cfg.listen_addr, cfg.port, cfg.data_dir);
 		catalog_free(cat);
 		dconfig_release(&cfg);
 		return 0;
@@ -152,6 +173,13 @@ int main(int argc, char **argv)
 	ing.cat = cat;
 	ing.probes = cfg.probes;
 	ing.nprobes = cfg.nprobes;
+	memset(&alerts, 0, sizeof(alerts));
+	alerts.cfg = &cfg.alerts;
+	alerts.cat = cat;
+	alerts.db = db.db;
+	ing.alerts = &alerts;
+	ing.outbox = &outbox;
+	memset(&outbox, 0, sizeof(outbox));
 	{
 		int n = ingest_replay_rrd(&ing, &e);
 
@@ -180,10 +208,16 @@ int main(int argc, char **argv)
 	dash.db = &db;
 	dash.cat = cat ? cat : &empty;
 	dash.rrd = &rrd;
+	dash.outbox = &outbox;
 	pthread_mutex_init(&dash.graph_lock, NULL);
+	if (outbox_start(&outbox, &alerts, &db.lock, &e) < 0) {
+		LOG(LOG_LVL_ERROR, NULL, "%s", e.msg);
+		goto out_rrd;
+	}
 	srv = server_start(&scfg, &ing, &dash, &e);
 	if (!srv) {
 		LOG(LOG_LVL_ERROR, NULL, "%s", e.msg);
+		outbox_stop(&outbox);
 		goto out_rrd;
 	}
 	if (port_file) {
@@ -200,6 +234,9 @@ int main(int argc, char **argv)
 	LOG(LOG_LVL_INFO, NULL, "stopping (RRD: %lu written, %lu refused as not newer)",
 	    rrd.written, rrd.refused);
 	server_stop(srv);
+	outbox_stop(&outbox);
+	LOG(LOG_LVL_INFO, NULL, "alerts: %lu notifications delivered, %lu retries, %lu given up",
+	    outbox.delivered, outbox.retried, outbox.given_up);
 	rc = 0;
 out_rrd:
 	free(cert);

@@ -9,7 +9,7 @@
 #include "../common/err.h"
 
 /* The schema version this build writes; older databases are migrated. */
-#define STORE_SCHEMA 1
+#define STORE_SCHEMA 2
 
 struct store {
 	sqlite3 *db;

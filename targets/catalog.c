@@ -58,6 +58,8 @@ static const struct keydef {
 	{ S_TARGET, "first_byte_ms", 0 },
 	{ S_TARGET, "stall_ms", 0 },
 	{ S_TARGET, "deadline_ms", 0 },
+	{ S_TARGET, "open_after", 0 },
+	{ S_TARGET, "resolve_after", 0 },
 	{ S_FLOW, "name", K_REQ },
 	{ S_STEP, "name", K_REQ },
 	{ S_STEP, "method", 0 },
@@ -982,6 +984,8 @@ static void build_target(struct parser *p, const struct sec *s, struct target *t
 		   TARGET_STALL_DEFAULT, &t->stall_ms);
 	parse_long(p, get(p, s, "deadline_ms"), TARGET_TIMEOUT_MIN,
 		   TARGET_TIMEOUT_MAX, TARGET_DEADLINE_DEFAULT, &t->deadline_ms);
+	parse_long(p, get(p, s, "open_after"), 1, 100, 0, &t->open_after);
+	parse_long(p, get(p, s, "resolve_after"), 1, 100, 0, &t->resolve_after);
 	kv = get(p, s, "interval");
 	t->interval_s = TARGET_INTERVAL_DEFAULT;
 	if (kv && text_to_seconds(kv->val, TARGET_INTERVAL_MIN, TARGET_INTERVAL_MAX,

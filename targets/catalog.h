@@ -97,6 +97,9 @@ struct target {
 	long first_byte_ms;		/* request sent, no first byte within */
 	long stall_ms;			/* no body bytes for this long */
 	long deadline_ms;		/* the whole check */
+	/* alerts: 0 = the server's alert_open_after / alert_resolve_after */
+	long open_after;		/* non-OK results in a row that open an incident */
+	long resolve_after;		/* OK results in a row that resolve it */
 	int line;
 };
 

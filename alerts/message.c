@@ -1,0 +1,458 @@
+/* message.c - alert texts: one table of templates, filled in from the incident (see message.h). */
+#include "message.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <json-c/json.h>
+
+#include "../targets/verdict.h"
+#include "../common/banned.h"
+
+#define MESSAGE_FIELD_MAX 300	/* bytes of probe- or code-supplied text in a message */
+
+struct words {
+	const char *verdict;
+	const char *plain[2];	/* Vietnamese, English */
+	const char *todo[2];
+};
+
+static const struct words verdict_words[] = {
+	{ "UNREADABLE", { "không đọc được mã", "the code cannot be read" },
+	  { "Kiểm tra bảng tin: mã có bị mờ, rách hay bị che không. Nếu cần, in lại mã "
+	    "từ trang \"Mã cần thay\" của bảng điều khiển.",
+	    "Check the board: is the code faded, torn or covered? If needed, print it "
+	    "again from the dashboard's stale-codes page." } },
+	{ "TAMPERED", { "mã bị thay hoặc bị dán đè", "the code was replaced or stuck over" },
+	  { "Đến bảng tin ngay, gỡ mã lạ, dán mã đúng in từ trang \"Mã cần thay\" của "
+	    "bảng điều khiển, và báo người dân không quét mã này.",
+	    "Go to the board now, remove the foreign code, put up the right one printed "
+	    "from the dashboard's stale-codes page, and warn citizens not to scan it." } },
+	{ "STALE", { "mã đã cũ, trang không còn", "the code is stale: its page is gone" },
+	  { "In mã thay thế từ trang \"Mã cần thay\" của bảng điều khiển và dán lên bảng tin.",
+	    "Print the replacement code from the dashboard's stale-codes page and put it "
+	    "on the board." } },
+	{ "HANG", { "cổng dịch vụ treo, không trả lời", "the service hangs and does not answer" },
+	  { "Báo cho đơn vị vận hành cổng dịch vụ công của tỉnh. Trong lúc chờ, người dân "
+	    "có thể nộp hồ sơ trực tiếp tại bộ phận một cửa.",
+	    "Tell the operator of the provincial public-service portal. Meanwhile citizens "
+	    "can file in person at the one-stop desk." } },
+	{ "DOWN", { "cổng dịch vụ bị lỗi", "the service is down" },
+	  { "Báo cho đơn vị vận hành cổng dịch vụ công của tỉnh. Trong lúc chờ, người dân "
+	    "có thể nộp hồ sơ trực tiếp tại bộ phận một cửa.",
+	    "Tell the operator of the provincial public-service portal. Meanwhile citizens "
+	    "can file in person at the one-stop desk." } },
+	{ "BROKEN_FLOW", { "thủ tục hỏng giữa chừng", "the procedure breaks part-way" },
+	  { "Báo cho đơn vị vận hành cổng dịch vụ: người dân không đi hết được thủ tục "
+	    "(xem bước bị lỗi ở trên).",
+	    "Tell the portal's operator: citizens cannot finish the procedure (see the "
+	    "failing step above)." } },
+	{ "SLOW", { "cổng dịch vụ chậm", "the service is slow" },
+	  { "Theo dõi thêm. Nếu kéo dài, báo cho đơn vị vận hành cổng dịch vụ.",
+	    "Keep an eye on it. If it lasts, tell the portal's operator." } },
+	{ "OK", { "hoạt động bình thường", "working normally" }, { "", "" } },
+};
+
+static const struct words *find_words(const char *verdict)
+{
+	for (size_t i = 0; i < sizeof(verdict_words) / sizeof(verdict_words[0]); i++)
+		if (verdict && !strcmp(verdict_words[i].verdict, verdict))
+			return &verdict_words[i];
+	return NULL;
+}
+
+const char *message_verdict_words(const char *verdict, int english)
+{
+	const struct words *w = find_words(verdict);
+
+	return w ? w->plain[!!english] : verdict ? verdict : "?";
+}
+
+/*
+ * The templates. {name} is replaced by the field of that name; a line
+ * whose fields are all empty is left out. Index 0 Vietnamese, 1 English.
+ */
+struct tmpl {
+	const char *kind, *event;
+	const char *subject[2];
+	const char *headline[2];
+};
+
+static const struct tmpl templates[] = {
+	{ "target", "opened",
+	  { "{urgent}[qrwatch] {words}: {procedure}, {place}",
+	    "{urgent}[qrwatch] {words}: {procedure}, {place}" },
+	  { "Mã QR của thủ tục \"{procedure}\" đang có sự cố: {words}.",
+	    "The QR code for \"{procedure}\" has a problem: {words}." } },
+	{ "target", "changed",
+	  { "{urgent}[qrwatch] Cập nhật: {words}: {procedure}, {place}",
+	    "{urgent}[qrwatch] Update: {words}: {procedure}, {place}" },
+	  { "Sự cố với mã QR của thủ tục \"{procedure}\" đã thay đổi: {change}.",
+	    "The problem with the QR code for \"{procedure}\" has changed: {change}." } },
+	{ "target", "reminder",
+	  { "{urgent}[qrwatch] Nhắc lại: vẫn {words}: {procedure}, {place}",
+	    "{urgent}[qrwatch] Reminder: still {words}: {procedure}, {place}" },
+	  { "Sự cố với mã QR của thủ tục \"{procedure}\" vẫn chưa được khắc phục.",
+	    "The problem with the QR code for \"{procedure}\" is not fixed yet." } },
+	{ "target", "resolved",
+	  { "[qrwatch] Đã khắc phục: {procedure}, {place}",
+	    "[qrwatch] Resolved: {procedure}, {place}" },
+	  { "Mã QR của thủ tục \"{procedure}\" đã hoạt động bình thường trở lại.",
+	    "The QR code for \"{procedure}\" works normally again." } },
+	{ "uplink", "opened",
+	  { "[qrwatch] Điểm đo {probe} mất kết nối ({failing}/{total} mã lỗi cùng lúc)",
+	    "[qrwatch] Probe {probe} lost its uplink ({failing} of {total} codes failing at once)" },
+	  { "Hầu hết các mã do điểm đo {probe} kiểm tra cùng lỗi một lúc: nhiều khả năng "
+	    "đường truyền của router có vấn đề, không phải các dịch vụ. Các sự cố của từng "
+	    "mã từ điểm đo này được tạm giữ lại.",
+	    "Most codes checked by probe {probe} fail at the same time: most likely the "
+	    "router's uplink has a problem, not the services. The per-code incidents from "
+	    "this probe are held back." } },
+	{ "uplink", "reminder",
+	  { "[qrwatch] Nhắc lại: điểm đo {probe} vẫn mất kết nối",
+	    "[qrwatch] Reminder: probe {probe} still has no uplink" },
+	  { "Đường truyền của điểm đo {probe} vẫn chưa ổn định.",
+	    "The uplink of probe {probe} is still not working." } },
+	{ "uplink", "resolved",
+	  { "[qrwatch] Đã khắc phục: đường truyền điểm đo {probe}",
+	    "[qrwatch] Resolved: uplink of probe {probe}" },
+	  { "Các mã do điểm đo {probe} kiểm tra đã trả lời bình thường trở lại.",
+	    "The codes checked by probe {probe} answer normally again." } },
+	{ "silent", "opened",
+	  { "[qrwatch] Điểm đo {probe} không gửi kết quả",
+	    "[qrwatch] Probe {probe} has gone silent" },
+	  { "Điểm đo {probe} không gửi kết quả nào về máy chủ huyện từ {since}.",
+	    "Probe {probe} has sent no results to the district server since {since}." } },
+	{ "silent", "reminder",
+	  { "[qrwatch] Nhắc lại: điểm đo {probe} vẫn không gửi kết quả",
+	    "[qrwatch] Reminder: probe {probe} is still silent" },
+	  { "Điểm đo {probe} vẫn không gửi kết quả nào từ {since}.",
+	    "Probe {probe} has still sent nothing since {since}." } },
+	{ "silent", "resolved",
+	  { "[qrwatch] Đã khắc phục: điểm đo {probe} gửi kết quả trở lại",
+	    "[qrwatch] Resolved: probe {probe} reports again" },
+	  { "Điểm đo {probe} đã gửi kết quả về máy chủ trở lại.",
+	    "Probe {probe} sends its results again." } },
+};
+
+/* The body: the same shape for every event; empty lines drop out. */
+static const char *const body_tmpl[2] = {
+	"{headline}\n"
+	"\n"
+	"Tình trạng: {words} ({verdict}). {meaning}\n"
+	"Phạm vi: {scope}\n"
+	"Bảng tin: {board}\n"
+	"Địa điểm: {place}\n"
+	"Điểm đo: {probes}\n"
+	"Từ lúc: {since} (giờ Việt Nam)\n"
+	"Kết thúc lúc: {resolved}\n"
+	"Bằng chứng: {evidence}\n"
+	"Mã đọc được: {payload}\n"
+	"\n"
+	"Cần làm: {todo}\n"
+	"\n"
+	"Xem chi tiết: {link}\n"
+	"Sự cố số {incident}. Thư này do qrwatch gửi tự động.\n",
+	"{headline}\n"
+	"\n"
+	"Status: {words} ({verdict}). {meaning}\n"
+	"Scope: {scope}\n"
+	"Board: {board}\n"
+	"Place: {place}\n"
+	"Probes: {probes}\n"
+	"Since: {since} (Vietnam time)\n"
+	"Ended: {resolved}\n"
+	"Evidence: {evidence}\n"
+	"Decoded code: {payload}\n"
+	"\n"
+	"What to do: {todo}\n"
+	"\n"
+	"Details: {link}\n"
+	"Incident {incident}. Sent automatically by qrwatch.\n",
+};
+
+struct field {
+	const char *name;
+	char value[1024];
+};
+
+void message_time(int64_t ms, char *out, size_t cap)
+{
+	time_t t = (time_t)(ms / 1000) + 7 * 3600;
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(out, cap, "%d/%m/%Y %H:%M", &tm);
+}
+
+/* Copy text from outside (a probe, a QR code) with no control characters. */
+static void clean(char *dst, size_t cap, const char *src)
+{
+	size_t n = 0;
+
+	for (; src && *src && n + 4 < cap && n < MESSAGE_FIELD_MAX; src++)
+		dst[n++] = (unsigned char)*src < 0x20 || *src == 0x7f ? ' ' : *src;
+	if (src && *src) {
+		/* do not cut a UTF-8 sequence in half */
+		while (n && ((unsigned char)dst[n - 1] & 0xc0) == 0x80)
+			n--;
+		if (n && (unsigned char)dst[n - 1] >= 0xc0)
+			n--;
+		dst[n++] = '.';
+		dst[n++] = '.';
+		dst[n++] = '.';
+	}
+	dst[n] = '\0';
+}
+
+static struct field *field(struct field *f, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(f[i].name, name))
+			return &f[i];
+	return NULL;
+}
+
+static void setf(struct field *f, size_t n, const char *name, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void setf(struct field *f, size_t n, const char *name, const char *fmt, ...)
+{
+	struct field *x = field(f, n, name);
+	va_list ap;
+
+	if (!x)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(x->value, sizeof(x->value), fmt, ap);
+	va_end(ap);
+	/* every field is one line: nothing from outside may break it */
+	for (char *c = x->value; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = ' ';
+}
+
+/* Append tmpl with its fields filled in; lines left with only empty fields drop out. */
+static int fill(struct buf *out, const char *tmpl, struct field *f, size_t n,
+		int drop_empty_lines)
+{
+	struct buf line;
+	int rc = 0;
+
+	buf_init(&line, 16 * 1024);
+	while (*tmpl) {
+		size_t len = strcspn(tmpl, "\n");
+		int fields = 0, empty = 0;
+
+		buf_reset(&line);
+		for (size_t i = 0; i < len; i++) {
+			const char *close;
+			struct field *x;
+
+			if (tmpl[i] == '{' && (close = memchr(tmpl + i, '}', len - i))) {
+				char name[32];
+
+				snprintf(name, sizeof(name), "%.*s", (int)(close - tmpl - i - 1),
+					 tmpl + i + 1);
+				x = field(f, n, name);
+				fields++;
+				if (!x || !x->value[0])
+					empty++;
+				else
+					buf_adds(&line, x->value);
+				i = (size_t)(close - tmpl);
+			} else {
+				buf_addc(&line, tmpl[i]);
+			}
+		}
+		tmpl += len;
+		if (*tmpl == '\n')
+			tmpl++;
+		if (drop_empty_lines && fields && fields == empty)
+			continue;
+		/* and never two blank lines in a row */
+		if (drop_empty_lines && !line.len && out->len >= 2 &&
+		    !memcmp(out->data + out->len - 2, "\n\n", 2))
+			continue;
+		if (buf_add(out, line.data ? line.data : "", line.len) < 0 ||
+		    (drop_empty_lines && buf_addc(out, '\n') < 0))
+			rc = -1;
+	}
+	if (line.overflow)
+		rc = -1;
+	buf_release(&line);
+	return rc;
+}
+
+/* "bước 2 'Nộp hồ sơ': HTTP 503, tổng 1234 ms, byte đầu sau 800 ms" from a result. */
+static void evidence(const char *json, int english, char *out, size_t cap, char *payload,
+		     size_t pcap)
+{
+	json_object *r = json ? json_tokener_parse(json) : NULL, *steps, *s = NULL, *v;
+	int64_t failed = 0, status = 0, ttfb = 0, total = 0;
+	char name[400] = "", err[400] = "";
+	size_t n, len = 0;
+
+	out[0] = payload[0] = '\0';
+	if (!r)
+		return;
+	if (json_object_object_get_ex(r, "payload", &v))
+		clean(payload, pcap, json_object_get_string(v));
+	if (json_object_object_get_ex(r, "failed_step", &v))
+		failed = json_object_get_int64(v);
+	if (json_object_object_get_ex(r, "total_us", &v))
+		total = json_object_get_int64(v);
+	if (json_object_object_get_ex(r, "steps", &steps) &&
+	    json_object_is_type(steps, json_type_array) &&
+	    (n = json_object_array_length(steps)) > 0)
+		s = json_object_array_get_idx(steps, failed > 0 && (size_t)failed <= n ?
+					      (size_t)failed - 1 : n - 1);
+	if (s) {
+		if (json_object_object_get_ex(s, "name", &v))
+			clean(name, sizeof(name), json_object_get_string(v));
+		if (json_object_object_get_ex(s, "error", &v))
+			clean(err, sizeof(err), json_object_get_string(v));
+		if (json_object_object_get_ex(s, "status", &v))
+			status = json_object_get_int64(v);
+		if (json_object_object_get_ex(s, "ttfb_us", &v))
+			ttfb = json_object_get_int64(v);
+	}
+	if (failed > 0)
+		len += (size_t)snprintf(out + len, cap - len, english ? "step %lld \"%s\": " :
+					"bước %lld \"%s\": ", (long long)failed, name);
+	if (len < cap && status > 0)
+		len += (size_t)snprintf(out + len, cap - len, "HTTP %lld, ", (long long)status);
+	if (len < cap && err[0])
+		len += (size_t)snprintf(out + len, cap - len, "%s, ", err);
+	if (len < cap)
+		snprintf(out + len, cap - len, english ?
+			 "total %lld ms, first byte after %lld ms" :
+			 "tổng %lld ms, byte đầu tiên sau %lld ms",
+			 (long long)(total / 1000), (long long)(ttfb / 1000));
+	json_object_put(r);
+}
+
+int message_render(const struct alert_event *ev, int english, struct buf *subject,
+		   struct buf *body)
+{
+	struct field f[] = {
+		{ "headline", "" }, { "words", "" }, { "verdict", "" }, { "meaning", "" },
+		{ "scope", "" }, { "board", "" }, { "place", "" }, { "probes", "" },
+		{ "probe", "" }, { "since", "" }, { "resolved", "" }, { "evidence", "" },
+		{ "payload", "" }, { "todo", "" }, { "link", "" }, { "incident", "" },
+		{ "procedure", "" }, { "urgent", "" }, { "change", "" }, { "failing", "" },
+		{ "total", "" },
+	};
+	size_t nf = sizeof(f) / sizeof(f[0]);
+	const struct tmpl *t = NULL;
+	const struct words *w = find_words(ev->verdict);
+	enum verdict vd;
+	int en = !!english, rc;
+	struct buf head;
+
+	for (size_t i = 0; i < sizeof(templates) / sizeof(templates[0]); i++)
+		if (!strcmp(templates[i].kind, ev->kind) && !strcmp(templates[i].event, ev->event))
+			t = &templates[i];
+	if (!t)
+		return -1;
+	setf(f, nf, "incident", "%lld", ev->incident);
+	setf(f, nf, "probe", "%s", ev->probe ? ev->probe : "");
+	setf(f, nf, "link", "%s", ev->link ? ev->link : "");
+	setf(f, nf, "failing", "%d", ev->failing);
+	setf(f, nf, "total", "%d", ev->total);
+	if (ev->since_ms)
+		message_time(ev->since_ms, field(f, nf, "since")->value, 64);
+	if (!strcmp(ev->event, "resolved"))
+		message_time(ev->now_ms, field(f, nf, "resolved")->value, 64);
+	if (ev->urgent && strcmp(ev->event, "resolved"))
+		setf(f, nf, "urgent", "%s", en ? "[URGENT] " : "[KHẨN] ");
+	if (!strcmp(ev->kind, "target")) {
+		const struct target *tg = ev->target;
+		struct buf place;
+		char ev_text[600], pay[400];
+
+		setf(f, nf, "words", "%s", message_verdict_words(ev->verdict, en));
+		setf(f, nf, "verdict", "%s", ev->verdict ? ev->verdict : "");
+		if (ev->verdict && verdict_parse(ev->verdict, &vd) == 0 &&
+		    strcmp(ev->event, "resolved"))
+			setf(f, nf, "meaning", "%s", verdict_meaning(vd, en));
+		if (!strcmp(ev->event, "resolved")) {
+			setf(f, nf, "words", "%s", message_verdict_words("OK", en));
+			setf(f, nf, "verdict", "OK");
+		}
+		setf(f, nf, "procedure", "%s", tg ? tg->procedure : ev->target_id);
+		if (tg) {
+			buf_init(&place, 1024);
+			place_format(tg->board->place, &place);
+			setf(f, nf, "place", "%s", buf_str(&place));
+			buf_release(&place);
+			setf(f, nf, "board", "%s (%s)", tg->board->location, tg->board->id);
+		} else {
+			setf(f, nf, "place", "%s", ev->target_id);
+		}
+		setf(f, nf, "probes", "%s", ev->probes ? ev->probes : "");
+		if (ev->nprobes >= 2)
+			setf(f, nf, "scope", en ? "fails from %d probes: the service itself, "
+			     "not one village's connection" : "lỗi từ %d điểm đo: lỗi ở chính "
+			     "dịch vụ, không phải đường truyền của một thôn", ev->nprobes);
+		else if (ev->nprobes == 1)
+			setf(f, nf, "scope", "%s", en ? "seen from one probe" :
+			     "thấy từ một điểm đo");
+		if (ev->old_verdict)
+			setf(f, nf, "change", en ? "%s, was %s" : "%s, trước đó %s",
+			     message_verdict_words(ev->verdict, en),
+			     message_verdict_words(ev->old_verdict, en));
+		else
+			setf(f, nf, "change", "%s", en ? "now seen from more probes" :
+			     "nay thấy từ nhiều điểm đo hơn");
+		if (strcmp(ev->event, "resolved")) {
+			evidence(ev->result_json, en, ev_text, sizeof(ev_text), pay, sizeof(pay));
+			setf(f, nf, "evidence", "%s", ev_text);
+			setf(f, nf, "payload", "%s", pay);
+			if (w)
+				setf(f, nf, "todo", "%s", w->todo[en]);
+		}
+	} else {
+		setf(f, nf, "probes", "%s", ev->probe ? ev->probe : "");
+		if (!strcmp(ev->event, "resolved"))
+			setf(f, nf, "todo", "%s", "");
+		else if (!strcmp(ev->kind, "uplink"))
+			setf(f, nf, "todo", en ? "Check the router and the 4G/5G link of probe %s "
+			     "(power, SIM card, signal). The codes on the boards may well be fine." :
+			     "Kiểm tra router và đường truyền 4G/5G của điểm đo %s (nguồn điện, "
+			     "thẻ SIM, sóng). Các mã trên bảng tin có thể vẫn bình thường.",
+			     ev->probe);
+		else
+			setf(f, nf, "todo", en ? "Check that the router of probe %s has power and "
+			     "a connection, and that qrwatch-probe runs on it." :
+			     "Kiểm tra router của điểm đo %s còn điện, còn kết nối, và "
+			     "qrwatch-probe còn chạy.", ev->probe);
+	}
+	buf_init(&head, 4096);
+	fill(&head, t->headline[en], f, nf, 0);
+	setf(f, nf, "headline", "%s", buf_str(&head));
+	buf_release(&head);
+	rc = fill(subject, t->subject[en], f, nf, 0);
+	if (fill(body, body_tmpl[en], f, nf, 1) < 0)
+		rc = -1;
+	/* a subject is one line: nothing from outside may break it */
+	for (size_t i = 0; subject->data && i < subject->len; i++)
+		if ((unsigned char)subject->data[i] < 0x20)
+			subject->data[i] = ' ';
+	return rc;
+}
+
+int message_digest_head(int n, int english, int64_t now_ms, struct buf *subject,
+			struct buf *body)
+{
+	char when[64];
+
+	message_time(now_ms, when, sizeof(when));
+	if (english) {
+		buf_addf(subject, "[qrwatch] Daily summary %.10s: %d open incidents", when, n);
+		return buf_addf(body, "Open incidents at %s (Vietnam time): %d\n\n", when, n);
+	}
+	buf_addf(subject, "[qrwatch] Tóm tắt ngày %.10s: %d sự cố đang mở", when, n);
+	return buf_addf(body, "Các sự cố đang mở lúc %s (giờ Việt Nam): %d\n\n", when, n);
+}

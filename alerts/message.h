@@ -1,0 +1,48 @@
+/* message.h - the words of every alert, from one table of templates, Vietnamese or English. */
+#ifndef QRW_MESSAGE_H
+#define QRW_MESSAGE_H
+
+#include <stdint.h>
+
+#include "../common/buf.h"
+#include "../targets/catalog.h"
+
+/* What happened, with what is known about it; the fields may be NULL/0. */
+struct alert_event {
+	const char *event;		/* "opened", "changed", "reminder", "resolved" */
+	const char *kind;		/* "target", "uplink", "silent" */
+	long long incident;
+	const char *verdict;		/* the incident's verdict (target incidents) */
+	const char *old_verdict;	/* "changed": the verdict before */
+	const char *probe;		/* uplink/silent: the probe; target: the first */
+	const char *probes;		/* target: every probe that sees it, "a, b" */
+	int nprobes;
+	const char *target_id;
+	const struct target *target;	/* from the catalog, or NULL if gone */
+	int64_t since_ms, now_ms;
+	const char *result_json;	/* the latest result, for the evidence */
+	int failing, total;		/* uplink: targets failing of those checked */
+	const char *link;		/* the dashboard page to open */
+	int urgent;
+};
+
+/*
+ * Render the subject (one line, no control characters) and the plain-text
+ * body of a notification. Text that came from a probe or a QR code is
+ * stripped of control characters and cut to a sane length. Returns 0, or
+ * -1 if a buffer overflowed.
+ */
+int message_render(const struct alert_event *ev, int english, struct buf *subject,
+		   struct buf *body);
+
+/* The daily digest header line, for n open incidents. */
+int message_digest_head(int n, int english, int64_t now_ms, struct buf *subject,
+			struct buf *body);
+
+/* A verdict in a few plain words: "mã đã cũ, trang không còn". */
+const char *message_verdict_words(const char *verdict, int english);
+
+/* "23/11/2026 14:05" in Vietnam time (UTC+7, no daylight saving). */
+void message_time(int64_t ms, char *out, size_t cap);
+
+#endif

@@ -1,0 +1,361 @@
+#!/bin/sh
+# test_alerts.sh - incidents and notifications end to end: qrwatchd with a
+# real SMTP receiver (Debian's aiosmtpd, STARTTLS and login) and webhook
+# receivers in the fixture portal, fed signed batches. Shows: open after N,
+# resolve after M, flapping suppressed, verdict changes, uplink and service
+# correlation, silent probes, reminders, the digest, Vietnamese and English
+# texts with their details, routing by place and severity, undeliverable
+# notifications on the dashboard, and exactly-once delivery across an SMTP
+# outage and a kill -9.
+. "$(dirname "$0")/lib.sh"
+SERVER="$QRW_BUILD/qrwatchd"
+SEND="$QRW_BUILD/tests/sendbatch"
+PY=/usr/bin/python3		# Debian's, which has aiosmtpd
+FIX="$(dirname "$0")/../fixture"
+PIDS=""
+trap 'for p in $PIDS; do kill -9 "$p" 2>/dev/null; done; [ -n "${KEEP:-}" ] || rm -rf "$TMP"' EXIT INT TERM
+wait_file() {
+    i=0
+    while [ ! -s "$1" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+}
+DATA="$TMP/data"
+db() { sqlite3 "$DATA/qrwatch.db" "$1"; }
+
+if ! $PY -c 'import aiosmtpd' 2>/dev/null; then
+    fail "python3-aiosmtpd is installed" "run .ci/deps (make test does)"
+    finish
+    exit 1
+fi
+mkdir -p "$TMP/tls"
+"$QRW_BUILD/tests/mkcert" "$TMP/tls" >/dev/null
+"$QRW_BUILD/tests/portal" -p "$TMP/portal.port" -l "$TMP/hook.log" >/dev/null 2>&1 &
+PIDS="$PIDS $!"
+wait_file "$TMP/portal.port"
+H="http://127.0.0.1:$(cat "$TMP/portal.port")"
+touch "$TMP/hook.log"
+
+SMTPPID=""
+start_smtp() {  # [PORT]
+    rm -f "$TMP/smtp.port"
+    $PY "$FIX/smtpd.py" --dir "$TMP/mail" --port-file "$TMP/smtp.port" ${1:+--port "$1"} \
+        --tls "$TMP/tls/good.pem" "$TMP/tls/good.key" --login qr:mail-pw-1 >>"$TMP/smtpd.log" 2>&1 &
+    SMTPPID=$!
+    PIDS="$PIDS $SMTPPID"
+    wait_file "$TMP/smtp.port"
+}
+start_smtp
+SMTP=$(cat "$TMP/smtp.port")
+
+# the catalog: four codes in Thôn Đông (Xã Tân An), one in Xã Hoà Bình
+{
+printf '[place xa-tan-an]\nprovince = Tỉnh Bắc Ninh\ncommune = Xã Tân An\n\n'
+printf '[place thon-dong]\nprovince = Tỉnh Bắc Ninh\ncommune = Xã Tân An\nvillage = Thôn Đông\n\n'
+printf '[place xa-hoa-binh]\nprovince = Tỉnh Bắc Ninh\ncommune = Xã Hoà Bình\n\n'
+printf '[board b-dong]\nplace = thon-dong\nlocation = Nhà văn hoá thôn Đông, bảng tin ngoài hiên\n\n'
+printf '[board b-hb]\nplace = xa-hoa-binh\nlocation = UBND xã Hoà Bình, bảng bên phải\n'
+n=0
+for p in "t1 b-dong Đăng ký khai sinh" "t2 b-dong Đăng ký khai tử" \
+         "t3 b-dong Cấp bản sao trích lục hộ tịch" "t4 b-dong Đăng ký kết hôn" \
+         "t5 b-hb Chứng thực bản sao"; do
+    set -- $p
+    id=$1 board=$2
+    shift 2
+    n=$((n + 1))
+    printf '\n[target %s]\nboard = %s\nprocedure = %s\nkind = text\npayload = code-%s\n' \
+        "$id" "$board" "$*" "$id"
+    printf 'image = %s.png\n' "$id"
+done
+} > "$TMP/c.catalog"
+for p in p1 p2 p3; do printf 'secret-of-%s-0123456789\n' "$p" > "$TMP/$p.secret"; done
+printf 'mail-pw-1\n' > "$TMP/smtp.pw"
+conf() {  # conf FILE DATA-DIR EXTRA-LINES
+    cat > "$1" <<CONF
+listen = 127.0.0.1:0
+data_dir = $2
+catalog = $TMP/c.catalog
+probe = p1 $TMP/p1.secret
+probe = p2 $TMP/p2.secret
+probe = p3 $TMP/p3.secret
+public_url = https://qrwatch.huyen.example/
+smtp_url = smtp://127.0.0.1:$SMTP
+smtp_from = qrwatch@huyen.example
+smtp_user = qr
+smtp_password_file = $TMP/smtp.pw
+smtp_starttls = yes
+smtp_ca_file = $TMP/tls/ca.pem
+alert_retry_min = 1s
+alert_retry_max = 2s
+notify = it email it@huyen.example
+notify = tanan email vanphong@tanan.example place=xa-tan-an
+notify = chutich email chutich@tanan.example place=xa-tan-an severity=urgent
+notify = hoabinh email office@hoabinh.example place=xa-hoa-binh lang=en
+notify = hook webhook $H/hook/json
+notify = tg telegram $H/hook/telegram chat=-1001 place=thon-dong
+$3
+CONF
+}
+conf "$TMP/a.conf" "$DATA" "alert_remind_every = 0"
+
+# the configuration is checked
+expect_run "qrwatchd -t with recipients" 0 "$SERVER" -t -c "$TMP/a.conf"
+expect_contains "recipients counted" "$OUT" "6 alert recipients"
+sed -e "s|^catalog = .*|catalog = $TMP/c.catalog|; s|^probe = .*|probe = p1 $TMP/p1.secret|" \
+    -e "s|^data_dir = .*|data_dir = $TMP/sample-data|" \
+    "$(dirname "$0")/../../dashboard/qrwatchd.conf.sample" > "$TMP/sample.conf"
+expect_run "the commented sample configuration is valid" 0 "$SERVER" -t -c "$TMP/sample.conf"
+conf "$TMP/bad.conf" "$DATA" "notify = x pigeon somewhere
+notify = y email not-an-address
+notify = z email z@x.example place=nowhere
+alert_digest_at = 25:00
+alert_lang = fr"
+expect_run "bad alert settings refused" 2 "$SERVER" -t -c "$TMP/bad.conf"
+expect_contains "unknown channel named" "$ERR" "unknown channel 'pigeon'"
+expect_contains "bad address named" "$ERR" "'not-an-address' is not an e-mail address"
+expect_contains "bad digest time named" "$ERR" "alert_digest_at must be HH:MM"
+expect_contains "bad language named" "$ERR" "alert_lang must be vi or en"
+conf "$TMP/bad2.conf" "$DATA" "notify = z email z@x.example place=nowhere"
+expect_run "unknown place refused" 2 "$SERVER" -t -c "$TMP/bad2.conf"
+expect_contains "unknown place named" "$ERR" "recipient 'z' names place 'nowhere', which the catalog does not have"
+
+SPID=""
+start_server() {  # CONF
+    rm -f "$TMP/server.port"
+    "$SERVER" -c "$1" -p "$TMP/server.port" 2>>"$TMP/server.log" &
+    SPID=$!
+    PIDS="$PIDS $SPID"
+    wait_file "$TMP/server.port"
+    if [ ! -s "$TMP/server.port" ]; then
+        fail "qrwatchd starts" "$(cat "$TMP/server.log")"
+        finish
+        exit 1
+    fi
+    S=$(cat "$TMP/server.port")
+}
+start_server "$TMP/a.conf"
+
+# results, a batch at a time; times rise by 10 s from well in the past
+T=$(($(date +%s) - 30000))
+RS=""
+add() {  # add TARGET VERDICT [STATUS]
+    T=$((T + 10))
+    ts=$(date -u -d "@$T" +%Y-%m-%dT%H:%M:%S.000Z)
+    st=${3:-503}
+    [ "$2" = OK ] && st=200
+    r='{"target":"'$1'","time":"'$ts'","verdict":"'$2'","why_vi":"Cổng dịch vụ trả lỗi","why_en":"the portal failed","payload":"code-'$1'","failed_step":1,"total_us":1234000,"steps":[{"name":"Trang thủ tục","status":'$st',"dns_us":1000,"connect_us":2000,"tls_us":0,"ttfb_us":800000,"transfer_us":4000,"total_us":1234000}]}'
+    RS="$RS${RS:+,}$r"
+}
+SEQ_p1=0 SEQ_p2=0 SEQ_p3=0
+push() {  # push PROBE: send the results added so far as one signed batch
+    eval "SEQ_$1=\$((SEQ_$1 + 1))"
+    eval "seq=\$SEQ_$1"
+    printf '{"probe":"%s","seq":%s,"clock_ms":%s,"uplink":"4g","version":"t","results":[%s]}' \
+        "$1" "$seq" "$(($(date +%s) * 1000))" "$RS" > "$TMP/batch.json"
+    RS=""
+    got=$("$SEND" "http://127.0.0.1:$S/api/v1/ingest" "$1" "secret-of-$1-0123456789" "$TMP/batch.json")
+    case "$got" in 200*) ;; *) fail "batch $1/$seq accepted" "$got" ;; esac
+}
+# settle: every notification due is out (sent or failed)
+settle() {
+    i=0
+    while [ "$(db "SELECT count(*) FROM outbox WHERE state = 'pending'")" != 0 ] && [ $i -lt 150 ]; do
+        sleep 0.1; i=$((i + 1))
+    done
+    sleep 0.2
+}
+MARK=0
+mails() { $PY "$FIX/mailread.py" "$TMP/mail" > "$TMP/mails.txt"; }
+# new_mails: the lines of mails received since the last mark, then move the mark
+new_mails() {
+    mails
+    tail -n "+$((MARK + 1))" "$TMP/mails.txt" > "$TMP/new.txt"
+    MARK=$(wc -l < "$TMP/mails.txt")
+}
+count() { grep -c -- "$1" "$TMP/new.txt"; }
+body_of() { $PY "$FIX/mailread.py" "$TMP/mail" "$(grep -- "$1" "$TMP/new.txt" | head -n 1 | cut -f 1)"; }
+
+# 1. two bad results: nothing yet; the third opens the incident
+add t1 DOWN; push p1
+add t1 DOWN; push p1
+settle; new_mails
+expect_eq "two DOWN results: no mail" "$(wc -l < "$TMP/new.txt")" "0"
+add t1 DOWN; push p1
+settle; new_mails
+expect_eq "third DOWN: IT staff told once" "$(count 'it@huyen.example	opened')" "1"
+expect_eq "third DOWN: Tân An's officials told once" "$(count 'vanphong@tanan.example	opened')" "1"
+expect_eq "not urgent: the chairman (urgent only) not told" "$(count chutich@)" "0"
+expect_eq "another commune not told" "$(count hoabinh)" "0"
+BODY=$(body_of 'vanphong@tanan.example	opened')
+SUBJ=$(grep 'vanphong@tanan.example	opened' "$TMP/new.txt" | cut -f 7)
+expect_contains "subject: what and where" "$SUBJ" "cổng dịch vụ bị lỗi: Đăng ký khai sinh, Thôn Đông, Xã Tân An"
+expect_contains "body: the procedure" "$BODY" 'thủ tục "Đăng ký khai sinh"'
+expect_contains "body: the board" "$BODY" "Bảng tin: Nhà văn hoá thôn Đông, bảng tin ngoài hiên (b-dong)"
+expect_contains "body: village and commune" "$BODY" "Địa điểm: Thôn Đông, Xã Tân An, Tỉnh Bắc Ninh"
+expect_contains "body: the verdict in plain words" "$BODY" "Tình trạng: cổng dịch vụ bị lỗi (DOWN)"
+expect_contains "body: since when, Vietnam time" "$BODY" "(giờ Việt Nam)"
+expect_contains "body: the evidence" "$BODY" 'Bằng chứng: bước 1 "Trang thủ tục": HTTP 503, tổng 1234 ms, byte đầu tiên sau 800 ms'
+expect_contains "body: the decoded code" "$BODY" "Mã đọc được: code-t1"
+expect_contains "body: what to do" "$BODY" "Cần làm: Báo cho đơn vị vận hành cổng dịch vụ công"
+expect_contains "body: a link to the target page" "$BODY" "https://qrwatch.huyen.example/target/t1"
+expect_eq "webhook told once" "$(grep -c '^/hook/json	' "$TMP/hook.log")" "1"
+HOOK=$(grep '^/hook/json	' "$TMP/hook.log" | head -n 1)
+KEY=$(printf '%s' "$HOOK" | cut -f 2)
+expect_contains "webhook: JSON with the dedupe id as Idempotency-Key" "$HOOK" "\"id\":\"$KEY\""
+expect_contains "webhook: event and link" "$HOOK" '"event":"opened"'
+expect_eq "telegram-style: told once" "$(grep -c '^/hook/telegram	' "$TMP/hook.log")" "1"
+expect_contains "telegram-style: chat and text" "$(grep '^/hook/telegram	' "$TMP/hook.log")" '"chat_id":"-1001","text":"[qrwatch] cổng dịch vụ bị lỗi'
+
+# 2. the verdict changes inside the open incident: an update, now urgent
+add t1 HANG 0; push p1
+settle; new_mails
+expect_eq "HANG: IT staff get an update" "$(count 'it@huyen.example	changed')" "1"
+expect_eq "HANG is urgent: the chairman now told" "$(count 'chutich@tanan.example	changed')" "1"
+expect_contains "urgent subject" "$(grep 'chutich@' "$TMP/new.txt" | cut -f 7)" "[KHẨN]"
+expect_contains "update says what changed" "$(body_of 'it@huyen.example	changed')" "cổng dịch vụ treo, không trả lời, trước đó cổng dịch vụ bị lỗi"
+expect_eq "no new incident opened" "$(count opened)" "0"
+
+# 3. one OK is not enough; the second resolves, to everyone told before
+add t1 OK; push p1
+settle; new_mails
+expect_eq "one OK: nothing" "$(wc -l < "$TMP/new.txt")" "0"
+add t1 OK; push p1
+settle; new_mails
+expect_eq "second OK: resolved to IT" "$(count 'it@huyen.example	resolved')" "1"
+expect_eq "resolved to the officials" "$(count 'vanphong@tanan.example	resolved')" "1"
+expect_eq "resolved to the chairman, who heard of it" "$(count 'chutich@tanan.example	resolved')" "1"
+expect_contains "resolved text" "$(body_of 'it@huyen.example	resolved')" "đã hoạt động bình thường trở lại"
+expect_eq "incident 1 resolved in SQLite" "$(db "SELECT state FROM incidents WHERE target = 't1'")" "resolved"
+
+# 4. flapping: never three bad in a row, then never two good in a row
+for v in DOWN OK DOWN DOWN OK DOWN OK DOWN DOWN OK; do add t2 "$v"; push p1; done
+settle; new_mails
+expect_eq "flapping below the threshold: no mail" "$(wc -l < "$TMP/new.txt")" "0"
+for v in DOWN DOWN DOWN OK DOWN OK DOWN OK DOWN; do add t2 "$v"; push p1; done
+settle; new_mails
+expect_eq "flapping inside an incident: opened once" "$(count 'it@huyen.example	opened')" "1"
+expect_eq "flapping inside an incident: never resolved" "$(count resolved)" "0"
+add t2 OK; add t2 OK; push p1
+settle; new_mails
+expect_eq "then two OK resolve it" "$(count 'it@huyen.example	resolved')" "1"
+
+# 5. English for the commune that asked for it
+for i in 1 2 3; do add t5 STALE 404; done; push p1
+settle; new_mails
+expect_eq "Hoà Bình told, in English" "$(count 'office@hoabinh.example	opened')" "1"
+expect_eq "Tân An not told of Hoà Bình" "$(count vanphong@)" "0"
+BODY=$(body_of 'office@hoabinh.example	opened')
+expect_contains "English: the headline" "$BODY" 'The QR code for "Chứng thực bản sao" has a problem: the code is stale: its page is gone.'
+expect_contains "English: what to do" "$BODY" "What to do: Print the replacement code from the dashboard's stale-codes page"
+expect_contains "English: since" "$BODY" "(Vietnam time)"
+expect_contains "English: evidence" "$BODY" "Evidence: step 1 \"Trang thủ tục\": HTTP 404"
+expect_contains "the IT copy stays Vietnamese" "$(body_of 'it@huyen.example	opened')" "Cần làm: In mã thay thế"
+add t5 OK; add t5 OK; push p1
+settle; new_mails
+
+# 6. the same code failing from two probes: one incident about the service
+for i in 1 2 3; do add t3 DOWN; done; push p1
+settle; new_mails
+expect_eq "t3 from p1: opened" "$(count 'it@huyen.example	opened')" "1"
+for i in 1 2 3; do add t3 DOWN; done; push p2
+settle; new_mails
+expect_eq "t3 from p2 too: no second incident" "$(count opened)" "0"
+expect_eq "t3 from p2 too: one update" "$(count 'it@huyen.example	changed')" "1"
+expect_contains "the update says it is the service" "$(body_of 'it@huyen.example	changed')" "lỗi từ 2 điểm đo: lỗi ở chính dịch vụ"
+expect_eq "one incident, both probes" "$(db "SELECT count(*) FROM incidents WHERE target = 't3'")/$(db "SELECT group_concat(probe) FROM incident_probes")" "1/p1,p2"
+add t3 OK; add t3 OK; push p1
+settle; new_mails
+expect_eq "p1 fine again, p2 still failing: still open" "$(db "SELECT state FROM incidents WHERE target = 't3'")" "open"
+add t3 OK; add t3 OK; push p2
+settle; new_mails
+expect_eq "both fine: resolved once" "$(count 'it@huyen.example	resolved')" "1"
+
+# 7. a village router loses its uplink: every code from p1 fails at once
+for i in 1 2 3; do for t in t1 t2 t3 t4 t5; do add $t DOWN; done; done; push p1
+settle; new_mails
+expect_eq "uplink: one incident for IT" "$(count 'it@huyen.example	opened')" "1"
+expect_contains "uplink: says so" "$(grep 'it@huyen.example	opened' "$TMP/new.txt" | cut -f 7)" "Điểm đo p1 mất kết nối (5/5"
+expect_eq "uplink: commune officials not flooded" "$(count tanan.example)/$(count hoabinh)" "0/0"
+expect_eq "uplink: no per-code incidents" "$(db "SELECT count(*) FROM incidents WHERE kind = 'target' AND state = 'open'")" "0"
+expect_contains "uplink: what to do" "$(body_of 'it@huyen.example	opened')" "Kiểm tra router và đường truyền 4G/5G của điểm đo p1"
+for t in t1 t2 t3 t4 t5; do add $t OK; done; push p1
+settle; new_mails
+expect_eq "uplink back: resolved for IT" "$(count 'it@huyen.example	resolved')" "1"
+expect_eq "uplink back: nothing about the held codes" "$(wc -l < "$TMP/new.txt")" "1"
+
+# the dashboard shows incidents; the API lists them with their notifications
+for i in 1 2 3; do add t4 TAMPERED 200; done; push p2
+settle; new_mails
+expect_eq "TAMPERED is urgent: the chairman told" "$(count 'chutich@tanan.example	opened')" "1"
+expect_contains "TAMPERED: go to the board" "$(body_of 'chutich@tanan.example	opened')" "Đến bảng tin ngay, gỡ mã lạ"
+PAGE=$(curl -s "http://127.0.0.1:$S/")
+expect_contains "overview lists the open incident" "$PAGE" 'data-kind="target" data-target="t4"'
+expect_contains "overview in Vietnamese" "$PAGE" "Sự cố đang mở"
+PAGE=$(curl -s "http://127.0.0.1:$S/target/t1?lang=en")
+expect_contains "target page: incident history" "$PAGE" "Incidents and notifications"
+expect_contains "target page: notifications listed" "$PAGE" "<td>tanan (email)</td><td>sent</td>"
+JSON=$(curl -s "http://127.0.0.1:$S/api/v1/incidents")
+expect_contains "JSON API: incidents" "$JSON" '"kind":"uplink","probe":"p1"'
+expect_contains "JSON API: notification states" "$JSON" '"state":"sent"'
+expect_contains "metrics: open incidents" "$(curl -s "http://127.0.0.1:$S/metrics")" 'qrwatch_incidents_open{kind="target"} 1'
+mails
+expect_eq "no Message-ID delivered twice so far" "$(cut -f 5 "$TMP/mails.txt" | sort | uniq -d | wc -l)" "0"
+expect_eq "every sent notification arrived" "$(db "SELECT count(*) FROM outbox WHERE state = 'sent' AND channel = 'email'")" "$(wc -l < "$TMP/mails.txt")"
+
+# 8. the SMTP server is down, incidents happen, qrwatchd is killed -9;
+#    after both restart every notification arrives exactly once
+kill "$SMTPPID"; wait "$SMTPPID" 2>/dev/null
+for i in 1 2 3; do add t2 HANG 0; done; push p1
+for i in 1 2 3; do add t5 DOWN; done; push p1
+sleep 1.5
+PENDING=$(db "SELECT count(*) FROM outbox WHERE state = 'pending' AND channel = 'email'")
+expect_eq "with SMTP down the mails wait in the outbox" "$([ "$PENDING" -ge 5 ] && echo yes)" "yes"
+expect_contains "the failure is recorded" "$(db "SELECT last_error FROM outbox WHERE state = 'pending' AND channel = 'email' LIMIT 1")" "smtp:"
+kill -9 "$SPID"; wait "$SPID" 2>/dev/null
+start_smtp "$SMTP"
+start_server "$TMP/a.conf"
+settle; new_mails
+expect_eq "after the restart all waiting mails arrived" "$(wc -l < "$TMP/new.txt")" "$PENDING"
+expect_eq "each exactly once (by Message-ID)" "$(cut -f 5 "$TMP/mails.txt" | sort | uniq -d | wc -l)" "0"
+expect_eq "and the outbox agrees" "$(db "SELECT count(*) FROM outbox WHERE state = 'sent' AND channel = 'email'")" "$(wc -l < "$TMP/mails.txt")"
+kill "$SPID"; wait "$SPID"
+
+# 9. time: a silent probe, reminders, the daily digest, and a webhook that
+#    never accepts, which ends on the dashboard as undeliverable
+DATA="$TMP/data2"
+conf "$TMP/b.conf" "$DATA" "alert_remind_every = 2s
+alert_silent_after = 2s
+alert_digest_at = 00:00
+alert_give_up = 2s
+notify = digest email digest@huyen.example digest=yes severity=urgent
+notify = broken webhook $H/hook/fail"
+start_server "$TMP/b.conf"
+add t1 OK; push p3
+settle; new_mails
+expect_eq "digest sent once a day" "$(count 'digest@huyen.example	digest')" "1"
+expect_contains "digest subject" "$(grep 'digest@' "$TMP/new.txt" | cut -f 7)" "Tóm tắt ngày"
+i=0
+while [ "$(db "SELECT count(*) FROM outbox WHERE recipient = 'it' AND event = 'reminder'")" = 0 ] && [ $i -lt 80 ]; do
+    sleep 0.1; i=$((i + 1))
+done
+settle; new_mails
+expect_eq "silent probe: IT told" "$(count 'it@huyen.example	opened')" "1"
+expect_contains "silent probe: says so" "$(grep 'it@huyen.example	opened' "$TMP/new.txt" | cut -f 7)" "Điểm đo p3 không gửi kết quả"
+expect_eq "silent probe: not the communes" "$(count tanan.example)" "0"
+expect_eq "reminder while it stays open" "$([ "$(count 'it@huyen.example	reminder')" -ge 1 ] && echo yes)" "yes"
+expect_contains "reminder text" "$(grep 'it@huyen.example	reminder' "$TMP/new.txt" | head -n 1 | cut -f 7)" "Nhắc lại"
+add t1 OK; push p3
+settle; new_mails
+expect_eq "the probe is back: resolved" "$(count 'it@huyen.example	resolved')" "1"
+i=0
+while [ "$(db "SELECT count(*) FROM outbox WHERE state = 'failed'")" = 0 ] && [ $i -lt 80 ]; do
+    sleep 0.1; i=$((i + 1))
+done
+expect_eq "a receiver that never accepts: given up after the limit" "$(db "SELECT count(*) > 0 FROM outbox WHERE state = 'failed' AND recipient = 'broken'")" "1"
+expect_contains "its error is kept" "$(db "SELECT last_error FROM outbox WHERE state = 'failed' LIMIT 1")" "HTTP 500"
+PAGE=$(curl -s "http://127.0.0.1:$S/")
+expect_contains "the overview shows what could not be delivered" "$PAGE" "Thông báo không gửi được"
+expect_contains "and to whom" "$PAGE" "broken (webhook)"
+kill "$SPID"; wait "$SPID"
+expect_eq "server stopped cleanly" "$?" "0"
+expect_eq "no sanitizer or runtime reports from qrwatchd" "$(grep -c 'Sanitizer\|runtime error' "$TMP/server.log")" "0"
+kill "$SMTPPID"
+finish
