@@ -104,6 +104,16 @@ static size_t keep_cb(char *p, size_t size, size_t n, void *ud)
 	return size * n;
 }
 
+/* What every delivery attempt sets: where, which protocols only, a time limit. */
+static void easy_common(CURL *c, const char *url, const char *protocols, char *errbuf)
+{
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, protocols);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, (long)CHANNEL_TIMEOUT_S);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+}
+
 static int send_mail(const struct alert_cfg *cfg, const struct outbox_msg *m, struct err *e)
 {
 	struct curl_slist *rcpt = NULL;
@@ -128,8 +138,7 @@ static int send_mail(const struct alert_cfg *cfg, const struct outbox_msg *m, st
 	rcpt = curl_slist_append(rcpt, to);
 	u.p = text;
 	u.left = len;
-	curl_easy_setopt(c, CURLOPT_URL, cfg->smtp_url);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+	easy_common(c, cfg->smtp_url, "smtp,smtps", errbuf);
 	curl_easy_setopt(c, CURLOPT_MAIL_FROM, from);
 	curl_easy_setopt(c, CURLOPT_MAIL_RCPT, rcpt);
 	curl_easy_setopt(c, CURLOPT_READFUNCTION, read_cb);
@@ -143,9 +152,6 @@ static int send_mail(const struct alert_cfg *cfg, const struct outbox_msg *m, st
 	}
 	if (cfg->smtp_ca_file[0])
 		curl_easy_setopt(c, CURLOPT_CAINFO, cfg->smtp_ca_file);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, (long)CHANNEL_TIMEOUT_S);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
 	rc = curl_easy_perform(c);
 	if (rc != CURLE_OK)
 		err_set(e, "smtp: %s", errbuf[0] ? errbuf : curl_easy_strerror(rc));
@@ -172,16 +178,12 @@ static int send_post(const struct outbox_msg *m, const char *json, int telegram,
 	snprintf(key, sizeof(key), "Idempotency-Key: %s", m->dedupe);
 	h = curl_slist_append(h, "Content-Type: application/json; charset=utf-8");
 	h = curl_slist_append(h, key);
-	curl_easy_setopt(c, CURLOPT_URL, m->address);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	easy_common(c, m->address, "http,https", errbuf);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
 	curl_easy_setopt(c, CURLOPT_POSTFIELDS, json);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, keep_cb);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &resp);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, (long)CHANNEL_TIMEOUT_S);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "qrwatchd");
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
 	rc = curl_easy_perform(c);
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
 	if (rc != CURLE_OK)

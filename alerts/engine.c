@@ -464,8 +464,10 @@ static int target_incidents(struct alerts *a, const char *probe, int64_t now_ms,
 					goto out;
 				nprobes = (int)one(prep(a->db, "SELECT count(*) FROM incident_probes "
 							"WHERE incident = ?", "i", inc), 0);
-				if (nprobes == 2 && one(prep(a->db, "SELECT announced FROM incidents "
-							     "WHERE id = ?", "i", inc), 0) &&
+				/* news only when it makes it the service's fault */
+				if (nprobes == 2 && message_service_verdict(r->verdict) &&
+				    one(prep(a->db, "SELECT announced FROM incidents WHERE id = ?",
+					     "i", inc), 0) &&
 				    notify(a, inc, "changed", NULL, now_ms, &sent, e) < 0)
 					goto out;
 			}

@@ -63,6 +63,16 @@ static const struct words *find_words(const char *verdict)
 	return NULL;
 }
 
+int message_service_verdict(const char *verdict)
+{
+	static const char *const service[] = { "HANG", "DOWN", "BROKEN_FLOW", "SLOW" };
+
+	for (size_t i = 0; verdict && i < sizeof(service) / sizeof(service[0]); i++)
+		if (!strcmp(verdict, service[i]))
+			return 1;
+	return 0;
+}
+
 const char *message_verdict_words(const char *verdict, int english)
 {
 	const struct words *w = find_words(verdict);
@@ -392,10 +402,13 @@ int message_render(const struct alert_event *ev, int english, struct buf *subjec
 			setf(f, nf, "place", "%s", ev->target_id);
 		}
 		setf(f, nf, "probes", "%s", ev->probes ? ev->probes : "");
-		if (ev->nprobes >= 2)
+		if (ev->nprobes >= 2 && message_service_verdict(ev->verdict))
 			setf(f, nf, "scope", en ? "fails from %d probes: the service itself, "
 			     "not one village's connection" : "lỗi từ %d điểm đo: lỗi ở chính "
 			     "dịch vụ, không phải đường truyền của một thôn", ev->nprobes);
+		else if (ev->nprobes >= 2)
+			setf(f, nf, "scope", en ? "seen from %d probes" : "thấy từ %d điểm đo",
+			     ev->nprobes);
 		else if (ev->nprobes == 1)
 			setf(f, nf, "scope", "%s", en ? "seen from one probe" :
 			     "thấy từ một điểm đo");

@@ -39,6 +39,13 @@ int message_render(const struct alert_event *ev, int english, struct buf *subjec
 int message_digest_head(int n, int english, int64_t now_ms, struct buf *subject,
 			struct buf *body);
 
+/*
+ * 1 when a verdict is about the service behind the code (HANG, DOWN,
+ * BROKEN_FLOW, SLOW): seen from two probes it is the service's fault, not
+ * one village's link. The other verdicts are about the board itself.
+ */
+int message_service_verdict(const char *verdict);
+
 /* A verdict in a few plain words: "mã đã cũ, trang không còn". */
 const char *message_verdict_words(const char *verdict, int english);
 

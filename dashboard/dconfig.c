@@ -371,9 +371,6 @@ int dconfig_load(const char *path, struct dconfig *c, struct buf *errors)
 			     "smtp_from is missing", c->alerts.recipients[i].name);
 			break;
 		}
-	if (!c->alerts.public_url[0])
-		snprintf(c->alerts.public_url, sizeof(c->alerts.public_url), "http://%s:%u",
-			 c->listen_addr, c->port);
 	if (!c->nprobes)
 		cerr(errors, path, line, "no 'probe = ID SECRET-FILE' lines: no probe could "
 		     "push results");

@@ -18,13 +18,13 @@ static const char *col(sqlite3_stmt *q, int i)
 	return s ? (const char *)s : "";
 }
 
-static const char *kind_key(const char *kind, int nprobes)
+static const char *kind_key(const char *kind, int nprobes, const char *verdict)
 {
 	if (!strcmp(kind, "uplink"))
 		return "kind_uplink";
 	if (!strcmp(kind, "silent"))
 		return "kind_silent";
-	return nprobes >= 2 ? "kind_service" : "kind_target";
+	return nprobes >= 2 && message_service_verdict(verdict) ? "kind_service" : "kind_target";
 }
 
 void incidents_open_html(sqlite3 *db, const struct catalog *cat, int english,
@@ -56,7 +56,7 @@ void incidents_open_html(sqlite3 *db, const struct catalog *cat, int english,
 					  tr("probe", english), tr("since", english));
 			message_time(sqlite3_column_int64(q, 5), when, sizeof(when));
 			html_addf(b, "<tr data-kind=\"%s\" data-target=\"%s\"><td>%s ",
-				  kind, tid, tr(kind_key(kind, nprobes), english));
+				  kind, tid, tr(kind_key(kind, nprobes, col(q, 4)), english));
 			if (tid[0])
 				html_addf(b, "<a href=\"/target/%s%s\">%s</a>", tid,
 					  english ? "?lang=en" : "", t ? t->procedure : tid);

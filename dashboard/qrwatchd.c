@@ -220,6 +220,13 @@ int main(int argc, char **argv)
 		outbox_stop(&outbox);
 		goto out_rrd;
 	}
+	if (!cfg.alerts.public_url[0]) {
+		/* links in messages: where this server listens (the engine reads it under the lock) */
+		pthread_mutex_lock(&db.lock);
+		snprintf(cfg.alerts.public_url, sizeof(cfg.alerts.public_url), "http://%s:%u",
+			 cfg.listen_addr, server_port(srv));
+		pthread_mutex_unlock(&db.lock);
+	}
 	if (port_file) {
 		char num[16];
 		int n = snprintf(num, sizeof(num), "%u\n", server_port(srv));
