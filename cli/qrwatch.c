@@ -9,9 +9,12 @@
 #include "../common/buf.h"
 #include "../common/err.h"
 #include "../common/fileio.h"
+#include "../common/text.h"
 #include "../targets/catalog.h"
 #include "../targets/decode.h"
 #include "../targets/guard.h"
+#include "../targets/image.h"
+#include "../targets/imgops.h"
 #include "../targets/payload.h"
 #include "../targets/policy.h"
 #include "../targets/poster.h"
@@ -362,10 +365,13 @@ static int cmd_poster(int argc, char **argv)
 
 static void encode_usage(FILE *f)
 {
-	fputs("usage: qrwatch encode [-s PIXELS] -o FILE.png TEXT\n"
+	fputs("usage: qrwatch encode [-s PIXELS] [--photo TILT] -o FILE.png|FILE.jpg TEXT\n"
 	      "\n"
-	      "Write TEXT as a QR code PNG (8-bit mode, UTF-8, level M), for trying\n"
-	      "a decoder or making test boards. PIXELS per module, default 4.\n", f);
+	      "Write TEXT as a QR code (8-bit mode, UTF-8, level M), for trying a\n"
+	      "decoder or making test boards. PIXELS per module, default 4.\n"
+	      "--photo TILT makes it look like a phone photo of a notice board: on\n"
+	      "paper, tilted by TILT degrees, lit unevenly, soft and noisy. A .jpg\n"
+	      "output is written as a JPEG (quality 80), anything else as PNG.\n", f);
 }
 
 static int cmd_encode(int argc, char **argv)
@@ -373,11 +379,14 @@ static int cmd_encode(int argc, char **argv)
 	static const struct option lo[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "scale", required_argument, NULL, 's' },
+		{ "photo", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *out = NULL;
 	long scale = 4;
+	double tilt = 0;
+	int photo = 0;
 	int ch;
 	QRcode *qr;
 	struct image img;
@@ -388,6 +397,18 @@ static int cmd_encode(int argc, char **argv)
 		switch (ch) {
 		case 'o': out = optarg; break;
 		case 's': scale = strtol(optarg, NULL, 10); break;
+		case 'P': {
+			char *end;
+
+			tilt = strtod(optarg, &end);
+			if (*end || tilt < -45 || tilt > 45) {
+				fprintf(stderr, "qrwatch: --photo takes a tilt from -45 to 45 "
+					"degrees, got '%s'\n", optarg);
+				return EXIT_USAGE;
+			}
+			photo = 1;
+			break;
+		}
 		case 'h': encode_usage(stdout); return EXIT_GOOD;
 		default: encode_usage(stderr); return EXIT_USAGE;
 		}
@@ -406,7 +427,20 @@ static int cmd_encode(int argc, char **argv)
 		QRcode_free(qr);
 		return EXIT_FINDING;
 	}
-	rc = image_save_png(&img, out, &e);
+	if (photo) {
+		struct image ph;
+
+		if (imgop_photo(&img, &ph, tilt, (unsigned)strlen(argv[optind])) < 0) {
+			image_release(&img);
+			QRcode_free(qr);
+			fprintf(stderr, "qrwatch: out of memory\n");
+			return EXIT_FINDING;
+		}
+		image_release(&img);
+		img = ph;
+	}
+	rc = text_ends_with(out, ".jpg") || text_ends_with(out, ".jpeg") ?
+		image_save_jpeg(&img, out, 80, &e) : image_save_png(&img, out, &e);
 	if (rc < 0)
 		fprintf(stderr, "qrwatch: %s\n", e.msg);
 	image_release(&img);

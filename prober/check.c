@@ -494,6 +494,11 @@ static int start_step(struct check *c, CURLM *m)
 	if (c->env->emulate_rtt_us > 0) {
 		curl_easy_setopt(c->h, CURLOPT_SOCKOPTFUNCTION, on_sockopt);
 		curl_easy_setopt(c->h, CURLOPT_SOCKOPTDATA, c);
+		/*
+		 * Each check starts on a new connection, as a citizen's phone
+		 * would, so that every check pays the emulated round trip.
+		 */
+		curl_easy_setopt(c->h, CURLOPT_FRESH_CONNECT, c->step == 0 ? 1L : 0L);
 	}
 
 	/* headers and body */

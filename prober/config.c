@@ -47,6 +47,7 @@ static const struct row {
 	{ "ca_file", C_STR, S(ca_file), 0, 0, "", NULL, 0 },
 	{ "clock_sync_file", C_STR, S(clock_sync_file), 0, 0, "", NULL, 0 },
 	{ "resolve", C_STR, S(resolve), 0, 0, "", NULL, 0 },
+	{ "emulate", C_CHOICE, S(emulate), 0, 0, "none", "none 3g 4g 4g-weak 5g", 0 },
 	{ "log", C_CHOICE, S(log), 0, 0, "stderr", "stderr syslog", 0 },
 	{ "log_level", C_CHOICE, S(log_level), 0, 0, "info", "error warn info debug", 0 },
 #undef S

@@ -28,6 +28,7 @@ struct probe_config {
 	char ca_file[1024];
 	char clock_sync_file[1024];
 	char resolve[1024];		/* "host:port:address ..." like curl --resolve */
+	char emulate[16];		/* an uplink profile for lab runs, or "none" */
 	char log[16];			/* "stderr" or "syslog" */
 	char log_level[16];
 };

@@ -1,5 +1,6 @@
 /* daemon.c - the probe's single-threaded loop over libcurl multi (see daemon.h). */
 #include "daemon.h"
+#include "emulate.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -305,6 +306,14 @@ int daemon_run(const struct probe_config *cfg, const char *version)
 	p.env.uplink = cfg->uplink;
 	p.env.interface = cfg->interface[0] ? cfg->interface : NULL;
 	p.env.ca_file = cfg->ca_file[0] ? cfg->ca_file : NULL;
+	if (strcmp(cfg->emulate, "none") != 0) {
+		const struct emulate_profile *ep = emulate_find(cfg->emulate);
+
+		if (ep) {
+			p.env.emulate_rtt_us = (int64_t)ep->rtt_ms * 1000;
+			p.env.emulate_rate = ep->rate;
+		}
+	}
 	{
 		/* "host:port:address" entries, space-separated, as curl --resolve */
 		const char *q = cfg->resolve;

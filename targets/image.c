@@ -1,6 +1,7 @@
 /* image.c - PNG/JPEG loading into grey with limits checked before decoding. */
 #include "image.h"
 
+#include <errno.h>
 #include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -191,4 +192,50 @@ int image_save_png(const struct image *img, const char *path, struct err *e)
 	if (!png_image_write_to_file(&pi, path, 0, img->px, 0, NULL))
 		return err_set(e, "cannot write PNG '%s': %s", path, pi.message);
 	return 0;
+}
+
+int image_save_jpeg(const struct image *img, const char *path, int quality, struct err *e)
+{
+	struct jpeg_compress_struct ci;
+	struct jpeg_fail fail;
+	/* on the heap: libjpeg updates it, and it is read after a longjmp */
+	struct { unsigned char *mem; unsigned long size; } *out = calloc(1, sizeof(*out));
+	FILE *f;
+	int ok;
+
+	if (!out)
+		return err_set(e, "out of memory");
+	memset(&ci, 0, sizeof(ci));
+	ci.err = jpeg_std_error(&fail.mgr);
+	fail.mgr.error_exit = jpeg_fail_exit;
+	fail.msg[0] = '\0';
+	if (setjmp(fail.jump)) {
+		jpeg_destroy_compress(&ci);
+		free(out->mem);
+		free(out);
+		return err_set(e, "cannot encode JPEG '%s': %s", path, fail.msg);
+	}
+	jpeg_create_compress(&ci);
+	jpeg_mem_dest(&ci, &out->mem, &out->size);
+	ci.image_width = (JDIMENSION)img->w;
+	ci.image_height = (JDIMENSION)img->h;
+	ci.input_components = 1;
+	ci.in_color_space = JCS_GRAYSCALE;
+	jpeg_set_defaults(&ci);
+	jpeg_set_quality(&ci, quality, TRUE);
+	jpeg_start_compress(&ci, TRUE);
+	while (ci.next_scanline < ci.image_height) {
+		JSAMPROW row = img->px + (size_t)ci.next_scanline * (size_t)img->w;
+
+		jpeg_write_scanlines(&ci, &row, 1);
+	}
+	jpeg_finish_compress(&ci);
+	jpeg_destroy_compress(&ci);
+	f = fopen(path, "wb");
+	ok = f && fwrite(out->mem, 1, out->size, f) == out->size;
+	if (f)
+		ok &= fclose(f) == 0;
+	free(out->mem);
+	free(out);
+	return ok ? 0 : err_set(e, "cannot write '%s': %s", path, strerror(errno));
 }

@@ -42,4 +42,7 @@ int image_load_file(const char *path, struct image *img, struct err *e);
 /* Write img as an 8-bit grey PNG. Returns 0 or -1 with e filled. */
 int image_save_png(const struct image *img, const char *path, struct err *e);
 
+/* Write img as a grey JPEG of quality 1..100. Returns 0 or -1 with e filled. */
+int image_save_jpeg(const struct image *img, const char *path, int quality, struct err *e);
+
 #endif

@@ -1,6 +1,8 @@
 /* imgops.c - grey-image operations for the decoding cascade (see imgops.h). */
 #include "imgops.h"
 
+#include <math.h>
+
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -279,5 +281,47 @@ int imgop_sharpen(const struct image *src, struct image *dst, int amount)
 		}
 	}
 	free(tmp);
+	return 0;
+}
+
+int imgop_photo(const struct image *src, struct image *dst, double tilt_deg,
+		unsigned seed)
+{
+	int margin = src->w / 4, w = src->w + 2 * margin, h = src->h + 2 * margin;
+	double a = tilt_deg * 3.14159265358979 / 180, ca = cos(a), sa = sin(a);
+	double cx = w / 2.0, cy = h / 2.0;
+	struct image tilted, soft;
+
+	if (image_alloc(&tilted, w, h) < 0)
+		return -1;
+	for (int y = 0; y < h; y++) {
+		for (int x = 0; x < w; x++) {
+			/* where this pixel of the photo comes from in the code */
+			double sx = ca * (x - cx) + sa * (y - cy) + cx - margin;
+			double sy = -sa * (x - cx) + ca * (y - cy) + cy - margin;
+			int ix = (int)floor(sx), iy = (int)floor(sy);
+			double fx = sx - ix, fy = sy - iy, v = 0;
+
+			for (int k = 0; k < 4; k++) {
+				int px = ix + (k & 1), py = iy + (k >> 1);
+				double wgt = ((k & 1) ? fx : 1 - fx) * ((k >> 1) ? fy : 1 - fy);
+				int g = px >= 0 && py >= 0 && px < src->w && py < src->h ?
+					src->px[(size_t)py * src->w + px] : 235;	/* paper */
+
+				v += wgt * g;
+			}
+			/* light from the top left: the far corner gets 45% less */
+			v *= 1.0 - 0.45 * ((double)x / w + (double)y / h) / 2;
+			seed = seed * 1103515245u + 12345u;
+			v += (double)((seed >> 16) % 25) - 12;	/* sensor noise */
+			tilted.px[(size_t)y * w + x] = (unsigned char)(v < 0 ? 0 : v > 255 ? 255 : v);
+		}
+	}
+	if (imgop_blur(&tilted, &soft) < 0) {
+		image_release(&tilted);
+		return -1;
+	}
+	image_release(&tilted);
+	*dst = soft;
 	return 0;
 }

@@ -42,4 +42,13 @@ int imgop_sharpen(const struct image *src, struct image *dst, int amount);
 /* 3x3 box blur: smooths print texture and sensor noise. */
 int imgop_blur(const struct image *src, struct image *dst);
 
+/*
+ * Make a clean code look like a phone photo of a notice board: on a paper
+ * margin, tilted by tilt_deg, lit unevenly (one corner darker), softened
+ * and with sensor noise. seed makes the noise repeatable. For test boards
+ * and the demo, never for decoding.
+ */
+int imgop_photo(const struct image *src, struct image *dst, double tilt_deg,
+		unsigned seed);
+
 #endif
