@@ -2,7 +2,7 @@
 #
 #   make            build the programs into build/
 #   make test       install what is missing, build with the sanitizers, run every test
-#   make demo       install what is missing, build, run the demo
+#   make demo       install what is missing, build, run the whole system on loopback
 #   make bench      run the benchmarks, write docs/BENCHMARKS.md
 #   make SANITIZE=address,undefined O=build/san   a sanitizer build
 
@@ -112,8 +112,9 @@ test: deps
 	$(MAKE) --no-print-directory O=build/san SANITIZE=address,undefined test-build
 	sh tests/run.sh build/san
 
+# The demo runs the fixture portal too, so it builds the test programs.
 demo: deps
-	$(MAKE) --no-print-directory all
+	$(MAKE) --no-print-directory all test-build
 	sh targets/examples/demo.sh $(O)
 
 bench: deps

@@ -1,0 +1,160 @@
+#!/bin/sh
+# test_e2e.sh - the demo, end to end and headless: `make demo`'s script
+# with its portal, qrwatchd, SMTP receiver and two emulated probes, as real
+# processes. Within 60 seconds of the start every case must show its
+# verdict from both probes and every alert e-mail must have arrived; then
+# the incidents, the RRD files (rrdtool fetch), 4G against 5G, and a
+# Chromium walk of the pages; Ctrl-C must leave no process behind.
+. "$(dirname "$0")/lib.sh"
+ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+case "$QRW_BUILD" in /*) B="$QRW_BUILD" ;; *) B="$ROOT/$QRW_BUILD" ;; esac
+D="$TMP/demo"
+DPID=""
+# signal a whole process group (dash's kill builtin takes no negative pid)
+killpg() { /usr/bin/python3 -c 'import os, sys; os.killpg(int(sys.argv[1]), int(sys.argv[2]))' "$1" "$2" 2>/dev/null; }
+trap '[ -n "$DPID" ] && killpg "$DPID" 9; [ -n "${KEEP:-}" ] || rm -rf "$TMP"' EXIT INT TERM
+db() { sqlite3 "$D/data/qrwatch.db" "$1"; }
+EXPECT="ks-thon-dong=OK kt-thon-dong=OK kh-dong-ngan=OK ct-dong-ngan=OK
+cu-tru-thon-dong=STALE trich-luc-dong-ngan=HANG hkd-dong-ngan=BROKEN_FLOW
+ks-ngo-thon-dong=TAMPERED le-phi-dong-ngan=TAMPERED kh-thon-dong=UNREADABLE"
+FAILING="cu-tru-thon-dong trich-luc-dong-ngan hkd-dong-ngan ks-ngo-thon-dong le-phi-dong-ngan kh-thon-dong"
+
+start=$(date +%s)
+# as from a terminal: its own process group, and SIGINT not ignored (a shell
+# starts background jobs with it ignored, and then no trap can catch it)
+( cd "$ROOT" && DEMO_DIR="$D" DEMO_PORT=0 exec /usr/bin/python3 -c 'import os, signal, sys
+signal.signal(signal.SIGINT, signal.SIG_DFL)
+os.setsid()
+os.execvp("sh", ["sh", "targets/examples/demo.sh", sys.argv[1]])' "$B" ) > "$TMP/demo.out" 2>&1 &
+DPID=$!
+i=0
+while [ ! -s "$D/ready" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+if [ ! -s "$D/ready" ]; then
+    fail "the demo starts" "$(cat "$TMP/demo.out")"
+    finish
+    exit 1
+fi
+URL=$(cat "$D/ready")
+expect_contains "the demo prints the dashboard address" "$(cat "$TMP/demo.out")" "Dashboard:         $URL"
+
+# every verdict from both probes, and every "opened" e-mail to IT staff
+verdicts_ok() {
+    for pair in $EXPECT; do
+        t=${pair%%=*} v=${pair#*=}
+        [ "$(db "SELECT count(*) FROM latest WHERE target = '$t' AND verdict = '$v'" 2>/dev/null)" = 2 ] || return 1
+    done
+}
+mails_ok() {
+    [ "$(grep -l 'X-Envelope-To: it@huyen.example' "$D"/mail/*.eml 2>/dev/null | xargs -r grep -l 'X-Qrwatch-Event: opened' | wc -l)" -ge 6 ]
+}
+ready=""
+while [ $(($(date +%s) - start)) -lt 90 ]; do
+    if verdicts_ok && mails_ok; then ready=$(($(date +%s) - start)); break; fi
+    sleep 1
+done
+if [ -n "$ready" ] && [ "$ready" -le 60 ]; then
+    pass "every verdict and every alert e-mail within 60 s of the start ($ready s)"
+else
+    fail "every verdict and every alert e-mail within 60 s of the start" "after $(($(date +%s) - start)) s:" \
+        "$(db "SELECT probe || ' ' || target || ' ' || verdict FROM latest ORDER BY target")" \
+        "mails: $(ls "$D/mail" | wc -l)"
+fi
+for pair in $EXPECT; do
+    t=${pair%%=*} v=${pair#*=}
+    expect_eq "$t is $v from both probes" "$(db "SELECT group_concat(verdict || '@' || probe) FROM (SELECT * FROM latest WHERE target = '$t' ORDER BY probe)")" "$v@phuong-dong-ngan,$v@thon-dong"
+done
+expect_eq "the broken flow stops at step 3" "$(db "SELECT DISTINCT json_extract(json, '$.failed_step') FROM latest WHERE target = 'hkd-dong-ngan'")" "3"
+
+# incidents: one per failing code, seen from both probes: the services, not the villages
+JSON=$(curl -s "${URL}api/v1/incidents")
+# the second probe's results may still be on their way
+while [ $(($(date +%s) - start)) -lt 100 ] &&
+      [ "$(db "SELECT count(*) FROM incident_probes")" -lt 12 ]; do sleep 1; done
+for t in $FAILING; do
+    expect_eq "one open incident for $t, both probes" "$(db "SELECT count(*) || ':' || (SELECT count(*) FROM incident_probes p WHERE p.incident = max(i.id)) FROM incidents i WHERE target = '$t' AND state = 'open'")" "1:2"
+done
+expect_eq "no incident for a healthy code" "$(db "SELECT count(*) FROM incidents WHERE target IN ('ks-thon-dong','kt-thon-dong','kh-dong-ngan','ct-dong-ngan')")" "0"
+expect_eq "no uplink incident: the villages' links are fine" "$(db "SELECT count(*) FROM incidents WHERE kind = 'uplink'")" "0"
+expect_contains "the JSON API lists them" "$JSON" '"target":"trich-luc-dong-ngan","verdict":"HANG","state":"open"'
+
+# the e-mails went to the right people
+sleep 2
+/usr/bin/python3 "$ROOT/tests/fixture/mailread.py" "$D/mail" > "$TMP/mails.txt"
+expect_eq "IT staff: one e-mail per failing code" "$(grep -c 'it@huyen.example	opened' "$TMP/mails.txt")" "6"
+expect_eq "Xã Tân An: its three boards' codes" "$(grep -c 'vanphong@tanan.example	opened' "$TMP/mails.txt")" "3"
+expect_eq "Phường Đông Ngàn: its three" "$(grep -c 'vanphong@dongngan.example	opened' "$TMP/mails.txt")" "3"
+F=$(grep 'vanphong@tanan.example	opened' "$TMP/mails.txt" | grep 'Xác nhận thông tin cư trú' | cut -f 1)
+BODY=$(/usr/bin/python3 "$ROOT/tests/fixture/mailread.py" "$D/mail" "$F")
+expect_contains "the stale code's e-mail says where" "$BODY" "Bảng tin: Nhà văn hoá thôn Đông, bảng tin ngoài hiên"
+expect_contains "and what to do" "$BODY" "Cần làm: In mã thay thế từ trang \"Mã cần thay\""
+expect_eq "a stale board seen from two probes is no news: no update" "$(grep 'changed' "$TMP/mails.txt" | grep -c 'Xác nhận thông tin cư trú')" "0"
+expect_contains "and links to the target page" "$BODY" "Xem chi tiết: ${URL}target/cu-tru-thon-dong"
+F=$(grep 'it@huyen.example	changed' "$TMP/mails.txt" | grep 'Cấp bản sao trích lục' | cut -f 1)
+expect_contains "the hanging service, seen from the second probe too: an update, about the service" \
+    "$(/usr/bin/python3 "$ROOT/tests/fixture/mailread.py" "$D/mail" "$F")" "lỗi từ 2 điểm đo"
+
+# the time series: RRD files read back by the stock rrdtool, 4G slower than 5G
+RRD="$D/data/rrd/thon-dong/ks-thon-dong.rrd"
+got=""
+while [ $(($(date +%s) - start)) -lt 150 ]; do
+    got=$(rrdtool fetch "$RRD" AVERAGE --start end-10min --end now 2>/dev/null | grep -v nan | grep -c ': 1.0000000000e+00')
+    [ "$got" -ge 1 ] && break
+    sleep 2
+done
+expect_eq "rrdtool fetch: the healthy code available at a full minute" "$([ "${got:-0}" -ge 1 ] && echo yes)" "yes"
+expect_contains "rrdtool fetch: the hanging code unavailable" "$(rrdtool lastupdate "$D/data/rrd/thon-dong/trich-luc-dong-ngan.rrd")" ": 0 "
+AVG=$(db "SELECT group_concat(uplink || '=' || ms) FROM (SELECT uplink, CAST(avg(json_extract(json, '$.total_us')) / 1000 AS INTEGER) AS ms FROM results WHERE target IN ('ks-thon-dong','kt-thon-dong','kh-dong-ngan','ct-dong-ngan') GROUP BY uplink ORDER BY uplink)")
+g4=$(echo "$AVG" | sed 's/.*4g=\([0-9]*\).*/\1/')
+g5=$(echo "$AVG" | sed 's/.*5g=\([0-9]*\).*/\1/')
+expect_eq "4G village slower than 5G ward ($AVG ms)" "$([ "$g4" -gt "$g5" ] && echo yes)" "yes"
+for p in thon-dong phuong-dong-ngan; do
+    expect_eq "latency graph for $p" "$(curl -s -o /dev/null -w '%{http_code} %{content_type}' "${URL}graph/$p/ks-thon-dong/day.png")" "200 image/png"
+done
+expect_contains "the stale-codes page offers the replacement posters" "$(curl -s "${URL}stale")" "/poster/cu-tru-thon-dong"
+expect_eq "a replacement poster is a PNG" "$(curl -s "${URL}poster/cu-tru-thon-dong.png" | head -c 4 | od -An -c | tr -d ' ')" "211PNG"
+
+# Chromium walks the demo: overview, a stale code, the stale-codes page, English
+SHOTS="$B/test-output"
+mkdir -p "$SHOTS"
+chrome() {
+    timeout 60 chromium --headless --no-sandbox --disable-gpu --disable-quic \
+        --no-first-run --disable-background-networking --disable-component-update \
+        --disable-sync --hide-scrollbars --user-data-dir="$TMP/chromium" "$@" 2>/dev/null
+}
+if command -v chromium >/dev/null; then
+    DOM=$(chrome --dump-dom "$URL")
+    for v in OK STALE HANG BROKEN_FLOW TAMPERED UNREADABLE; do
+        expect_contains "browser: overview shows $v" "$DOM" "<span class=\"v $v\">$v</span>"
+    done
+    expect_contains "browser: Vietnamese rendered" "$DOM" "Thôn Đông, Xã Tân An, Tỉnh Bắc Ninh"
+    expect_contains "browser: open incidents on the overview" "$DOM" "Sự cố đang mở"
+    DOM=$(chrome --dump-dom "${URL}target/cu-tru-thon-dong")
+    expect_contains "browser: the stale code's page" "$DOM" "<h1>Xác nhận thông tin cư trú</h1>"
+    expect_contains "browser: its verdict" "$DOM" '<span class="v STALE">STALE</span>'
+    DOM=$(chrome --dump-dom "${URL}stale")
+    expect_contains "browser: stale-codes page in Vietnamese" "$DOM" "Mã cần in lại"
+    expect_contains "browser: with a poster" "$DOM" "/poster/cu-tru-thon-dong"
+    DOM=$(chrome --dump-dom "${URL}?lang=en")
+    expect_contains "browser: switched to English" "$DOM" "Open incidents"
+    expect_contains "browser: Vietnamese names kept in English" "$DOM" "Xác nhận thông tin cư trú"
+    chrome --screenshot="$SHOTS/demo-overview.png" --window-size=1280,1000 "$URL" >/dev/null
+    chrome --screenshot="$SHOTS/demo-stale-target.png" --window-size=1280,1400 "${URL}target/cu-tru-thon-dong" >/dev/null
+    chrome --screenshot="$SHOTS/demo-stale.png" --window-size=1000,1400 "${URL}stale" >/dev/null
+    chrome --screenshot="$SHOTS/demo-overview-en.png" --window-size=1280,1000 "${URL}?lang=en" >/dev/null
+    for f in demo-overview demo-stale-target demo-stale demo-overview-en; do
+        expect_eq "browser: screenshot $f.png saved" "$(head -c 4 "$SHOTS/$f.png" 2>/dev/null | od -An -c | tr -d ' ')" "211PNG"
+    done
+else
+    fail "browser walk" "chromium is not installed (.ci/deps installs it)"
+fi
+
+# Ctrl-C stops everything cleanly
+killpg "$DPID" 2	# SIGINT to the whole process group, as Ctrl-C does
+i=0
+while kill -0 "$DPID" 2>/dev/null && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
+echo "     (stopped $i tenths of a second after Ctrl-C)"
+expect_contains "Ctrl-C: the demo says it stopped" "$(cat "$TMP/demo.out")" "qrwatch demo stopped"
+sleep 0.5
+expect_eq "Ctrl-C: no process left behind" "$(pgrep -f "$D" | wc -l)" "0"
+DPID=""
+finish
