@@ -21,11 +21,17 @@ Q="$O/qrwatch"
 PIDS=""
 RUSH=""
 
+PROBES=""
+SERVER=""
+# stop in order: the probes first (their last push needs the server), then
+# the server (its last e-mails need the receiver), then the rest
 stop() {
     trap - INT TERM EXIT
     [ -n "$RUSH" ] && kill "$RUSH" 2>/dev/null
-    for p in $PIDS; do kill "$p" 2>/dev/null || true; done
-    for p in $PIDS; do wait "$p" 2>/dev/null || true; done
+    for group in "$PROBES" "$SERVER" "$PIDS"; do
+        for p in $group; do kill "$p" 2>/dev/null || true; done
+        for p in $group; do wait "$p" 2>/dev/null || true; done
+    done
     echo
     echo "qrwatch demo stopped. Its files stay in $DIR (data, mail, logs)."
 }
@@ -99,7 +105,8 @@ notify = phuong-dong-ngan email vanphong@dongngan.example place=phuong-dong-ngan
 alert_open_after = 2
 log_level = warn
 CONF
-start qrwatchd "$O/qrwatchd" -c "$DIR/qrwatchd.conf" -p "$DIR/server.port"
+"$O/qrwatchd" -c "$DIR/qrwatchd.conf" -p "$DIR/server.port" > "$DIR/qrwatchd.log" 2>&1 &
+SERVER=$!
 wait_file "$DIR/server.port" "qrwatchd (is port $PORT free? try DEMO_PORT=0)"
 S=$(cat "$DIR/server.port")
 
@@ -131,7 +138,8 @@ first_push_delay_max = 0
 flush_every = 1
 log_level = warn
 CONF
-    start "probe-$id" "$O/qrwatch-probe" run -c "$DIR/$id.conf"
+    "$O/qrwatch-probe" run -c "$DIR/$id.conf" > "$DIR/probe-$id.log" 2>&1 &
+    PROBES="$PROBES $!"
 done
 cat <<TXT
 

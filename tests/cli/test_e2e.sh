@@ -155,6 +155,6 @@ while kill -0 "$DPID" 2>/dev/null && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1));
 echo "     (stopped $i tenths of a second after Ctrl-C)"
 expect_contains "Ctrl-C: the demo says it stopped" "$(cat "$TMP/demo.out")" "qrwatch demo stopped"
 sleep 0.5
-expect_eq "Ctrl-C: no process left behind" "$(pgrep -f "$D" | wc -l)" "0"
+expect_eq "Ctrl-C: no process left behind" "$(pgrep -fa "$D")" ""
 DPID=""
 finish
