@@ -84,7 +84,8 @@ int text_to_seconds(const char *s, long min, long max, long *out)
 	case 'd': mult = 86400; num[n - 1] = '\0'; break;
 	default: break;
 	}
-	if (text_to_long(num, 0, 100L * 365 * 86400, &v) < 0)
+	/* at most ten years, which fits a 32-bit long (routers) after the multiply */
+	if (text_to_long(num, 0, 10L * 365 * 86400 / mult, &v) < 0)
 		return -1;
 	v *= mult;
 	if (v < min || v > max)
