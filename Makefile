@@ -4,6 +4,8 @@
 #   make test       install what is missing, build with the sanitizers, run every test
 #   make demo       install what is missing, build, run the whole system on loopback
 #   make bench      run the benchmarks, write docs/BENCHMARKS.md
+#   make install    programs, man pages, systemd units (DESTDIR, PREFIX)
+#   make cross ARCH=mipsel|armhf|arm64   the probe for routers; make test-cross
 #   make SANITIZE=address,undefined O=build/san   a sanitizer build
 
 O ?= build
@@ -26,7 +28,17 @@ endif
 # Libraries per part: the probe must never pull in librrd, libmicrohttpd or SQLite.
 PKGS_TARGETS = zbar libpng libjpeg libcurl libpsl json-c zlib libcrypto
 PKGS_POSTER = libqrencode
-PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS_TARGETS) $(PKGS_POSTER) $(PKGS_FIXTURE) $(PKGS_SERVER) 2>/dev/null)
+PKG_CFLAGS_PKGS ?= $(PKGS_TARGETS) $(PKGS_POSTER) $(PKGS_FIXTURE) $(PKGS_SERVER)
+# A cross build (make cross) compiles against a sysroot of the target's libraries.
+ifneq ($(CROSS_SYSROOT),)
+PKG_CONFIG = PKG_CONFIG_SYSROOT_DIR=$(CROSS_SYSROOT) \
+	PKG_CONFIG_LIBDIR=$(CROSS_SYSROOT)/usr/lib/$(CROSS_TRIPLET)/pkgconfig:$(CROSS_SYSROOT)/usr/share/pkgconfig \
+	pkg-config
+PKG_CFLAGS_PKGS = $(PKGS_TARGETS) $(PKGS_POSTER)
+ALL_CFLAGS += --sysroot=$(CROSS_SYSROOT)
+ALL_LDFLAGS += --sysroot=$(CROSS_SYSROOT)
+endif
+PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKG_CFLAGS_PKGS) 2>/dev/null)
 LIBS_CLI = $(shell $(PKG_CONFIG) --libs $(PKGS_TARGETS) $(PKGS_POSTER) 2>/dev/null)
 # --as-needed: the probe records only the libraries it really calls.
 LIBS_PROBE = -Wl,--as-needed $(shell $(PKG_CONFIG) --libs $(PKGS_TARGETS) 2>/dev/null)
@@ -66,7 +78,15 @@ PROGRAMS = $(O)/qrwatch $(O)/qrwatch-probe $(O)/qrwatchd
 TEST_PROGRAMS = $(O)/tests/unit-tests $(O)/tests/portal $(O)/tests/mkcert \
 	$(O)/tests/receiver $(O)/tests/sendbatch
 
-.PHONY: all deps test test-build demo bench clean
+PREFIX ?= /usr/local
+BINDIR = $(PREFIX)/bin
+MANDIR = $(PREFIX)/share/man
+DOCDIR = $(PREFIX)/share/doc/qrwatch
+# systemd looks in PREFIX/lib/systemd/system for /usr and /usr/local alike
+UNITDIR = $(PREFIX)/lib/systemd/system
+SYSUSERSDIR = $(PREFIX)/lib/sysusers.d
+
+.PHONY: all deps test test-build demo bench clean install cross test-cross
 all: $(PROGRAMS)
 
 deps:
@@ -123,6 +143,40 @@ bench: deps
 	sh bench/probe.sh $(O)
 	sh bench/server.sh $(O)
 	sh bench/alerts.sh $(O)
+
+# make cross ARCH=mipsel|armhf|arm64: qrwatch-probe for routers, -Os and
+# stripped, with Debian's cross compiler against a sysroot made from the
+# architecture's .deb files (.ci/sysroot). make test-cross runs each under
+# qemu-user against the fixture portal.
+ARCH ?= arm64
+CROSS_ARCHS = mipsel armhf arm64
+cross:
+	@T=$$(sh .ci/sysroot $(ARCH) $(CURDIR)/build/sysroot-$(ARCH)) && \
+	$(MAKE) --no-print-directory O=build/cross-$(ARCH) CC=$$T-gcc AR=$$T-ar OPT=-Os \
+		CROSS_SYSROOT=$(CURDIR)/build/sysroot-$(ARCH) CROSS_TRIPLET=$$T \
+		build/cross-$(ARCH)/qrwatch-probe && \
+	$$T-strip -o build/cross-$(ARCH)/qrwatch-probe.stripped build/cross-$(ARCH)/qrwatch-probe && \
+	ls -l build/cross-$(ARCH)/qrwatch-probe.stripped
+
+test-cross: deps
+	$(MAKE) --no-print-directory all test-build
+	for a in $(CROSS_ARCHS); do $(MAKE) --no-print-directory cross ARCH=$$a || exit 1; done
+	sh tests/run-cross.sh $(O) $(CROSS_ARCHS)
+
+# make install [DESTDIR=...] [PREFIX=/usr/local]: programs, man pages,
+# systemd units and users, and the commented sample configurations.
+install: $(PROGRAMS)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(DOCDIR)
+	install -m 0755 $(PROGRAMS) $(DESTDIR)$(BINDIR)/
+	install -m 0644 docs/man/qrwatch.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 docs/man/qrwatch-probe.8 docs/man/qrwatchd.8 $(DESTDIR)$(MANDIR)/man8/
+	sed 's|@BINDIR@|$(BINDIR)|g' dashboard/qrwatchd.service.in > $(DESTDIR)$(UNITDIR)/qrwatchd.service
+	sed 's|@BINDIR@|$(BINDIR)|g' prober/qrwatch-probe.service.in > $(DESTDIR)$(UNITDIR)/qrwatch-probe.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/qrwatchd.service $(DESTDIR)$(UNITDIR)/qrwatch-probe.service
+	install -m 0644 dashboard/qrwatch.sysusers $(DESTDIR)$(SYSUSERSDIR)/qrwatch.conf
+	install -m 0644 dashboard/qrwatchd.conf.sample prober/probe.conf.sample \
+		docs/deploy.md $(DESTDIR)$(DOCDIR)/
 
 clean:
 	rm -rf build
