@@ -139,12 +139,11 @@ demo: deps
 
 bench: deps
 	$(MAKE) --no-print-directory all test-build
+	for a in $(CROSS_ARCHS); do $(MAKE) --no-print-directory cross ARCH=$$a || exit 1; done
 	sh bench/run.sh $(O)
 	sh bench/probe.sh $(O)
 	sh bench/server.sh $(O)
 	sh bench/alerts.sh $(O)
-	for a in $(CROSS_ARCHS); do $(MAKE) --no-print-directory cross ARCH=$$a || exit 1; done
-	sh bench/blackbox.sh $(O)
 
 # make cross ARCH=mipsel|armhf|arm64: qrwatch-probe for routers, -Os and
 # stripped, with Debian's cross compiler against a sysroot made from the

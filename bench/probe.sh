@@ -1,26 +1,31 @@
 #!/bin/sh
-# bench/probe.sh - qrwatch-probe's memory and CPU per check, against a bare
-# libcurl multi loop doing the same requests, and its first-byte timing
-# error against the fixture portal's injected delays. Appends to
-# docs/BENCHMARKS.md. Usage: sh bench/probe.sh BUILD-DIR
+# bench/probe.sh - qrwatch-probe next to Prometheus blackbox_exporter
+# (Debian's prometheus-blackbox-exporter), in one run against the same
+# fixture portal and URLs: peak resident memory, CPU time per check, and
+# first-byte timing error against injected delays; then the cross-built
+# probe's size per architecture and its memory under qemu-user.
+# Appends to docs/BENCHMARKS.md. Usage: sh bench/probe.sh BUILD-DIR
 set -eu
 O=${1:-build}
 cd "$(dirname "$0")/.."
 OUT=docs/BENCHMARKS.md
 N=200
 INFLIGHT=16
+BB=prometheus-blackbox-exporter
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/qrwatch-bench.XXXXXX")
 PIDS=""
 trap 'for p in $PIDS; do kill "$p" 2>/dev/null; done; rm -rf "$TMP"' EXIT INT TERM
+command -v $BB >/dev/null || { echo "bench: $BB not found (.ci/deps installs it)" >&2; exit 1; }
+wait_file() { i=0; while [ ! -s "$1" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done; }
 
 "$O/tests/portal" -p "$TMP/port" >/dev/null 2>&1 &
 PIDS="$PIDS $!"
-i=0; while [ ! -s "$TMP/port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+wait_file "$TMP/port"
 P=$(cat "$TMP/port")
+URL="http://portal.test:$P/slow/50"
 
-# 200 targets: each board shows a link to a 50 ms page, as a portal under
-# light load would answer
-"$O/qrwatch" encode -o "$TMP/board.png" "http://portal.test:$P/slow/50" >/dev/null
+# the same N checks of a page answered after 50 ms, for both
+"$O/qrwatch" encode -o "$TMP/board.png" "$URL" >/dev/null
 {
 printf '[place p]\nprovince = Tỉnh Bắc Ninh\ncommune = Xã Tân An\n\n[board b]\nplace = p\nlocation = x\n'
 i=0
@@ -39,16 +44,9 @@ concurrency = $INFLIGHT
 flush_every = 50
 log_level = info
 CONF
-i=0
-while [ $i -lt $N ]; do echo "http://127.0.0.1:$P/slow/50"; i=$((i + 1)); done > "$TMP/urls"
 
-cc -O2 -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -Werror -o "$TMP/curl_floor" \
-    bench/curl_floor.c $(pkg-config --cflags --libs libcurl)
-
-# the probe: start, wait for N results, stop; GNU time reports peak RSS and
-# CPU (children included: the decoding processes)
-echo "== probe: $N checks at $INFLIGHT in flight"
-/usr/bin/time -f "%M %U %S %e" -o "$TMP/probe.time" "$O/qrwatch-probe" run -c "$TMP/probe.conf" 2>"$TMP/probe.log" &
+echo "== qrwatch-probe: $N checks at $INFLIGHT in flight"
+/usr/bin/time -f "%M %U %S" -o "$TMP/probe.time" "$O/qrwatch-probe" run -c "$TMP/probe.conf" 2>"$TMP/probe.log" &
 TPID=$!
 i=0
 while [ "$(grep -c 'kept result' "$TMP/probe.log" 2>/dev/null || true)" -lt $N ] && [ $i -lt 600 ]; do
@@ -57,66 +55,113 @@ done
 kept=$(grep -c 'kept result' "$TMP/probe.log" || true)
 pkill -TERM -f "^$O/qrwatch-probe run -c $TMP/probe.conf" || true
 wait "$TPID" || true
-set -- $(cat "$TMP/probe.time" | tail -n 1)
-p_rss=$1 p_cpu=$(awk -v u="$2" -v s="$3" 'BEGIN { printf "%.3f", u + s }')
+set -- $(tail -n 1 "$TMP/probe.time")
+q_rss=$1 q_cpu=$(awk -v u="$2" -v s="$3" 'BEGIN { printf "%.3f", u + s }')
 
-echo "== floor: bare libcurl multi, same $N GETs"
-/usr/bin/time -f "%M %U %S %e" -o "$TMP/floor.time" "$TMP/curl_floor" $INFLIGHT < "$TMP/urls" > /dev/null
-set -- $(cat "$TMP/floor.time" | tail -n 1)
-f_rss=$1 f_cpu=$(awk -v u="$2" -v s="$3" 'BEGIN { printf "%.3f", u + s }')
-
-per() { awk -v c="$1" -v n="$2" 'BEGIN { printf "%.2f", c * 1000 / n }'; }
-p_per=$(per "$p_cpu" "$kept")
-f_per=$(per "$f_cpu" "$N")
-echo "probe: $kept checks, peak RSS $p_rss KB, CPU $p_cpu s ($p_per ms/check)"
-echo "floor: $N GETs, peak RSS $f_rss KB, CPU $f_cpu s ($f_per ms/GET)"
-
-# first-byte timing: the portal waits a known time before answering
-echo "== first-byte timing against injected delays"
+echo "== blackbox_exporter: the same $N checks at $INFLIGHT in flight"
+printf 'modules:\n  http_2xx:\n    prober: http\n    timeout: 5s\n    http:\n      preferred_ip_protocol: ip4\n' > "$TMP/bb.yml"
+BBPORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+/usr/bin/time -f "%M %U %S" -o "$TMP/bb.time" $BB --config.file="$TMP/bb.yml" \
+    --web.listen-address="127.0.0.1:$BBPORT" >"$TMP/bb.log" 2>&1 &
+BPID=$!
+i=0; while ! curl -s -o /dev/null "http://127.0.0.1:$BBPORT/" && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+PROBE="http://127.0.0.1:$BBPORT/probe?module=http_2xx&target=http://127.0.0.1:$P/slow/50"
+i=0; while [ $i -lt $N ]; do echo "$PROBE"; i=$((i + 1)); done |
+    xargs -P $INFLIGHT -n 1 curl -s > "$TMP/bb.metrics"
+b_ok=$(grep -c '^probe_success 1$' "$TMP/bb.metrics" || true)
+# the delays, while it runs
+bb_err() {  # bb_err DELAY-MS: one probe's processing phase minus the delay, in µs
+    curl -s "http://127.0.0.1:$BBPORT/probe?module=http_2xx&target=http://127.0.0.1:$P/slow/$1" |
+        sed -n 's/^probe_http_duration_seconds{phase="processing"} //p' |
+        awk -v d="$1" '{ printf "%d", $1 * 1e6 - d * 1000 }'
+}
+q_err() {
+    "$O/qrwatch-probe" check --json --allow-private 127.0.0.1 "http://127.0.0.1:$P/slow/$1" |
+        sed -n 's/.*"ttfb_us":\([0-9]*\).*/\1/p' | awk -v d="$1" '{ printf "%d", $1 - d * 1000 }'
+}
 rows=""
 for d in 50 200 500 1000; do
-    errs=""
+    qe="" be=""
     k=0
-    while [ $k -lt 5 ]; do
-        J=$("$O/qrwatch-probe" check --json --allow-private 127.0.0.1 "http://127.0.0.1:$P/slow/$d")
-        t=$(printf '%s' "$J" | sed -n 's/.*"ttfb_us":\([0-9]*\).*/\1/p')
-        errs="$errs $((t - d * 1000))"
-        k=$((k + 1))
-    done
-    row=$(echo "$errs" | awk -v d="$d" '{ s = 0; m = 0; for (i = 1; i <= NF; i++) { s += $i; a = $i < 0 ? -$i : $i; if (a > m) m = a }
-        printf "| %d ms | %.2f ms | %.2f ms |", d, s / NF / 1000, m / 1000 }')
-    echo "$row"
-    rows="$rows$row
+    while [ $k -lt 5 ]; do qe="$qe $(q_err $d)"; be="$be $(bb_err $d)"; k=$((k + 1)); done
+    stat() { echo "$1" | awk '{ s = 0; m = 0; for (i = 1; i <= NF; i++) { s += $i; a = $i < 0 ? -$i : $i; if (a > m) m = a }
+        printf "%.2f ms | %.2f ms", s / NF / 1000, m / 1000 }'; }
+    rows="$rows| $d ms | $(stat "$qe") | $(stat "$be") |
 "
 done
+pkill -TERM -P "$BPID" || true	# the exporter, not GNU time
+wait "$BPID" || true
+set -- $(tail -n 1 "$TMP/bb.time")
+b_rss=$1 b_cpu=$(awk -v u="$2" -v s="$3" 'BEGIN { printf "%.3f", u + s }')
+per() { awk -v c="$1" -v n="$2" 'BEGIN { printf "%.2f", c * 1000 / n }'; }
+# the floor any prober built on Debian's libcurl pays: a bare multi loop, same GETs
+cc -O2 -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -Werror -o "$TMP/curl_floor" \
+    bench/curl_floor.c $(pkg-config --cflags --libs libcurl)
+i=0; while [ $i -lt $N ]; do echo "http://127.0.0.1:$P/slow/50"; i=$((i + 1)); done > "$TMP/urls"
+/usr/bin/time -f "%M %U %S" -o "$TMP/floor.time" "$TMP/curl_floor" $INFLIGHT < "$TMP/urls" > /dev/null
+set -- $(tail -n 1 "$TMP/floor.time")
+f_rss=$1 f_per=$(awk -v u="$2" -v s="$3" -v n="$N" 'BEGIN { printf "%.2f", (u + s) * 1000 / n }')
+q_per=$(per "$q_cpu" "$kept")
+b_per=$(per "$b_cpu" "$((N + 21))")
+mem_ratio=$(awk -v q="$q_rss" -v b="$b_rss" 'BEGIN { printf "%.2f", q / b }')
+echo "qrwatch-probe: $kept checks, $q_rss KB, $q_per ms CPU/check"
+echo "blackbox_exporter: $b_ok successful probes, $b_rss KB, $b_per ms CPU/probe"
+
+# the cross-built probe: size per architecture, memory under qemu-user
+cross=""
+for a in mipsel armhf arm64; do
+    bin="build/cross-$a/qrwatch-probe.stripped"
+    [ -x "$bin" ] || continue
+    case "$a" in arm64) q=qemu-aarch64 ;; armhf) q=qemu-arm ;; mipsel) q=qemu-mipsel ;; esac
+    size=$(wc -c < "$bin")
+    /usr/bin/time -f "%M" -o "$TMP/q.time" $q -L "build/sysroot-$a" "$bin" check --json \
+        --allow-private 127.0.0.1 "http://127.0.0.1:$P/slow/50" > "$TMP/q.json" || true
+    verdict=$(sed -n 's/.*"verdict":"\([A-Z_]*\)".*/\1/p' "$TMP/q.json")
+    cross="$cross| $a | $size bytes ($((size / 1024)) KB) | $(tail -n 1 "$TMP/q.time") KB | $verdict |
+"
+done
+/usr/bin/time -f "%M" -o "$TMP/n.time" "$O/qrwatch-probe" check --json --allow-private 127.0.0.1 \
+    "http://127.0.0.1:$P/slow/50" > /dev/null
+native_check=$(tail -n 1 "$TMP/n.time")
 
 cat >> "$OUT" <<EOF2
 
-## The probe under load
+## qrwatch-probe next to blackbox_exporter
 
-$N fixture targets (each check decodes the board photo in a guarded child,
-judges the code, and GETs a page the fixture portal answers after 50 ms),
-$INFLIGHT in flight, against a bare libcurl multi loop doing the same $N
-GETs with nothing else: the floor any prober must pay. Peak resident
-memory and CPU time (user + system, children included) from GNU time.
+One run, one fixture portal, the same page (answered after 50 ms), $N
+checks with $INFLIGHT in flight. \`qrwatch-probe run\` does more per check
+than blackbox_exporter: it also decodes the board photo in a guarded child
+and judges the code. Peak resident memory and CPU (user + system, children
+included) from GNU time over each whole run; blackbox_exporter's CPU is
+divided by the $((N + 21)) probes it answered in its run (the load and the
+timing probes).
 
-| | checks | peak RSS | CPU total | CPU per check |
+| | checks | peak RSS | CPU per check |
+|---|---|---|---|
+| \`qrwatch-probe run\` | $kept | $q_rss KB | $q_per ms |
+| blackbox_exporter $($BB --version 2>&1 | sed -n 's/.*version \([0-9.]*\).*/\1/p' | head -n 1) | $b_ok | $b_rss KB | $b_per ms |
+| bare libcurl multi, same GETs (floor) | $N | $f_rss KB | $f_per ms |
+
+Memory: qrwatch-probe's peak is $mem_ratio of blackbox_exporter's. Most of it
+is the floor: Debian's libcurl loads OpenSSL, nghttp2, libssh2, LDAP and
+Kerberos libraries whose resident pages count; a router's libcurl (mbedTLS
+or wolfSSL, few protocols) is a fraction of that.
+
+First-byte timing error against the injected delay, 5 runs each:
+qrwatch-probe's \`ttfb_us\`, blackbox_exporter's \`processing\` phase.
+
+| injected delay | qrwatch-probe mean | largest | blackbox_exporter mean | largest |
 |---|---|---|---|---|
-| \`qrwatch-probe run\` | $kept | $p_rss KB | $p_cpu s | $p_per ms |
-| bare libcurl multi (floor) | $N | $f_rss KB | $f_cpu s | $f_per ms |
-
-Most of the probe's CPU per check is the board: a fork and a ZBar decode
-of the board image per check, which the floor does not do.
-
-## First-byte timing error
-
-\`qrwatch-probe check\` against fixture pages that wait a known time before
-answering; error = measured \`ttfb_us\` minus the injected delay, 5 runs
-each (it includes the portal's own handling, well under a millisecond on
-loopback).
-
-| injected delay | mean error | largest error |
-|---|---|---|
 $rows
+## The cross-built probe
+
+\`make cross ARCH=...\` (\`-Os\`, stripped, Debian's cross compilers against
+a sysroot of the architecture's packages), one check of the same page run
+under qemu-user. The peak RSS under qemu includes the emulator itself; the
+same check natively on this machine peaks at $native_check KB.
+
+| architecture | stripped size | peak RSS under qemu-user | verdict |
+|---|---|---|---|
+$cross
 EOF2
 echo "== appended to $OUT"
