@@ -45,6 +45,7 @@ struct slot {
 
 struct probe {
 	const struct probe_config *cfg;
+	char refused_path[1100];	/* spool_dir/refused.jsonl */
 	struct catalog *cat;
 	struct slot *slots;
 	size_t nslots;
@@ -213,9 +214,14 @@ static void finished_transfers(struct probe *p)
 		if (h == p->pusher.h) {
 			int64_t now = check_now_us();
 
-			if (pusher_done(&p->pusher, p->spool, p->m, code, now)) {
+			int rc = pusher_done(&p->pusher, p->spool, p->m, code, now);
+
+			if (rc == 1) {
 				LOG(LOG_LVL_INFO, NULL, "batch acknowledged by the server");
 				p->next_push_us = now;	/* more may be waiting */
+			} else if (rc == 2) {
+				LOG(LOG_LVL_ERROR, NULL, "%s", p->pusher.last_error);
+				p->next_push_us = now;
 			} else {
 				LOG(LOG_LVL_WARN, "push-failed", "push failed, will retry: %s",
 				    p->pusher.last_error);
@@ -340,6 +346,8 @@ int daemon_run(const struct probe_config *cfg, const char *version)
 	p.pcfg.version = version;
 	p.pcfg.ca_file = p.env.ca_file;
 	p.pcfg.clock_sync_file = cfg->clock_sync_file[0] ? cfg->clock_sync_file : NULL;
+	snprintf(p.refused_path, sizeof(p.refused_path), "%s/refused.jsonl", cfg->spool_dir);
+	p.pcfg.refused_path = p.refused_path;
 	pusher_init(&p.pusher, &p.pcfg);
 	fetcher_init(&p.fetcher, cfg->catalog_url, cfg->catalog, &p.pcfg);
 	/*

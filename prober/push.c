@@ -1,12 +1,15 @@
 /* push.c - signed batches from the spool to the server (see push.h, docs/protocol.md). */
 #include "push.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/timex.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 #include <openssl/crypto.h>
@@ -134,7 +137,8 @@ int pusher_start(struct pusher *p, struct spool *s, CURLM *m, int64_t now_us)
 	if (p->in_flight || now_us < p->next_try_us)
 		return 0;
 	spool_batch_release(&p->batch);
-	if (spool_peek(s, PUSH_BATCH_RESULTS, PUSH_BATCH_BYTES, &p->batch, &e) < 0) {
+	if (spool_peek(s, p->limit ? p->limit : PUSH_BATCH_RESULTS, PUSH_BATCH_BYTES,
+		       &p->batch, &e) < 0) {
 		snprintf(p->last_error, sizeof(p->last_error), "%s", e.msg);
 		return 0;
 	}
@@ -191,6 +195,67 @@ static void back_off(struct pusher *p, int64_t now_us)
 	p->next_try_us = now_us + (int64_t)ms * 1000;
 }
 
+/* Keep a result the server will never take, with its reason, durably. */
+static int set_aside(const struct pusher *p, const struct buf *rec, long status,
+		     struct err *e)
+{
+	json_object *o = json_object_new_object();
+	json_object *r = json_tokener_parse(buf_str(rec));
+	const char *line;
+	int fd, rc = -1;
+
+	json_object_object_add(o, "http_status", json_object_new_int64(status));
+	json_object_object_add(o, "server_said", json_object_new_string(buf_str(&p->resp)));
+	json_object_object_add(o, "result", r ? r : json_object_new_string(buf_str(rec)));
+	line = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+	fd = open(p->cfg->refused_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+	if (fd < 0) {
+		err_set(e, "cannot open '%s': %s", p->cfg->refused_path, strerror(errno));
+	} else {
+		size_t len = strlen(line);
+
+		if (write(fd, line, len) != (ssize_t)len || write(fd, "\n", 1) != 1 ||
+		    fsync(fd) < 0)
+			err_set(e, "cannot write '%s': %s", p->cfg->refused_path, strerror(errno));
+		else
+			rc = 0;
+		close(fd);
+	}
+	json_object_put(o);
+	return rc;
+}
+
+static int refused(struct pusher *p, struct spool *s, long status, int64_t now_us)
+{
+	struct err e;
+
+	if (p->batch.n > 1) {
+		p->limit = p->batch.n / 2;
+		snprintf(p->last_error, sizeof(p->last_error), "server refused a batch of %zu "
+			 "(HTTP %ld: %.160s); trying %zu", p->batch.n, status, buf_str(&p->resp),
+			 p->limit);
+		p->next_try_us = now_us;
+		return 2;
+	}
+	if (!p->cfg->refused_path || set_aside(p, &p->batch.recs[0], status, &e) < 0 ||
+	    spool_consume(s, &p->batch, &e) < 0) {
+		/* nowhere to keep it: keep it in the spool and try again later */
+		snprintf(p->last_error, sizeof(p->last_error), "server refused a result "
+			 "(HTTP %ld: %.160s) and it could not be set aside: %.200s", status,
+			 buf_str(&p->resp), p->cfg->refused_path ? e.msg : "no refused file");
+		p->failures++;
+		back_off(p, now_us);
+		return 0;
+	}
+	p->set_aside++;
+	p->limit = 0;
+	p->failures = 0;
+	p->next_try_us = now_us;
+	snprintf(p->last_error, sizeof(p->last_error), "server refused a result (HTTP %ld: "
+		 "%.160s); set aside in '%s'", status, buf_str(&p->resp), p->cfg->refused_path);
+	return 2;
+}
+
 int pusher_done(struct pusher *p, struct spool *s, CURLM *m, CURLcode code,
 		int64_t now_us)
 {
@@ -209,7 +274,14 @@ int pusher_done(struct pusher *p, struct spool *s, CURLM *m, CURLcode code,
 			acked = 1;
 		json_object_put(o);
 	}
+	if (!acked && code == CURLE_OK && (status == 400 || status == 413 || status == 422)) {
+		int rc = refused(p, s, status, now_us);
+
+		spool_batch_release(&p->batch);
+		return rc;
+	}
 	if (acked) {
+		p->limit = 0;
 		if (spool_consume(s, &p->batch, &e) < 0) {
 			snprintf(p->last_error, sizeof(p->last_error), "%s", e.msg);
 			acked = 0;

@@ -28,6 +28,7 @@ struct push_cfg {
 	struct curl_slist *resolve;
 	const char *clock_sync_file;	/* touched by the NTP client, or NULL */
 	long timeout_ms;
+	const char *refused_path;	/* results the server refuses go here, or NULL */
 };
 
 struct pusher {
@@ -40,6 +41,8 @@ struct pusher {
 	int failures;			/* in a row */
 	int64_t next_try_us;		/* monotonic; 0 = now */
 	uint64_t sent_batches;
+	size_t limit;			/* results per batch now; 0 = PUSH_BATCH_RESULTS */
+	uint64_t set_aside;		/* results the server refused, kept in refused_path */
 	char last_error[ERR_MAX];
 };
 
@@ -61,8 +64,14 @@ int pusher_start(struct pusher *p, struct spool *s, CURLM *m, int64_t now_us);
 
 /*
  * The push's transfer finished: on an acknowledgement of this batch's
- * number, consume it from the spool; otherwise back off (exponential,
- * with jitter). Returns 1 when the batch was acknowledged.
+ * number, consume it from the spool and return 1. When the server refuses
+ * the batch itself (HTTP 400, 413, 422: retrying the same bytes can never
+ * succeed), the next push takes half as many results, so that a bad one is
+ * found in a few tries; a single refused result is appended with the
+ * server's reason to refused_path (one JSON line each, fsync'ed) and
+ * consumed, so that it cannot hold back the rest of the spool. Both return
+ * 2: push again now. Any other failure backs off (exponential, with
+ * jitter) and returns 0.
  */
 int pusher_done(struct pusher *p, struct spool *s, CURLM *m, CURLcode code,
 		int64_t now_us);

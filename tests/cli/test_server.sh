@@ -116,6 +116,26 @@ sleep 1.5
 kill "$DPID"
 wait "$DPID"
 expect_contains "a wrongly signed catalog request is refused" "$(cat "$TMP/fetch2.log")" "server answered HTTP 401"
+
+# a result the server will never take (its catalog lacks the target) is set
+# aside with the server's reason, and the rest of the spool still arrives
+{ cat "$TMP/c.catalog"; printf '\n[target extra]\nboard = b\nprocedure = Đăng ký khai sinh\nimage = %s\n' "$TMP/ks.png"
+  printf 'official_domains = portal.test\nallow_private = 127.0.0.1\ninterval = 60\n'; } > "$TMP/extra.catalog"
+sed -e "s|^catalog = .*|catalog = $TMP/extra.catalog|" "$TMP/probe.conf" > "$TMP/extra.conf"
+before_ks=$(db "SELECT count(*) FROM results WHERE target = 'ks'")
+"$PROBE" run -c "$TMP/extra.conf" 2>"$TMP/extra.log" &
+DPID=$!
+PIDS="$PIDS $DPID"
+i=0
+while { [ ! -s "$TMP/spool/refused.jsonl" ] || [ "$(db "SELECT count(*) FROM results WHERE target = 'ks'")" -le "$before_ks" ]; } && [ $i -lt 200 ]; do
+    sleep 0.1; i=$((i + 1))
+done
+kill "$DPID"
+wait "$DPID"
+expect_contains "a refused result is set aside" "$(cat "$TMP/spool/refused.jsonl" 2>/dev/null)" '"target":"extra"'
+expect_contains "with the server's reason" "$(cat "$TMP/spool/refused.jsonl" 2>/dev/null)" "unknown target 'extra'"
+expect_contains "and the probe says so" "$(cat "$TMP/extra.log")" "set aside in"
+expect_eq "the other results still arrived" "$([ "$(db "SELECT count(*) FROM results WHERE target = 'ks'")" -gt "$before_ks" ] && echo yes)" "yes"
 expect_eq "and nothing cached" "$(test -e "$TMP/cache2.catalog" && echo yes || echo no)" "no"
 
 # a batch built by hand: one result, and what bad copies of it do
