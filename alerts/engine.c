@@ -623,8 +623,12 @@ int alerts_tick(struct alerts *a, int64_t now_ms, struct err *e)
 			  "NOT EXISTS (SELECT 1 FROM incidents i WHERE i.kind = 'silent' AND "
 			  "i.probe = p.id AND i.state = 'open') LIMIT 64", "i", now_ms - quiet);
 		while (st && sqlite3_step(st) == SQLITE_ROW) {
-			snprintf(probes[np], sizeof(probes[np]), "%s",
-				 (const char *)sqlite3_column_text(st, 0));
+			const char *id = (const char *)sqlite3_column_text(st, 0);
+
+			/* a probe taken out of the configuration is not missed */
+			if (a->probe_known && !a->probe_known(a->probe_known_ctx, id))
+				continue;
+			snprintf(probes[np], sizeof(probes[np]), "%s", id);
 			seen[np++] = sqlite3_column_int64(st, 1);
 		}
 		sqlite3_finalize(st);

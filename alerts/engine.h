@@ -49,6 +49,8 @@ struct alerts {
 	const struct alert_cfg *cfg;
 	const struct catalog *cat;	/* may be NULL: no places, default counts */
 	sqlite3 *db;			/* the server's database, schema 2 or later */
+	int (*probe_known)(void *ctx, const char *id);	/* still configured? or NULL */
+	void *probe_known_ctx;
 	long queued;			/* notifications written; the worker watches it */
 };
 

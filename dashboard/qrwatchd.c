@@ -33,6 +33,17 @@ static void on_stop(int sig)
 	stopping = 1;
 }
 
+/* The alert engine asks whether a silent probe is still configured. */
+static int probe_configured(void *ctx, const char *id)
+{
+	const struct dconfig *c = ctx;
+
+	for (size_t i = 0; i < c->nprobes; i++)
+		if (!strcmp(c->probes[i].id, id))
+			return 1;
+	return 0;
+}
+
 static void usage(FILE *f)
 {
 	fputs("usage: qrwatchd -c qrwatchd.conf [-t] [-p PORT-FILE]\n"
@@ -177,6 +188,8 @@ int main(int argc, char **argv)
 	alerts.cfg = &cfg.alerts;
 	alerts.cat = cat;
 	alerts.db = db.db;
+	alerts.probe_known = probe_configured;
+	alerts.probe_known_ctx = &cfg;
 	ing.alerts = &alerts;
 	ing.outbox = &outbox;
 	memset(&outbox, 0, sizeof(outbox));

@@ -328,6 +328,8 @@ alert_give_up = 2s
 notify = digest email digest@huyen.example digest=yes severity=urgent
 notify = broken webhook $H/hook/fail"
 start_server "$TMP/b.conf"
+# a router once known, since taken out of the configuration
+db "INSERT INTO probes (id, last_seen_ms) VALUES ('old-router', 1000)"
 add t1 OK; push p3
 settle; new_mails
 expect_eq "digest sent once a day" "$(count 'digest@huyen.example	digest')" "1"
@@ -340,6 +342,7 @@ settle; new_mails
 expect_eq "silent probe: IT told" "$(count 'it@huyen.example	opened')" "1"
 expect_contains "silent probe: says so" "$(grep 'it@huyen.example	opened' "$TMP/new.txt" | cut -f 7)" "Điểm đo p3 không gửi kết quả"
 expect_eq "silent probe: not the communes" "$(count tanan.example)" "0"
+expect_eq "a probe taken out of the configuration is not missed" "$(db "SELECT count(*) FROM incidents WHERE probe = 'old-router'")" "0"
 expect_eq "reminder while it stays open" "$([ "$(count 'it@huyen.example	reminder')" -ge 1 ] && echo yes)" "yes"
 expect_contains "reminder text" "$(grep 'it@huyen.example	reminder' "$TMP/new.txt" | head -n 1 | cut -f 7)" "Nhắc lại"
 add t1 OK; push p3
