@@ -359,6 +359,24 @@ expect_contains "the overview shows what could not be delivered" "$PAGE" "Thông
 expect_contains "and to whom" "$PAGE" "broken (webhook)"
 kill "$SPID"; wait "$SPID"
 expect_eq "server stopped cleanly" "$?" "0"
+# 10. a database from before the alerts (schema 1) is migrated at start,
+#     keeping its results, and incidents work on it
+DATA="$TMP/data3"
+conf "$TMP/c.conf" "$DATA" ""
+start_server "$TMP/c.conf"
+add t1 DOWN; push p3
+kill "$SPID"; wait "$SPID"
+sqlite3 "$DATA/qrwatch.db" "DROP TABLE streaks; DROP TABLE incidents; DROP TABLE incident_probes;
+    DROP TABLE incident_events; DROP TABLE outbox; DELETE FROM counters WHERE name = 'instance';
+    PRAGMA user_version = 1;"
+expect_eq "a schema-1 database" "$(db 'PRAGMA user_version')" "1"
+start_server "$TMP/c.conf"
+expect_eq "migrated to schema 2 at start" "$(db 'PRAGMA user_version')" "2"
+expect_eq "its results kept" "$(db "SELECT count(*) FROM results WHERE target = 't1'")" "1"
+add t1 DOWN; add t1 DOWN; add t1 DOWN; push p3
+settle
+expect_eq "incidents work on the migrated database" "$(db "SELECT count(*) FROM incidents WHERE target = 't1' AND state = 'open'")" "1"
+kill "$SPID"; wait "$SPID"
 expect_eq "no sanitizer or runtime reports from qrwatchd" "$(grep -c 'Sanitizer\|runtime error' "$TMP/server.log")" "0"
 kill "$SMTPPID"
 finish
