@@ -6,7 +6,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <jpeglib.h>
 #include <png.h>
 #include <qrencode.h>
 
@@ -63,31 +62,9 @@ static int qr_png(const char *path, QRencodeMode mode, int eci,
 
 static int write_jpeg(const char *path, const struct image *img, int quality)
 {
-	struct jpeg_compress_struct c;
-	struct jpeg_error_mgr jerr;
-	FILE *f = fopen(path, "wb");
+	struct err e;
 
-	if (!f)
-		return -1;
-	c.err = jpeg_std_error(&jerr);
-	jpeg_create_compress(&c);
-	jpeg_stdio_dest(&c, f);
-	c.image_width = (JDIMENSION)img->w;
-	c.image_height = (JDIMENSION)img->h;
-	c.input_components = 1;
-	c.in_color_space = JCS_GRAYSCALE;
-	jpeg_set_defaults(&c);
-	jpeg_set_quality(&c, quality, TRUE);
-	jpeg_start_compress(&c, TRUE);
-	while (c.next_scanline < c.image_height) {
-		JSAMPROW row = img->px + (size_t)c.next_scanline * img->w;
-
-		jpeg_write_scanlines(&c, &row, 1);
-	}
-	jpeg_finish_compress(&c);
-	jpeg_destroy_compress(&c);
-	fclose(f);
-	return 0;
+	return image_save_jpeg(img, path, quality, &e);
 }
 
 /* A small valid JPEG whose frame header then claims height x width. */
