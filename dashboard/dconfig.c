@@ -9,6 +9,7 @@
 
 #include <openssl/crypto.h>
 
+#include "../common/conffile.h"
 #include "../common/fileio.h"
 #include "../common/text.h"
 #include "../common/banned.h"
@@ -23,23 +24,11 @@ static const char *const known[] = {
 	"smtp_user", "smtp_password_file", "smtp_starttls", "smtp_ca_file",
 };
 
-__attribute__((format(printf, 4, 5)))
-static void cerr(struct buf *errors, const char *path, int line, const char *fmt, ...)
-{
-	va_list ap;
-
-	buf_addf(errors, "%s:%d: ", path, line);
-	va_start(ap, fmt);
-	buf_vaddf(errors, fmt, ap);
-	va_end(ap);
-	buf_addc(errors, '\n');
-}
-
 static void set_str(char *dst, size_t cap, const char *v, const char *key,
 		    const char *path, int line, struct buf *errors)
 {
 	if (strlen(v) >= cap)
-		cerr(errors, path, line, "'%s' is longer than %zu characters", key, cap - 1);
+		conf_err(errors, path, line, "'%s' is longer than %zu characters", key, cap - 1);
 	else
 		snprintf(dst, cap, "%s", v);
 }
@@ -50,7 +39,7 @@ static void set_num(unsigned *dst, const char *v, long min, long max,
 	long n;
 
 	if (text_to_long(v, min, max, &n) < 0)
-		cerr(errors, path, line, "'%s' must be a whole number from %ld to %ld, "
+		conf_err(errors, path, line, "'%s' must be a whole number from %ld to %ld, "
 		     "got '%s'", key, min, max, v);
 	else
 		*dst = (unsigned)n;
@@ -60,7 +49,7 @@ static void set_secs(long *dst, const char *v, long min, long max, const char *k
 		     const char *path, int line, struct buf *errors)
 {
 	if (text_to_seconds(v, min, max, dst) < 0)
-		cerr(errors, path, line, "'%s' must be a duration from %ld s to %ld s such as "
+		conf_err(errors, path, line, "'%s' must be a duration from %ld s to %ld s such as "
 		     "'90s', '30m', '12h' or '2d', got '%s'", key, min, max, v);
 }
 
@@ -72,17 +61,17 @@ static void add_recipient(struct dconfig *c, const char *v, const char *path, in
 	struct err e;
 
 	if (route_parse(v, -1, &r, &e) < 0) {
-		cerr(errors, path, line, "%s", e.msg);
+		conf_err(errors, path, line, "%s", e.msg);
 		return;
 	}
 	for (size_t i = 0; i < a->nrecipients; i++)
 		if (!strcmp(a->recipients[i].name, r.name)) {
-			cerr(errors, path, line, "recipient '%s' listed twice", r.name);
+			conf_err(errors, path, line, "recipient '%s' listed twice", r.name);
 			return;
 		}
 	if (a->nrecipients == ROUTE_MAX_RECIPIENTS ||
 	    !(grown = realloc(a->recipients, (a->nrecipients + 1) * sizeof(*grown)))) {
-		cerr(errors, path, line, "too many recipients");
+		conf_err(errors, path, line, "too many recipients");
 		return;
 	}
 	a->recipients = grown;
@@ -100,7 +89,7 @@ static int alert_key(struct dconfig *c, const char *key, const char *val, const 
 		add_recipient(c, val, path, line, errors);
 	} else if (!strcmp(key, "public_url")) {
 		if (strncmp(val, "http://", 7) && strncmp(val, "https://", 8))
-			cerr(errors, path, line, "public_url must start with http:// or https://");
+			conf_err(errors, path, line, "public_url must start with http:// or https://");
 		else
 			set_str(a->public_url, sizeof(a->public_url), val, key, path, line, errors);
 	} else if (!strcmp(key, "alert_open_after")) {
@@ -127,23 +116,23 @@ static int alert_key(struct dconfig *c, const char *key, const char *val, const 
 
 		if (sscanf(val, "%2d:%2d%n", &h, &m, &n) != 2 || val[n] || h > 23 || m > 59 ||
 		    h < 0 || m < 0)
-			cerr(errors, path, line, "alert_digest_at must be HH:MM (Vietnam time), "
+			conf_err(errors, path, line, "alert_digest_at must be HH:MM (Vietnam time), "
 			     "got '%s'", val);
 		else
 			a->digest_minute = h * 60 + m;
 	} else if (!strcmp(key, "alert_lang")) {
 		if (strcmp(val, "vi") && strcmp(val, "en"))
-			cerr(errors, path, line, "alert_lang must be vi or en, got '%s'", val);
+			conf_err(errors, path, line, "alert_lang must be vi or en, got '%s'", val);
 		a->english = !strcmp(val, "en");
 	} else if (!strcmp(key, "smtp_url")) {
 		if (strncmp(val, "smtp://", 7) && strncmp(val, "smtps://", 8))
-			cerr(errors, path, line, "smtp_url must start with smtp:// or smtps://, "
+			conf_err(errors, path, line, "smtp_url must start with smtp:// or smtps://, "
 			     "got '%s'", val);
 		else
 			set_str(a->smtp_url, sizeof(a->smtp_url), val, key, path, line, errors);
 	} else if (!strcmp(key, "smtp_from")) {
 		if (!strchr(val, '@') || strpbrk(val, " <>\"\r\n"))
-			cerr(errors, path, line, "smtp_from must be an e-mail address, got '%s'",
+			conf_err(errors, path, line, "smtp_from must be an e-mail address, got '%s'",
 			     val);
 		else
 			set_str(a->smtp_from, sizeof(a->smtp_from), val, key, path, line, errors);
@@ -155,7 +144,7 @@ static int alert_key(struct dconfig *c, const char *key, const char *val, const 
 		char *pw = file_read(val, sizeof(a->smtp_password) - 1, &len, &e);
 
 		if (!pw) {
-			cerr(errors, path, line, "%s", e.msg);
+			conf_err(errors, path, line, "%s", e.msg);
 		} else {
 			while (len && isspace((unsigned char)pw[len - 1]))
 				pw[--len] = '\0';
@@ -170,7 +159,7 @@ static int alert_key(struct dconfig *c, const char *key, const char *val, const 
 		else if (!strcmp(val, "no"))
 			a->smtp_starttls = 0;
 		else
-			cerr(errors, path, line, "smtp_starttls must be yes, try or no, got '%s'",
+			conf_err(errors, path, line, "smtp_starttls must be yes, try or no, got '%s'",
 			     val);
 	} else if (!strcmp(key, "smtp_ca_file")) {
 		set_str(a->smtp_ca_file, sizeof(a->smtp_ca_file), val, key, path, line, errors);
@@ -190,37 +179,37 @@ static void add_probe(struct dconfig *c, const char *v, const char *path, int li
 	char *secret;
 
 	if (sscanf(v, "%127s %1023s", id, file) != 2) {
-		cerr(errors, path, line, "probe must be 'ID SECRET-FILE', got '%s'", v);
+		conf_err(errors, path, line, "probe must be 'ID SECRET-FILE', got '%s'", v);
 		return;
 	}
 	for (const char *q = id; *q; q++)
 		if (!(islower((unsigned char)*q) || isdigit((unsigned char)*q) ||
 		      *q == '-' || *q == '_' || *q == '.') || strlen(id) > 64) {
-			cerr(errors, path, line, "probe id '%s' must be lower-case letters, "
+			conf_err(errors, path, line, "probe id '%s' must be lower-case letters, "
 			     "digits, '-', '_' or '.' (at most 64)", id);
 			return;
 		}
 	for (size_t i = 0; i < c->nprobes; i++)
 		if (!strcmp(c->probes[i].id, id)) {
-			cerr(errors, path, line, "probe '%s' listed twice", id);
+			conf_err(errors, path, line, "probe '%s' listed twice", id);
 			return;
 		}
 	secret = file_read(file, 4096, &len, &e);
 	if (!secret) {
-		cerr(errors, path, line, "%s", e.msg);
+		conf_err(errors, path, line, "%s", e.msg);
 		return;
 	}
 	while (len && isspace((unsigned char)secret[len - 1]))
 		secret[--len] = '\0';
 	if (len < 16 || len > sizeof(k->secret)) {
-		cerr(errors, path, line, "secret of probe '%s' must be 16 to %zu characters, "
+		conf_err(errors, path, line, "secret of probe '%s' must be 16 to %zu characters, "
 		     "got %zu", id, sizeof(k->secret), len);
 		free(secret);
 		return;
 	}
 	if (c->nprobes == DCONFIG_MAX_PROBES ||
 	    !(grown = realloc(c->probes, (c->nprobes + 1) * sizeof(*grown)))) {
-		cerr(errors, path, line, "too many probes");
+		conf_err(errors, path, line, "too many probes");
 		free(secret);
 		return;
 	}
@@ -233,12 +222,89 @@ static void add_probe(struct dconfig *c, const char *v, const char *path, int li
 	free(secret);
 }
 
+static void on_key(void *ctx, size_t index, const char *key, const char *cval,
+		   const char *path, int line, struct buf *errors)
+{
+	struct dconfig *c = ctx;
+	char vbuf[4096];
+	char *val = vbuf;
+
+	(void)index;
+	if (strlen(cval) >= sizeof(vbuf)) {
+		conf_err(errors, path, line, "the value of '%s' is longer than %zu characters",
+			 key, sizeof(vbuf) - 1);
+		return;
+	}
+	snprintf(vbuf, sizeof(vbuf), "%s", cval);	/* listen is split in place */
+	if (alert_key(c, key, val, path, line, errors)) {
+		return;
+	} else if (!strcmp(key, "listen")) {
+		char *colon = strrchr(val, ':');
+		long port;
+
+		if (!colon || text_to_long(colon + 1, 0, 65535, &port) < 0 ||
+		    colon == val) {
+			conf_err(errors, path, line, "listen must be ADDRESS:PORT such as "
+			     "127.0.0.1:8080, got '%s'", val);
+			return;
+		}
+		*colon = '\0';
+		set_str(c->listen_addr, sizeof(c->listen_addr), val, key, path, line,
+			errors);
+		c->port = (unsigned)port;
+	} else if (!strcmp(key, "data_dir")) {
+		set_str(c->data_dir, sizeof(c->data_dir), val, key, path, line, errors);
+	} else if (!strcmp(key, "catalog")) {
+		set_str(c->catalog, sizeof(c->catalog), val, key, path, line, errors);
+	} else if (!strcmp(key, "tls_cert")) {
+		set_str(c->tls_cert, sizeof(c->tls_cert), val, key, path, line, errors);
+	} else if (!strcmp(key, "tls_key")) {
+		set_str(c->tls_key, sizeof(c->tls_key), val, key, path, line, errors);
+	} else if (!strcmp(key, "probe")) {
+		add_probe(c, val, path, line, errors);
+	} else if (!strcmp(key, "threads")) {
+		set_num(&c->lim.threads, val, 1, 64, key, path, line, errors);
+	} else if (!strcmp(key, "max_connections")) {
+		set_num(&c->lim.max_connections, val, 4, 100000, key, path, line, errors);
+	} else if (!strcmp(key, "max_per_ip")) {
+		set_num(&c->lim.max_per_ip, val, 1, 10000, key, path, line, errors);
+	} else if (!strcmp(key, "connection_timeout")) {
+		set_num(&c->lim.timeout_s, val, 1, 3600, key, path, line, errors);
+	} else if (!strcmp(key, "max_body_kb")) {
+		unsigned kb = 0;
+
+		set_num(&kb, val, 64, 65536, key, path, line, errors);
+		if (kb)
+			c->lim.max_body = (size_t)kb * 1024;
+	} else if (!strcmp(key, "log")) {
+		if (strcmp(val, "stderr") && strcmp(val, "syslog"))
+			conf_err(errors, path, line, "log must be stderr or syslog");
+		else
+			set_str(c->log, sizeof(c->log), val, key, path, line, errors);
+	} else if (!strcmp(key, "user")) {
+		struct web_user u, *grown;
+		struct err ue;
+
+		if (auth_parse_user(val, &u, &ue) < 0) {
+			conf_err(errors, path, line, "%s", ue.msg);
+		} else if (c->nusers == DCONFIG_MAX_USERS ||
+			   !(grown = realloc(c->users, (c->nusers + 1) * sizeof(*grown)))) {
+			conf_err(errors, path, line, "too many users");
+		} else {
+			c->users = grown;
+			c->users[c->nusers++] = u;
+		}
+	} else if (!strcmp(key, "rrdcached")) {
+		set_str(c->rrdcached, sizeof(c->rrdcached), val, key, path, line, errors);
+	} else if (!strcmp(key, "log_level")) {
+		set_str(c->log_level, sizeof(c->log_level), val, key, path, line, errors);
+	}
+}
+
 int dconfig_load(const char *path, struct dconfig *c, struct buf *errors)
 {
 	size_t before = errors->len;
-	char *text, *p, *next;
-	struct err e;
-	int line = 0;
+	int line;
 
 	memset(c, 0, sizeof(*c));
 	snprintf(c->listen_addr, sizeof(c->listen_addr), "127.0.0.1");
@@ -252,127 +318,25 @@ int dconfig_load(const char *path, struct dconfig *c, struct buf *errors)
 	snprintf(c->log, sizeof(c->log), "stderr");
 	snprintf(c->log_level, sizeof(c->log_level), "info");
 	alert_cfg_init(&c->alerts);
-	text = file_read(path, 1 << 20, NULL, &e);
-	if (!text) {
-		buf_addf(errors, "%s\n", e.msg);
+	line = conf_read(path, known, sizeof(known) / sizeof(known[0]), on_key, c, errors);
+	if (line < 0)
 		return -1;
-	}
-	for (p = text; p && *p; p = next) {
-		char *eq, *key, *val;
-		int found = 0;
-
-		next = strchr(p, '\n');
-		if (next)
-			*next++ = '\0';
-		line++;
-		p = text_trim(p);
-		if (!*p || *p == '#')
-			continue;
-		eq = strchr(p, '=');
-		if (!eq) {
-			cerr(errors, path, line, "expected 'key = value'");
-			continue;
-		}
-		*eq = '\0';
-		key = text_trim(p);
-		val = text_trim(eq + 1);
-		for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
-			found |= !strcmp(known[i], key);
-		if (!found) {
-			const char *best = NULL;
-			int bd = 3;
-
-			for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
-				if (text_distance(known[i], key) < bd) {
-					bd = text_distance(known[i], key);
-					best = known[i];
-				}
-			if (best)
-				cerr(errors, path, line, "unknown key '%s' (did you mean '%s'?)",
-				     key, best);
-			else
-				cerr(errors, path, line, "unknown key '%s'", key);
-		} else if (alert_key(c, key, val, path, line, errors)) {
-			continue;
-		} else if (!strcmp(key, "listen")) {
-			char *colon = strrchr(val, ':');
-			long port;
-
-			if (!colon || text_to_long(colon + 1, 0, 65535, &port) < 0 ||
-			    colon == val) {
-				cerr(errors, path, line, "listen must be ADDRESS:PORT such as "
-				     "127.0.0.1:8080, got '%s'", val);
-				continue;
-			}
-			*colon = '\0';
-			set_str(c->listen_addr, sizeof(c->listen_addr), val, key, path, line,
-				errors);
-			c->port = (unsigned)port;
-		} else if (!strcmp(key, "data_dir")) {
-			set_str(c->data_dir, sizeof(c->data_dir), val, key, path, line, errors);
-		} else if (!strcmp(key, "catalog")) {
-			set_str(c->catalog, sizeof(c->catalog), val, key, path, line, errors);
-		} else if (!strcmp(key, "tls_cert")) {
-			set_str(c->tls_cert, sizeof(c->tls_cert), val, key, path, line, errors);
-		} else if (!strcmp(key, "tls_key")) {
-			set_str(c->tls_key, sizeof(c->tls_key), val, key, path, line, errors);
-		} else if (!strcmp(key, "probe")) {
-			add_probe(c, val, path, line, errors);
-		} else if (!strcmp(key, "threads")) {
-			set_num(&c->lim.threads, val, 1, 64, key, path, line, errors);
-		} else if (!strcmp(key, "max_connections")) {
-			set_num(&c->lim.max_connections, val, 4, 100000, key, path, line, errors);
-		} else if (!strcmp(key, "max_per_ip")) {
-			set_num(&c->lim.max_per_ip, val, 1, 10000, key, path, line, errors);
-		} else if (!strcmp(key, "connection_timeout")) {
-			set_num(&c->lim.timeout_s, val, 1, 3600, key, path, line, errors);
-		} else if (!strcmp(key, "max_body_kb")) {
-			unsigned kb = 0;
-
-			set_num(&kb, val, 64, 65536, key, path, line, errors);
-			if (kb)
-				c->lim.max_body = (size_t)kb * 1024;
-		} else if (!strcmp(key, "log")) {
-			if (strcmp(val, "stderr") && strcmp(val, "syslog"))
-				cerr(errors, path, line, "log must be stderr or syslog");
-			else
-				set_str(c->log, sizeof(c->log), val, key, path, line, errors);
-		} else if (!strcmp(key, "user")) {
-			struct web_user u, *grown;
-			struct err ue;
-
-			if (auth_parse_user(val, &u, &ue) < 0) {
-				cerr(errors, path, line, "%s", ue.msg);
-			} else if (c->nusers == DCONFIG_MAX_USERS ||
-				   !(grown = realloc(c->users, (c->nusers + 1) * sizeof(*grown)))) {
-				cerr(errors, path, line, "too many users");
-			} else {
-				c->users = grown;
-				c->users[c->nusers++] = u;
-			}
-		} else if (!strcmp(key, "rrdcached")) {
-			set_str(c->rrdcached, sizeof(c->rrdcached), val, key, path, line, errors);
-		} else if (!strcmp(key, "log_level")) {
-			set_str(c->log_level, sizeof(c->log_level), val, key, path, line, errors);
-		}
-	}
-	free(text);
 	if (!!c->tls_cert[0] != !!c->tls_key[0])
-		cerr(errors, path, line, "tls_cert and tls_key go together");
+		conf_err(errors, path, line, "tls_cert and tls_key go together");
 	for (size_t i = 0; i < c->alerts.nrecipients; i++)
 		if (c->alerts.recipients[i].english < 0)	/* alert_lang may come later */
 			c->alerts.recipients[i].english = c->alerts.english;
 	if (c->alerts.retry_max_s < c->alerts.retry_min_s)
-		cerr(errors, path, line, "alert_retry_max is shorter than alert_retry_min");
+		conf_err(errors, path, line, "alert_retry_max is shorter than alert_retry_min");
 	for (size_t i = 0; i < c->alerts.nrecipients; i++)
 		if (c->alerts.recipients[i].channel == CHANNEL_EMAIL &&
 		    (!c->alerts.smtp_url[0] || !c->alerts.smtp_from[0])) {
-			cerr(errors, path, line, "recipient '%s' gets e-mail, but smtp_url or "
+			conf_err(errors, path, line, "recipient '%s' gets e-mail, but smtp_url or "
 			     "smtp_from is missing", c->alerts.recipients[i].name);
 			break;
 		}
 	if (!c->nprobes)
-		cerr(errors, path, line, "no 'probe = ID SECRET-FILE' lines: no probe could "
+		conf_err(errors, path, line, "no 'probe = ID SECRET-FILE' lines: no probe could "
 		     "push results");
 	return errors->len > before ? -1 : 0;
 }

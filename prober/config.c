@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/conffile.h"
 #include "../common/fileio.h"
 #include "../common/log.h"
 #include "../common/text.h"
@@ -56,18 +57,6 @@ static const struct row {
 
 #define NROWS (sizeof(rows) / sizeof(rows[0]))
 
-__attribute__((format(printf, 4, 5)))
-static void cerr(struct buf *errors, const char *path, int line, const char *fmt, ...)
-{
-	va_list ap;
-
-	buf_addf(errors, "%s:%d: ", path, line);
-	va_start(ap, fmt);
-	buf_vaddf(errors, fmt, ap);
-	va_end(ap);
-	buf_addc(errors, '\n');
-}
-
 static int has_word(const char *list, const char *w)
 {
 	size_t n = strlen(w);
@@ -92,7 +81,7 @@ static int set_value(const struct row *r, const char *v, struct probe_config *c,
 		for (const char *q = v; *q; q++)
 			if (!(islower((unsigned char)*q) || isdigit((unsigned char)*q) ||
 			      *q == '-' || *q == '_' || *q == '.')) {
-				cerr(errors, path, line, "'%s' must be lower-case letters, "
+				conf_err(errors, path, line, "'%s' must be lower-case letters, "
 				     "digits, '-', '_' or '.', got '%s'", r->key, v);
 				return -1;
 			}
@@ -100,12 +89,12 @@ static int set_value(const struct row *r, const char *v, struct probe_config *c,
 	case C_STR:
 	case C_CHOICE:
 		if (r->type == C_CHOICE && !has_word(r->choices, v)) {
-			cerr(errors, path, line, "'%s' must be one of: %s; got '%s'",
+			conf_err(errors, path, line, "'%s' must be one of: %s; got '%s'",
 			     r->key, r->choices, v);
 			return -1;
 		}
 		if (strlen(v) >= r->size) {
-			cerr(errors, path, line, "'%s' is longer than %zu characters",
+			conf_err(errors, path, line, "'%s' is longer than %zu characters",
 			     r->key, r->size - 1);
 			return -1;
 		}
@@ -116,7 +105,7 @@ static int set_value(const struct row *r, const char *v, struct probe_config *c,
 		struct err e;
 
 		if (*v && url_parse_http(v, host, sizeof(host), &e) < 0) {
-			cerr(errors, path, line, "'%s' is not a usable http(s) URL: %s",
+			conf_err(errors, path, line, "'%s' is not a usable http(s) URL: %s",
 			     r->key, e.msg);
 			return -1;
 		}
@@ -125,7 +114,7 @@ static int set_value(const struct row *r, const char *v, struct probe_config *c,
 	}
 	case C_LONG:
 		if (text_to_long(v, r->min, r->max, &n) < 0) {
-			cerr(errors, path, line, "'%s' must be a whole number from %ld "
+			conf_err(errors, path, line, "'%s' must be a whole number from %ld "
 			     "to %ld, got '%s'", r->key, r->min, r->max, v);
 			return -1;
 		}
@@ -133,7 +122,7 @@ static int set_value(const struct row *r, const char *v, struct probe_config *c,
 		return 0;
 	case C_SECONDS:
 		if (text_to_seconds(v, r->min, r->max, &n) < 0) {
-			cerr(errors, path, line, "'%s' must be a duration from %lds to "
+			conf_err(errors, path, line, "'%s' must be a duration from %lds to "
 			     "%lds (e.g. '30', '90s', '5m'), got '%s'", r->key, r->min,
 			     r->max, v);
 			return -1;
@@ -150,7 +139,7 @@ static int set_value(const struct row *r, const char *v, struct probe_config *c,
 		if (r->type == C_SECRET_FILE) {
 			file = file_read(v, 4096, &len, &e);
 			if (!file) {
-				cerr(errors, path, line, "%s", e.msg);
+				conf_err(errors, path, line, "%s", e.msg);
 				return -1;
 			}
 			while (len && isspace((unsigned char)file[len - 1]))
@@ -159,7 +148,7 @@ static int set_value(const struct row *r, const char *v, struct probe_config *c,
 		}
 		len = strlen(s);
 		if ((long)len < r->min || (long)len > r->max) {
-			cerr(errors, path, line, "the probe's secret must be %ld to %ld "
+			conf_err(errors, path, line, "the probe's secret must be %ld to %ld "
 			     "characters, got %zu", r->min, r->max, len);
 			free(file);
 			return -1;
@@ -173,76 +162,47 @@ static int set_value(const struct row *r, const char *v, struct probe_config *c,
 	return -1;
 }
 
+struct load {
+	struct probe_config *c;
+	int seen[NROWS];		/* line where each key was given, 0 = not */
+};
+
+static void on_key(void *ctx, size_t i, const char *key, const char *val,
+		   const char *path, int line, struct buf *errors)
+{
+	struct load *l = ctx;
+
+	if (l->seen[i])
+		conf_err(errors, path, line, "'%s' given twice", key);
+	l->seen[i] = line;
+	set_value(&rows[i], val, l->c, path, line, errors);
+}
+
 int probe_config_load(const char *path, struct probe_config *c, struct buf *errors)
 {
-	int seen[NROWS] = { 0 }, line = 0, nerr_before = (int)errors->len;
-	struct err e;
-	char *text, *p, *next;
+	const char *keys[NROWS];
+	struct load l;
+	size_t before = errors->len;
+	int line;
 
 	memset(c, 0, sizeof(*c));
-	for (size_t i = 0; i < NROWS; i++)
+	memset(&l, 0, sizeof(l));
+	l.c = c;
+	for (size_t i = 0; i < NROWS; i++) {
+		keys[i] = rows[i].key;
 		if (rows[i].def)
 			set_value(&rows[i], rows[i].def, c, path, 0, errors);
-	text = file_read(path, 1024 * 1024, NULL, &e);
-	if (!text) {
-		buf_addf(errors, "%s\n", e.msg);
+	}
+	line = conf_read(path, keys, NROWS, on_key, &l, errors);
+	if (line < 0)
 		return -1;
-	}
-	for (p = text; p && *p; p = next) {
-		char *eq, *key, *val;
-		const struct row *r = NULL;
-
-		next = strchr(p, '\n');
-		if (next)
-			*next++ = '\0';
-		line++;
-		p = text_trim(p);
-		if (!*p || *p == '#' || *p == ';')
-			continue;
-		eq = strchr(p, '=');
-		if (!eq) {
-			cerr(errors, path, line, "expected 'key = value'");
-			continue;
-		}
-		*eq = '\0';
-		key = text_trim(p);
-		val = text_trim(eq + 1);
-		for (size_t i = 0; i < NROWS; i++)
-			if (!strcmp(rows[i].key, key)) {
-				r = &rows[i];
-				if (seen[i])
-					cerr(errors, path, line, "'%s' given twice", key);
-				seen[i] = line;
-			}
-		if (!r) {
-			const char *best = NULL;
-			int bd = 3;
-
-			for (size_t i = 0; i < NROWS; i++) {
-				int d = text_distance(rows[i].key, key);
-
-				if (d < bd) {
-					bd = d;
-					best = rows[i].key;
-				}
-			}
-			if (best)
-				cerr(errors, path, line, "unknown key '%s' (did you mean "
-				     "'%s'?)", key, best);
-			else
-				cerr(errors, path, line, "unknown key '%s'", key);
-			continue;
-		}
-		set_value(r, val, c, path, line, errors);
-	}
-	free(text);
 	for (size_t i = 0; i < NROWS; i++)
-		if (rows[i].required && !seen[i])
-			cerr(errors, path, line, "missing required key '%s'", rows[i].key);
+		if (rows[i].required && !l.seen[i])
+			conf_err(errors, path, line, "missing required key '%s'", rows[i].key);
 	if (!c->secret_len && (c->server[0] || c->catalog_url[0]))
-		cerr(errors, path, line, "a probe that pushes to a server needs "
-		     "'secret' or 'secret_file'");
-	return (int)errors->len > nerr_before ? -1 : 0;
+		conf_err(errors, path, line, "a probe that pushes to a server needs "
+			 "'secret' or 'secret_file'");
+	return errors->len > before ? -1 : 0;
 }
 
 unsigned long long probe_config_spool_bytes(const struct probe_config *c,

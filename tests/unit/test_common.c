@@ -1,9 +1,12 @@
 /* test_common.c - tests of the small shared helpers: text and buf. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../harness.h"
 #include "../../common/buf.h"
+#include "../../common/conffile.h"
+#include "../../common/fileio.h"
 #include "../../common/text.h"
 #include "../../common/banned.h"
 
@@ -64,10 +67,45 @@ static void test_distance(void)
 	CHECK_INT(text_distance("same", "same"), 0);
 }
 
+static void note_key(void *ctx, size_t index, const char *key, const char *val,
+		     const char *path, int line, struct buf *errors)
+{
+	(void)path;
+	(void)errors;
+	buf_addf(ctx, "%zu:%s=%s@%d;", index, key, val, line);
+}
+
+/* The reader both configuration files use: what it passes on and what it names. */
+static void test_conffile(void)
+{
+	static const char *const known[] = { "alpha", "beta" };
+	static const char text[] = "# comment\n; comment too\n\n  alpha =  1 \nno equals here\n"
+				   "beta=two words\nbeat = 3\nzzz = 4\n";
+	char path[512];
+	struct buf got, errs;
+	struct err e;
+
+	snprintf(path, sizeof(path), "%s/c.conf", harness_tmpdir());
+	CHECK_INT(file_write_atomic(path, text, sizeof(text) - 1, &e), 0);
+	buf_init(&got, 4096);
+	buf_init(&errs, 4096);
+	CHECK_INT(conf_read(path, known, 2, note_key, &got, &errs), 8);
+	CHECK_STR(buf_str(&got), "0:alpha=1@4;1:beta=two words@6;");
+	CHECK_CONTAINS(buf_str(&errs), "c.conf:5: expected 'key = value'");
+	CHECK_CONTAINS(buf_str(&errs), "c.conf:7: unknown key 'beat' (did you mean 'beta'?)");
+	CHECK_CONTAINS(buf_str(&errs), "c.conf:8: unknown key 'zzz'\n");
+	buf_reset(&errs);
+	CHECK_INT(conf_read("/nonexistent/c.conf", known, 2, note_key, &got, &errs), -1);
+	CHECK_CONTAINS(buf_str(&errs), "/nonexistent/c.conf");
+	buf_release(&got);
+	buf_release(&errs);
+}
+
 static const struct test text_tests[] = {
 	{ "utf8_valid", test_utf8 },
 	{ "durations", test_seconds },
 	{ "edit_distance", test_distance },
+	{ "config_reader", test_conffile },
 };
 SUITE(text, text_tests);
 

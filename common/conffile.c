@@ -1,0 +1,79 @@
+/* conffile.c - the line reader both configuration files share (see conffile.h). */
+#include "conffile.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "fileio.h"
+#include "text.h"
+#include "banned.h"
+
+void conf_err(struct buf *errors, const char *path, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	buf_addf(errors, "%s:%d: ", path, line);
+	va_start(ap, fmt);
+	buf_vaddf(errors, fmt, ap);
+	va_end(ap);
+	buf_addc(errors, '\n');
+}
+
+int conf_read(const char *path, const char *const *known, size_t nknown, conf_fn *fn,
+	      void *ctx, struct buf *errors)
+{
+	char *text, *p, *next;
+	struct err e;
+	int line = 0;
+
+	text = file_read(path, CONFFILE_MAX_BYTES, NULL, &e);
+	if (!text) {
+		buf_addf(errors, "%s\n", e.msg);
+		return -1;
+	}
+	for (p = text; p && *p; p = next) {
+		char *eq, *key, *val;
+		size_t i;
+
+		next = strchr(p, '\n');
+		if (next)
+			*next++ = '\0';
+		line++;
+		p = text_trim(p);
+		if (!*p || *p == '#' || *p == ';')
+			continue;
+		eq = strchr(p, '=');
+		if (!eq) {
+			conf_err(errors, path, line, "expected 'key = value'");
+			continue;
+		}
+		*eq = '\0';
+		key = text_trim(p);
+		val = text_trim(eq + 1);
+		for (i = 0; i < nknown && strcmp(known[i], key) != 0; i++)
+			;
+		if (i < nknown) {
+			fn(ctx, i, key, val, path, line, errors);
+			continue;
+		}
+		{
+			const char *best = NULL;
+			int bd = 3;
+
+			for (size_t k = 0; k < nknown; k++)
+				if (text_distance(known[k], key) < bd) {
+					bd = text_distance(known[k], key);
+					best = known[k];
+				}
+			if (best)
+				conf_err(errors, path, line, "unknown key '%s' (did you mean '%s'?)",
+					 key, best);
+			else
+				conf_err(errors, path, line, "unknown key '%s'", key);
+		}
+	}
+	free(text);
+	return line;
+}
