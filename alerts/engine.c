@@ -164,14 +164,11 @@ static int enqueue(struct alerts *a, int64_t inc, const char *event, const char 
 		   const struct recipient *r, const char *subject, const char *body,
 		   const char *link, int64_t now_ms, struct err *e)
 {
-	char meta[1600];
-
-	snprintf(meta, sizeof(meta), "%s", link);
 	if (run(a, prep(a->db, "INSERT OR IGNORE INTO outbox (incident, event, recipient, "
 			"channel, address, chat, subject, body, link, dedupe, created_ms, "
 			"next_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", "isssssssssii",
 			inc, event, r->name, route_channel_name(r->channel), r->address,
-			r->chat, subject, body, meta, dedupe, now_ms, now_ms), e,
+			r->chat, subject, body, link, dedupe, now_ms, now_ms), e,
 		"outbox") < 0)
 		return -1;
 	a->queued++;
@@ -265,11 +262,10 @@ static int notify(struct alerts *a, int64_t inc, const char *event, const char *
 	buf_init(&body, ENGINE_TEXT_MAX);
 	for (size_t i = 0; i < a->cfg->nrecipients; i++) {
 		const struct recipient *r = &a->cfg->recipients[i];
+		/* a target gone from the catalog reaches only those without a place */
 		int match = route_matches(r, a->cat, strcmp(kind, "target") ? NULL : ev.target,
 					  urgent);
 
-		if (!strcmp(kind, "target") && !ev.target && !r->place[0])
-			match = !r->urgent_only || urgent;
 		if (!match && !told(a, inc, r->name))
 			continue;
 		buf_reset(&subject);

@@ -77,8 +77,11 @@ expect_eq "no incident for a healthy code" "$(db "SELECT count(*) FROM incidents
 expect_eq "no uplink incident: the villages' links are fine" "$(db "SELECT count(*) FROM incidents WHERE kind = 'uplink'")" "0"
 expect_contains "the JSON API lists them" "$JSON" '"target":"trich-luc-dong-ngan","verdict":"HANG","state":"open"'
 
-# the e-mails went to the right people
-sleep 2
+# the e-mails went to the right people, once the outbox has sent them all
+i=0
+while [ "$(db "SELECT count(*) FROM outbox WHERE state = 'pending'")" != 0 ] && [ $i -lt 100 ]; do
+    sleep 0.1; i=$((i + 1))
+done
 /usr/bin/python3 "$ROOT/tests/fixture/mailread.py" "$D/mail" > "$TMP/mails.txt"
 expect_eq "IT staff: one e-mail per failing code" "$(grep -c 'it@huyen.example	opened' "$TMP/mails.txt")" "6"
 expect_eq "Xã Tân An: its three boards' codes" "$(grep -c 'vanphong@tanan.example	opened' "$TMP/mails.txt")" "3"

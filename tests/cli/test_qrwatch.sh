@@ -48,6 +48,11 @@ expect_eq "decode --raw prints nothing for junk" "$OUT" ""
 expect_contains "decode --raw says why on stderr" "$ERR" "not a PNG or JPEG image"
 
 # a terminal never receives control characters from a code
+expect_run "encode --photo with an impossible tilt" 2 "$QRWATCH" encode --photo 90 -o "$TMP/t.jpg" "x"
+expect_contains "the tilt named" "$ERR" "--photo takes a tilt from -45 to 45 degrees, got '90'"
+expect_run "encode --photo as JPEG" 0 "$QRWATCH" encode -s 6 --photo 5 -o "$TMP/photo.jpg" "Đăng ký khai sinh"
+expect_run "the photographed code reads back" 0 "$QRWATCH" decode --raw "$TMP/photo.jpg"
+expect_eq "its text" "$OUT" "Đăng ký khai sinh"
 expect_run "encode escape" 0 "$QRWATCH" encode -o "$TMP/esc.png" "$(printf 'ok\033[2Jgone')"
 expect_run "decode shows escapes" 0 "$QRWATCH" decode "$TMP/esc.png"
 expect_contains "escape shown as \\x1b" "$OUT" 'ok\x1b[2Jgone'
