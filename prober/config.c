@@ -57,15 +57,18 @@ static const struct row {
 
 #define NROWS (sizeof(rows) / sizeof(rows[0]))
 
+/* Whether w is one of the space-separated words of list (an empty w never is). */
 static int has_word(const char *list, const char *w)
 {
 	size_t n = strlen(w);
-	const char *p = list;
 
-	while ((p = strstr(p, w)) != NULL) {
-		if ((p == list || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
+	while (*list) {
+		size_t k = strcspn(list, " ");
+
+		if (k == n && n > 0 && memcmp(list, w, n) == 0)
 			return 1;
-		p += n;
+		list += k;
+		list += strspn(list, " ");
 	}
 	return 0;
 }

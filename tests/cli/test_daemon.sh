@@ -71,6 +71,12 @@ expect_contains "bounds named" "$ERR" "bad.conf:4: 'push_interval' must be a dur
 expect_contains "choices named" "$ERR" "bad.conf:5: 'uplink' must be one of"
 expect_contains "bad server named" "$ERR" "bad.conf:6: 'server' is not a usable http(s) URL"
 expect_contains "unknown emulation profile named" "$ERR" "bad.conf:7: 'emulate' must be one of: none 3g 4g 4g-weak 5g"
+# an empty value for a choice key is an error, not an endless loop (found by a fuzzer)
+for k in uplink log log_level emulate; do
+    printf 'probe_id = x\nsecret = s3cret-for-the-tests-only\ncatalog = %s\n%s =\n' "$TMP/c.catalog" "$k" > "$TMP/empty-$k.conf"
+    expect_run "run -t with an empty '$k'" 2 timeout 10 "$PROBE" run -t -c "$TMP/empty-$k.conf"
+    expect_contains "empty '$k' named" "$ERR" "empty-$k.conf:4: '$k' must be one of"
+done
 printf 'probe_id = x\ncatalog = %s\nserver = http://qrwatch.example.vn/api/v1/ingest\n' "$TMP/c.catalog" > "$TMP/nosecret.conf"
 expect_run "run -t without a secret" 2 "$PROBE" run -t -c "$TMP/nosecret.conf"
 expect_contains "missing secret named" "$ERR" "needs 'secret' or 'secret_file'"
