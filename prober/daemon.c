@@ -138,10 +138,12 @@ static void keep_result(struct probe *p, struct slot *sl, int64_t now)
 	struct err e;
 
 	buf_init(&json, SPOOL_RECORD_MAX);
-	if (result_to_json(r, &json) < 0 ||
-	    spool_append(p->spool, json.data, json.len, &e) < 0)
+	if (result_to_json(r, &json) < 0)
 		LOG(LOG_LVL_ERROR, "spool-append", "result of '%s' lost: too large",
 		    r->target);
+	else if (spool_append(p->spool, json.data, json.len, &e) < 0)
+		LOG(LOG_LVL_ERROR, "spool-append", "result of '%s' lost: %s", r->target,
+		    e.msg);
 	else
 		LOG(LOG_LVL_INFO, NULL, "kept result for %s: %s", r->target,
 		    verdict_name(r->verdict));
@@ -358,8 +360,10 @@ int daemon_run(const struct probe_config *cfg, const char *version)
 		(int64_t)(random() % (cfg->first_push_delay_max_s * 1000L + 1)) * 1000 : 0);
 	p.last_flush_us = check_now_us();
 	LOG(LOG_LVL_INFO, NULL, "probe '%s' started: %zu targets, uplink %s, spool '%s' "
-	    "(%llu bytes pending, %llu dropped)", cfg->probe_id, p.nslots, cfg->uplink,
-	    cfg->spool_dir, (unsigned long long)spool_pending_bytes(p.spool),
+	    "(epoch %s, next batch %llu, %llu bytes pending, %llu dropped)", cfg->probe_id,
+	    p.nslots, cfg->uplink, cfg->spool_dir, spool_epoch(p.spool),
+	    (unsigned long long)spool_next_seq(p.spool),
+	    (unsigned long long)spool_pending_bytes(p.spool),
 	    (unsigned long long)spool_dropped(p.spool));
 
 	while (!want_stop) {
@@ -415,6 +419,14 @@ int daemon_run(const struct probe_config *cfg, const char *version)
 	LOG(LOG_LVL_INFO, NULL, "stopping: keeping %zu unflushed results",
 	    spool_buffered(p.spool));
 	flush(&p, check_now_us());
+	if (spool_buffered(p.spool)) {
+		/* the disk refused them: say so, and count them where the server will see it */
+		size_t lost = spool_discard(p.spool, &e);
+
+		LOG(LOG_LVL_ERROR, NULL, "%zu results lost at stop: the spool in '%s' could "
+		    "not be written; counted as dropped%s%s", lost, cfg->spool_dir,
+		    e.msg[0] ? ", but " : "", e.msg);
+	}
 	rc = 0;
 out:
 	for (size_t i = 0; i < p.nslots; i++)

@@ -73,6 +73,7 @@ int push_body(const struct push_cfg *cfg, const struct spool_batch *b,
 		size_t hl;
 
 		json_object_object_add(o, "probe", json_object_new_string(cfg->probe_id));
+		json_object_object_add(o, "epoch", json_object_new_string(b->epoch));
 		json_object_object_add(o, "seq", json_object_new_int64((int64_t)b->seq));
 		json_object_object_add(o, "clock", json_object_new_string(stamp));
 		json_object_object_add(o, "clock_ms", json_object_new_int64(

@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <zlib.h>
@@ -27,9 +29,12 @@ struct spool {
 	size_t nsegs, capsegs;
 	uint64_t cur_seg, cur_off;	/* first unsent record */
 	uint64_t dropped, seq;
+	char epoch[SPOOL_EPOCH_LEN + 1];	/* this spool's identity */
 	struct buf pending;	/* framed records waiting for a flush */
 	size_t npending;
 	int wfd;		/* the newest segment, for appending */
+	int tail_dirty;		/* a failed write may have left a fragment there */
+	int reserve_used;	/* the reserve went to the cursor: make it again */
 };
 
 static void seg_path(const struct spool *s, uint64_t seg, char *out, size_t cap)
@@ -51,21 +56,54 @@ static void wr32(unsigned char *p, uint32_t v)
 	p[3] = (unsigned char)(v >> 24);
 }
 
-/*
- * Walk the records of a segment image from off. Returns the offset just
- * past the last whole, checksummed record, and counts them in *n.
- */
-static uint64_t valid_end(const unsigned char *d, uint64_t len, uint64_t off,
-			  size_t *n)
+/* Whether a whole, checksummed record starts at off. Empty records are never written. */
+static int record_at(const unsigned char *d, uint64_t len, uint64_t off, uint32_t *rl)
 {
-	*n = 0;
-	while (len - off >= HDR) {
-		uint32_t rl = rd32(d + off), crc = rd32(d + off + 4);
+	uint32_t n, crc;
 
-		if (rl > SPOOL_RECORD_MAX || len - off - HDR < rl)
-			break;
-		if ((uint32_t)crc32(0L, d + off + HDR, rl) != crc)
-			break;
+	if (off > len || len - off < HDR)
+		return 0;
+	n = rd32(d + off);
+	crc = rd32(d + off + 4);
+	if (n == 0 || n > SPOOL_RECORD_MAX || len - off - HDR < n)
+		return 0;
+	if ((uint32_t)crc32(0L, d + off + HDR, n) != crc)
+		return 0;
+	*rl = n;
+	return 1;
+}
+
+/*
+ * The next record at or after *off in a segment image. A damaged stretch
+ * (a flipped bit, a fragment of a failed write) is stepped over to the next
+ * whole record and counted in *damaged. Returns 1 with *off at the record
+ * and its length in *rl; 0 when no whole record follows, with *off where
+ * the readable part ends (before a torn or damaged tail, or at len).
+ */
+static int next_record(const unsigned char *d, uint64_t len, uint64_t *off,
+		       uint32_t *rl, size_t *damaged)
+{
+	if (*off >= len)
+		return 0;
+	if (record_at(d, len, *off, rl))
+		return 1;
+	for (uint64_t q = *off + 1; q + HDR <= len; q++)
+		if (record_at(d, len, q, rl)) {
+			(*damaged)++;
+			*off = q;
+			return 1;
+		}
+	return 0;
+}
+
+/* Walk a segment image from off: whole records in *n, damaged stretches in *damaged. */
+static uint64_t readable_end(const unsigned char *d, uint64_t len, uint64_t off,
+			     size_t *n, size_t *damaged)
+{
+	uint32_t rl;
+
+	*n = 0;
+	while (next_record(d, len, &off, &rl, damaged)) {
 		off += HDR + rl;
 		(*n)++;
 	}
@@ -85,22 +123,98 @@ static unsigned char *read_segment(const struct spool *s, uint64_t seg,
 	return (unsigned char *)d;
 }
 
-static int save_cursor(struct spool *s, struct err *e)
+/*
+ * A few pages kept free for the cursor: on a full disk the cursor could
+ * not be replaced (the new copy needs room before the old one goes), and
+ * the count of what a full disk cost would be lost with it.
+ */
+#define RESERVE_BYTES (8u * 1024)
+
+static void make_reserve(struct spool *s)
 {
-	char path[1100], text[160];
+	static const char zeros[RESERVE_BYTES];
+	char path[1100];
+	struct stat st;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/reserve", s->dir);
+	if (stat(path, &st) == 0 && st.st_size == (off_t)RESERVE_BYTES) {
+		s->reserve_used = 0;
+		return;
+	}
+	s->reserve_used = 1;	/* until it is made: tried again after each write */
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return;
+	if (write(fd, zeros, sizeof(zeros)) != (ssize_t)sizeof(zeros)) {
+		close(fd);
+		unlink(path);
+		return;
+	}
+	close(fd);
+	s->reserve_used = 0;
+}
+
+static int write_cursor(struct spool *s, struct err *e)
+{
+	char path[1100], text[200];
 	int n;
 
 	snprintf(path, sizeof(path), "%s/cursor", s->dir);
 	n = snprintf(text, sizeof(text), "cursor %" PRIu64 " %" PRIu64 "\ndropped %"
-		     PRIu64 "\nseq %" PRIu64 "\n", s->cur_seg, s->cur_off,
-		     s->dropped, s->seq);
+		     PRIu64 "\nseq %" PRIu64 "\nepoch %s\n", s->cur_seg, s->cur_off,
+		     s->dropped, s->seq, s->epoch);
 	return file_write_atomic(path, text, (size_t)n, e);
 }
 
-static void load_cursor(struct spool *s)
+static int save_cursor(struct spool *s, struct err *e)
 {
 	char path[1100];
+
+	if (write_cursor(s, e) == 0)
+		return 0;
+	/* a full disk: give up the reserve to the cursor, and try once more */
+	snprintf(path, sizeof(path), "%s/reserve", s->dir);
+	if (unlink(path) < 0)
+		return -1;
+	s->reserve_used = 1;
+	return write_cursor(s, e);
+}
+
+/*
+ * A new identity for a new spool: 64 random bits. Early in a router's boot
+ * the kernel's pool may not be ready; then the clocks and the pid make it
+ * unique, which is all an identity needs.
+ */
+static void new_epoch(struct spool *s)
+{
+	static const char digits[] = "0123456789abcdef";
+	unsigned char r[SPOOL_EPOCH_LEN / 2];
+
+	if (getrandom(r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r)) {
+		struct timespec a, b;
+		uint64_t v;
+
+		clock_gettime(CLOCK_REALTIME, &a);
+		clock_gettime(CLOCK_MONOTONIC, &b);
+		v = (uint64_t)a.tv_sec * 1000000000u + (uint64_t)a.tv_nsec;
+		v ^= ((uint64_t)b.tv_nsec << 32) ^ (uint64_t)getpid() * 0x9e3779b97f4a7c15u;
+		for (size_t i = 0; i < sizeof(r); i++)
+			r[i] = (unsigned char)(v >> (8 * i));
+	}
+	for (size_t i = 0; i < sizeof(r); i++) {
+		s->epoch[2 * i] = digits[r[i] >> 4];
+		s->epoch[2 * i + 1] = digits[r[i] & 15];
+	}
+	s->epoch[SPOOL_EPOCH_LEN] = '\0';
+}
+
+/* Returns 1 when the cursor had to be made anew (and must be saved). */
+static int load_cursor(struct spool *s)
+{
+	char path[1100], ep[SPOOL_EPOCH_LEN + 2] = "";
 	FILE *f;
+	int ok;
 
 	s->cur_seg = 0;
 	s->cur_off = 0;
@@ -108,14 +222,27 @@ static void load_cursor(struct spool *s)
 	s->seq = 1;
 	snprintf(path, sizeof(path), "%s/cursor", s->dir);
 	f = fopen(path, "r");
-	if (!f)
-		return;
-	if (fscanf(f, "cursor %" SCNu64 " %" SCNu64 " dropped %" SCNu64 " seq %"
-		   SCNu64, &s->cur_seg, &s->cur_off, &s->dropped, &s->seq) != 4) {
+	if (!f) {
+		new_epoch(s);
+		return 1;
+	}
+	ok = fscanf(f, "cursor %" SCNu64 " %" SCNu64 " dropped %" SCNu64 " seq %"
+		    SCNu64, &s->cur_seg, &s->cur_off, &s->dropped, &s->seq) == 4 &&
+	     s->seq >= 1;
+	if (!ok) {
 		s->cur_seg = s->cur_off = s->dropped = 0;
 		s->seq = 1;
 	}
+	/* a spool written before epochs existed gets one now, keeping its numbers */
+	if (!ok || fscanf(f, " epoch %17[0-9a-f]", ep) != 1 ||
+	    strlen(ep) != SPOOL_EPOCH_LEN) {
+		fclose(f);
+		new_epoch(s);
+		return 1;
+	}
 	fclose(f);
+	memcpy(s->epoch, ep, SPOOL_EPOCH_LEN + 1);
+	return 0;
 }
 
 static int add_seg(struct spool *s, uint64_t seg, uint64_t size)
@@ -177,6 +304,7 @@ struct spool *spool_open(const char *dir, uint64_t max_bytes, struct err *e)
 	uint64_t *found = NULL;
 	size_t nfound = 0, cap = 0;
 	struct dirent *de;
+	int fresh;
 	DIR *d;
 
 	if (!s) {
@@ -186,7 +314,7 @@ struct spool *spool_open(const char *dir, uint64_t max_bytes, struct err *e)
 	s->wfd = -1;
 	snprintf(s->dir, sizeof(s->dir), "%s", dir);
 	s->max = max_bytes < SPOOL_MIN_BYTES ? SPOOL_MIN_BYTES : max_bytes;
-	buf_init(&s->pending, 64u * 1024 * 1024);
+	buf_init(&s->pending, SPOOL_PENDING_MAX);
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
 		err_set(e, "cannot create spool folder '%s': %s", dir, strerror(errno));
 		goto fail;
@@ -220,7 +348,7 @@ struct spool *spool_open(const char *dir, uint64_t max_bytes, struct err *e)
 	closedir(d);
 	if (nfound)
 		qsort(found, nfound, sizeof(*found), cmp_u64);
-	load_cursor(s);
+	fresh = load_cursor(s);
 	for (size_t i = 0; i < nfound; i++) {
 		char path[1100];
 		struct stat st;
@@ -237,17 +365,21 @@ struct spool *spool_open(const char *dir, uint64_t max_bytes, struct err *e)
 		err_set(e, "out of memory");
 		goto fail;
 	}
-	/* a crash can tear the newest segment's tail: cut it back to whole records */
+	/*
+	 * A crash can tear the newest segment's last record: cut that tail back
+	 * to whole records. Only the tail: a damaged record with whole records
+	 * after it is stepped over when it is read, and counted then.
+	 */
 	{
 		uint64_t newest = s->segs[s->nsegs - 1], len, end;
-		size_t n;
+		size_t n, damaged = 0;
 		unsigned char *data = NULL;
 
 		if (s->sizes[s->nsegs - 1] > 0) {
 			data = read_segment(s, newest, &len, e);
 			if (!data)
 				goto fail;
-			end = valid_end(data, len, 0, &n);
+			end = readable_end(data, len, 0, &n, &damaged);
 			free(data);
 			if (end < len) {
 				char path[1100];
@@ -260,6 +392,7 @@ struct spool *spool_open(const char *dir, uint64_t max_bytes, struct err *e)
 				}
 				s->sizes[s->nsegs - 1] = end;
 				s->dropped++;	/* the torn record */
+				fresh = 1;
 			}
 		}
 		if (open_writer(s, newest, e) < 0)
@@ -269,7 +402,12 @@ struct spool *spool_open(const char *dir, uint64_t max_bytes, struct err *e)
 	if (s->cur_seg < s->segs[0] || s->cur_seg > s->segs[s->nsegs - 1]) {
 		s->cur_seg = s->segs[0];
 		s->cur_off = 0;
+		fresh = 1;
 	}
+	/* a new identity (or a repair) is on disk before any batch carries it */
+	if (fresh && save_cursor(s, e) < 0)
+		goto fail;
+	make_reserve(s);
 	return s;
 fail:
 	spool_close(s);
@@ -292,16 +430,19 @@ int spool_append(struct spool *s, const void *rec, size_t n, struct err *e)
 {
 	unsigned char hdr[HDR];
 
-	if (n > SPOOL_RECORD_MAX)
-		return err_set(e, "result of %zu bytes is over the spool's record "
-			       "limit of %u", n, SPOOL_RECORD_MAX);
+	if (n == 0 || n > SPOOL_RECORD_MAX)
+		return err_set(e, "result of %zu bytes is outside the spool's record "
+			       "sizes (1 to %u)", n, SPOOL_RECORD_MAX);
+	if (s->pending.len + HDR + n > SPOOL_PENDING_MAX) {
+		s->dropped++;
+		return err_set(e, "%zu results wait to be written to the spool in '%s' "
+			       "and no more fit in memory: result dropped and counted",
+			       s->npending, s->dir);
+	}
 	wr32(hdr, (uint32_t)n);
 	wr32(hdr + 4, (uint32_t)crc32(0L, rec, (uInt)n));
-	if (buf_add(&s->pending, hdr, HDR) < 0 || buf_add(&s->pending, rec, n) < 0) {
-		buf_init(&s->pending, 64u * 1024 * 1024);
-		s->npending = 0;
-		return err_set(e, "spool write buffer overflowed; unflushed results lost");
-	}
+	buf_add(&s->pending, hdr, HDR);
+	buf_add(&s->pending, rec, n);
 	s->npending++;
 	return 0;
 }
@@ -309,6 +450,23 @@ int spool_append(struct spool *s, const void *rec, size_t n, struct err *e)
 size_t spool_buffered(const struct spool *s)
 {
 	return s->npending;
+}
+
+size_t spool_discard(struct spool *s, struct err *e)
+{
+	size_t n = s->npending;
+
+	if (!n)
+		return 0;
+	s->dropped += n;
+	buf_reset(&s->pending);
+	s->npending = 0;
+	if (save_cursor(s, e) < 0)
+		err_prefix(e, "%zu unwritten results dropped, and the count could not "
+			   "be recorded", n);
+	else
+		e->msg[0] = '\0';
+	return n;
 }
 
 static uint64_t total_bytes(const struct spool *s)
@@ -320,13 +478,13 @@ static uint64_t total_bytes(const struct spool *s)
 	return t;
 }
 
-/* Count the unsent records in segment i (those at or past the cursor). */
+/* Count the unsent records in segment i (those at or past the cursor) and its damage. */
 static uint64_t unsent_in(const struct spool *s, size_t i)
 {
 	struct err e;
 	uint64_t len, from = 0;
 	unsigned char *d;
-	size_t n = 0;
+	size_t n = 0, damaged = 0;
 
 	if (s->segs[i] < s->cur_seg)
 		return 0;
@@ -335,10 +493,10 @@ static uint64_t unsent_in(const struct spool *s, size_t i)
 	d = read_segment(s, s->segs[i], &len, &e);
 	if (!d)
 		return 0;
-	if (from <= len)
-		valid_end(d, len, from, &n);
+	if (from < len && readable_end(d, len, from, &n, &damaged) < len)
+		damaged++;	/* a damaged tail */
 	free(d);
-	return n;
+	return n + damaged;
 }
 
 static int drop_oldest(struct spool *s, struct err *e)
@@ -360,6 +518,25 @@ static int drop_oldest(struct spool *s, struct err *e)
 	return 0;
 }
 
+/*
+ * After a failed or short write, cut the newest segment back to its last
+ * whole record, so that a retry never appends after a fragment.
+ */
+static int cut_back(struct spool *s, struct err *e)
+{
+	uint64_t size = s->sizes[s->nsegs - 1];
+
+	if (ftruncate(s->wfd, (off_t)size) < 0) {
+		char path[1100];
+
+		seg_path(s, s->segs[s->nsegs - 1], path, sizeof(path));
+		return err_set(e, "cannot cut '%s' back to its last whole record: %s",
+			       path, strerror(errno));
+	}
+	s->tail_dirty = 0;
+	return 0;
+}
+
 int spool_flush(struct spool *s, struct err *e)
 {
 	const char *p = s->pending.data;
@@ -368,6 +545,9 @@ int spool_flush(struct spool *s, struct err *e)
 
 	if (!s->npending)
 		return 0;
+	/* a fragment of an earlier failed write must go before anything follows it */
+	if (s->tail_dirty && cut_back(s, e) < 0)
+		return -1;
 	/* a full segment: start the next one */
 	if (s->sizes[s->nsegs - 1] > 0 &&
 	    s->sizes[s->nsegs - 1] + left > SPOOL_SEGMENT_BYTES) {
@@ -375,8 +555,10 @@ int spool_flush(struct spool *s, struct err *e)
 
 		if (add_seg(s, next, 0) < 0)
 			return err_set(e, "out of memory");
-		if (open_writer(s, next, e) < 0)
+		if (open_writer(s, next, e) < 0) {
+			s->nsegs--;	/* try the rotation again at the next flush */
 			return -1;
+		}
 		sync_dir(s);
 	}
 	/* keep within the size: the oldest segments go first, counted */
@@ -390,18 +572,33 @@ int spool_flush(struct spool *s, struct err *e)
 
 		if (w < 0 && errno == EINTR)
 			continue;
-		if (w < 0)
-			return err_set(e, "cannot write to the spool in '%s': %s",
-				       s->dir, strerror(errno));
+		if (w <= 0) {
+			int err = w < 0 ? errno : ENOSPC;
+
+			s->tail_dirty = 1;
+			err_set(e, "cannot write to the spool in '%s': %s", s->dir,
+				strerror(err));
+			if (cut_back(s, e) < 0)
+				err_prefix(e, "cannot write to the spool in '%s' (%s)", s->dir,
+					   strerror(err));
+			return -1;
+		}
 		p += w;
 		left -= (size_t)w;
-		s->sizes[s->nsegs - 1] += (uint64_t)w;
 	}
-	if (fdatasync(s->wfd) < 0)
+	if (fdatasync(s->wfd) < 0) {
+		int err = errno;
+
+		s->tail_dirty = 1;
+		cut_back(s, e);
 		return err_set(e, "cannot sync the spool in '%s': %s", s->dir,
-			       strerror(errno));
+			       strerror(err));
+	}
+	s->sizes[s->nsegs - 1] += s->pending.len;
 	buf_reset(&s->pending);
 	s->npending = 0;
+	if (s->reserve_used)
+		make_reserve(s);
 	if (cursor_moved)
 		return save_cursor(s, e);
 	return 0;
@@ -415,12 +612,15 @@ int spool_peek(struct spool *s, size_t max_records, size_t max_bytes,
 
 	memset(b, 0, sizeof(*b));
 	b->seq = s->seq;
+	memcpy(b->epoch, s->epoch, sizeof(b->epoch));
 	b->recs = calloc(max_records ? max_records : 1, sizeof(*b->recs));
 	if (!b->recs)
 		return err_set(e, "out of memory");
 	for (size_t i = 0; i < s->nsegs && b->n < max_records; i++) {
 		uint64_t len, p;
 		unsigned char *d;
+		uint32_t rl;
+		int full = 0;
 
 		if (s->segs[i] < seg)
 			continue;
@@ -433,28 +633,37 @@ int spool_peek(struct spool *s, size_t max_records, size_t max_bytes,
 			spool_batch_release(b);
 			return -1;
 		}
+		/* a segment's written size, not bytes a failed write may have left */
+		if (len > s->sizes[i])
+			len = s->sizes[i];
 		p = off;
-		while (b->n < max_records && p <= len && len - p >= HDR) {
-			uint32_t rl = rd32(d + p), crc = rd32(d + p + 4);
+		while (b->n < max_records) {
+			uint64_t at = p;
+			size_t damaged = 0;
 
-			if (rl > SPOOL_RECORD_MAX || len - p - HDR < rl ||
-			    (uint32_t)crc32(0L, d + p + HDR, rl) != crc) {
-				p = len;	/* damaged: the rest of this segment is lost */
+			if (!next_record(d, len, &at, &rl, &damaged)) {
+				/* a damaged tail of an older segment: skipped, counted */
+				if (p < len && i + 1 < s->nsegs)
+					b->damaged++;
+				p = i + 1 < s->nsegs ? len : p;
 				break;
 			}
-			if (b->n && bytes + rl > max_bytes)
+			if (b->n && bytes + rl > max_bytes) {
+				full = 1;
 				break;
+			}
+			b->damaged += damaged;
 			buf_init(&b->recs[b->n], rl + 1);
-			buf_add(&b->recs[b->n], d + p + HDR, rl);
+			buf_add(&b->recs[b->n], d + at + HDR, rl);
 			b->n++;
 			bytes += rl;
-			p += HDR + rl;
+			p = at + HDR + rl;
 		}
 		free(d);
 		off = p;
 		b->seg_end = seg;
 		b->off_end = off;
-		if (b->n && bytes >= max_bytes)
+		if (full || (b->n && bytes >= max_bytes))
 			break;
 	}
 	if (!b->seg_end) {
@@ -477,6 +686,7 @@ int spool_consume(struct spool *s, const struct spool_batch *b, struct err *e)
 	s->cur_seg = b->seg_end;
 	s->cur_off = b->off_end;
 	s->seq = b->seq + 1;
+	s->dropped += b->damaged;	/* damage the cursor passed over, counted once */
 	if (save_cursor(s, e) < 0)
 		return -1;
 	/* segments wholly before the cursor are sent: delete them */
@@ -500,6 +710,11 @@ uint64_t spool_dropped(const struct spool *s)
 uint64_t spool_next_seq(const struct spool *s)
 {
 	return s->seq;
+}
+
+const char *spool_epoch(const struct spool *s)
+{
+	return s->epoch;
 }
 
 uint64_t spool_pending_bytes(const struct spool *s)
