@@ -48,11 +48,11 @@ LIBS_SERVER = $(shell $(PKG_CONFIG) --libs $(PKGS_TARGETS) $(PKGS_POSTER) $(PKGS
 LIBS_FIXTURE = $(shell $(PKG_CONFIG) --libs $(PKGS_FIXTURE) 2>/dev/null)
 
 COMMON_SRC = common/buf.c common/err.c common/text.c common/fileio.c common/arena.c \
-	common/log.c common/conffile.c
+	common/log.c common/conffile.c common/strictjson.c
 TARGETS_SRC = targets/image.c targets/imgops.c targets/decode.c targets/guard.c \
 	targets/qrtext.c targets/verdict.c targets/emvco.c targets/domain.c \
 	targets/payload.c targets/policy.c targets/catalog.c targets/poster.c \
-	targets/netguard.c
+	targets/netguard.c targets/uplink.c
 CLI_SRC = cli/qrwatch.c
 PROBE_LIB_SRC = prober/check.c prober/result.c prober/emulate.c prober/spool.c \
 	prober/push.c prober/config.c prober/daemon.c prober/fetch.c

@@ -111,6 +111,23 @@ static const struct {
 	{ "attempts", "Số lần gửi", "Attempts" },
 	{ "error", "Lỗi", "Error" },
 	{ "held", "chưa báo (đường truyền)", "not announced (uplink)" },
+	{ "spool", "Hàng đợi kết quả hiện tại", "Current result spool" },
+	{ "spools", "Các hàng đợi kết quả của thiết bị", "The probe's result spools" },
+	{ "spool_since", "từ", "since" },
+	{ "spool_remade", "tạo lại", "made anew" },
+	{ "times", "lần", "times" },
+	{ "spool_epoch", "Mã hàng đợi", "Epoch" },
+	{ "first_batch", "Lô đầu", "First batch" },
+	{ "last_batch", "Lô cuối", "Last batch" },
+	{ "batches", "Số lô", "Batches" },
+	{ "first_seen", "Nhận lần đầu", "First received" },
+	{ "before_epochs", "(phiên bản cũ)", "(older version)" },
+	{ "spool_new_vi_en", "Thiết bị này đã bắt đầu một hàng đợi kết quả mới lúc %s: có thể "
+	  "nó bị mất điện khi hàng đợi nằm trong bộ nhớ RAM, hoặc bộ nhớ bị thay. Các kết quả "
+	  "chưa kịp gửi trước đó đã mất; các kết quả từ lúc đó vẫn được lưu đầy đủ.",
+	  "This probe started a new result spool at %s: it may have lost power while its "
+	  "spool was in RAM, or its storage was replaced. Results it had not sent before "
+	  "then are lost; every result since then is stored." },
 };
 
 const char *tr(const char *key, int english)

@@ -11,7 +11,10 @@
 #include <json-c/json.h>
 
 #include "../prober/push.h"
+#include "../targets/uplink.h"
 #include "../targets/verdict.h"
+#include "../common/log.h"
+#include "../common/strictjson.h"
 #include "../common/banned.h"
 
 __attribute__((format(printf, 3, 4)))
@@ -53,14 +56,23 @@ static int valid_id(const char *s)
 	return 1;
 }
 
-/* "2026-11-22T11:48:01.532Z" or without milliseconds, to ms since 1970. */
+/*
+ * "2026-11-22T11:48:01.532Z" or without milliseconds, to ms since 1970.
+ * The date must exist: 2026-02-30 is refused, not read as 2 March.
+ */
 static int parse_time(const char *s, int64_t *ms)
 {
-	struct tm tm;
+	struct tm tm, back;
 	int y, mo, d, h, mi, sec, milli = 0, n = 0;
+	time_t t;
 
 	memset(&tm, 0, sizeof(tm));
-	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6)
+	for (int i = 0; i < 19; i++)
+		if (!(i == 4 || i == 7 ? s[i] == '-' : i == 10 ? s[i] == 'T' :
+		      i == 13 || i == 16 ? s[i] == ':' : isdigit((unsigned char)s[i])))
+			return -1;
+	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 ||
+	    n != 19)
 		return -1;
 	s += n;
 	if (*s == '.') {
@@ -71,7 +83,7 @@ static int parse_time(const char *s, int64_t *ms)
 		s += 4;
 	}
 	if (strcmp(s, "Z") != 0 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 ||
-	    mi > 59 || sec > 60 || y < 2000 || y > 2200)
+	    mi > 59 || sec > 59 || y < 2000 || y > 2200)
 		return -1;
 	tm.tm_year = y - 1900;
 	tm.tm_mon = mo - 1;
@@ -79,7 +91,10 @@ static int parse_time(const char *s, int64_t *ms)
 	tm.tm_hour = h;
 	tm.tm_min = mi;
 	tm.tm_sec = sec;
-	*ms = (int64_t)timegm(&tm) * 1000 + milli;
+	t = timegm(&tm);
+	if (!gmtime_r(&t, &back) || back.tm_mday != d || back.tm_mon != mo - 1)
+		return -1;
+	*ms = (int64_t)t * 1000 + milli;
 	return 0;
 }
 
@@ -118,6 +133,12 @@ static int need_int(struct vctx *v, json_object *o, const char *key, int64_t min
 	if (!f)
 		return required || v->out->status ? -1 : 0;
 	*val = json_object_get_int64(f);
+	if (*val == INT64_MAX && json_object_get_uint64(f) > (uint64_t)INT64_MAX) {
+		/* json-c holds larger numbers as unsigned, and saturates past 2^64 */
+		reject(v->out, 422, "%s%s: a number above %lld is out of range (%lld to %lld)",
+		       v->path, key, (long long)INT64_MAX, (long long)min, (long long)max);
+		return -1;
+	}
 	if (*val < min || *val > max) {
 		reject(v->out, 422, "%s%s: %lld is out of range (%lld to %lld)", v->path,
 		       key, (long long)*val, (long long)min, (long long)max);
@@ -135,6 +156,10 @@ static const char *need_str(struct vctx *v, json_object *o, const char *key,
 	if (!f)
 		return NULL;
 	s = json_object_get_string(f);
+	if ((size_t)json_object_get_string_len(f) != strlen(s)) {
+		reject(v->out, 422, "%s%s: holds a NUL character", v->path, key);
+		return NULL;
+	}
 	if (strlen(s) > max) {
 		reject(v->out, 413, "%s%s: longer than %zu bytes", v->path, key, max);
 		return NULL;
@@ -143,7 +168,7 @@ static const char *need_str(struct vctx *v, json_object *o, const char *key,
 }
 
 /* One result, checked; its values for the stores. */
-struct rec {
+struct ingest_rec {
 	const char *target, *probe_time, *verdict, *uplink;
 	int64_t time_ms;
 	json_object *obj;
@@ -151,8 +176,8 @@ struct rec {
 	long interval_s;
 };
 
-static int check_result(struct ingest *x, json_object *r, size_t i, int64_t offset,
-			int64_t now_ms, struct rec *out, struct ingest_reply *reply)
+static int check_result(const struct ingest *x, json_object *r, size_t i, int64_t offset,
+			int64_t now_ms, struct ingest_rec *out, struct ingest_reply *reply)
 {
 	struct vctx v = { reply, "" };
 	json_object *steps;
@@ -214,6 +239,11 @@ static int check_result(struct ingest *x, json_object *r, size_t i, int64_t offs
 	out->uplink = need_str(&v, r, "uplink", 16, 0);
 	if (reply->status)
 		return -1;
+	if (out->uplink && !uplink_valid(out->uplink)) {
+		reject(reply, 422, "%suplink: '%s' is not one of: %s", v.path, out->uplink,
+		       UPLINK_KINDS);
+		return -1;
+	}
 	if (need_int(&v, r, "failed_step", 0, CATALOG_MAX_STEPS, 0, &failed) < 0 ||
 	    need_int(&v, r, "total_us", 0, (int64_t)86400 * 1000000, 0, &total) < 0)
 		return -1;
@@ -273,7 +303,7 @@ static int sql(struct store *db, const char *q, sqlite3_stmt **st)
 }
 
 /* Write the results of a committed batch to the RRD files, oldest first. */
-static void write_rrd(struct ingest *x, const char *probe, struct rec *recs,
+static void write_rrd(struct ingest *x, const char *probe, struct ingest_rec *recs,
 		      size_t n, int *refused)
 {
 	sqlite3_stmt *st = NULL;
@@ -304,9 +334,128 @@ static void write_rrd(struct ingest *x, const char *probe, struct rec *recs,
 
 static int by_time(const void *a, const void *b)
 {
-	const struct rec *x = a, *y = b;
+	const struct ingest_rec *x = a, *y = b;
 
 	return x->time_ms < y->time_ms ? -1 : x->time_ms > y->time_ms;
+}
+
+static int valid_epoch(const char *s)
+{
+	if (strlen(s) != INGEST_EPOCH_LEN)
+		return 0;
+	for (; *s; s++)
+		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
+			return 0;
+	return 1;
+}
+
+void ingest_parsed_release(struct ingest_parsed *b)
+{
+	free(b->recs);
+	json_object_put(b->root);
+	memset(b, 0, sizeof(*b));
+}
+
+int ingest_parse(const struct ingest *x, const char *probe_id, const char *body,
+		 size_t len, int64_t now_ms, struct ingest_parsed *b,
+		 struct ingest_reply *out)
+{
+	struct vctx v = { out, "" };
+	json_object *results, *spool;
+	const char *probe, *clock;
+	struct err e;
+
+	memset(b, 0, sizeof(*b));
+	b->root = strictjson_parse(body, len, &e);
+	if (!b->root || !json_object_is_type(b->root, json_type_object)) {
+		reject(out, 400, "body is not a JSON object: %s", b->root ? "another JSON value" :
+		       e.msg);
+		goto fail;
+	}
+	probe = need_str(&v, b->root, "probe", 64, 1);
+	if (!probe)
+		goto fail;
+	if (strcmp(probe, probe_id) != 0) {
+		reject(out, 400, "probe: '%s' does not match X-Qrwatch-Probe '%s'", probe,
+		       probe_id);
+		goto fail;
+	}
+	b->epoch = need_str(&v, b->root, "epoch", 64, 0);
+	if (out->status)
+		goto fail;
+	if (!b->epoch) {
+		b->epoch = "";	/* a probe from before epochs */
+	} else if (!valid_epoch(b->epoch)) {
+		reject(out, 422, "epoch: '%s' is not %d lower-case hex digits", b->epoch,
+		       INGEST_EPOCH_LEN);
+		goto fail;
+	}
+	if (need_int(&v, b->root, "seq", 1, INGEST_SEQ_MAX, 1, &b->seq) < 0 ||
+	    need_int(&v, b->root, "clock_ms", 946684800000LL, 7258118400000LL, 1,
+		     &b->clock_ms) < 0 ||
+	    need_int(&v, b->root, "since_sync_s", -1, (int64_t)100 * 365 * 86400, 0,
+		     &b->since_sync_s) < 0)
+		goto fail;
+	clock = need_str(&v, b->root, "clock", 40, 0);
+	if (out->status)
+		goto fail;
+	if (clock) {
+		int64_t cms;
+
+		/* the same moment as clock_ms, to the second it was written in */
+		if (parse_time(clock, &cms) < 0) {
+			reject(out, 422, "clock: '%s' is not a UTC time such as "
+			       "2026-11-22T11:48:03Z", clock);
+			goto fail;
+		}
+		if (b->clock_ms < cms || b->clock_ms - cms >= 1000) {
+			reject(out, 422, "clock: '%s' is not the moment of clock_ms %lld", clock,
+			       (long long)b->clock_ms);
+			goto fail;
+		}
+	}
+	b->uplink = need_str(&v, b->root, "uplink", 16, 0);
+	b->version = need_str(&v, b->root, "version", 32, 0);
+	if (out->status)
+		goto fail;
+	if (b->uplink && !uplink_valid(b->uplink)) {
+		reject(out, 422, "uplink: '%s' is not one of: %s", b->uplink, UPLINK_KINDS);
+		goto fail;
+	}
+	spool = need(&v, b->root, "spool", json_type_object, 0);
+	if (out->status)
+		goto fail;
+	if (spool) {
+		struct vctx sv = { out, "spool." };
+
+		if (need_int(&sv, spool, "dropped", 0, INGEST_SEQ_MAX, 0, &b->dropped) < 0 ||
+		    need_int(&sv, spool, "pending_bytes", 0, INGEST_SEQ_MAX, 0,
+			     &b->pending) < 0)
+			goto fail;
+	}
+	results = need(&v, b->root, "results", json_type_array, 1);
+	if (!results)
+		goto fail;
+	b->n = json_object_array_length(results);
+	if (b->n > INGEST_MAX_RESULTS) {
+		reject(out, 413, "results: %zu results, more than %d per batch", b->n,
+		       INGEST_MAX_RESULTS);
+		goto fail;
+	}
+	b->recs = calloc(b->n ? b->n : 1, sizeof(*b->recs));
+	if (!b->recs) {
+		reject(out, 503, "out of memory");
+		goto fail;
+	}
+	for (size_t i = 0; i < b->n; i++)
+		if (check_result(x, json_object_array_get_idx(results, i), i,
+				 now_ms - b->clock_ms, now_ms, &b->recs[i], out) < 0)
+			goto fail;
+	qsort(b->recs, b->n, sizeof(*b->recs), by_time);
+	return 0;
+fail:
+	ingest_parsed_release(b);
+	return -1;
 }
 
 void ingest_batch(struct ingest *x, const char *probe_hdr, const char *sig_hdr,
@@ -314,20 +463,20 @@ void ingest_batch(struct ingest *x, const char *probe_hdr, const char *sig_hdr,
 		  struct ingest_reply *out)
 {
 	const struct probe_key *pk;
-	struct json_tokener *tok = NULL;
-	json_object *o = NULL, *results, *spool = NULL;
-	struct vctx v = { out, "" };
-	int64_t seq, clock_ms, since, dropped = 0, pending = 0, last_seq = -1;
-	const char *probe, *uplink, *version;
+	struct ingest_parsed b;
+	struct ingest_rec *recs;
+	int64_t last_seq = -1;
+	char prev_epoch[INGEST_EPOCH_LEN + 1] = "";
+	int64_t prev_last = 0, epochs = 0;
 	char want[65];
-	struct rec *recs = NULL;
-	size_t n = 0, applied = 0;
+	size_t n, applied = 0;
 	sqlite3_stmt *st = NULL;
 	struct err e;
-	int refused = 0, locked = 0;
+	int refused = 0, new_epoch;
 	long queued = 0;
 
 	memset(out, 0, sizeof(*out));
+	memset(&b, 0, sizeof(b));
 	/* 1. who is it, and did they sign exactly these bytes */
 	if (!probe_hdr || !(pk = find_probe(x, probe_hdr))) {
 		reject(out, 401, "unknown probe '%s' (X-Qrwatch-Probe)",
@@ -344,96 +493,79 @@ void ingest_batch(struct ingest *x, const char *probe_hdr, const char *sig_hdr,
 		return;
 	}
 	/* 2. parse and check every field before touching anything */
-	tok = json_tokener_new_ex(32);
-	o = tok ? json_tokener_parse_ex(tok, body, (int)len) : NULL;
-	if (!o || json_tokener_get_error(tok) != json_tokener_success ||
-	    !json_object_is_type(o, json_type_object)) {
-		reject(out, 400, "body is not a JSON object: %s", tok ?
-		       json_tokener_error_desc(json_tokener_get_error(tok)) : "no memory");
-		goto out;
-	}
-	probe = need_str(&v, o, "probe", 64, 1);
-	if (!probe)
-		goto out;
-	if (strcmp(probe, pk->id) != 0) {
-		reject(out, 400, "probe: '%s' does not match X-Qrwatch-Probe '%s'", probe,
-		       pk->id);
-		goto out;
-	}
-	if (need_int(&v, o, "seq", 1, INT64_MAX, 1, &seq) < 0 ||
-	    need_int(&v, o, "clock_ms", 946684800000LL, 7258118400000LL, 1, &clock_ms) < 0 ||
-	    need_int(&v, o, "since_sync_s", -1, INT64_MAX, 0, &since) < 0)
-		goto out;
-	uplink = need_str(&v, o, "uplink", 16, 0);
-	version = need_str(&v, o, "version", 32, 0);
-	if (out->status)
-		goto out;
-	spool = need(&v, o, "spool", json_type_object, 0);
-	if (out->status)
-		goto out;
-	if (spool) {
-		struct vctx sv = { out, "spool." };
+	if (ingest_parse(x, pk->id, body, len, now_ms, &b, out) < 0)
+		return;
+	recs = b.recs;
+	n = b.n;
 
-		if (need_int(&sv, spool, "dropped", 0, INT64_MAX, 0, &dropped) < 0 ||
-		    need_int(&sv, spool, "pending_bytes", 0, INT64_MAX, 0, &pending) < 0)
-			goto out;
-	}
-	results = need(&v, o, "results", json_type_array, 1);
-	if (!results)
-		goto out;
-	n = json_object_array_length(results);
-	if (n > INGEST_MAX_RESULTS) {
-		reject(out, 413, "results: %zu results, more than %d per batch", n,
-		       INGEST_MAX_RESULTS);
-		goto out;
-	}
-	recs = calloc(n ? n : 1, sizeof(*recs));
-	if (!recs) {
-		reject(out, 503, "out of memory");
-		goto out;
-	}
-	for (size_t i = 0; i < n; i++)
-		if (check_result(x, json_object_array_get_idx(results, i), i,
-				 now_ms - clock_ms, now_ms, &recs[i], out) < 0)
-			goto out;
-	qsort(recs, n, sizeof(*recs), by_time);
-
-	/* 3. apply, once, in one transaction */
+	/* 3. apply, once, in one transaction; replays are known by (probe, epoch, seq) */
 	pthread_mutex_lock(&x->db->lock);
-	locked = 1;
-	if (sql(x->db, "SELECT last_seq FROM probes WHERE id = ?", &st) == 0) {
+	if (sql(x->db, "SELECT last_seq FROM probe_epochs WHERE probe = ? AND epoch = ?",
+		&st) == 0) {
 		sqlite3_bind_text(st, 1, pk->id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, b.epoch, -1, SQLITE_STATIC);
 		if (sqlite3_step(st) == SQLITE_ROW)
 			last_seq = sqlite3_column_int64(st, 0);
 		sqlite3_finalize(st);
 		st = NULL;
 	}
-	if (last_seq >= seq) {
+	if (last_seq >= b.seq) {
 		out->status = 200;
 		snprintf(out->body, sizeof(out->body), "{\"ack\":%lld,\"applied\":0,"
-			 "\"duplicate\":true}", (long long)seq);
+			 "\"duplicate\":true}", (long long)b.seq);
 		goto out;
+	}
+	new_epoch = last_seq < 0;
+	if (new_epoch && sql(x->db, "SELECT epoch, (SELECT last_seq FROM probe_epochs AS pe "
+			     "WHERE pe.probe = p.id AND pe.epoch = p.epoch), epochs FROM probes "
+			     "AS p WHERE id = ?", &st) == 0) {
+		sqlite3_bind_text(st, 1, pk->id, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0)) {
+			snprintf(prev_epoch, sizeof(prev_epoch), "%s",
+				 (const char *)sqlite3_column_text(st, 0));
+			prev_last = sqlite3_column_int64(st, 1);
+			epochs = sqlite3_column_int64(st, 2);
+		}
+		sqlite3_finalize(st);
+		st = NULL;
 	}
 	if (store_exec(x->db, "BEGIN IMMEDIATE", &e) < 0) {
 		reject(out, 503, "%s", e.msg);
 		goto out;
 	}
-	if (sql(x->db, "INSERT INTO probes (id, last_seq, last_seen_ms, uplink, version, "
-		"clock_offset_ms, since_sync_s, spool_pending, spool_dropped) "
-		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT(id) DO UPDATE SET "
-		"last_seq = ?2, last_seen_ms = ?3, uplink = ?4, version = ?5, "
-		"clock_offset_ms = ?6, since_sync_s = ?7, spool_pending = ?8, "
-		"spool_dropped = ?9", &st) < 0)
+	if (sql(x->db, "INSERT INTO probe_epochs (probe, epoch, first_seq, last_seq, first_ms, "
+		"last_ms, batches) VALUES (?1, ?2, ?3, ?3, ?4, ?4, 1) ON CONFLICT (probe, epoch) "
+		"DO UPDATE SET last_seq = ?3, last_ms = ?4, batches = batches + 1", &st) < 0)
 		goto fail;
 	sqlite3_bind_text(st, 1, pk->id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, seq);
+	sqlite3_bind_text(st, 2, b.epoch, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, b.seq);
+	sqlite3_bind_int64(st, 4, now_ms);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		goto fail;
+	sqlite3_finalize(st);
+	st = NULL;
+	if (sql(x->db, "INSERT INTO probes (id, last_seq, last_seen_ms, uplink, version, "
+		"clock_offset_ms, since_sync_s, spool_pending, spool_dropped, epoch, "
+		"epoch_since_ms, epochs) "
+		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?3, 1) ON CONFLICT(id) DO UPDATE SET "
+		"last_seq = ?2, last_seen_ms = ?3, uplink = ?4, version = ?5, "
+		"clock_offset_ms = ?6, since_sync_s = ?7, spool_pending = ?8, "
+		"spool_dropped = ?9, epoch = CASE WHEN ?11 THEN ?10 ELSE epoch END, "
+		"epoch_since_ms = CASE WHEN ?11 THEN ?3 ELSE epoch_since_ms END, "
+		"epochs = epochs + ?11", &st) < 0)
+		goto fail;
+	sqlite3_bind_text(st, 1, pk->id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, b.seq);
 	sqlite3_bind_int64(st, 3, now_ms);
-	sqlite3_bind_text(st, 4, uplink ? uplink : "unknown", -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, version ? version : "", -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 6, now_ms - clock_ms);
-	sqlite3_bind_int64(st, 7, since);
-	sqlite3_bind_int64(st, 8, pending);
-	sqlite3_bind_int64(st, 9, dropped);
+	sqlite3_bind_text(st, 4, b.uplink ? b.uplink : "unknown", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, b.version ? b.version : "", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, now_ms - b.clock_ms);
+	sqlite3_bind_int64(st, 7, b.since_sync_s);
+	sqlite3_bind_int64(st, 8, b.pending);
+	sqlite3_bind_int64(st, 9, b.dropped);
+	sqlite3_bind_text(st, 10, b.epoch, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 11, new_epoch);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		goto fail;
 	sqlite3_finalize(st);
@@ -454,7 +586,7 @@ void ingest_batch(struct ingest *x, const char *probe_hdr, const char *sig_hdr,
 		sqlite3_bind_text(q, 4, recs[i].probe_time, -1, SQLITE_STATIC);
 		sqlite3_bind_text(q, 5, recs[i].verdict, -1, SQLITE_STATIC);
 		sqlite3_bind_text(q, 6, recs[i].uplink ? recs[i].uplink :
-				  uplink ? uplink : "unknown", -1, SQLITE_STATIC);
+				  b.uplink ? b.uplink : "unknown", -1, SQLITE_STATIC);
 		sqlite3_bind_text(q, 7, js, -1, SQLITE_TRANSIENT);
 		if (sqlite3_step(q) != SQLITE_DONE) {
 			sqlite3_finalize(q);
@@ -481,7 +613,10 @@ void ingest_batch(struct ingest *x, const char *probe_hdr, const char *sig_hdr,
 		sqlite3_bind_text(q, 2, recs[i].target, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(q, 3, recs[i].time_ms);
 		sqlite3_bind_text(q, 4, recs[i].verdict, -1, SQLITE_STATIC);
-		sqlite3_step(q);
+		if (sqlite3_step(q) != SQLITE_DONE) {
+			sqlite3_finalize(q);
+			goto fail;
+		}
 		sqlite3_finalize(q);
 		if (sql(x->db, "INSERT INTO latest (probe, target, time_ms, verdict, json, "
 			"since_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?3) ON CONFLICT(probe, target) DO "
@@ -510,13 +645,22 @@ void ingest_batch(struct ingest *x, const char *probe_hdr, const char *sig_hdr,
 		store_exec(x->db, "ROLLBACK", &e);
 		goto out;
 	}
-	/* durable now: the notifications may go, and the time series follow */
+	/* durable now: say when a probe's spool was made anew, then the rest follows */
+	if (new_epoch && epochs > 0)
+		LOG(LOG_LVL_WARN, NULL, "probe '%s' sends from a new spool (epoch %s, from batch "
+		    "%lld); its previous spool (epoch %s, last batch %lld) is gone, and any "
+		    "results it had not sent are lost; from now on its results are stored",
+		    pk->id, b.epoch[0] ? b.epoch : "none", (long long)b.seq,
+		    prev_epoch[0] ? prev_epoch : "none", (long long)prev_last);
+	else if (new_epoch)
+		LOG(LOG_LVL_INFO, NULL, "probe '%s': first batch %lld of spool epoch %s", pk->id,
+		    (long long)b.seq, b.epoch[0] ? b.epoch : "none");
 	if (x->alerts && x->alerts->queued != queued)
 		outbox_wake(x->outbox);
 	write_rrd(x, pk->id, recs, n, &refused);
 	out->status = 200;
 	snprintf(out->body, sizeof(out->body), "{\"ack\":%lld,\"applied\":%zu,"
-		 "\"rrd_refused\":%d}", (long long)seq, applied, refused);
+		 "\"rrd_refused\":%d}", (long long)b.seq, applied, refused);
 	goto out;
 fail:
 	reject(out, 503, "database: %s", sqlite3_errmsg(x->db->db));
@@ -524,12 +668,8 @@ fail:
 	st = NULL;
 	store_exec(x->db, "ROLLBACK", &e);
 out:
-	if (locked)
-		pthread_mutex_unlock(&x->db->lock);
-	free(recs);
-	json_object_put(o);
-	if (tok)
-		json_tokener_free(tok);
+	pthread_mutex_unlock(&x->db->lock);
+	ingest_parsed_release(&b);
 }
 
 int ingest_replay_rrd(struct ingest *x, struct err *e)
@@ -546,7 +686,7 @@ int ingest_replay_rrd(struct ingest *x, struct err *e)
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		json_object *r = json_tokener_parse((const char *)sqlite3_column_text(st, 2));
 		struct ingest_reply dummy;
-		struct rec rec;
+		struct ingest_rec rec;
 
 		memset(&dummy, 0, sizeof(dummy));
 		if (r && check_result(x, r, 0, 0, INT64_MAX / 2, &rec, &dummy) == 0) {

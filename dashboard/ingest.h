@@ -11,10 +11,14 @@
 #include "../alerts/outbox.h"
 #include "../targets/catalog.h"
 
+#include <json-c/json.h>
+
 #define INGEST_MAX_BODY     (2u * 1024 * 1024)	/* a probe sends at most 1 MiB */
 #define INGEST_MAX_RESULTS  1000
 #define INGEST_FUTURE_MS    60000	/* tolerated clock error after correction */
 #define INGEST_TEXT_MAX     4096	/* per string field */
+#define INGEST_SEQ_MAX      9007199254740991LL	/* 2^53 - 1: exact in every JSON reader */
+#define INGEST_EPOCH_LEN    16	/* hex digits of a probe's spool identity */
 
 struct probe_key {
 	char id[65];
@@ -42,12 +46,38 @@ struct ingest_reply {
  * checked, in constant time, before the body is parsed; every field is
  * checked before anything is written, and a rejected batch changes
  * nothing; the results are committed to SQLite (synchronous) before the
- * acknowledgement, then written to the RRD files. A batch number already
- * applied is acknowledged again and not applied twice.
+ * acknowledgement, then written to the RRD files. Replays are known by
+ * (probe, spool epoch, batch number): a number already applied in its
+ * epoch is acknowledged again and not applied twice, and a new epoch (a
+ * probe whose spool was made anew) starts a new sequence, logged and shown
+ * on the probe's page.
  */
 void ingest_batch(struct ingest *x, const char *probe_hdr, const char *sig_hdr,
 		  const char *body, size_t len, int64_t now_ms,
 		  struct ingest_reply *out);
+
+/* A batch whose every field was checked; its strings point into root. */
+struct ingest_rec;
+struct ingest_parsed {
+	json_object *root;
+	const char *epoch;		/* "" for a probe from before epochs */
+	const char *uplink, *version;	/* or NULL */
+	int64_t seq, clock_ms, since_sync_s, dropped, pending;
+	struct ingest_rec *recs;	/* oldest first */
+	size_t n;
+};
+
+/*
+ * Parse and check a batch body from probe_id without touching the stores
+ * (the signature is the caller's to check first). JSON is parsed strictly
+ * (common/strictjson.h); numbers out of range are refused, never
+ * saturated; dates must exist. Returns 0, or -1 with out holding the 4xx
+ * and the field at fault. Release b with ingest_parsed_release().
+ */
+int ingest_parse(const struct ingest *x, const char *probe_id, const char *body,
+		 size_t len, int64_t now_ms, struct ingest_parsed *b,
+		 struct ingest_reply *out);
+void ingest_parsed_release(struct ingest_parsed *b);
 
 /* Results still to be written to RRD files (after a crash): write them. */
 int ingest_replay_rrd(struct ingest *x, struct err *e);

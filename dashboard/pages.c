@@ -544,38 +544,101 @@ static void page_stale(struct dash *d, int english, struct reply *r)
 
 /* ---- probes ---- */
 
+/* The spools a probe has sent from, newest first, and what a new one means. */
+static void probe_spools(struct dash *d, const char *id, int english, struct reply *r)
+{
+	sqlite3_stmt *q;
+	char first[32], last[32];
+	int n = 0;
+
+	if (sqlite3_prepare_v2(d->db->db, "SELECT epoch, first_seq, last_seq, batches, first_ms, "
+			       "last_ms FROM probe_epochs WHERE probe = ? ORDER BY first_ms DESC, "
+			       "epoch", -1, &q, NULL) != SQLITE_OK)
+		return;
+	sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
+	html_addf(&r->body, "<h2>%s</h2>", tr("spools", english));
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		const char *ep = (const char *)sqlite3_column_text(q, 0);
+
+		fmt_time(sqlite3_column_int64(q, 4), first, sizeof(first));
+		fmt_time(sqlite3_column_int64(q, 5), last, sizeof(last));
+		if (n == 0)
+			html_addf(&r->body, "<table><tr><th>%s</th><th>%s</th><th>%s</th><th>%s</th>"
+				  "<th>%s</th><th>%s</th></tr>", tr("spool_epoch", english),
+				  tr("first_batch", english), tr("last_batch", english),
+				  tr("batches", english), tr("first_seen", english),
+				  tr("last_seen", english));
+		html_addf(&r->body, "<tr><td><code>%s</code></td><td>%lld</td><td>%lld</td>"
+			  "<td>%lld</td><td>%s</td><td>%s</td></tr>",
+			  ep && ep[0] ? ep : tr("before_epochs", english),
+			  (long long)sqlite3_column_int64(q, 1),
+			  (long long)sqlite3_column_int64(q, 2),
+			  (long long)sqlite3_column_int64(q, 3), first, last);
+		n++;
+	}
+	sqlite3_finalize(q);
+	if (n)
+		buf_adds(&r->body, "</table>");
+}
+
 static void page_probes(struct dash *d, const char *one, int english, struct reply *r)
 {
 	sqlite3_stmt *q;
-	char when[32];
+	char when[32], since[32];
+	int64_t remade_ms = 0;
 
 	html_begin(&r->body, tr("probes", english), "/probes", english);
 	html_addf(&r->body, "<h1>%s</h1><table><tr><th>%s</th><th>%s</th><th>%s</th>"
-		  "<th>%s</th><th>%s</th><th>%s</th></tr>", tr("probes", english),
+		  "<th>%s</th><th>%s</th><th>%s</th><th>%s</th></tr>", tr("probes", english),
 		  tr("probe", english), tr("last_seen", english), tr("uplink", english),
-		  tr("backlog", english), tr("offset", english), tr("version", english));
+		  tr("backlog", english), tr("spool", english), tr("offset", english),
+		  tr("version", english));
 	pthread_mutex_lock(&d->db->lock);
 	if (sqlite3_prepare_v2(d->db->db, "SELECT id, last_seen_ms, uplink, spool_pending, "
-			       "spool_dropped, clock_offset_ms, version FROM probes WHERE "
-			       "?1 IS NULL OR id = ?1 ORDER BY id", -1, &q, NULL) == SQLITE_OK) {
+			       "spool_dropped, clock_offset_ms, version, epoch_since_ms, epochs "
+			       "FROM probes WHERE ?1 IS NULL OR id = ?1 ORDER BY id", -1, &q,
+			       NULL) == SQLITE_OK) {
 		if (one)
 			sqlite3_bind_text(q, 1, one, -1, SQLITE_STATIC);
 		while (sqlite3_step(q) == SQLITE_ROW) {
+			long long epochs = sqlite3_column_int64(q, 8);
+
 			fmt_time(sqlite3_column_int64(q, 1), when, sizeof(when));
+			fmt_time(sqlite3_column_int64(q, 7), since, sizeof(since));
 			html_addf(&r->body, "<tr><td><a href=\"/probe/%s\">%s</a></td><td>%s</td>"
-				  "<td>%s</td><td>%lld B (%lld dropped)</td><td>%lld ms</td>"
-				  "<td>%s</td></tr>", (const char *)sqlite3_column_text(q, 0),
+				  "<td>%s</td><td>%lld B (%lld dropped)</td>",
+				  (const char *)sqlite3_column_text(q, 0),
 				  (const char *)sqlite3_column_text(q, 0), when,
 				  (const char *)sqlite3_column_text(q, 2),
 				  (long long)sqlite3_column_int64(q, 3),
-				  (long long)sqlite3_column_int64(q, 4),
+				  (long long)sqlite3_column_int64(q, 4));
+			if (epochs > 1)
+				html_addf(&r->body, "<td>%s %s <strong>(%s %lld %s)</strong></td>",
+					  tr("spool_since", english), since,
+					  tr("spool_remade", english), epochs - 1,
+					  tr("times", english));
+			else
+				html_addf(&r->body, "<td>%s %s</td>", tr("spool_since", english),
+					  since);
+			html_addf(&r->body, "<td>%lld ms</td><td>%s</td></tr>",
 				  (long long)sqlite3_column_int64(q, 5),
 				  (const char *)sqlite3_column_text(q, 6));
+			if (epochs > 1)
+				remade_ms = sqlite3_column_int64(q, 7);
 		}
 		sqlite3_finalize(q);
 	}
-	pthread_mutex_unlock(&d->db->lock);
 	buf_adds(&r->body, "</table>");
+	if (one) {
+		if (remade_ms) {
+			fmt_time(remade_ms, since, sizeof(since));
+			buf_adds(&r->body, "<p class=\"why\">");
+			html_addf(&r->body, tr("spool_new_vi_en", english), since);
+			buf_adds(&r->body, "</p>");
+		}
+		probe_spools(d, one, english, r);
+	}
+	pthread_mutex_unlock(&d->db->lock);
 	html_end(&r->body);
 }
 
@@ -762,13 +825,15 @@ static void api_probes(struct dash *d, struct reply *r)
 
 	pthread_mutex_lock(&d->db->lock);
 	if (sqlite3_prepare_v2(d->db->db, "SELECT id, last_seq, last_seen_ms, uplink, version, "
-			       "clock_offset_ms, since_sync_s, spool_pending, spool_dropped "
-			       "FROM probes ORDER BY id", -1, &q, NULL) == SQLITE_OK) {
+			       "clock_offset_ms, since_sync_s, spool_pending, spool_dropped, "
+			       "epoch, epoch_since_ms, epochs FROM probes ORDER BY id", -1, &q,
+			       NULL) == SQLITE_OK) {
 		while (sqlite3_step(q) == SQLITE_ROW) {
 			json_object *o = json_object_new_object();
 			static const char *const ints[] = { NULL, "last_seq", "last_seen_ms", NULL,
 							    NULL, "clock_offset_ms", "since_sync_s",
-							    "spool_pending_bytes", "spool_dropped" };
+							    "spool_pending_bytes", "spool_dropped",
+							    NULL, "epoch_since_ms", "epochs" };
 
 			json_object_object_add(o, "id", json_object_new_string(
 				(const char *)sqlite3_column_text(q, 0)));
@@ -776,7 +841,9 @@ static void api_probes(struct dash *d, struct reply *r)
 				sqlite3_column_text(q, 3) ? (const char *)sqlite3_column_text(q, 3) : ""));
 			json_object_object_add(o, "version", json_object_new_string(
 				sqlite3_column_text(q, 4) ? (const char *)sqlite3_column_text(q, 4) : ""));
-			for (int k = 0; k < 9; k++)
+			json_object_object_add(o, "epoch", json_object_new_string(
+				sqlite3_column_text(q, 9) ? (const char *)sqlite3_column_text(q, 9) : ""));
+			for (int k = 0; k < 12; k++)
 				if (ints[k])
 					json_object_object_add(o, ints[k], json_object_new_int64(
 						sqlite3_column_int64(q, k)));

@@ -69,6 +69,24 @@ static const char *const migrations[STORE_SCHEMA] = {
 	"CREATE INDEX outbox_by_incident ON outbox (incident, recipient);"
 	/* a random number that keeps this database's dedupe keys apart from another's */
 	"INSERT OR IGNORE INTO counters (name, value) VALUES ('instance', abs(random()));",
+	/*
+	 * 3: batch numbers per spool epoch (docs/protocol.md). A probe whose
+	 * spool is made anew numbers from 1 again under a new epoch; the old
+	 * numbers of probes from before epochs are kept under the epoch ''.
+	 */
+	"CREATE TABLE probe_epochs ("
+	"  probe TEXT NOT NULL, epoch TEXT NOT NULL,"
+	"  first_seq INTEGER NOT NULL, last_seq INTEGER NOT NULL,"
+	"  first_ms INTEGER NOT NULL, last_ms INTEGER NOT NULL,"
+	"  batches INTEGER NOT NULL DEFAULT 0,"
+	"  PRIMARY KEY (probe, epoch));"
+	"INSERT INTO probe_epochs (probe, epoch, first_seq, last_seq, first_ms, last_ms, batches) "
+	"  SELECT id, '', 1, last_seq, COALESCE(last_seen_ms, 0), COALESCE(last_seen_ms, 0), 0 "
+	"  FROM probes WHERE last_seq > 0;"
+	"ALTER TABLE probes ADD COLUMN epoch TEXT;"		/* the newest epoch seen */
+	"ALTER TABLE probes ADD COLUMN epoch_since_ms INTEGER;"	/* when it was first seen */
+	"ALTER TABLE probes ADD COLUMN epochs INTEGER NOT NULL DEFAULT 0;"
+	"UPDATE probes SET epoch = '', epoch_since_ms = last_seen_ms, epochs = 1 WHERE last_seq > 0;",
 };
 
 int store_exec(struct store *s, const char *sql, struct err *e)

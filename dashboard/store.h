@@ -9,7 +9,7 @@
 #include "../common/err.h"
 
 /* The schema version this build writes; older databases are migrated. */
-#define STORE_SCHEMA 2
+#define STORE_SCHEMA 3
 
 struct store {
 	sqlite3 *db;

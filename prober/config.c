@@ -11,6 +11,7 @@
 #include "../common/log.h"
 #include "../common/text.h"
 #include "../targets/domain.h"
+#include "../targets/uplink.h"
 #include "../common/banned.h"
 
 enum ctype { C_STR, C_ID, C_LONG, C_SECONDS, C_URL, C_SECRET, C_SECRET_FILE,
@@ -35,7 +36,7 @@ static const struct row {
 	{ "catalog", C_STR, S(catalog), 0, 0, NULL, NULL, 1 },
 	{ "catalog_url", C_URL, S(catalog_url), 0, 0, "", NULL, 0 },
 	{ "catalog_refresh", C_SECONDS, L(catalog_refresh_s), 1, 86400, "600", NULL, 0 },
-	{ "uplink", C_CHOICE, S(uplink), 0, 0, "unknown", "fibre 5g 4g 3g adsl wifi satellite other unknown", 0 },
+	{ "uplink", C_CHOICE, S(uplink), 0, 0, "unknown", UPLINK_KINDS, 0 },
 	{ "interface", C_STR, S(interface), 0, 0, "", NULL, 0 },
 	{ "spool_dir", C_STR, S(spool_dir), 0, 0, "/var/lib/qrwatch/spool", NULL, 0 },
 	{ "spool_hours", C_LONG, L(spool_hours), 1, 24 * 60, "72", NULL, 0 },

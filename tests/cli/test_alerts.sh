@@ -368,10 +368,13 @@ add t1 DOWN; push p3
 kill "$SPID"; wait "$SPID"
 sqlite3 "$DATA/qrwatch.db" "DROP TABLE streaks; DROP TABLE incidents; DROP TABLE incident_probes;
     DROP TABLE incident_events; DROP TABLE outbox; DELETE FROM counters WHERE name = 'instance';
+    DROP TABLE probe_epochs; ALTER TABLE probes DROP COLUMN epoch;
+    ALTER TABLE probes DROP COLUMN epoch_since_ms; ALTER TABLE probes DROP COLUMN epochs;
     PRAGMA user_version = 1;"
 expect_eq "a schema-1 database" "$(db 'PRAGMA user_version')" "1"
 start_server "$TMP/c.conf"
-expect_eq "migrated to schema 2 at start" "$(db 'PRAGMA user_version')" "2"
+expect_eq "migrated to the current schema at start" "$(db 'PRAGMA user_version')" "3"
+expect_eq "its batch numbers kept as the epoch before epochs" "$(db "SELECT epoch || ':' || (last_seq > 0) FROM probe_epochs WHERE probe = 'p3'")" ":1"
 expect_eq "its results kept" "$(db "SELECT count(*) FROM results WHERE target = 't1'")" "1"
 add t1 DOWN; add t1 DOWN; add t1 DOWN; push p3
 settle

@@ -139,13 +139,15 @@ expect_eq "the other results still arrived" "$([ "$(db "SELECT count(*) FROM res
 expect_eq "and nothing cached" "$(test -e "$TMP/cache2.catalog" && echo yes || echo no)" "no"
 
 # a batch built by hand: one result, and what bad copies of it do
-NOW=$(date -u +%Y-%m-%dT%H:%M:%S.000Z)
-NOWMS=$(($(date +%s) * 1000))
+NOWS=$(date +%s)
+NOW=$(date -u -d "@$NOWS" +%Y-%m-%dT%H:%M:%S.000Z)
+CLOCK=$(date -u -d "@$NOWS" +%Y-%m-%dT%H:%M:%SZ)
+NOWMS=$((NOWS * 1000))
 batch() {  # batch SEQ RESULT-JSON...
     seq=$1
     shift
     printf '{"probe":"thon-dong-1","seq":%s,"clock":"%s","clock_ms":%s,"since_sync_s":0,"uplink":"5g","version":"t","spool":{"dropped":0,"pending_bytes":0},"results":[%s]}' \
-        "$seq" "$NOW" "$NOWMS" "$(IFS=,; echo "$*")"
+        "$seq" "$CLOCK" "$NOWMS" "$(IFS=,; echo "$*")"
 }
 R1='{"target":"kt","time":"'"$NOW"'","verdict":"DOWN","why_vi":"x","why_en":"x","payload":"","failed_step":0,"total_us":1000,"steps":[{"name":"a","status":503,"dns_us":1,"connect_us":2,"tls_us":0,"ttfb_us":3,"transfer_us":4,"total_us":10}]}'
 count() { db 'SELECT count(*) FROM results'; }
@@ -191,6 +193,58 @@ R_OLD=$(printf '%s' "$R1" | sed "s/\"$NOW\"/\"$OLD\"/")
 send "late result" 200 '"rrd_refused":1' "$(batch 1001 "$R_OLD")"
 expect_eq "late result kept in SQLite only" "$(db "SELECT in_rrd FROM results WHERE probe_time = '$OLD'")" "2"
 
+# a probe whose spool was made anew (a power cut on a RAM spool) numbers its
+# batches from 1 again under a new epoch: those results are stored, not
+# thrown away as replays of the old numbers
+EP1=0123456789abcdef
+EP2=fedcba9876543210
+ebatch() {  # ebatch EPOCH SEQ RESULT-JSON...
+    ep=$1
+    shift
+    batch "$@" | sed "s/^{\"probe\":\"thon-dong-1\",/{\"probe\":\"thon-dong-1\",\"epoch\":\"$ep\",/"
+}
+rtime() {  # rtime MS-SUFFIX: the result R1 at another millisecond of NOW
+    printf '%s' "$R1" | sed "s/\"time\":\"[^\"]*\"/\"time\":\"${NOW%.*}.$1Z\"/"
+}
+before_ep=$(count)
+send "first batch of an epoch" 200 '"ack":5,"applied":1' "$(ebatch $EP1 5 "$(rtime 101)")"
+send "the same batch again" 200 '"duplicate":true' "$(ebatch $EP1 5 "$(rtime 101)")"
+send "an older number of the same epoch" 200 '"duplicate":true' "$(ebatch $EP1 4 "$(rtime 102)")"
+send "a new epoch from batch 1" 200 '"ack":1,"applied":1' "$(ebatch $EP2 1 "$(rtime 103)")"
+send "its second batch" 200 '"ack":2,"applied":1' "$(ebatch $EP2 2 "$(rtime 104)")"
+send "a replay of the old epoch" 200 '"duplicate":true' "$(ebatch $EP1 5 "$(rtime 101)")"
+expect_eq "every result of the new epoch stored" "$(count)" "$((before_ep + 3))"
+expect_eq "both epochs known" "$(db "SELECT group_concat(epoch || ':' || last_seq, ' ') FROM (SELECT * FROM probe_epochs WHERE epoch IN ('$EP1', '$EP2') ORDER BY epoch)")" "$EP1:5 $EP2:2"
+expect_eq "the probe's newest epoch" "$(db "SELECT epoch FROM probes")" "$EP2"
+expect_contains "the log says the spool was made anew" "$(cat "$TMP/server.log")" "probe 'thon-dong-1' sends from a new spool (epoch $EP2, from batch 1); its previous spool (epoch $EP1, last batch 5) is gone"
+# out-of-range numbers are refused, never saturated to the largest one
+send "seq above 2^53" 422 "seq: 9007199254740992 is out of range" "$(ebatch $EP2 9007199254740992 "$(rtime 105)")"
+send "seq past int64" 422 "seq: a number above 9223372036854775807 is out of range" "$(ebatch $EP2 99999999999999999999 "$(rtime 105)")"
+send "negative seq" 422 "seq: -3 is out of range" "$(ebatch $EP2 -3 "$(rtime 105)")"
+send "bad epoch" 422 "epoch: 'XYZ' is not 16 lower-case hex digits" "$(ebatch XYZ 3 "$(rtime 105)")"
+expect_eq "no batch number taken by the refused ones" "$(db "SELECT last_seq FROM probe_epochs WHERE epoch = '$EP2'")" "2"
+# JSON is parsed strictly, and dates must exist
+GOOD=$(ebatch $EP2 3 "$(rtime 106)")
+send "trailing garbage" 400 "body is not a JSON object" "$GOOD x"
+send "trailing braces" 400 "body is not a JSON object" "$GOOD}"
+printf '%s\0{"junk":1}' "$GOOD" > "$TMP/nul.json"
+got=$("$SEND" "$URL" thon-dong-1 "$SECRET" "$TMP/nul.json")
+expect_contains "bytes after a NUL: HTTP 400" "$got" "400 "
+send "a comment" 400 "body is not a JSON object" "$(printf '%s' "$GOOD" | sed 's|"results":|/* x */"results":|')"
+send "single quotes" 400 "single-quoted string" "$(printf '%s' "$GOOD" | sed "s|\"version\":\"t\"|'version':'t'|")"
+printf '%s' "$GOOD" | sed 's/"why_vi":"x"/"why_vi":"\xff\xfe"/' > "$TMP/utf8.json"
+got=$("$SEND" "$URL" thon-dong-1 "$SECRET" "$TMP/utf8.json")
+expect_contains "invalid UTF-8: HTTP 400" "$got" "400 "
+expect_contains "invalid UTF-8: says why" "$got" "invalid utf-8"
+send "lone surrogate" 400 'lone high surrogate \\ud800' "$(printf '%s' "$GOOD" | sed 's/"why_vi":"x"/"why_vi":"\\ud800"/')"
+send "NUL in a string" 400 'strings may not hold NUL' "$(printf '%s' "$GOOD" | sed 's/"why_vi":"x"/"why_vi":"a\\u0000b"/')"
+send "clock not a time" 422 "clock: 'x' is not a UTC time" "$(printf '%s' "$GOOD" | sed 's/"clock":"[^"]*"/"clock":"x"/')"
+send "clock not clock_ms" 422 "is not the moment of clock_ms" "$(printf '%s' "$GOOD" | sed 's/"clock":"[^"]*"/"clock":"2026-01-01T00:00:00Z"/')"
+send "a date that does not exist" 422 "results[0].time: '2026-02-30T10:00:00.000Z' is not a UTC time" "$(printf '%s' "$GOOD" | sed 's/"time":"[^"]*"/"time":"2026-02-30T10:00:00.000Z"/')"
+send "an unknown uplink" 422 "uplink: '6g' is not one of: fibre 5g 4g" "$(printf '%s' "$GOOD" | sed 's/"uplink":"5g"/"uplink":"6g"/')"
+send "an unknown result uplink" 422 "results[0].uplink: 'lte' is not one of" "$(ebatch $EP2 3 "$(rtime 106 | sed 's/"verdict"/"uplink":"lte","verdict"/')")"
+send "the good batch after all that" 200 '"ack":3,"applied":1' "$GOOD"
+
 # the dashboard: pages, API, CSV, metrics, graphs and posters
 get() { curl -s -o "$TMP/got" -w '%{http_code} %{content_type}' "http://127.0.0.1:$S$1"; }
 expect_eq "overview page" "$(get /)" "200 text/html; charset=utf-8"
@@ -214,10 +268,15 @@ expect_eq "stale codes page" "$(get /stale | cut -d' ' -f1)" "200"
 expect_contains "stale page offers the poster" "$(cat "$TMP/got")" 'src="/poster/gone.svg"'
 expect_eq "probes page" "$(get /probes | cut -d' ' -f1)" "200"
 expect_contains "probes page shows the uplink" "$(cat "$TMP/got")" "<td>5g</td>"
+expect_contains "probes page says the spool was made anew" "$(cat "$TMP/got")" "(tạo lại"
+expect_eq "one probe's page" "$(get /probe/thon-dong-1 | cut -d' ' -f1)" "200"
+expect_contains "it explains a new spool" "$(cat "$TMP/got")" "Thiết bị này đã bắt đầu một hàng đợi kết quả mới lúc"
+expect_contains "it lists the spools" "$(cat "$TMP/got")" "<td><code>$EP2</code></td><td>1</td><td>3</td>"
 expect_eq "JSON targets" "$(get /api/v1/targets)" "200 application/json"
 expect_contains "JSON has the verdict" "$(cat "$TMP/got")" '"id":"gone","procedure":"Đăng ký khai sinh","board":"b","verdict":"STALE"'
 expect_eq "JSON probes" "$(get /api/v1/probes | cut -d' ' -f1)" "200"
 expect_contains "JSON probe state" "$(cat "$TMP/got")" '"id":"thon-dong-1","uplink":"5g"'
+expect_contains "JSON probe epoch" "$(cat "$TMP/got")" "\"epoch\":\"$EP2\""
 expect_eq "JSON target" "$(get /api/v1/targets/ks | cut -d' ' -f1)" "200"
 expect_contains "JSON target carries the steps" "$(cat "$TMP/got")" '"steps":[{'
 expect_eq "CSV history" "$(get /api/v1/targets/ks/history.csv)" "200 text/csv; charset=utf-8"
@@ -350,7 +409,7 @@ wait "$SPID" 2>/dev/null
 SPID=$!
 PIDS="$PIDS $SPID"
 wait_file "$TMP/server2.port"
-expect_eq "acknowledged results survive kill -9" "$(count)" "$((before + 3))"
+expect_eq "acknowledged results survive kill -9" "$(count)" "$((before + 3 + 4))"
 kill "$SPID"
 wait "$SPID"
 # with a user configured, pages need the login; probes still push by HMAC
