@@ -48,7 +48,9 @@ struct check {
 	struct netguard guard;
 	struct check_result r;
 	char *payload;			/* decoded text (or the URL checked) */
-	CURL *h;			/* one handle: its cookie jar is the run's */
+	CURL *h;			/* the flow's handle: its cookie jar is the run's */
+	CURL *img_h;			/* the camera snapshot's, a connection of its own */
+	CURLSH *share;			/* this check's connections, DNS and TLS sessions */
 	struct curl_slist *headers;
 	char *post;			/* request body of the current step */
 	struct buf body, resp_headers;
@@ -173,11 +175,22 @@ struct check *check_new(const struct target *t, const char *url,
 			return NULL;
 		}
 	}
+	/*
+	 * A check's connections are its own, as a phone's would be: never one
+	 * that the pusher, the catalog fetch or another target's check opened
+	 * (under other allowances), and never left for the next check.
+	 */
+	c->share = curl_share_init();
 	c->h = curl_easy_init();
-	if (!c->h) {
+	if (!c->share || !c->h ||
+	    curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT) != CURLSHE_OK ||
+	    curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS) != CURLSHE_OK ||
+	    curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION) !=
+	    CURLSHE_OK) {
 		check_free(c);
 		return NULL;
 	}
+	curl_easy_setopt(c->h, CURLOPT_SHARE, c->share);
 	return c;
 }
 
@@ -187,6 +200,10 @@ void check_free(struct check *c)
 		return;
 	if (c->h)
 		curl_easy_cleanup(c->h);
+	if (c->img_h)
+		curl_easy_cleanup(c->img_h);
+	if (c->share)
+		curl_share_cleanup(c->share);	/* closes the check's connections */
 	curl_slist_free_all(c->headers);
 	free(c->post);
 	free(c->payload);
@@ -1083,26 +1100,38 @@ static int board_decoded(struct check *c, CURLM *m)
 	return start_step(c, m);
 }
 
-/* Fetch a camera snapshot: the camera may be on the LAN if the target says so. */
+/*
+ * Fetch a camera snapshot: the camera may be on the LAN if the target says
+ * so. On a handle and a connection of its own, closed after the snapshot,
+ * so that the flow (which may not go to the LAN) can never reuse it.
+ */
 static int board_fetch(struct check *c, CURLM *m)
 {
-	curl_easy_setopt(c->h, CURLOPT_URL, c->t->image_url);
-	curl_easy_setopt(c->h, CURLOPT_PRIVATE, c);
-	netguard_attach(c->h, &c->img_guard);
-	curl_easy_setopt(c->h, CURLOPT_FOLLOWLOCATION, 1L);
-	curl_easy_setopt(c->h, CURLOPT_MAXREDIRS, 3L);
-	curl_easy_setopt(c->h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)IMAGE_MAX_BYTES);
-	curl_easy_setopt(c->h, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(c->h, CURLOPT_WRITEDATA, c);
-	curl_easy_setopt(c->h, CURLOPT_CONNECTTIMEOUT_MS, c->connect_ms);
-	curl_easy_setopt(c->h, CURLOPT_TIMEOUT_MS, c->deadline_ms);
-	curl_easy_setopt(c->h, CURLOPT_NOSIGNAL, 1L);
+	c->img_h = curl_easy_init();
+	if (!c->img_h) {
+		board_unreadable(c, REASON_IMAGE_REFUSED, "out of memory");
+		return 1;
+	}
+	curl_easy_setopt(c->img_h, CURLOPT_URL, c->t->image_url);
+	curl_easy_setopt(c->img_h, CURLOPT_PRIVATE, c);
+	curl_easy_setopt(c->img_h, CURLOPT_SHARE, c->share);
+	curl_easy_setopt(c->img_h, CURLOPT_FRESH_CONNECT, 1L);
+	curl_easy_setopt(c->img_h, CURLOPT_FORBID_REUSE, 1L);
+	netguard_attach(c->img_h, &c->img_guard);
+	curl_easy_setopt(c->img_h, CURLOPT_FOLLOWLOCATION, 1L);
+	curl_easy_setopt(c->img_h, CURLOPT_MAXREDIRS, 3L);
+	curl_easy_setopt(c->img_h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)IMAGE_MAX_BYTES);
+	curl_easy_setopt(c->img_h, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c->img_h, CURLOPT_WRITEDATA, c);
+	curl_easy_setopt(c->img_h, CURLOPT_CONNECTTIMEOUT_MS, c->connect_ms);
+	curl_easy_setopt(c->img_h, CURLOPT_TIMEOUT_MS, c->deadline_ms);
+	curl_easy_setopt(c->img_h, CURLOPT_NOSIGNAL, 1L);
 	if (c->env->resolve)
-		curl_easy_setopt(c->h, CURLOPT_RESOLVE, c->env->resolve);
+		curl_easy_setopt(c->img_h, CURLOPT_RESOLVE, c->env->resolve);
 	if (c->env->ca_file)
-		curl_easy_setopt(c->h, CURLOPT_CAINFO, c->env->ca_file);
+		curl_easy_setopt(c->img_h, CURLOPT_CAINFO, c->env->ca_file);
 	c->state = ST_FETCH;
-	if (curl_multi_add_handle(m, c->h) != CURLM_OK) {
+	if (curl_multi_add_handle(m, c->img_h) != CURLM_OK) {
 		board_unreadable(c, REASON_IMAGE_REFUSED, "cannot start the snapshot "
 				 "transfer");
 		return 1;
@@ -1115,8 +1144,8 @@ static int board_fetched(struct check *c, CURLM *m, CURLcode code)
 	long status = 0;
 	char detail[ERR_MAX];
 
-	curl_multi_remove_handle(m, c->h);
-	curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &status);
+	curl_multi_remove_handle(m, c->img_h);
+	curl_easy_getinfo(c->img_h, CURLINFO_RESPONSE_CODE, &status);
 	if (c->img_guard.refused) {
 		snprintf(detail, sizeof(detail), "the camera snapshot URL leads to the "
 			 "%s address %s, which this target does not allow",
@@ -1129,8 +1158,12 @@ static int board_fetched(struct check *c, CURLM *m, CURLcode code)
 	} else if (status != 200) {
 		snprintf(detail, sizeof(detail), "the camera answered HTTP %ld", status);
 	} else {
+		curl_easy_cleanup(c->img_h);
+		c->img_h = NULL;
 		return board_decode(c) ? 1 : 0;
 	}
+	curl_easy_cleanup(c->img_h);
+	c->img_h = NULL;
 	board_unreadable(c, REASON_IMAGE_REFUSED, detail);
 	return 1;
 }

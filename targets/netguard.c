@@ -45,6 +45,12 @@ static enum addr_class classify4(const unsigned char a[4])
 	if ((a[0] == 192 && a[1] == 0 && a[2] == 0) ||
 	    (a[0] == 198 && (a[1] & 0xfe) == 18))
 		return ADDR_RESERVED;
+	/* TEST-NET-1, -2, -3 (documentation), the old 6to4 relay anycast */
+	if ((a[0] == 192 && a[1] == 0 && a[2] == 2) ||
+	    (a[0] == 198 && a[1] == 51 && a[2] == 100) ||
+	    (a[0] == 203 && a[1] == 0 && a[2] == 113) ||
+	    (a[0] == 192 && a[1] == 88 && a[2] == 99))
+		return ADDR_RESERVED;
 	return ADDR_PUBLIC;
 }
 
@@ -62,6 +68,26 @@ static enum addr_class classify6(const unsigned char a[16])
 	/* IPv4-mapped and the NAT64 well-known prefix carry an IPv4 address */
 	if (memcmp(a, mapped, 12) == 0 || memcmp(a, nat64, 12) == 0)
 		return classify4(a + 12);
+	/* NAT64 local-use 64:ff9b:1::/48: a translator of this network's own */
+	if (memcmp(a, nat64, 4) == 0 && a[4] == 0 && a[5] == 1)
+		return ADDR_PRIVATE;
+	/*
+	 * 6to4 2002::/16 carries an IPv4 address in its next 32 bits; the
+	 * mechanism is deprecated (RFC 7526), so even a public one is refused.
+	 */
+	if (a[0] == 0x20 && a[1] == 0x02) {
+		enum addr_class c = classify4(a + 2);
+
+		return c == ADDR_PUBLIC ? ADDR_RESERVED : c;
+	}
+	/*
+	 * 2001::/23 IETF protocol assignments (Teredo 2001::/32, benchmarking,
+	 * ORCHID), 2001:db8::/32 documentation, 100::/64 discard-only.
+	 */
+	if ((a[0] == 0x20 && a[1] == 0x01 && a[2] < 0x02) ||
+	    (a[0] == 0x20 && a[1] == 0x01 && a[2] == 0x0d && a[3] == 0xb8) ||
+	    (a[0] == 0x01 && memcmp(a + 1, zero, 7) == 0))
+		return ADDR_RESERVED;
 	/* IPv4-compatible (deprecated) ::a.b.c.d */
 	if (memcmp(a, zero, 12) == 0)
 		return ADDR_RESERVED;
@@ -221,10 +247,50 @@ static curl_socket_t open_guarded(void *clientp, curlsocktype purpose,
 	return s < 0 ? CURL_SOCKET_BAD : s;
 }
 
+/*
+ * Before every request, on a new connection or a reused one: the address
+ * the request is about to go to. The opensocket check alone misses a
+ * connection that libcurl reuses from its cache.
+ */
+static int prereq_guarded(void *clientp, char *primary_ip, char *local_ip,
+			  int primary_port, int local_port)
+{
+	struct netguard *g = clientp;
+	struct sockaddr_storage ss;
+
+	(void)local_ip;
+	(void)primary_port;
+	(void)local_port;
+	memset(&ss, 0, sizeof(ss));
+	if (primary_ip && inet_pton(AF_INET, primary_ip,
+				    &((struct sockaddr_in *)&ss)->sin_addr) == 1) {
+		ss.ss_family = AF_INET;
+	} else if (primary_ip && inet_pton(AF_INET6, primary_ip,
+					   &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1) {
+		ss.ss_family = AF_INET6;
+	} else {
+		/* no address to judge (never for http over TCP): refuse */
+		g->refused = 1;
+		g->refused_class = ADDR_RESERVED;
+		snprintf(g->refused_addr, sizeof(g->refused_addr), "%s",
+			 primary_ip && *primary_ip ? primary_ip : "?");
+		return CURL_PREREQFUNC_ABORT;
+	}
+	if (!netguard_allows(g, (const struct sockaddr *)&ss)) {
+		g->refused = 1;
+		g->refused_class = netguard_classify((const struct sockaddr *)&ss);
+		snprintf(g->refused_addr, sizeof(g->refused_addr), "%s", primary_ip);
+		return CURL_PREREQFUNC_ABORT;
+	}
+	return CURL_PREREQFUNC_OK;
+}
+
 void netguard_attach(CURL *h, struct netguard *g)
 {
 	curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, open_guarded);
 	curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, g);
+	curl_easy_setopt(h, CURLOPT_PREREQFUNCTION, prereq_guarded);
+	curl_easy_setopt(h, CURLOPT_PREREQDATA, g);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
 }

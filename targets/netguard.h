@@ -13,12 +13,12 @@
 enum addr_class {
 	ADDR_PUBLIC,
 	ADDR_LOOPBACK,		/* 127.0.0.0/8, ::1 */
-	ADDR_PRIVATE,		/* 10/8, 172.16/12, 192.168/16, fc00::/7 */
+	ADDR_PRIVATE,		/* 10/8, 172.16/12, 192.168/16, fc00::/7, 64:ff9b:1::/48 */
 	ADDR_LINKLOCAL,		/* 169.254/16, fe80::/10 */
 	ADDR_CGNAT,		/* 100.64/10, the carrier's side of a 4G link */
 	ADDR_MULTICAST,		/* 224/4, ff00::/8 */
 	ADDR_UNSPECIFIED,	/* 0.0.0.0/8, :: */
-	ADDR_RESERVED,		/* 240/4 and broadcast, other special IPv6 */
+	ADDR_RESERVED,		/* 240/4, broadcast, TEST-NETs, 6to4, Teredo, ... */
 };
 
 /* "loopback", "private", ... */
@@ -40,7 +40,9 @@ struct cidr {
  * Per-check guard, attached to every libcurl handle of a check. The
  * opensocket callback sees the address libcurl is about to connect to,
  * after DNS and for every redirect and every new connection, and refuses
- * non-public ones unless allowed.
+ * non-public ones unless allowed; the prerequest callback sees the address
+ * of every request before it is sent, on a reused connection too, and
+ * refuses it the same way.
  */
 struct netguard {
 	int allow_all;				/* allow_private = yes */
@@ -62,8 +64,9 @@ int netguard_parse_allow(struct netguard *g, const char *spec, struct err *e);
 int netguard_allows(const struct netguard *g, const struct sockaddr *sa);
 
 /*
- * Set up a handle: http and https only (also for redirects), and the
- * socket-level check. g must outlive the transfer.
+ * Set up a handle: http and https only (also for redirects), the
+ * socket-level check and the check before each request. g must outlive
+ * the transfer.
  */
 void netguard_attach(CURL *h, struct netguard *g);
 
