@@ -28,6 +28,36 @@ void alert_cfg_init(struct alert_cfg *cfg)
 }
 
 /*
+ * The first statement error of the engine's current call, in this thread:
+ * a loop that ends on an error (a damaged database) must fail the call,
+ * so that the caller rolls back instead of committing half a decision.
+ */
+static _Thread_local char db_error[ERR_MAX];
+
+static void keep_error(sqlite3 *db)
+{
+	if (!db_error[0])
+		snprintf(db_error, sizeof(db_error), "%s", sqlite3_errmsg(db));
+}
+
+static int step(sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		keep_error(sqlite3_db_handle(st));
+	return rc;
+}
+
+/* A public call's end: its own answer, or the first statement error in it. */
+static int finish(int rc, struct err *e)
+{
+	if (rc == 0 && db_error[0])
+		return err_set(e, "alerts: database: %s", db_error);
+	return rc;
+}
+
+/*
  * Prepare and bind in one call. types: one letter per argument,
  * 's' text (may be NULL), 'i' int64_t, 'd' int.
  */
@@ -36,8 +66,10 @@ static sqlite3_stmt *prep(sqlite3 *db, const char *sql, const char *types, ...)
 	sqlite3_stmt *st = NULL;
 	va_list ap;
 
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+		keep_error(db);
 		return NULL;
+	}
 	va_start(ap, types);
 	for (int i = 1; *types; types++, i++) {
 		if (*types == 's') {
@@ -69,7 +101,7 @@ static int run(struct alerts *a, sqlite3_stmt *st, struct err *e, const char *wh
 
 	if (!st)
 		return dberr(a, e, what);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+	while ((rc = step(st)) == SQLITE_ROW)
 		;
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : dberr(a, e, what);
@@ -80,7 +112,7 @@ static int64_t one(sqlite3_stmt *st, int64_t dflt)
 {
 	int64_t v = dflt;
 
-	if (st && sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+	if (st && step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
 		v = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
 	return v;
@@ -102,8 +134,8 @@ static const struct target *find_target(const struct alerts *a, const char *id)
 	return a->cat && id ? catalog_target(a->cat, id) : NULL;
 }
 
-int alerts_result(struct alerts *a, const char *probe, const char *target,
-		  const char *verdict, int64_t time_ms, struct err *e)
+static int alerts_result_one(struct alerts *a, const char *probe, const char *target,
+		      const char *verdict, int64_t time_ms, struct err *e)
 {
 	int ok = is_ok(verdict);
 
@@ -195,7 +227,7 @@ static int notify(struct alerts *a, int64_t inc, const char *event, const char *
 	*sent = 0;
 	st = prep(a->db, "SELECT kind, probe, target, verdict, since_ms, urgent FROM incidents "
 		  "WHERE id = ?", "i", inc);
-	if (!st || sqlite3_step(st) != SQLITE_ROW) {
+	if (!st || step(st) != SQLITE_ROW) {
 		sqlite3_finalize(st);
 		return dberr(a, e, "incident");
 	}
@@ -214,7 +246,7 @@ static int notify(struct alerts *a, int64_t inc, const char *event, const char *
 
 		st = prep(a->db, "SELECT probe FROM incident_probes WHERE incident = ? ORDER BY "
 			  "probe", "i", inc);
-		while (st && sqlite3_step(st) == SQLITE_ROW) {
+		while (st && step(st) == SQLITE_ROW) {
 			const char *p = (const char *)sqlite3_column_text(st, 0);
 
 			if (!nprobes)
@@ -228,7 +260,7 @@ static int notify(struct alerts *a, int64_t inc, const char *event, const char *
 		st = prep(a->db, "SELECT json FROM latest WHERE target = ? AND probe IN (SELECT "
 			  "probe FROM incident_probes WHERE incident = ?) AND verdict <> 'OK' "
 			  "ORDER BY time_ms DESC LIMIT 1", "si", target, inc);
-		if (st && sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+		if (st && step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
 			json = strdup((const char *)sqlite3_column_text(st, 0));
 		sqlite3_finalize(st);
 	}
@@ -344,7 +376,7 @@ static int uplink(struct alerts *a, const char *probe, int64_t now_ms, struct er
 		sqlite3_stmt *st = prep(a->db, "SELECT target, bad FROM streaks WHERE probe = ? "
 					"AND bad > 0", "s", probe);
 
-		while (st && sqlite3_step(st) == SQLITE_ROW) {
+		while (st && step(st) == SQLITE_ROW) {
 			int n, m;
 
 			counts(a, find_target(a, (const char *)sqlite3_column_text(st, 0)), &n, &m);
@@ -386,7 +418,7 @@ static void worst_verdict(struct alerts *a, int64_t inc, const char *target, cha
 				"si", target, inc);
 	enum verdict w = VERDICT_OK, v;
 
-	while (st && sqlite3_step(st) == SQLITE_ROW)
+	while (st && step(st) == SQLITE_ROW)
 		if (verdict_parse((const char *)sqlite3_column_text(st, 0), &v) == 0)
 			w = verdict_worse(w, v);
 	sqlite3_finalize(st);
@@ -406,7 +438,7 @@ static int target_incidents(struct alerts *a, const char *probe, int64_t now_ms,
 	/* only what this batch counted can change a target incident */
 	st = prep(a->db, "SELECT target, verdict, bad, good, held, first_bad_ms FROM streaks "
 		  "WHERE probe = ? AND dirty = 1 ORDER BY target", "s", probe);
-	while (st && sqlite3_step(st) == SQLITE_ROW) {
+	while (st && step(st) == SQLITE_ROW) {
 		if (n == cap) {
 			struct row *g = realloc(rows, (cap = cap ? cap * 2 : 16) * sizeof(*g));
 
@@ -468,7 +500,7 @@ static int target_incidents(struct alerts *a, const char *probe, int64_t now_ms,
 					goto out;
 			}
 			st = prep(a->db, "SELECT verdict FROM incidents WHERE id = ?", "i", inc);
-			if (st && sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+			if (st && step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
 				snprintf(was, sizeof(was), "%s", (const char *)sqlite3_column_text(st, 0));
 			sqlite3_finalize(st);
 			worst_verdict(a, inc, r->target, worst, sizeof(worst));
@@ -502,7 +534,8 @@ out:
 	return rc;
 }
 
-int alerts_batch(struct alerts *a, const char *probe, int64_t now_ms, struct err *e)
+static int alerts_batch_one(struct alerts *a, const char *probe, int64_t now_ms,
+			    struct err *e)
 {
 	int64_t silent = one(prep(a->db, "SELECT id FROM incidents WHERE kind = 'silent' AND "
 				  "probe = ? AND state = 'open'", "s", probe), 0);
@@ -556,7 +589,7 @@ static int digest(struct alerts *a, int64_t now_ms, struct err *e)
 		buf_init(&lines, ENGINE_TEXT_MAX / 2);
 		st = prep(a->db, "SELECT kind, probe, target, verdict, since_ms, urgent FROM "
 			  "incidents WHERE state = 'open' AND announced = 1 ORDER BY since_ms", "");
-		while (st && sqlite3_step(st) == SQLITE_ROW) {
+		while (st && step(st) == SQLITE_ROW) {
 			const char *kind = (const char *)sqlite3_column_text(st, 0);
 			const char *probe = (const char *)sqlite3_column_text(st, 1);
 			const char *tid = (const char *)sqlite3_column_text(st, 2);
@@ -602,7 +635,7 @@ out:
 	return rc;
 }
 
-int alerts_tick(struct alerts *a, int64_t now_ms, struct err *e)
+static int alerts_tick_one(struct alerts *a, int64_t now_ms, struct err *e)
 {
 	sqlite3_stmt *st;
 	int64_t ids[256];
@@ -618,7 +651,7 @@ int alerts_tick(struct alerts *a, int64_t now_ms, struct err *e)
 		st = prep(a->db, "SELECT id, last_seen_ms FROM probes p WHERE last_seen_ms < ? AND "
 			  "NOT EXISTS (SELECT 1 FROM incidents i WHERE i.kind = 'silent' AND "
 			  "i.probe = p.id AND i.state = 'open') LIMIT 64", "i", now_ms - quiet);
-		while (st && sqlite3_step(st) == SQLITE_ROW) {
+		while (st && step(st) == SQLITE_ROW) {
 			const char *id = (const char *)sqlite3_column_text(st, 0);
 
 			/* a probe taken out of the configuration is not missed */
@@ -641,7 +674,7 @@ int alerts_tick(struct alerts *a, int64_t now_ms, struct err *e)
 		st = prep(a->db, "SELECT id FROM incidents WHERE state = 'open' AND announced = 1 "
 			  "AND max(opened_ms, coalesce(reminded_ms, 0)) <= ? LIMIT 256", "i",
 			  now_ms - (int64_t)a->cfg->remind_every_s * 1000);
-		while (st && sqlite3_step(st) == SQLITE_ROW)
+		while (st && step(st) == SQLITE_ROW)
 			ids[n++] = sqlite3_column_int64(st, 0);
 		sqlite3_finalize(st);
 		for (size_t i = 0; i < n; i++) {
@@ -654,4 +687,23 @@ int alerts_tick(struct alerts *a, int64_t now_ms, struct err *e)
 		}
 	}
 	return digest(a, now_ms, e);
+}
+
+int alerts_result(struct alerts *a, const char *probe, const char *target,
+		  const char *verdict, int64_t time_ms, struct err *e)
+{
+	db_error[0] = '\0';
+	return finish(alerts_result_one(a, probe, target, verdict, time_ms, e), e);
+}
+
+int alerts_batch(struct alerts *a, const char *probe, int64_t now_ms, struct err *e)
+{
+	db_error[0] = '\0';
+	return finish(alerts_batch_one(a, probe, now_ms, e), e);
+}
+
+int alerts_tick(struct alerts *a, int64_t now_ms, struct err *e)
+{
+	db_error[0] = '\0';
+	return finish(alerts_tick_one(a, now_ms, e), e);
 }

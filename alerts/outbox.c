@@ -62,9 +62,11 @@ static size_t take(struct outbox *o, struct row *rows, int64_t now)
 			       "address, chat, subject, body, link, dedupe, created_ms, attempts "
 			       "FROM outbox WHERE state = 'pending' AND next_ms <= ? ORDER BY "
 			       "next_ms, id LIMIT ?", -1, &st, NULL) == SQLITE_OK) {
+		int rc = SQLITE_DONE;
+
 		sqlite3_bind_int64(st, 1, now);
 		sqlite3_bind_int(st, 2, OUTBOX_BATCH);
-		while (n < OUTBOX_BATCH && sqlite3_step(st) == SQLITE_ROW) {
+		while (n < OUTBOX_BATCH && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 			struct row *r = &rows[n++];
 
 			memset(r, 0, sizeof(*r));
@@ -84,6 +86,12 @@ static size_t take(struct outbox *o, struct row *rows, int64_t now)
 			r->created_ms = sqlite3_column_int64(st, 11);
 			r->attempts = sqlite3_column_int(st, 12);
 		}
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+			LOG(LOG_LVL_ERROR, "outbox-db", "notifications could not all be read: %s",
+			    sqlite3_errmsg(o->alerts->db));
+	} else {
+		LOG(LOG_LVL_ERROR, "outbox-db", "notifications could not be read: %s",
+		    sqlite3_errmsg(o->alerts->db));
 	}
 	sqlite3_finalize(st);
 	pthread_mutex_unlock(o->db_lock);

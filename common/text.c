@@ -147,3 +147,19 @@ int text_ends_with(const char *s, const char *suffix)
 
 	return ls >= lx && memcmp(s + ls - lx, suffix, lx) == 0;
 }
+
+int text_csv_field(struct buf *b, const char *s)
+{
+	int rc = buf_addc(b, '"');
+
+	if (s && (*s == '=' || *s == '+' || *s == '-' || *s == '@' || *s == '\t' ||
+		  *s == '\r'))
+		rc |= buf_addc(b, '\'');
+	for (; s && *s; s++) {
+		if (*s == '"')
+			rc |= buf_addc(b, '"');
+		rc |= buf_addc(b, *s);
+	}
+	rc |= buf_addc(b, '"');
+	return rc ? -1 : 0;
+}

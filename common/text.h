@@ -1,8 +1,10 @@
-/* text.h - small string helpers: UTF-8 checks, numbers, trimming, edit distance. */
+/* text.h - small string helpers: UTF-8 checks, numbers, trimming, edit distance, CSV fields. */
 #ifndef QRW_TEXT_H
 #define QRW_TEXT_H
 
 #include <stddef.h>
+
+#include "buf.h"
 
 /* 1 if the n bytes at s are well-formed UTF-8 (no overlongs, no surrogates). */
 int utf8_valid(const char *s, size_t n);
@@ -33,5 +35,12 @@ int text_ieq(const char *a, const char *b);
 
 /* 1 if s ends with suffix. */
 int text_ends_with(const char *s, const char *suffix);
+
+/*
+ * Append s (NULL: empty) to b as one quoted CSV field. A field that a
+ * spreadsheet would run as a formula (it starts with = + - @, a TAB or a
+ * CR) gets a leading ' so that it is shown as text. -1 on overflow.
+ */
+int text_csv_field(struct buf *b, const char *s);
 
 #endif

@@ -8,6 +8,7 @@
 #include <json-c/json.h>
 
 #include "html.h"
+#include "store.h"
 #include "../alerts/message.h"
 #include "../common/banned.h"
 
@@ -36,15 +37,14 @@ void incidents_open_html(sqlite3 *db, const struct catalog *cat, int english,
 
 	html_addf(b, "<h2 id=\"incidents\">%s</h2><table class=\"incidents\">", tr("incidents_open",
 										 english));
-	if (sqlite3_prepare_v2(db, "SELECT i.id, i.kind, coalesce(i.probe, ''), "
+	if (store_prepare(db, "SELECT i.id, i.kind, coalesce(i.probe, ''), "
 			       "coalesce(i.target, ''), coalesce(i.verdict, ''), i.since_ms, "
 			       "i.announced, (SELECT count(*) FROM incident_probes p WHERE "
 			       "p.incident = i.id), (SELECT group_concat(probe, ', ') FROM "
 			       "incident_probes p WHERE p.incident = i.id) FROM incidents i WHERE "
-			       "i.state = 'open' ORDER BY i.urgent DESC, i.since_ms LIMIT ?", -1, &q,
-			       NULL) == SQLITE_OK) {
+			       "i.state = 'open' ORDER BY i.urgent DESC, i.since_ms LIMIT ?", &q) == 0) {
 		sqlite3_bind_int(q, 1, INCIDENTS_ROWS);
-		while (sqlite3_step(q) == SQLITE_ROW) {
+		while (store_step(q) == SQLITE_ROW) {
 			const char *kind = col(q, 1), *probe = col(q, 2), *tid = col(q, 3);
 			const struct target *t = cat && tid[0] ? catalog_target(cat, tid) : NULL;
 			int nprobes = sqlite3_column_int(q, 7);
@@ -84,12 +84,11 @@ void incidents_open_html(sqlite3 *db, const struct catalog *cat, int english,
 		html_addf(b, "<p class=\"no-incidents\">%s</p>", tr("no_incidents", english));
 	/* what the outbox could not deliver: someone has to know */
 	n = 0;
-	if (sqlite3_prepare_v2(db, "SELECT recipient, channel, subject, attempts, "
+	if (store_prepare(db, "SELECT recipient, channel, subject, attempts, "
 			       "coalesce(last_error, ''), created_ms FROM outbox WHERE state = "
-			       "'failed' ORDER BY created_ms DESC LIMIT ?", -1, &q, NULL) ==
-	    SQLITE_OK) {
+			       "'failed' ORDER BY created_ms DESC LIMIT ?", &q) == 0) {
 		sqlite3_bind_int(q, 1, INCIDENTS_ROWS);
-		while (sqlite3_step(q) == SQLITE_ROW) {
+		while (store_step(q) == SQLITE_ROW) {
 			if (!n++)
 				html_addf(b, "<h2 id=\"undeliverable\">%s</h2><table class=\"undeliverable\">"
 					  "<tr><th>%s</th><th>%s</th><th>%s</th><th>%s</th></tr>",
@@ -104,9 +103,8 @@ void incidents_open_html(sqlite3 *db, const struct catalog *cat, int english,
 		if (n)
 			buf_adds(b, "</table>");
 	}
-	if (sqlite3_prepare_v2(db, "SELECT count(*) FROM outbox WHERE state = 'pending'", -1, &q,
-			       NULL) == SQLITE_OK) {
-		if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_int(q, 0) > 0)
+	if (store_prepare(db, "SELECT count(*) FROM outbox WHERE state = 'pending'", &q) == 0) {
+		if (store_step(q) == SQLITE_ROW && sqlite3_column_int(q, 0) > 0)
 			html_addf(b, "<p class=\"pending\">%d %s</p>", sqlite3_column_int(q, 0),
 				  tr("pending_notes", english));
 		sqlite3_finalize(q);
@@ -120,15 +118,14 @@ void incidents_target_html(sqlite3 *db, const char *target, int english, struct 
 	int n = 0;
 
 	html_addf(b, "<h2 id=\"incidents\">%s</h2>", tr("incident_history", english));
-	if (sqlite3_prepare_v2(db, "SELECT id, coalesce(verdict, ''), state, since_ms, "
+	if (store_prepare(db, "SELECT id, coalesce(verdict, ''), state, since_ms, "
 			       "coalesce(resolved_ms, 0), (SELECT group_concat(probe, ', ') FROM "
 			       "incident_probes p WHERE p.incident = incidents.id) FROM incidents "
-			       "WHERE target = ? ORDER BY opened_ms DESC LIMIT ?", -1, &q, NULL) !=
-	    SQLITE_OK)
+			       "WHERE target = ? ORDER BY opened_ms DESC LIMIT ?", &q) != 0)
 		return;
 	sqlite3_bind_text(q, 1, target, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int(q, 2, INCIDENTS_ROWS);
-	while (sqlite3_step(q) == SQLITE_ROW) {
+	while (store_step(q) == SQLITE_ROW) {
 		int64_t id = sqlite3_column_int64(q, 0);
 
 		n++;
@@ -143,22 +140,21 @@ void incidents_target_html(sqlite3 *db, const char *target, int english, struct 
 		html_addf(b, " %s %s%s%s — %s</summary><ul>",
 			  tr(strcmp(col(q, 2), "open") ? "resolved" : "open", english), when,
 			  end[0] ? " → " : "", end, col(q, 5));
-		if (sqlite3_prepare_v2(db, "SELECT time_ms, what, coalesce(detail, '') FROM "
-				       "incident_events WHERE incident = ? ORDER BY rowid", -1, &ev,
-				       NULL) == SQLITE_OK) {
+		if (store_prepare(db, "SELECT time_ms, what, coalesce(detail, '') FROM "
+				       "incident_events WHERE incident = ? ORDER BY rowid", &ev) == 0) {
 			sqlite3_bind_int64(ev, 1, id);
-			while (sqlite3_step(ev) == SQLITE_ROW) {
+			while (store_step(ev) == SQLITE_ROW) {
 				message_time(sqlite3_column_int64(ev, 0), when, sizeof(when));
 				html_addf(b, "<li>%s: %s %s</li>", when, col(ev, 1), col(ev, 2));
 			}
 			sqlite3_finalize(ev);
 		}
 		buf_adds(b, "</ul><table>");
-		if (sqlite3_prepare_v2(db, "SELECT event, recipient, channel, state, attempts, "
+		if (store_prepare(db, "SELECT event, recipient, channel, state, attempts, "
 				       "coalesce(last_error, '') FROM outbox WHERE incident = ? "
-				       "ORDER BY id", -1, &nq, NULL) == SQLITE_OK) {
+				       "ORDER BY id", &nq) == 0) {
 			sqlite3_bind_int64(nq, 1, id);
-			while (sqlite3_step(nq) == SQLITE_ROW)
+			while (store_step(nq) == SQLITE_ROW)
 				html_addf(b, "<tr class=\"note %s\"><td>%s</td><td>%s (%s)</td>"
 					  "<td>%s</td><td>%d</td><td>%s</td></tr>", col(nq, 3),
 					  col(nq, 0), col(nq, 1), col(nq, 2), col(nq, 3),
@@ -183,15 +179,14 @@ int incidents_json(sqlite3 *db, const char *target, struct buf *b)
 	sqlite3_stmt *q, *s2;
 	int rc;
 
-	if (sqlite3_prepare_v2(db, "SELECT id, kind, coalesce(probe, ''), coalesce(target, ''), "
+	if (store_prepare(db, "SELECT id, kind, coalesce(probe, ''), coalesce(target, ''), "
 			       "coalesce(verdict, ''), state, announced, urgent, opened_ms, "
 			       "since_ms, coalesce(resolved_ms, 0) FROM incidents WHERE ?1 IS NULL "
-			       "OR target = ?1 ORDER BY id DESC LIMIT ?2", -1, &q, NULL) ==
-	    SQLITE_OK) {
+			       "OR target = ?1 ORDER BY id DESC LIMIT ?2", &q) == 0) {
 		if (target)
 			sqlite3_bind_text(q, 1, target, -1, SQLITE_TRANSIENT);
 		sqlite3_bind_int(q, 2, INCIDENTS_ROWS);
-		while (sqlite3_step(q) == SQLITE_ROW) {
+		while (store_step(q) == SQLITE_ROW) {
 			json_object *o = json_object_new_object(), *pa = json_object_new_array();
 			json_object *ea = json_object_new_array(), *na = json_object_new_array();
 			int64_t id = sqlite3_column_int64(q, 0);
@@ -212,18 +207,17 @@ int incidents_json(sqlite3 *db, const char *target, struct buf *b)
 					       json_object_new_int64(sqlite3_column_int64(q, 9)));
 			json_object_object_add(o, "resolved_ms",
 					       json_object_new_int64(sqlite3_column_int64(q, 10)));
-			if (sqlite3_prepare_v2(db, "SELECT probe FROM incident_probes WHERE "
-					       "incident = ? ORDER BY probe", -1, &s2, NULL) == SQLITE_OK) {
+			if (store_prepare(db, "SELECT probe FROM incident_probes WHERE "
+					       "incident = ? ORDER BY probe", &s2) == 0) {
 				sqlite3_bind_int64(s2, 1, id);
-				while (sqlite3_step(s2) == SQLITE_ROW)
+				while (store_step(s2) == SQLITE_ROW)
 					json_object_array_add(pa, json_object_new_string(col(s2, 0)));
 				sqlite3_finalize(s2);
 			}
-			if (sqlite3_prepare_v2(db, "SELECT time_ms, what, coalesce(detail, '') FROM "
-					       "incident_events WHERE incident = ? ORDER BY rowid", -1,
-					       &s2, NULL) == SQLITE_OK) {
+			if (store_prepare(db, "SELECT time_ms, what, coalesce(detail, '') FROM "
+					       "incident_events WHERE incident = ? ORDER BY rowid", &s2) == 0) {
 				sqlite3_bind_int64(s2, 1, id);
-				while (sqlite3_step(s2) == SQLITE_ROW) {
+				while (store_step(s2) == SQLITE_ROW) {
 					json_object *e = json_object_new_object();
 
 					json_object_object_add(e, "time_ms", json_object_new_int64(
@@ -234,11 +228,11 @@ int incidents_json(sqlite3 *db, const char *target, struct buf *b)
 				}
 				sqlite3_finalize(s2);
 			}
-			if (sqlite3_prepare_v2(db, "SELECT event, recipient, channel, state, attempts, "
+			if (store_prepare(db, "SELECT event, recipient, channel, state, attempts, "
 					       "coalesce(last_error, ''), dedupe FROM outbox WHERE "
-					       "incident = ? ORDER BY id", -1, &s2, NULL) == SQLITE_OK) {
+					       "incident = ? ORDER BY id", &s2) == 0) {
 				sqlite3_bind_int64(s2, 1, id);
-				while (sqlite3_step(s2) == SQLITE_ROW) {
+				while (store_step(s2) == SQLITE_ROW) {
 					json_object *e = json_object_new_object();
 
 					add_str(e, "event", col(s2, 0));
@@ -261,9 +255,9 @@ int incidents_json(sqlite3 *db, const char *target, struct buf *b)
 		sqlite3_finalize(q);
 	}
 	json_object_object_add(root, "incidents", arr);
-	if (sqlite3_prepare_v2(db, "SELECT sum(state = 'pending'), sum(state = 'sent'), "
-			       "sum(state = 'failed') FROM outbox", -1, &q, NULL) == SQLITE_OK) {
-		if (sqlite3_step(q) == SQLITE_ROW) {
+	if (store_prepare(db, "SELECT sum(state = 'pending'), sum(state = 'sent'), "
+			       "sum(state = 'failed') FROM outbox", &q) == 0) {
+		if (store_step(q) == SQLITE_ROW) {
 			json_object *o = json_object_new_object();
 
 			json_object_object_add(o, "pending", json_object_new_int64(

@@ -325,7 +325,11 @@ static void write_rrd(struct ingest *x, const char *probe, struct ingest_rec *re
 			sqlite3_bind_text(st, 2, probe, -1, SQLITE_STATIC);
 			sqlite3_bind_text(st, 3, recs[i].target, -1, SQLITE_STATIC);
 			sqlite3_bind_text(st, 4, recs[i].probe_time, -1, SQLITE_STATIC);
-			sqlite3_step(st);
+			if (sqlite3_step(st) != SQLITE_DONE)
+				/* stays pending: the next start writes it, and the RRD refuses it */
+				LOG(LOG_LVL_WARN, "ingest-db", "result of '%s' written to its RRD "
+				    "file but not marked so: %s", recs[i].target,
+				    sqlite3_errmsg(x->db->db));
 			sqlite3_reset(st);
 		}
 	}
@@ -500,11 +504,12 @@ void ingest_batch(struct ingest *x, const char *probe_hdr, const char *sig_hdr,
 
 	/* 3. apply, once, in one transaction; replays are known by (probe, epoch, seq) */
 	pthread_mutex_lock(&x->db->lock);
-	if (sql(x->db, "SELECT last_seq FROM probe_epochs WHERE probe = ? AND epoch = ?",
-		&st) == 0) {
+	store_clear_error();
+	if (store_prepare(x->db->db, "SELECT last_seq FROM probe_epochs WHERE probe = ? AND "
+			  "epoch = ?", &st) == 0) {
 		sqlite3_bind_text(st, 1, pk->id, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 2, b.epoch, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) == SQLITE_ROW)
+		if (store_step(st) == SQLITE_ROW)
 			last_seq = sqlite3_column_int64(st, 0);
 		sqlite3_finalize(st);
 		st = NULL;
@@ -516,11 +521,11 @@ void ingest_batch(struct ingest *x, const char *probe_hdr, const char *sig_hdr,
 		goto out;
 	}
 	new_epoch = last_seq < 0;
-	if (new_epoch && sql(x->db, "SELECT epoch, (SELECT last_seq FROM probe_epochs AS pe "
-			     "WHERE pe.probe = p.id AND pe.epoch = p.epoch), epochs FROM probes "
-			     "AS p WHERE id = ?", &st) == 0) {
+	if (new_epoch && store_prepare(x->db->db, "SELECT epoch, (SELECT last_seq FROM "
+				       "probe_epochs AS pe WHERE pe.probe = p.id AND pe.epoch = "
+				       "p.epoch), epochs FROM probes AS p WHERE id = ?", &st) == 0) {
 		sqlite3_bind_text(st, 1, pk->id, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0)) {
+		if (store_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0)) {
 			snprintf(prev_epoch, sizeof(prev_epoch), "%s",
 				 (const char *)sqlite3_column_text(st, 0));
 			prev_last = sqlite3_column_int64(st, 1);
@@ -528,6 +533,12 @@ void ingest_batch(struct ingest *x, const char *probe_hdr, const char *sig_hdr,
 		}
 		sqlite3_finalize(st);
 		st = NULL;
+	}
+	if (store_failed(&e)) {
+		/* the batch's numbers could not be read: never guess at a replay */
+		reject(out, 503, "%s", e.msg);
+		LOG(LOG_LVL_ERROR, "ingest-db", "batch from '%s' refused: %s", pk->id, e.msg);
+		goto out;
 	}
 	if (store_exec(x->db, "BEGIN IMMEDIATE", &e) < 0) {
 		reject(out, 503, "%s", e.msg);
@@ -675,7 +686,7 @@ out:
 int ingest_replay_rrd(struct ingest *x, struct err *e)
 {
 	sqlite3_stmt *st = NULL;
-	int n = 0;
+	int n = 0, rc;
 
 	pthread_mutex_lock(&x->db->lock);
 	if (sql(x->db, "SELECT probe, target, json, time_ms FROM results WHERE in_rrd = 0 "
@@ -683,7 +694,7 @@ int ingest_replay_rrd(struct ingest *x, struct err *e)
 		pthread_mutex_unlock(&x->db->lock);
 		return err_set(e, "database: %s", sqlite3_errmsg(x->db->db));
 	}
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		json_object *r = json_tokener_parse((const char *)sqlite3_column_text(st, 2));
 		struct ingest_reply dummy;
 		struct ingest_rec rec;
@@ -699,7 +710,9 @@ int ingest_replay_rrd(struct ingest *x, struct err *e)
 		}
 		json_object_put(r);
 	}
+	if (rc != SQLITE_DONE)
+		err_set(e, "database: %s", sqlite3_errmsg(x->db->db));
 	sqlite3_finalize(st);
 	pthread_mutex_unlock(&x->db->lock);
-	return n;
+	return rc == SQLITE_DONE ? n : -1;
 }

@@ -79,7 +79,10 @@ int ingest_parse(const struct ingest *x, const char *probe_id, const char *body,
 		 struct ingest_reply *out);
 void ingest_parsed_release(struct ingest_parsed *b);
 
-/* Results still to be written to RRD files (after a crash): write them. */
+/*
+ * Results still to be written to RRD files (after a crash): write them.
+ * Returns how many, or -1 with e when the database could not be read.
+ */
 int ingest_replay_rrd(struct ingest *x, struct err *e);
 
 #endif

@@ -11,9 +11,11 @@
 #include <rrd.h>
 
 #include "html.h"
+#include "store.h"
 #include "incidents.h"
 #include "../targets/poster.h"
 #include "../targets/verdict.h"
+#include "../common/log.h"
 #include "../common/text.h"
 #include "../common/banned.h"
 
@@ -83,9 +85,9 @@ static int load_states(struct dash *d, struct states *ss)
 		ix[i].pos = i;
 	}
 	qsort(ix, n, sizeof(*ix), tindex_cmp);
-	if (sqlite3_prepare_v2(d->db->db, "SELECT target, verdict, since_ms, time_ms FROM "
-			       "latest", -1, &q, NULL) == SQLITE_OK) {
-		while (sqlite3_step(q) == SQLITE_ROW) {
+	if (store_prepare(d->db->db, "SELECT target, verdict, since_ms, time_ms FROM "
+			       "latest", &q) == 0) {
+		while (store_step(q) == SQLITE_ROW) {
 			struct tindex key = { (const char *)sqlite3_column_text(q, 0), 0 }, *hit;
 			const char *vs = (const char *)sqlite3_column_text(q, 1);
 			struct state *st;
@@ -292,11 +294,11 @@ static void page_overview(struct dash *d, int english, struct reply *r)
 	buf_adds(&r->body, "</table>");
 	/* what changed in the last 24 hours */
 	html_addf(&r->body, "<h2>%s</h2><table>", tr("changes", english));
-	if (sqlite3_prepare_v2(d->db->db, "SELECT time_ms, probe, target, old, new FROM "
+	if (store_prepare(d->db->db, "SELECT time_ms, probe, target, old, new FROM "
 			       "verdict_changes WHERE time_ms > ? ORDER BY time_ms DESC "
-			       "LIMIT 200", -1, &q, NULL) == SQLITE_OK) {
+			       "LIMIT 200", &q) == 0) {
 		sqlite3_bind_int64(q, 1, now_ms() - 86400000LL);
-		while (sqlite3_step(q) == SQLITE_ROW) {
+		while (store_step(q) == SQLITE_ROW) {
 			fmt_time(sqlite3_column_int64(q, 0), when, sizeof(when));
 			html_addf(&r->body, "<tr><td>%s</td><td>%s</td><td>%s</td><td>%s → ",
 				  when, (const char *)sqlite3_column_text(q, 1),
@@ -399,12 +401,12 @@ static void page_target(struct dash *d, const char *id, int english, struct repl
 		  t->board ? t->board->location : "");
 	buf_release(&place);
 	pthread_mutex_lock(&d->db->lock);
-	if (sqlite3_prepare_v2(d->db->db, "SELECT probe, verdict, since_ms, json FROM latest "
-			       "WHERE target = ? ORDER BY probe", -1, &q, NULL) == SQLITE_OK) {
+	if (store_prepare(d->db->db, "SELECT probe, verdict, since_ms, json FROM latest "
+			       "WHERE target = ? ORDER BY probe", &q) == 0) {
 		int any = 0;
 
 		sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
-		while (sqlite3_step(q) == SQLITE_ROW) {
+		while (store_step(q) == SQLITE_ROW) {
 			const char *probe = (const char *)sqlite3_column_text(q, 0);
 			json_object *res = json_tokener_parse((const char *)sqlite3_column_text(q, 3));
 
@@ -438,12 +440,11 @@ static void page_target(struct dash *d, const char *id, int english, struct repl
 		for (int k = 0; k < 3; k++) {
 			double avail = -1;
 
-			if (sqlite3_prepare_v2(d->db->db, "SELECT avg(verdict IN ('OK','SLOW')) "
-					       "FROM results WHERE target = ? AND time_ms > ?",
-					       -1, &q, NULL) == SQLITE_OK) {
+			if (store_prepare(d->db->db, "SELECT avg(verdict IN ('OK','SLOW')) "
+					       "FROM results WHERE target = ? AND time_ms > ?", &q) == 0) {
 				sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
 				sqlite3_bind_int64(q, 2, now_ms() - per[k].ms);
-				if (sqlite3_step(q) == SQLITE_ROW &&
+				if (store_step(q) == SQLITE_ROW &&
 				    sqlite3_column_type(q, 0) != SQLITE_NULL)
 					avail = sqlite3_column_double(q, 0);
 				sqlite3_finalize(q);
@@ -458,15 +459,14 @@ static void page_target(struct dash *d, const char *id, int english, struct repl
 			  "<th>%s</th><th>%s</th><th>%s</th></tr>", tr("by_uplink", english),
 			  tr("uplink", english), tr("avg_total", english),
 			  tr("avg_connect", english), tr("availability", english));
-		if (sqlite3_prepare_v2(d->db->db, "SELECT uplink, count(*), "
+		if (store_prepare(d->db->db, "SELECT uplink, count(*), "
 				       "avg(json_extract(json, '$.total_us')) / 1000.0, "
 				       "avg(json_extract(json, '$.steps[0].connect_us')) / 1000.0, "
 				       "avg(verdict IN ('OK','SLOW')) FROM results WHERE target = ? "
-				       "AND time_ms > ? GROUP BY uplink ORDER BY uplink",
-				       -1, &q, NULL) == SQLITE_OK) {
+				       "AND time_ms > ? GROUP BY uplink ORDER BY uplink", &q) == 0) {
 			sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
 			sqlite3_bind_int64(q, 2, now_ms() - per[1].ms);
-			while (sqlite3_step(q) == SQLITE_ROW) {
+			while (store_step(q) == SQLITE_ROW) {
 				html_addf(&r->body, "<tr><td>%s</td>",
 					  (const char *)sqlite3_column_text(q, 0));
 				buf_addf(&r->body, "<td>%d</td><td>%.0f ms</td><td>%.0f ms</td>"
@@ -480,12 +480,12 @@ static void page_target(struct dash *d, const char *id, int english, struct repl
 	}
 	incidents_target_html(d->db->db, id, english, &r->body);
 	html_addf(&r->body, "<h2>%s</h2><table>", tr("history", english));
-	if (sqlite3_prepare_v2(d->db->db, "SELECT time_ms, probe, old, new FROM "
+	if (store_prepare(d->db->db, "SELECT time_ms, probe, old, new FROM "
 			       "verdict_changes WHERE target = ? ORDER BY time_ms DESC "
-			       "LIMIT ?", -1, &q, NULL) == SQLITE_OK) {
+			       "LIMIT ?", &q) == 0) {
 		sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
 		sqlite3_bind_int(q, 2, HISTORY_ROWS);
-		while (sqlite3_step(q) == SQLITE_ROW) {
+		while (store_step(q) == SQLITE_ROW) {
 			fmt_time(sqlite3_column_int64(q, 0), when, sizeof(when));
 			html_addf(&r->body, "<tr><td>%s</td><td>%s</td><td>", when,
 				  (const char *)sqlite3_column_text(q, 1));
@@ -551,13 +551,13 @@ static void probe_spools(struct dash *d, const char *id, int english, struct rep
 	char first[32], last[32];
 	int n = 0;
 
-	if (sqlite3_prepare_v2(d->db->db, "SELECT epoch, first_seq, last_seq, batches, first_ms, "
+	if (store_prepare(d->db->db, "SELECT epoch, first_seq, last_seq, batches, first_ms, "
 			       "last_ms FROM probe_epochs WHERE probe = ? ORDER BY first_ms DESC, "
-			       "epoch", -1, &q, NULL) != SQLITE_OK)
+			       "epoch", &q) != 0)
 		return;
 	sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
 	html_addf(&r->body, "<h2>%s</h2>", tr("spools", english));
-	while (sqlite3_step(q) == SQLITE_ROW) {
+	while (store_step(q) == SQLITE_ROW) {
 		const char *ep = (const char *)sqlite3_column_text(q, 0);
 
 		fmt_time(sqlite3_column_int64(q, 4), first, sizeof(first));
@@ -594,13 +594,12 @@ static void page_probes(struct dash *d, const char *one, int english, struct rep
 		  tr("backlog", english), tr("spool", english), tr("offset", english),
 		  tr("version", english));
 	pthread_mutex_lock(&d->db->lock);
-	if (sqlite3_prepare_v2(d->db->db, "SELECT id, last_seen_ms, uplink, spool_pending, "
+	if (store_prepare(d->db->db, "SELECT id, last_seen_ms, uplink, spool_pending, "
 			       "spool_dropped, clock_offset_ms, version, epoch_since_ms, epochs "
-			       "FROM probes WHERE ?1 IS NULL OR id = ?1 ORDER BY id", -1, &q,
-			       NULL) == SQLITE_OK) {
+			       "FROM probes WHERE ?1 IS NULL OR id = ?1 ORDER BY id", &q) == 0) {
 		if (one)
 			sqlite3_bind_text(q, 1, one, -1, SQLITE_STATIC);
-		while (sqlite3_step(q) == SQLITE_ROW) {
+		while (store_step(q) == SQLITE_ROW) {
 			long long epochs = sqlite3_column_int64(q, 8);
 
 			fmt_time(sqlite3_column_int64(q, 1), when, sizeof(when));
@@ -797,10 +796,9 @@ static void api_target(struct dash *d, const char *id, struct reply *r)
 		return;
 	}
 	pthread_mutex_lock(&d->db->lock);
-	if (sqlite3_prepare_v2(d->db->db, "SELECT probe, json FROM latest WHERE target = ?",
-			       -1, &q, NULL) == SQLITE_OK) {
+	if (store_prepare(d->db->db, "SELECT probe, json FROM latest WHERE target = ?", &q) == 0) {
 		sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
-		while (sqlite3_step(q) == SQLITE_ROW) {
+		while (store_step(q) == SQLITE_ROW) {
 			json_object *e = json_object_new_object();
 
 			json_object_object_add(e, "probe", json_object_new_string(
@@ -824,11 +822,10 @@ static void api_probes(struct dash *d, struct reply *r)
 	sqlite3_stmt *q;
 
 	pthread_mutex_lock(&d->db->lock);
-	if (sqlite3_prepare_v2(d->db->db, "SELECT id, last_seq, last_seen_ms, uplink, version, "
+	if (store_prepare(d->db->db, "SELECT id, last_seq, last_seen_ms, uplink, version, "
 			       "clock_offset_ms, since_sync_s, spool_pending, spool_dropped, "
-			       "epoch, epoch_since_ms, epochs FROM probes ORDER BY id", -1, &q,
-			       NULL) == SQLITE_OK) {
-		while (sqlite3_step(q) == SQLITE_ROW) {
+			       "epoch, epoch_since_ms, epochs FROM probes ORDER BY id", &q) == 0) {
+		while (store_step(q) == SQLITE_ROW) {
 			json_object *o = json_object_new_object();
 			static const char *const ints[] = { NULL, "last_seq", "last_seen_ms", NULL,
 							    NULL, "clock_offset_ms", "since_sync_s",
@@ -866,19 +863,6 @@ static void api_incidents(struct dash *d, const char *target, struct reply *r)
 }
 
 /* A CSV field: quoted, quotes doubled; a leading =+-@ is defused for spreadsheets. */
-static void csv_field(struct buf *b, const char *s)
-{
-	buf_addc(b, '"');
-	if (s && (*s == '=' || *s == '+' || *s == '-' || *s == '@'))
-		buf_addc(b, '\'');
-	for (; s && *s; s++) {
-		if (*s == '"')
-			buf_addc(b, '"');
-		buf_addc(b, *s);
-	}
-	buf_addc(b, '"');
-}
-
 static void api_history_csv(struct dash *d, const char *id, struct reply *r)
 {
 	sqlite3_stmt *q;
@@ -886,17 +870,17 @@ static void api_history_csv(struct dash *d, const char *id, struct reply *r)
 	r->type = "text/csv; charset=utf-8";
 	buf_adds(&r->body, "time_ms,probe,verdict,uplink,total_ms\r\n");
 	pthread_mutex_lock(&d->db->lock);
-	if (sqlite3_prepare_v2(d->db->db, "SELECT time_ms, probe, verdict, uplink, "
+	if (store_prepare(d->db->db, "SELECT time_ms, probe, verdict, uplink, "
 			       "json_extract(json, '$.total_us') FROM results WHERE target = ? "
-			       "ORDER BY time_ms", -1, &q, NULL) == SQLITE_OK) {
+			       "ORDER BY time_ms", &q) == 0) {
 		sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
-		while (sqlite3_step(q) == SQLITE_ROW) {
+		while (store_step(q) == SQLITE_ROW) {
 			buf_addf(&r->body, "%lld,", (long long)sqlite3_column_int64(q, 0));
-			csv_field(&r->body, (const char *)sqlite3_column_text(q, 1));
+			text_csv_field(&r->body, (const char *)sqlite3_column_text(q, 1));
 			buf_addc(&r->body, ',');
-			csv_field(&r->body, (const char *)sqlite3_column_text(q, 2));
+			text_csv_field(&r->body, (const char *)sqlite3_column_text(q, 2));
 			buf_addc(&r->body, ',');
-			csv_field(&r->body, (const char *)sqlite3_column_text(q, 3));
+			text_csv_field(&r->body, (const char *)sqlite3_column_text(q, 3));
 			buf_addf(&r->body, ",%.1f\r\n", sqlite3_column_double(q, 4) / 1000);
 		}
 		sqlite3_finalize(q);
@@ -912,15 +896,15 @@ static void metrics(struct dash *d, struct reply *r)
 	buf_adds(&r->body, "# HELP qrwatch_target_ok 1 when the target's latest verdict from "
 		 "the probe is OK or SLOW.\n# TYPE qrwatch_target_ok gauge\n");
 	pthread_mutex_lock(&d->db->lock);
-	if (sqlite3_prepare_v2(d->db->db, "SELECT probe, target, verdict, "
+	if (store_prepare(d->db->db, "SELECT probe, target, verdict, "
 			       "json_extract(json, '$.total_us') FROM latest ORDER BY probe, "
-			       "target", -1, &q, NULL) == SQLITE_OK) {
+			       "target", &q) == 0) {
 		struct buf lat;
 
 		buf_init(&lat, PAGE_MAX);
 		buf_adds(&lat, "# HELP qrwatch_check_seconds Duration of the target's latest "
 			 "check.\n# TYPE qrwatch_check_seconds gauge\n");
-		while (sqlite3_step(q) == SQLITE_ROW) {
+		while (store_step(q) == SQLITE_ROW) {
 			const char *p = (const char *)sqlite3_column_text(q, 0);
 			const char *t = (const char *)sqlite3_column_text(q, 1);
 			const char *v = (const char *)sqlite3_column_text(q, 2);
@@ -938,21 +922,20 @@ static void metrics(struct dash *d, struct reply *r)
 	}
 	buf_adds(&r->body, "# HELP qrwatch_incidents_open Open incidents by kind.\n"
 		 "# TYPE qrwatch_incidents_open gauge\n");
-	if (sqlite3_prepare_v2(d->db->db, "SELECT k.kind, (SELECT count(*) FROM incidents i "
+	if (store_prepare(d->db->db, "SELECT k.kind, (SELECT count(*) FROM incidents i "
 			       "WHERE i.state = 'open' AND i.kind = k.kind) FROM (SELECT 'target' "
-			       "AS kind UNION ALL SELECT 'uplink' UNION ALL SELECT 'silent') k",
-			       -1, &q, NULL) == SQLITE_OK) {
-		while (sqlite3_step(q) == SQLITE_ROW)
+			       "AS kind UNION ALL SELECT 'uplink' UNION ALL SELECT 'silent') k", &q) == 0) {
+		while (store_step(q) == SQLITE_ROW)
 			buf_addf(&r->body, "qrwatch_incidents_open{kind=\"%s\"} %d\n",
 				 (const char *)sqlite3_column_text(q, 0), sqlite3_column_int(q, 1));
 		sqlite3_finalize(q);
 	}
 	buf_adds(&r->body, "# HELP qrwatch_notifications Notifications in the outbox by state.\n"
 		 "# TYPE qrwatch_notifications gauge\n");
-	if (sqlite3_prepare_v2(d->db->db, "SELECT k.state, (SELECT count(*) FROM outbox o WHERE "
+	if (store_prepare(d->db->db, "SELECT k.state, (SELECT count(*) FROM outbox o WHERE "
 			       "o.state = k.state) FROM (SELECT 'pending' AS state UNION ALL SELECT "
-			       "'sent' UNION ALL SELECT 'failed') k", -1, &q, NULL) == SQLITE_OK) {
-		while (sqlite3_step(q) == SQLITE_ROW)
+			       "'sent' UNION ALL SELECT 'failed') k", &q) == 0) {
+		while (store_step(q) == SQLITE_ROW)
 			buf_addf(&r->body, "qrwatch_notifications{state=\"%s\"} %d\n",
 				 (const char *)sqlite3_column_text(q, 0), sqlite3_column_int(q, 1));
 		sqlite3_finalize(q);
@@ -993,9 +976,12 @@ static void json_harden(struct buf *b)
 
 int dash_get(struct dash *d, const char *path, int english, struct reply *r)
 {
+	struct err e;
+
 	r->status = 200;
 	r->type = "text/html; charset=utf-8";
 	buf_init(&r->body, PAGE_MAX);
+	store_clear_error();
 	if (!strcmp(path, "/"))
 		page_overview(d, english, r);
 	else if (!strncmp(path, "/target/", 8))
@@ -1034,6 +1020,16 @@ int dash_get(struct dash *d, const char *path, int english, struct reply *r)
 	else {
 		buf_release(&r->body);
 		return 0;
+	}
+	if (store_failed(&e)) {
+		/* a half-read answer must not pass for a whole one */
+		LOG(LOG_LVL_ERROR, "page-db", "%s failed: %s", path, e.msg);
+		buf_reset(&r->body);
+		r->status = 500;
+		r->type = "application/json";
+		buf_adds(&r->body, "{\"error\":\"the database could not be read; the "
+			 "server's log says why\"}");
+		return 1;
 	}
 	if (!strcmp(r->type, "application/json"))
 		json_harden(&r->body);

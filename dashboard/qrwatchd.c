@@ -53,7 +53,8 @@ static void usage(FILE *f)
 	      "catalog. Runs in the foreground; SIGTERM stops it.\n"
 	      "\n"
 	      "  -c, --config FILE     the server's configuration\n"
-	      "  -t, --test            check the configuration and the catalog, then exit\n"
+	      "  -t, --test            check the configuration, the catalog and the\n"
+	      "                        database, then exit\n"
 	      "  -p, --port-file FILE  write the port it listens on to FILE (for tests\n"
 	      "                        that start it on port 0)\n"
 	      "      --hash-password NAME  read a password on standard input and print\n"
@@ -153,6 +154,13 @@ int main(int argc, char **argv)
 	}
 	buf_release(&errs);
 	if (test) {
+		/* the database too: a damaged one is found before the server writes to it */
+		if (store_check(cfg.data_dir, &e) < 0) {
+			fprintf(stderr, "%s\n", e.msg);
+			catalog_free(cat);
+			dconfig_release(&cfg);
+			return 2;
+		}
 		printf("%s: ok: %zu probes, %zu targets, %zu alert recipients, listen %s:%u, "
 		       "data in '%s'\n", path, cfg.nprobes, cat ? cat->ntargets : 0,
 		       cfg.alerts.nrecipients, cfg.listen_addr, cfg.port, cfg.data_dir);
@@ -199,6 +207,9 @@ int main(int argc, char **argv)
 		if (n > 0)
 			LOG(LOG_LVL_INFO, NULL, "wrote %d results left out of the RRD files "
 			    "by the last stop", n);
+		else if (n < 0)
+			LOG(LOG_LVL_ERROR, NULL, "results left out of the RRD files could not "
+			    "be read: %s", e.msg);
 	}
 	memset(&scfg, 0, sizeof(scfg));
 	scfg.listen_addr = cfg.listen_addr;

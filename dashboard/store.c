@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../common/banned.h"
 
@@ -101,6 +102,119 @@ int store_exec(struct store *s, const char *sql, struct err *e)
 	return 0;
 }
 
+/* The first statement error of this thread's request, if any. */
+static _Thread_local struct {
+	int failed;
+	char msg[ERR_MAX];
+} thread_error;
+
+static void keep_error(sqlite3 *db, int rc)
+{
+	if (thread_error.failed)
+		return;
+	thread_error.failed = 1;
+	snprintf(thread_error.msg, sizeof(thread_error.msg), "database: %s (%s)",
+		 db ? sqlite3_errmsg(db) : "no connection", sqlite3_errstr(rc));
+}
+
+int store_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st)
+{
+	int rc = sqlite3_prepare_v2(db, sql, -1, st, NULL);
+
+	if (rc == SQLITE_OK)
+		return 0;
+	keep_error(db, rc);
+	*st = NULL;
+	return -1;
+}
+
+int store_step(sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		keep_error(sqlite3_db_handle(st), rc);
+	return rc;
+}
+
+void store_clear_error(void)
+{
+	thread_error.failed = 0;
+	thread_error.msg[0] = '\0';
+}
+
+int store_failed(struct err *e)
+{
+	if (!thread_error.failed)
+		return 0;
+	err_set(e, "%s", thread_error.msg);
+	return 1;
+}
+
+/* The message for a damaged database: what, and how to get back to work. */
+static int damaged(struct err *e, const char *path, const char *what)
+{
+	char first[128];
+	size_t n = 0;
+
+	/* quick_check's first finding, on one line, without its header */
+	if (!strncmp(what, "*** in database main ***", 24))
+		what += 24;
+	while (*what == '\n' || *what == ' ')
+		what++;
+	for (; *what && n + 1 < sizeof(first); what++)
+		first[n++] = *what == '\n' ? ' ' : *what;
+	first[n] = '\0';
+	return err_set(e, "database '%s' is damaged (quick_check: %.100s); qrwatchd will "
+		       "not start on it, so that nothing more is written to it. To restore "
+		       "the last backup: stop qrwatchd, move the file and its -wal and -shm "
+		       "files aside, copy the backup in its place and start qrwatchd; "
+		       "without a backup, see 'When the database is damaged' in "
+		       "docs/deploy.md", path, first);
+}
+
+static int quick_check(sqlite3 *db, const char *path, struct err *e)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	rc = sqlite3_prepare_v2(db, "PRAGMA quick_check", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return damaged(e, path, sqlite3_errmsg(db));
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW || strcmp((const char *)sqlite3_column_text(st, 0), "ok") != 0) {
+		char what[256];
+
+		snprintf(what, sizeof(what), "%s", rc == SQLITE_ROW ?
+			 (const char *)sqlite3_column_text(st, 0) : sqlite3_errmsg(db));
+		sqlite3_finalize(st);
+		return damaged(e, path, what);
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
+int store_check(const char *data_dir, struct err *e)
+{
+	char path[1100];
+	sqlite3 *db = NULL;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/qrwatch.db", data_dir);
+	if (access(path, F_OK) < 0)
+		return 0;
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+		err_set(e, "cannot open database '%s': %s", path,
+			db ? sqlite3_errmsg(db) : "out of memory");
+		sqlite3_close(db);
+		return -1;
+	}
+	sqlite3_busy_timeout(db, 5000);
+	rc = quick_check(db, path, e);
+	sqlite3_close(db);
+	return rc;
+}
+
 static int user_version(struct store *s)
 {
 	sqlite3_stmt *st;
@@ -131,6 +245,11 @@ int store_open(struct store *s, const char *data_dir, struct err *e)
 	}
 	sqlite3_busy_timeout(s->db, 5000);
 	pthread_mutex_init(&s->lock, NULL);
+	/* a damaged database is refused before anything is written to it */
+	if (quick_check(s->db, path, e) < 0) {
+		store_close(s);
+		return -1;
+	}
 	if (store_exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", e) < 0)
 		goto fail;
 	v = user_version(s);

@@ -76,6 +76,29 @@ static void note_key(void *ctx, size_t index, const char *key, const char *val,
 }
 
 /* The reader both configuration files use: what it passes on and what it names. */
+/* CSV fields: quoted, quotes doubled, formulas shown as text. */
+static void test_csv(void)
+{
+	static const struct { const char *in, *out; } rows[] = {
+		{ "4g", "\"4g\"" },
+		{ "say \"hi\"", "\"say \"\"hi\"\"\"" },
+		{ "=HYPERLINK(\"x\")", "\"'=HYPERLINK(\"\"x\"\")\"" },
+		{ "+1", "\"'+1\"" }, { "-1", "\"'-1\"" }, { "@SUM(A1)", "\"'@SUM(A1)\"" },
+		{ "\t=1", "\"'\t=1\"" }, { "\r=1", "\"'\r=1\"" },
+		{ "a=1", "\"a=1\"" }, { "", "\"\"" }, { NULL, "\"\"" },
+	};
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct buf b;
+
+		buf_init(&b, 1024);
+		harness_case("row %zu", i);
+		CHECK_INT(text_csv_field(&b, rows[i].in), 0);
+		CHECK_STR(buf_str(&b), rows[i].out);
+		buf_release(&b);
+	}
+}
+
 static void test_conffile(void)
 {
 	static const char *const known[] = { "alpha", "beta" };
@@ -106,6 +129,7 @@ static const struct test text_tests[] = {
 	{ "durations", test_seconds },
 	{ "edit_distance", test_distance },
 	{ "config_reader", test_conffile },
+	{ "csv_fields", test_csv },
 };
 SUITE(text, text_tests);
 
