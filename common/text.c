@@ -148,6 +148,21 @@ int text_ends_with(const char *s, const char *suffix)
 	return ls >= lx && memcmp(s + ls - lx, suffix, lx) == 0;
 }
 
+int text_has_word(const char *list, const char *w)
+{
+	size_t n = strlen(w);
+
+	while (*list) {
+		size_t k = strcspn(list, " ");
+
+		if (k == n && n > 0 && memcmp(list, w, n) == 0)
+			return 1;
+		list += k;
+		list += strspn(list, " ");
+	}
+	return 0;
+}
+
 int text_csv_field(struct buf *b, const char *s)
 {
 	int rc = buf_addc(b, '"');

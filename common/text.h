@@ -36,6 +36,9 @@ int text_ieq(const char *a, const char *b);
 /* 1 if s ends with suffix. */
 int text_ends_with(const char *s, const char *suffix);
 
+/* 1 if w is one of the space-separated words of list (an empty w never is). */
+int text_has_word(const char *list, const char *w);
+
 /*
  * Append s (NULL: empty) to b as one quoted CSV field. A field that a
  * spreadsheet would run as a formula (it starts with = + - @, a TAB or a

@@ -58,22 +58,6 @@ static const struct row {
 
 #define NROWS (sizeof(rows) / sizeof(rows[0]))
 
-/* Whether w is one of the space-separated words of list (an empty w never is). */
-static int has_word(const char *list, const char *w)
-{
-	size_t n = strlen(w);
-
-	while (*list) {
-		size_t k = strcspn(list, " ");
-
-		if (k == n && n > 0 && memcmp(list, w, n) == 0)
-			return 1;
-		list += k;
-		list += strspn(list, " ");
-	}
-	return 0;
-}
-
 static int set_value(const struct row *r, const char *v, struct probe_config *c,
 		     const char *path, int line, struct buf *errors)
 {
@@ -92,7 +76,7 @@ static int set_value(const struct row *r, const char *v, struct probe_config *c,
 		/* fall through */
 	case C_STR:
 	case C_CHOICE:
-		if (r->type == C_CHOICE && !has_word(r->choices, v)) {
+		if (r->type == C_CHOICE && !text_has_word(r->choices, v)) {
 			conf_err(errors, path, line, "'%s' must be one of: %s; got '%s'",
 			     r->key, r->choices, v);
 			return -1;

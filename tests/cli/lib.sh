@@ -38,6 +38,12 @@ expect_eq() {
     if [ "$2" = "$3" ]; then pass "$1"; else fail "$1" "expected: $3" "got: $2"; fi
 }
 
+# wait_file FILE [TENTHS]: until FILE exists and is not empty, 10 s by default
+wait_file() {
+    i=0
+    while [ ! -s "$1" ] && [ $i -lt "${2:-100}" ]; do sleep 0.1; i=$((i + 1)); done
+}
+
 finish() {
     echo "$T_PASS passed, $T_FAIL failed"
     [ "$T_FAIL" -eq 0 ]

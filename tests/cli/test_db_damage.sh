@@ -9,10 +9,6 @@ SEND="$QRW_BUILD/tests/sendbatch"
 PIDS=""
 trap 'for p in $PIDS; do kill -9 "$p" 2>/dev/null; done; rm -rf "$TMP"' EXIT INT TERM
 SECRET=s3cret-for-the-damage-tests
-wait_file() {
-    i=0
-    while [ ! -s "$1" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-}
 DB="$TMP/data/qrwatch.db"
 printf '[place p]\nprovince = Tỉnh Bắc Ninh\ncommune = Xã Tân An\n\n[board b]\nplace = p\nlocation = Nhà văn hoá\n\n[target ks]\nboard = b\nprocedure = Đăng ký khai sinh\npayload = https://dichvucong.gov.vn/p/ks\nofficial_domains = dichvucong.gov.vn\nimage = /nonexistent.png\n' > "$TMP/c.catalog"
 printf '%s\n' "$SECRET" > "$TMP/probe.secret"

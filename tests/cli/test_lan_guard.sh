@@ -7,10 +7,6 @@
 PROBE="$QRW_BUILD/qrwatch-probe"
 PIDS=""
 trap 'for p in $PIDS; do kill -9 "$p" 2>/dev/null; done; rm -rf "$TMP"' EXIT INT TERM
-wait_file() {
-    i=0
-    while [ ! -s "$1" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-}
 # portal NAME ADDRESS ARGS...: a fixture portal on one loopback address
 portal() {
     name=$1 addr=$2

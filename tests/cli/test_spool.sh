@@ -15,10 +15,6 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 SECRET=s3cret-for-the-spool-tests
-wait_file() {
-    i=0
-    while [ ! -s "$1" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-}
 db() { sqlite3 "$TMP/data/qrwatch.db" "$1"; }
 count() { db 'SELECT count(*) FROM results'; }
 ms() { date +%s%3N; }
