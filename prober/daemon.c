@@ -347,6 +347,11 @@ int daemon_run(const struct probe_config *cfg, const char *version)
 	p.pcfg.uplink = cfg->uplink;
 	p.pcfg.version = version;
 	p.pcfg.ca_file = p.env.ca_file;
+	/*
+	 * The pusher and the catalog fetch resolve as the checks do; they no
+	 * longer see the checks' DNS cache, which is each check's own.
+	 */
+	p.pcfg.resolve = p.env.resolve;
 	p.pcfg.clock_sync_file = cfg->clock_sync_file[0] ? cfg->clock_sync_file : NULL;
 	snprintf(p.refused_path, sizeof(p.refused_path), "%s/refused.jsonl", cfg->spool_dir);
 	p.pcfg.refused_path = p.refused_path;

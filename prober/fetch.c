@@ -113,6 +113,8 @@ int fetcher_start(struct fetcher *f, CURLM *m)
 	curl_easy_setopt(f->h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)FETCH_CATALOG_MAX);
 	if (f->auth->ca_file)
 		curl_easy_setopt(f->h, CURLOPT_CAINFO, f->auth->ca_file);
+	if (f->auth->resolve)
+		curl_easy_setopt(f->h, CURLOPT_RESOLVE, f->auth->resolve);
 	if (curl_multi_add_handle(m, f->h) != CURLM_OK)
 		return 0;
 	f->in_flight = 1;

@@ -24,7 +24,9 @@ kept() { c=$(grep -c 'kept result for' "$1" 2>/dev/null); echo "${c:-0}"; }
 # until COMMAND prints at least N, 20 s at most
 wait_ge() {
     i=0
-    while [ "$(eval "$1")" -lt "$2" ] && [ $i -lt 200 ]; do sleep 0.1; i=$((i + 1)); done
+    while v=$(eval "$1" 2>/dev/null); [ "${v:-0}" -lt "$2" ] && [ $i -lt 200 ]; do
+        sleep 0.1; i=$((i + 1))
+    done
 }
 
 if ! mkdir -p "$TMP/ram" || ! mount -t tmpfs -o size=4m tmpfs "$TMP/ram" 2>/dev/null; then
@@ -147,7 +149,7 @@ conf full "$TMP/full/spool" "$DEAD"
 T0=$(ms)
 start_probe full full1.log
 wait_ge 'grep -c "No space left on device" "$TMP/full1.log"' 2
-wait_ge 'kept "$TMP/full1.log"' 10
+wait_ge 'kept "$TMP/full1.log"' 20
 stop_probe
 T1=$(ms)
 n=$(kept "$TMP/full1.log")
