@@ -13,7 +13,7 @@
  */
 #define SERVER_THREADS		2	/* HTTP threads: bytes, ingest, catalogs; one per core */
 #define SERVER_MAX_CONNECTIONS	4096	/* epoll: thousands cost little (LimitNOFILE= in the unit) */
-#define SERVER_MAX_PER_IP	32	/* a village NAT or an office of browsers */
+#define SERVER_MAX_PER_IP	64	/* an office of browsers or a carrier NAT; slow ones are capped apart */
 #define SERVER_IDLE_TIMEOUT_S	30	/* nothing sent or received */
 #define SERVER_HEADER_TIMEOUT_S	10	/* a request head (a few hundred bytes), whole, even on 3G */
 #define SERVER_BODY_TIMEOUT_S	60	/* a probe's batch (at most 1 MiB) at 140 kbit/s and more */

@@ -56,7 +56,7 @@ conf good "header_timeout = 10s" "body_timeout = 1m" "max_pending_per_ip = 4" \
     "trusted_proxy = 127.0.0.1"
 expect_run "every new limit accepted by -t" 0 "$SERVER" -t -c "$TMP/good.conf"
 conf bad "header_timeout = 0" "connection_reserve = 95" "trusted_proxy = proxy.lan" \
-    "max_pending_per_ip = 40" "login_rate_ip = 0" "login_cache = forever" "page_queue = many"
+    "max_pending_per_ip = 70" "login_rate_ip = 0" "login_cache = forever" "page_queue = many"
 expect_run "bad limits refused by -t" 2 "$SERVER" -t -c "$TMP/bad.conf"
 expect_contains "header_timeout named" "$ERR" "bad.conf:6: 'header_timeout' must be a duration from 1 s to 3600 s"
 expect_contains "connection_reserve named" "$ERR" "bad.conf:7: 'connection_reserve' must be a whole number from 0 to 90, got '95'"
@@ -64,7 +64,15 @@ expect_contains "trusted_proxy named" "$ERR" "bad.conf:8: trusted_proxy must be 
 expect_contains "login_rate_ip named" "$ERR" "bad.conf:10: 'login_rate_ip' must be a whole number from 1 to 100000"
 expect_contains "login_cache named" "$ERR" "bad.conf:11: 'login_cache' must be a duration"
 expect_contains "page_queue named" "$ERR" "bad.conf:12: 'page_queue' must be a whole number"
-expect_contains "a pending cap above max_per_ip named" "$ERR" "max_pending_per_ip (40) is more than max_per_ip (32)"
+expect_contains "a pending cap above max_per_ip named" "$ERR" "max_pending_per_ip (70) is more than max_per_ip (64)"
+for k in header_timeout body_timeout max_pending_per_ip connection_reserve page_threads \
+    page_queue auth_threads auth_queue login_rate_ip login_rate_user login_cache trusted_proxy; do
+    if grep -q "^#* *$k = " "$ROOT/dashboard/qrwatchd.conf.sample" && grep -q "| \`$k\` |" "$ROOT/docs/api.md"; then
+        pass "$k is in the sample configuration and docs/api.md"
+    else
+        fail "$k is in the sample configuration and docs/api.md"
+    fi
+done
 conf nofile
 OUT=$( (ulimit -n 512 && "$SERVER" -t -c "$TMP/nofile.conf") 2>&1)
 expect_contains "-t says when max_connections needs more open files than allowed" "$OUT" "max_connections = 4096 needs"
