@@ -145,6 +145,7 @@ bench: deps
 	sh bench/probe.sh $(O)
 	sh bench/server.sh $(O)
 	sh bench/alerts.sh $(O)
+	sh bench/attack.sh $(O)
 
 # make cross ARCH=mipsel|armhf|arm64: qrwatch-probe for routers, -Os and
 # stripped, with Debian's cross compiler against a sysroot made from the
