@@ -59,7 +59,8 @@ PROBE_LIB_SRC = prober/check.c prober/result.c prober/emulate.c prober/spool.c \
 PROBE_SRC = prober/probe.c
 SERVER_SRC = dashboard/qrwatchd.c dashboard/dconfig.c dashboard/server.c \
 	dashboard/ingest.c dashboard/store.c dashboard/rrdstore.c dashboard/html.c \
-	dashboard/pages.c dashboard/auth.c dashboard/incidents.c \
+	dashboard/pages.c dashboard/auth.c dashboard/incidents.c dashboard/connguard.c \
+	dashboard/login.c dashboard/workers.c \
 	$(ALERTS_SRC) alerts/engine.c alerts/outbox.c
 # The parts of alerts/ that need no database, also under unit test.
 ALERTS_SRC = alerts/route.c alerts/message.c alerts/channel.c
@@ -144,6 +145,7 @@ bench: deps
 	sh bench/probe.sh $(O)
 	sh bench/server.sh $(O)
 	sh bench/alerts.sh $(O)
+	sh bench/attack.sh $(O)
 
 # make cross ARCH=mipsel|armhf|arm64: qrwatch-probe for routers, -Os and
 # stripped, with Debian's cross compiler against a sysroot made from the

@@ -70,6 +70,20 @@ int auth_check(const struct web_user *u, const char *password)
 	return CRYPTO_memcmp(h, u->hash, sizeof(h)) == 0;
 }
 
+int auth_dummy_user(struct web_user *u)
+{
+	unsigned char name[8];
+
+	memset(u, 0, sizeof(*u));
+	if (RAND_bytes(u->salt, sizeof(u->salt)) != 1 ||
+	    RAND_bytes(u->hash, sizeof(u->hash)) != 1 || RAND_bytes(name, sizeof(name)) != 1)
+		return -1;
+	/* a name no configuration line can hold (a space), never matched by strcmp */
+	hex(name, sizeof(name), u->name + 1);
+	u->name[0] = ' ';
+	return 0;
+}
+
 int auth_hash_line(const char *name, const char *password, char *out, size_t cap)
 {
 	unsigned char salt[16], h[32];

@@ -23,6 +23,14 @@ int auth_parse_user(const char *value, struct web_user *u, struct err *e);
 /* Whether password is user's, compared in constant time. */
 int auth_check(const struct web_user *u, const char *password);
 
+/*
+ * Fill u as a user no password can match (random name, salt and hash), to
+ * check unknown user names against: refusing one then costs the same
+ * PBKDF2 run as refusing a known user, so timing tells no names apart.
+ * Returns 0, or -1 when the system has no randomness.
+ */
+int auth_dummy_user(struct web_user *u);
+
 /* Make a config line for name and password with a fresh random salt, into out. */
 int auth_hash_line(const char *name, const char *password, char *out, size_t cap);
 

@@ -1,6 +1,7 @@
 /* dconfig.c - reading qrwatchd.conf (see dconfig.h and dashboard/qrwatchd.conf.sample). */
 #include "dconfig.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -22,6 +23,9 @@ static const char *const known[] = {
 	"alert_silent_after", "alert_remind_every", "alert_digest_at", "alert_lang",
 	"alert_retry_min", "alert_retry_max", "alert_give_up", "smtp_url", "smtp_from",
 	"smtp_user", "smtp_password_file", "smtp_starttls", "smtp_ca_file",
+	"header_timeout", "body_timeout", "max_pending_per_ip", "connection_reserve",
+	"page_threads", "page_queue", "auth_threads", "auth_queue", "login_rate_ip",
+	"login_rate_user", "login_cache", "trusted_proxy",
 };
 
 static void set_str(char *dst, size_t cap, const char *v, const char *key,
@@ -76,6 +80,53 @@ static void add_recipient(struct dconfig *c, const char *v, const char *path, in
 	}
 	a->recipients = grown;
 	a->recipients[a->nrecipients++] = r;
+}
+
+/* The limits beyond libmicrohttpd's own (docs/api.md). Returns 1 if key was one of them. */
+static int limit_key(struct dconfig *c, const char *key, const char *val, const char *path,
+		     int line, struct buf *errors)
+{
+	struct server_limits *l = &c->lim;
+	long secs = -1;
+
+	if (!strcmp(key, "header_timeout")) {
+		set_secs(&secs, val, 1, 3600, key, path, line, errors);
+		l->header_timeout_s = secs > 0 ? (unsigned)secs : l->header_timeout_s;
+	} else if (!strcmp(key, "body_timeout")) {
+		set_secs(&secs, val, 1, 86400, key, path, line, errors);
+		l->body_timeout_s = secs > 0 ? (unsigned)secs : l->body_timeout_s;
+	} else if (!strcmp(key, "max_pending_per_ip")) {
+		set_num(&l->max_pending_per_ip, val, 1, 10000, key, path, line, errors);
+		c->pending_per_ip_set = 1;
+	} else if (!strcmp(key, "connection_reserve")) {
+		set_num(&l->reserve_pct, val, 0, 90, key, path, line, errors);
+	} else if (!strcmp(key, "page_threads")) {
+		set_num(&l->page_threads, val, 1, 64, key, path, line, errors);
+	} else if (!strcmp(key, "page_queue")) {
+		set_num(&l->page_queue, val, 1, 100000, key, path, line, errors);
+	} else if (!strcmp(key, "auth_threads")) {
+		set_num(&l->auth_threads, val, 1, 64, key, path, line, errors);
+	} else if (!strcmp(key, "auth_queue")) {
+		set_num(&l->auth_queue, val, 1, 100000, key, path, line, errors);
+	} else if (!strcmp(key, "login_rate_ip")) {
+		set_num(&l->login_rate_ip, val, 1, 100000, key, path, line, errors);
+	} else if (!strcmp(key, "login_rate_user")) {
+		set_num(&l->login_rate_user, val, 1, 100000, key, path, line, errors);
+	} else if (!strcmp(key, "login_cache")) {
+		set_secs(&l->login_cache_s, val, 0, 86400, key, path, line, errors);
+	} else if (!strcmp(key, "trusted_proxy")) {
+		unsigned char bin[16];
+
+		if (inet_pton(AF_INET, val, bin) != 1 && inet_pton(AF_INET6, val, bin) != 1)
+			conf_err(errors, path, line, "trusted_proxy must be an IP address such as "
+				 "127.0.0.1, got '%s'", val);
+		else
+			set_str(c->trusted_proxy, sizeof(c->trusted_proxy), val, key, path, line,
+				errors);
+	} else {
+		return 0;
+	}
+	return 1;
 }
 
 /* The alert_* and smtp_* keys. Returns 1 if key was one of them. */
@@ -236,7 +287,8 @@ static void on_key(void *ctx, size_t index, const char *key, const char *cval,
 		return;
 	}
 	snprintf(vbuf, sizeof(vbuf), "%s", cval);	/* listen is split in place */
-	if (alert_key(c, key, val, path, line, errors)) {
+	if (alert_key(c, key, val, path, line, errors) ||
+	    limit_key(c, key, val, path, line, errors)) {
 		return;
 	} else if (!strcmp(key, "listen")) {
 		char *colon = strrchr(val, ':');
@@ -310,17 +362,18 @@ int dconfig_load(const char *path, struct dconfig *c, struct buf *errors)
 	snprintf(c->listen_addr, sizeof(c->listen_addr), "127.0.0.1");
 	c->port = 8080;
 	snprintf(c->data_dir, sizeof(c->data_dir), "/var/lib/qrwatch");
-	c->lim.threads = 2;
-	c->lim.max_connections = 256;
-	c->lim.max_per_ip = 32;
-	c->lim.timeout_s = 30;
-	c->lim.max_body = INGEST_MAX_BODY;
+	server_limits_default(&c->lim);
 	snprintf(c->log, sizeof(c->log), "stderr");
 	snprintf(c->log_level, sizeof(c->log_level), "info");
 	alert_cfg_init(&c->alerts);
 	line = conf_read(path, known, sizeof(known) / sizeof(known[0]), on_key, c, errors);
 	if (line < 0)
 		return -1;
+	if (!c->pending_per_ip_set && c->lim.max_pending_per_ip > c->lim.max_per_ip)
+		c->lim.max_pending_per_ip = c->lim.max_per_ip;	/* a small max_per_ip says enough */
+	if (c->lim.max_pending_per_ip > c->lim.max_per_ip)
+		conf_err(errors, path, line, "max_pending_per_ip (%u) is more than max_per_ip (%u): "
+			 "it could never apply", c->lim.max_pending_per_ip, c->lim.max_per_ip);
 	if (!!c->tls_cert[0] != !!c->tls_key[0])
 		conf_err(errors, path, line, "tls_cert and tls_key go together");
 	for (size_t i = 0; i < c->alerts.nrecipients; i++)

@@ -18,11 +18,13 @@ struct dconfig {
 	char catalog[1024];
 	char tls_cert[1024], tls_key[1024];
 	struct server_limits lim;
+	int pending_per_ip_set;		/* max_pending_per_ip was given */
 	struct probe_key *probes;	/* malloc'ed; free with dconfig_release() */
 	size_t nprobes;
 	char log[16], log_level[16];
 	struct web_user *users;		/* optional login for the pages */
 	size_t nusers;
+	char trusted_proxy[64];		/* a reverse proxy whose X-Forwarded-For is believed */
 	char rrdcached[256];		/* rrdcached address, or "" for direct writes */
 	struct alert_cfg alerts;	/* recipients malloc'ed; freed by dconfig_release() */
 };

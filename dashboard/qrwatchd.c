@@ -153,6 +153,12 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	buf_release(&errs);
+	if (server_fd_limit(&cfg.lim, &e) < 0) {
+		fprintf(stderr, "%s: %s\n", path, e.msg);
+		catalog_free(cat);
+		dconfig_release(&cfg);
+		return 2;
+	}
 	if (test) {
 		/* the database too: a damaged one is found before the server writes to it */
 		if (store_check(cfg.data_dir, &e) < 0) {
@@ -218,6 +224,7 @@ int main(int argc, char **argv)
 	scfg.catalog_path = cfg.catalog[0] ? cfg.catalog : NULL;
 	scfg.users = cfg.users;
 	scfg.nusers = cfg.nusers;
+	scfg.trusted_proxy = cfg.trusted_proxy[0] ? cfg.trusted_proxy : NULL;
 	if (cfg.tls_cert[0]) {
 		cert = file_read(cfg.tls_cert, 1 << 20, NULL, &e);
 		key = cert ? file_read(cfg.tls_key, 1 << 20, NULL, &e) : NULL;

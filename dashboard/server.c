@@ -2,31 +2,112 @@
 #include "server.h"
 
 #include <arpa/inet.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include <microhttpd.h>
+#include <openssl/crypto.h>
 
+#include "connguard.h"
+#include "login.h"
+#include "workers.h"
 #include "../common/buf.h"
 #include "../common/fileio.h"
+#include "../common/log.h"
 #include "../prober/push.h"
 #include "../common/banned.h"
 
 #define ASSIGN_MAX_SKEW_MS (10 * 60 * 1000)	/* signed fetches older are refused */
+#define BUSY_RETRY_S "1"			/* Retry-After when a queue is full */
+#define REPORT_EVERY_MS 60000			/* one line a minute about cut-off bodies */
 
 struct server {
 	struct MHD_Daemon *d;
 	struct server_cfg cfg;
 	struct ingest *ing;
 	struct dash *dash;
+	struct connguard *guard;
+	struct login *login;		/* NULL when no users are configured */
+	struct workers *pages, *auth;
+	pthread_mutex_t report_lock;
+	unsigned long cut_bodies, reported_bodies;
+	int64_t last_report_ms;
 };
 
+/* What a request waits for, off the HTTP thread, while its connection is suspended. */
+enum waiting { WAIT_NONE, WAIT_AUTH, WAIT_PAGE };
+
 struct request {
+	struct server *s;
+	struct MHD_Connection *c;
+	struct gconn *gc;
 	struct buf body;
-	int too_big;
+	int arrived;			/* the whole request is in */
+	enum waiting waiting;
+	int busy;			/* the pool was full: answer 503 */
+	char addr[INET6_ADDRSTRLEN];	/* the client, for limits and logs */
+	const char *url;		/* the connection's, valid for the request */
+	int english;
+	char *user, *pass;		/* from Basic auth (MHD_free), during the check */
+	int auth_ok;
+	int found;			/* dash_get knew the path */
+	struct reply reply;
 };
+
+void server_limits_default(struct server_limits *lim)
+{
+	memset(lim, 0, sizeof(*lim));
+	lim->threads = SERVER_THREADS;
+	lim->max_connections = SERVER_MAX_CONNECTIONS;
+	lim->max_per_ip = SERVER_MAX_PER_IP;
+	lim->timeout_s = SERVER_IDLE_TIMEOUT_S;
+	lim->max_body = INGEST_MAX_BODY;
+	lim->header_timeout_s = SERVER_HEADER_TIMEOUT_S;
+	lim->body_timeout_s = SERVER_BODY_TIMEOUT_S;
+	lim->max_pending_per_ip = SERVER_MAX_PENDING_PER_IP;
+	lim->reserve_pct = SERVER_RESERVE_PCT;
+	lim->page_threads = SERVER_PAGE_THREADS;
+	lim->page_queue = SERVER_PAGE_QUEUE;
+	lim->auth_threads = SERVER_AUTH_THREADS;
+	lim->auth_queue = SERVER_AUTH_QUEUE;
+	lim->login_rate_ip = SERVER_LOGIN_RATE_IP;
+	lim->login_rate_user = SERVER_LOGIN_RATE_USER;
+	lim->login_cache_s = SERVER_LOGIN_CACHE_S;
+}
+
+int server_fd_limit(const struct server_limits *lim, struct err *e)
+{
+	rlim_t need = (rlim_t)lim->max_connections + SERVER_FD_SPARE;
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return err_set(e, "cannot read the open-file limit");
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
+		if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need)
+			return err_set(e, "max_connections = %u needs %llu open files, but this "
+				       "process may open at most %llu: raise LimitNOFILE= in "
+				       "qrwatchd.service (or ulimit -n), or lower max_connections",
+				       lim->max_connections, (unsigned long long)need,
+				       (unsigned long long)rl.rlim_max);
+		rl.rlim_cur = need;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			return err_set(e, "cannot raise the open-file limit to %llu",
+				       (unsigned long long)need);
+	}
+	return 0;
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static int64_t now_ms(void)
 {
@@ -36,14 +117,17 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static enum MHD_Result send_text(struct MHD_Connection *c, unsigned status,
-				 const char *type, const char *body, size_t len,
-				 const char *etag)
+/* Queue an answer with the headers every answer carries; etag and retry_s may be NULL. */
+static enum MHD_Result send_full(struct MHD_Connection *c, unsigned status, const char *type,
+				 const char *body, size_t len, const char *etag,
+				 const char *retry_s)
 {
 	struct MHD_Response *r = MHD_create_response_from_buffer(
 		len, (void *)body, MHD_RESPMEM_MUST_COPY);
 	enum MHD_Result ret;
 
+	if (!r)
+		return MHD_NO;
 	MHD_add_response_header(r, "Content-Type", type);
 	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
 	MHD_add_response_header(r, "Cache-Control", "no-store");
@@ -53,9 +137,18 @@ static enum MHD_Result send_text(struct MHD_Connection *c, unsigned status,
 	MHD_add_response_header(r, "X-Frame-Options", "DENY");
 	if (etag)
 		MHD_add_response_header(r, "ETag", etag);
+	if (retry_s)
+		MHD_add_response_header(r, "Retry-After", retry_s);
 	ret = MHD_queue_response(c, status, r);
 	MHD_destroy_response(r);
 	return ret;
+}
+
+static enum MHD_Result send_text(struct MHD_Connection *c, unsigned status,
+				 const char *type, const char *body, size_t len,
+				 const char *etag)
+{
+	return send_full(c, status, type, body, len, etag, NULL);
 }
 
 static enum MHD_Result send_json(struct MHD_Connection *c, unsigned status,
@@ -129,6 +222,217 @@ static enum MHD_Result route_assignment(struct server *s, struct MHD_Connection 
 	return ret;
 }
 
+/* The client's address as text: the peer, or behind trusted_proxy the last hop it names. */
+static void client_addr(struct server *s, struct MHD_Connection *c, char *out, size_t cap)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+	const char *xff;
+
+	snprintf(out, cap, "?");
+	if (sa && sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out,
+			  (socklen_t)cap);
+	else if (sa && sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out,
+			  (socklen_t)cap);
+	if (s->cfg.trusted_proxy && !strcmp(out, s->cfg.trusted_proxy) &&
+	    (xff = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Forwarded-For"))) {
+		/* the proxy appends the address it saw: only the last one is its word */
+		const char *last = strrchr(xff, ',');
+		char hop[INET6_ADDRSTRLEN];
+		unsigned char bin[sizeof(struct in6_addr)];
+		size_t n;
+
+		last = last ? last + 1 : xff;
+		last += strspn(last, " \t");
+		n = strcspn(last, " \t");
+		if (n && n < sizeof(hop)) {
+			memcpy(hop, last, n);
+			hop[n] = '\0';
+			if (inet_pton(AF_INET, hop, bin) == 1 || inet_pton(AF_INET6, hop, bin) == 1)
+				snprintf(out, cap, "%s", hop);
+		}
+	}
+}
+
+static void forget_credentials(struct request *rq)
+{
+	if (rq->pass)
+		OPENSSL_cleanse(rq->pass, strlen(rq->pass));
+	MHD_free(rq->user);
+	MHD_free(rq->pass);
+	rq->user = rq->pass = NULL;
+}
+
+/*
+ * Hand the request to a pool and suspend its connection until the job
+ * resumes it; libmicrohttpd then calls handle() again. A full pool
+ * resumes it at once with rq->busy set.
+ */
+static enum MHD_Result offload(struct request *rq, struct workers *pool, work_fn fn,
+			       enum waiting what)
+{
+	rq->waiting = what;
+	rq->busy = 0;
+	MHD_suspend_connection(rq->c);
+	if (workers_submit(pool, fn, rq) < 0) {
+		rq->busy = 1;
+		MHD_resume_connection(rq->c);
+	}
+	return MHD_YES;
+}
+
+/* On a page thread. rq belongs to the HTTP thread again after the resume. */
+static void page_job(void *arg)
+{
+	struct request *rq = arg;
+
+	rq->found = dash_get(rq->s->dash, rq->url, rq->english, &rq->reply);
+	MHD_resume_connection(rq->c);
+}
+
+/* On a password-check thread. */
+static void auth_job(void *arg)
+{
+	struct request *rq = arg;
+
+	rq->auth_ok = login_check(rq->s->login, rq->user, rq->pass, rq->addr);
+	MHD_resume_connection(rq->c);
+}
+
+static enum MHD_Result send_busy(struct MHD_Connection *c)
+{
+	static const char msg[] = "{\"error\":\"the server is busy; try again in a second\"}";
+
+	return send_full(c, 503, "application/json", msg, sizeof(msg) - 1, NULL, BUSY_RETRY_S);
+}
+
+static enum MHD_Result send_login_required(struct MHD_Connection *c)
+{
+	static const char denied[] = "login required\n";
+	struct MHD_Response *r = MHD_create_response_from_buffer(
+		sizeof(denied) - 1, (void *)denied, MHD_RESPMEM_PERSISTENT);
+	enum MHD_Result ret;
+
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, "Content-Type", "text/plain; charset=utf-8");
+	ret = MHD_queue_basic_auth_fail_response(c, "qrwatch", r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result start_page(struct request *rq)
+{
+	return offload(rq, rq->s->pages, page_job, WAIT_PAGE);
+}
+
+static enum MHD_Result page_done(struct request *rq)
+{
+	struct MHD_Connection *c = rq->c;
+
+	if (rq->busy)
+		return send_busy(c);
+	if (!rq->found)
+		return send_json(c, 404, "{\"error\":\"no such page\"}");
+	if (rq->reply.body.overflow)
+		return send_json(c, 500, "{\"error\":\"page too large\"}");
+	return send_text(c, (unsigned)rq->reply.status, rq->reply.type,
+			 rq->reply.body.data ? rq->reply.body.data : "", rq->reply.body.len, NULL);
+}
+
+/* Pages need a login when users are configured; ingest uses its HMAC instead. */
+static enum MHD_Result start_login(struct request *rq)
+{
+	unsigned retry = 1;
+	char msg[256], after[16];
+
+	rq->user = MHD_basic_auth_get_username_password(rq->c, &rq->pass);
+	if (!rq->user || !rq->pass) {
+		forget_credentials(rq);
+		return send_login_required(rq->c);
+	}
+	switch (login_begin(rq->s->login, rq->user, rq->pass, rq->addr, &retry)) {
+	case LOGIN_OK:
+		forget_credentials(rq);
+		return start_page(rq);
+	case LOGIN_LIMITED:
+		forget_credentials(rq);
+		snprintf(after, sizeof(after), "%u", retry);
+		snprintf(msg, sizeof(msg), "Đăng nhập quá nhiều lần. Hãy thử lại sau %u giây.\n"
+			 "Too many login attempts. Try again in %u s.\n", retry, retry);
+		return send_full(rq->c, 429, "text/plain; charset=utf-8", msg, strlen(msg), NULL,
+				 after);
+	case LOGIN_CHECK:
+		break;
+	}
+	return offload(rq, rq->s->auth, auth_job, WAIT_AUTH);
+}
+
+static enum MHD_Result login_done(struct request *rq)
+{
+	int ok = rq->auth_ok;
+
+	forget_credentials(rq);
+	if (rq->busy)
+		return send_busy(rq->c);
+	if (!ok)
+		return send_login_required(rq->c);
+	return start_page(rq);
+}
+
+static void report_cut_body(struct server *s, const char *addr)
+{
+	int64_t now = mono_ms();
+
+	pthread_mutex_lock(&s->report_lock);
+	s->cut_bodies++;
+	if (now - s->last_report_ms >= REPORT_EVERY_MS) {
+		LOG(LOG_LVL_WARN, NULL, "closed %lu connections whose chunked body passed "
+		    "max_body_kb = %zu (the last from %s)", s->cut_bodies - s->reported_bodies,
+		    s->cfg.lim.max_body / 1024, addr);
+		s->reported_bodies = s->cut_bodies;
+		s->last_report_ms = now;
+	}
+	pthread_mutex_unlock(&s->report_lock);
+}
+
+/* The first call for a request: its head is complete. */
+static enum MHD_Result begin(struct server *s, struct MHD_Connection *c, const char *url,
+			     void **ctx)
+{
+	const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+	const char *te = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Transfer-Encoding");
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	unsigned long long length = cl ? strtoull(cl, NULL, 10) : 0;
+	struct request *rq = calloc(1, sizeof(*rq));
+
+	if (!rq)
+		return MHD_NO;
+	rq->s = s;
+	rq->c = c;
+	rq->url = url;
+	rq->gc = ci ? ci->socket_context : NULL;
+	buf_init(&rq->body, s->cfg.lim.max_body);
+	client_addr(s, c, rq->addr, sizeof(rq->addr));
+	*ctx = rq;
+	if (length > s->cfg.lim.max_body) {
+		char msg[128];
+
+		/* answered before a byte of the body is read; the connection then closes */
+		rq->arrived = 1;
+		connguard_arrived(s->guard, rq->gc);
+		snprintf(msg, sizeof(msg), "{\"error\":\"body over the limit of %zu bytes\"}",
+			 s->cfg.lim.max_body);
+		return send_json(c, 413, msg);
+	}
+	connguard_head(s->guard, rq->gc, length > 0 || (te && strstr(te, "chunked")));
+	return MHD_YES;
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
 			      const char *method, const char *version,
 			      const char *upload, size_t *upload_size, void **ctx)
@@ -137,32 +441,26 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	struct request *rq = *ctx;
 
 	(void)version;
-	if (!rq) {
-		const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-							     "Content-Length");
-
-		rq = calloc(1, sizeof(*rq));
-		if (!rq)
-			return MHD_NO;
-		buf_init(&rq->body, s->cfg.lim.max_body);
-		if (cl && strtoull(cl, NULL, 10) > s->cfg.lim.max_body)
-			rq->too_big = 1;
-		*ctx = rq;
-		return MHD_YES;
-	}
+	if (!rq)
+		return begin(s, c, url, ctx);
 	if (*upload_size) {
-		if (!rq->too_big && buf_add(&rq->body, upload, *upload_size) < 0)
-			rq->too_big = 1;
+		if (buf_add(&rq->body, upload, *upload_size) < 0) {
+			/* a chunked body past the cap (a Content-Length one got 413 at once):
+			   libmicrohttpd 0.9.75 can answer nothing now, so stop reading */
+			report_cut_body(s, rq->addr);
+			return MHD_NO;
+		}
 		*upload_size = 0;
 		return MHD_YES;
 	}
-	if (rq->too_big) {
-		char msg[128];
-
-		snprintf(msg, sizeof(msg), "{\"error\":\"body over the limit of %zu bytes\"}",
-			 s->cfg.lim.max_body);
-		return send_json(c, 413, msg);
+	if (!rq->arrived) {
+		rq->arrived = 1;
+		connguard_arrived(s->guard, rq->gc);
 	}
+	if (rq->waiting == WAIT_AUTH)
+		return login_done(rq);
+	if (rq->waiting == WAIT_PAGE)
+		return page_done(rq);
 	if (!strcmp(url, "/api/v1/ingest")) {
 		if (strcmp(method, "POST"))
 			return send_json(c, 405, "{\"error\":\"ingest takes POST\"}");
@@ -172,41 +470,11 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		return route_assignment(s, c, url);
 	if (!strcmp(url, "/healthz"))
 		return send_text(c, 200, "text/plain", "ok\n", 3, NULL);
-	if (!strcmp(method, "GET") && s->dash && s->cfg.nusers) {
-		/* pages need a login when users are configured; ingest uses its HMAC */
-		char *pass = NULL, *user = MHD_basic_auth_get_username_password(c, &pass);
-		int ok = 0;
-
-		for (size_t i = 0; user && pass && i < s->cfg.nusers; i++)
-			if (!strcmp(s->cfg.users[i].name, user))
-				ok = auth_check(&s->cfg.users[i], pass);
-		MHD_free(user);
-		MHD_free(pass);
-		if (!ok) {
-			static const char denied[] = "login required\n";
-			struct MHD_Response *r = MHD_create_response_from_buffer(
-				sizeof(denied) - 1, (void *)denied, MHD_RESPMEM_PERSISTENT);
-			enum MHD_Result ret = MHD_queue_basic_auth_fail_response(c, "qrwatch", r);
-
-			MHD_destroy_response(r);
-			return ret;
-		}
-	}
 	if (!strcmp(method, "GET") && s->dash) {
 		const char *lang = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "lang");
-		struct reply r;
-		enum MHD_Result ret;
 
-		if (dash_get(s->dash, url, lang && !strcmp(lang, "en"), &r)) {
-			if (r.body.overflow) {
-				buf_release(&r.body);
-				return send_json(c, 500, "{\"error\":\"page too large\"}");
-			}
-			ret = send_text(c, (unsigned)r.status, r.type,
-					r.body.data ? r.body.data : "", r.body.len, NULL);
-			buf_release(&r.body);
-			return ret;
-		}
+		rq->english = lang && !strcmp(lang, "en");
+		return s->login ? start_login(rq) : start_page(rq);
 	}
 	return send_json(c, 404, "{\"error\":\"no such page\"}");
 }
@@ -214,16 +482,51 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 static void done(void *cls, struct MHD_Connection *c, void **ctx,
 		 enum MHD_RequestTerminationCode code)
 {
+	struct server *s = cls;
 	struct request *rq = *ctx;
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 
-	(void)cls;
-	(void)c;
 	(void)code;
+	/* answered (or given up): the connection now waits for its next request head */
+	if (ci)
+		connguard_idle(s->guard, ci->socket_context);
 	if (rq) {
+		forget_credentials(rq);
+		buf_release(&rq->reply.body);
 		buf_release(&rq->body);
 		free(rq);
 	}
 	*ctx = NULL;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_ctx,
+			  enum MHD_ConnectionNotificationCode code)
+{
+	struct server *s = cls;
+
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *fd =
+			MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+		const union MHD_ConnectionInfo *sa =
+			MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+
+		*socket_ctx = fd ? connguard_open(s->guard, fd->connect_fd,
+						  sa ? sa->client_addr : NULL) : NULL;
+	} else {
+		connguard_close(s->guard, *socket_ctx);
+		*socket_ctx = NULL;
+	}
+}
+
+static void release(struct server *s)
+{
+	workers_free(s->auth);
+	workers_free(s->pages);
+	login_free(s->login);
+	connguard_free(s->guard);
+	pthread_mutex_destroy(&s->report_lock);
+	free(s);
 }
 
 struct server *server_start(const struct server_cfg *cfg, struct ingest *ing,
@@ -231,12 +534,17 @@ struct server *server_start(const struct server_cfg *cfg, struct ingest *ing,
 {
 	struct server *s = calloc(1, sizeof(*s));
 	struct sockaddr_in sa;
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+			 MHD_ALLOW_SUSPEND_RESUME;
+	const struct server_limits *lim = &cfg->lim;
+	struct connguard_cfg gc;
 
 	if (!s) {
 		err_set(e, "out of memory");
 		return NULL;
 	}
+	pthread_mutex_init(&s->report_lock, NULL);
+	s->last_report_ms = mono_ms() - REPORT_EVERY_MS;
 	s->cfg = *cfg;
 	s->ing = ing;
 	s->dash = dash;
@@ -245,26 +553,55 @@ struct server *server_start(const struct server_cfg *cfg, struct ingest *ing,
 	sa.sin_port = htons((uint16_t)cfg->port);
 	if (inet_pton(AF_INET, cfg->listen_addr, &sa.sin_addr) != 1) {
 		err_set(e, "listen address '%s' is not an IPv4 address", cfg->listen_addr);
-		free(s);
+		release(s);
 		return NULL;
+	}
+	if (server_fd_limit(lim, e) < 0) {
+		release(s);
+		return NULL;
+	}
+	memset(&gc, 0, sizeof(gc));
+	gc.header_timeout_s = lim->header_timeout_s;
+	gc.body_timeout_s = lim->body_timeout_s;
+	gc.max_pending_per_ip = lim->max_pending_per_ip;
+	gc.capacity = lim->max_connections;
+	gc.max_pending = lim->max_connections * (100 - lim->reserve_pct) / 100;
+	if (!gc.max_pending)
+		gc.max_pending = 1;
+	gc.exempt_addr = cfg->trusted_proxy;
+	if (!(s->guard = connguard_new(&gc, e)) ||
+	    !(s->pages = workers_new("qrw-pages", lim->page_threads, lim->page_queue, e)) ||
+	    !(s->auth = workers_new("qrw-auth", lim->auth_threads, lim->auth_queue, e))) {
+		release(s);
+		return NULL;
+	}
+	if (cfg->nusers) {
+		struct login_cfg lc = { lim->login_rate_ip, lim->login_rate_user,
+					lim->login_cache_s };
+
+		if (!(s->login = login_new(cfg->users, cfg->nusers, &lc, e))) {
+			release(s);
+			return NULL;
+		}
 	}
 	if (cfg->tls_cert_pem)
 		flags |= MHD_USE_TLS;
 	s->d = MHD_start_daemon(flags, 0, NULL, NULL, handle, s,
 				MHD_OPTION_SOCK_ADDR, &sa,
-				MHD_OPTION_THREAD_POOL_SIZE, cfg->lim.threads,
-				MHD_OPTION_CONNECTION_LIMIT, cfg->lim.max_connections,
-				MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->lim.max_per_ip,
-				MHD_OPTION_CONNECTION_TIMEOUT, cfg->lim.timeout_s,
+				MHD_OPTION_THREAD_POOL_SIZE, lim->threads,
+				MHD_OPTION_CONNECTION_LIMIT, lim->max_connections,
+				MHD_OPTION_PER_IP_CONNECTION_LIMIT, lim->max_per_ip,
+				MHD_OPTION_CONNECTION_TIMEOUT, lim->timeout_s,
 				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
-				MHD_OPTION_NOTIFY_COMPLETED, done, NULL,
+				MHD_OPTION_NOTIFY_COMPLETED, done, s,
+				MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
 				cfg->tls_cert_pem ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END,
 				cfg->tls_cert_pem, MHD_OPTION_HTTPS_MEM_KEY, cfg->tls_key_pem,
 				MHD_OPTION_END);
 	if (!s->d) {
 		err_set(e, "cannot listen on %s:%u (in use, or TLS files unusable)",
 			cfg->listen_addr, cfg->port);
-		free(s);
+		release(s);
 		return NULL;
 	}
 	return s;
@@ -279,6 +616,14 @@ void server_stop(struct server *s)
 {
 	if (!s)
 		return;
+	/*
+	 * Every suspended connection must be resumed before MHD_stop_daemon:
+	 * the pools refuse new jobs and run what they hold (each job resumes
+	 * its connection; a request resumed from the password checks and
+	 * refused by the stopped page pool gets 503).
+	 */
+	workers_stop(s->auth);
+	workers_stop(s->pages);
 	MHD_stop_daemon(s->d);
-	free(s);
+	release(s);
 }
