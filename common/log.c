@@ -1,6 +1,7 @@
 /* log.c - logging with a level check and per-key rate limiting (see log.h). */
 #include "log.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -19,6 +20,7 @@ static struct {
 	time_t last;
 	unsigned held;
 } keys[LOG_KEYS];
+static pthread_mutex_t keys_lock = PTHREAD_MUTEX_INITIALIZER;	/* qrwatchd logs from many threads */
 
 void log_setup(int use_syslog, const char *ident, enum log_level level)
 {
@@ -46,7 +48,7 @@ int log_enabled(enum log_level level)
 }
 
 /* 0 to hold the line back; else how many were held before it (+1). */
-static unsigned admit(const char *key)
+static unsigned admit_locked(const char *key)
 {
 	time_t now = time(NULL);
 	int free_slot = -1;
@@ -73,6 +75,16 @@ static unsigned admit(const char *key)
 	keys[free_slot].last = now;
 	keys[free_slot].held = 0;
 	return 1;
+}
+
+static unsigned admit(const char *key)
+{
+	unsigned n;
+
+	pthread_mutex_lock(&keys_lock);
+	n = admit_locked(key);
+	pthread_mutex_unlock(&keys_lock);
+	return n;
 }
 
 void log_msg(enum log_level level, const char *key, const char *fmt, ...)
