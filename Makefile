@@ -52,9 +52,10 @@ COMMON_SRC = common/buf.c common/err.c common/text.c common/fileio.c common/aren
 TARGETS_SRC = targets/image.c targets/imgops.c targets/decode.c targets/guard.c \
 	targets/qrtext.c targets/verdict.c targets/emvco.c targets/domain.c \
 	targets/payload.c targets/policy.c targets/catalog.c targets/poster.c \
-	targets/netguard.c targets/uplink.c
+	targets/netguard.c targets/uplink.c \
+	targets/wire.c targets/result.c targets/batch.c
 CLI_SRC = cli/qrwatch.c
-PROBE_LIB_SRC = prober/check.c prober/result.c prober/emulate.c prober/spool.c \
+PROBE_LIB_SRC = prober/check.c prober/waterfall.c prober/emulate.c prober/spool.c \
 	prober/push.c prober/config.c prober/daemon.c prober/fetch.c
 PROBE_SRC = prober/probe.c
 SERVER_SRC = dashboard/qrwatchd.c dashboard/dconfig.c dashboard/server.c \

@@ -65,12 +65,9 @@ static const struct words *find_words(const char *verdict)
 
 int message_service_verdict(const char *verdict)
 {
-	static const char *const service[] = { "HANG", "DOWN", "BROKEN_FLOW", "SLOW" };
+	enum verdict v;
 
-	for (size_t i = 0; verdict && i < sizeof(service) / sizeof(service[0]); i++)
-		if (!strcmp(verdict, service[i]))
-			return 1;
-	return 0;
+	return verdict && verdict_parse(verdict, &v) == 0 && verdict_is_service(v);
 }
 
 const char *message_verdict_words(const char *verdict, int english)

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "../common/text.h"
+#include "../targets/verdict.h"
 #include "../common/banned.h"
 
 const char *route_channel_name(enum channel_kind k)
@@ -15,7 +16,9 @@ const char *route_channel_name(enum channel_kind k)
 
 int route_verdict_urgent(const char *verdict)
 {
-	return verdict && (!strcmp(verdict, "TAMPERED") || !strcmp(verdict, "HANG"));
+	enum verdict v;
+
+	return verdict && verdict_parse(verdict, &v) == 0 && verdict_urgent(v);
 }
 
 static int valid_name(const char *s)

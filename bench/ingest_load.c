@@ -7,7 +7,7 @@
 #include <curl/curl.h>
 
 #include "../common/buf.h"
-#include "../prober/push.h"
+#include "../targets/batch.h"
 #include "../common/banned.h"
 
 /*
@@ -68,7 +68,7 @@ static void build(struct probe *p, int pi)
 			 k % 17 ? "OK" : "SLOW", 243000 + k % 1000);
 	}
 	buf_adds(&p->body, "]}");
-	push_sign((const unsigned char *)secret, strlen(secret), p->body.data, p->body.len, sig);
+	batch_sign((const unsigned char *)secret, strlen(secret), p->body.data, p->body.len, sig);
 	curl_slist_free_all(p->hdr);
 	p->hdr = curl_slist_append(NULL, "Content-Type: application/json");
 	snprintf(h, sizeof(h), "X-Qrwatch-Probe: %s", p->id);

@@ -3,9 +3,11 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "banned.h"
 
@@ -146,6 +148,71 @@ int text_ends_with(const char *s, const char *suffix)
 	size_t ls = strlen(s), lx = strlen(suffix);
 
 	return ls >= lx && memcmp(s + ls - lx, suffix, lx) == 0;
+}
+
+int text_is_id(const char *s, size_t max)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > max || !(islower((unsigned char)s[0]) || isdigit((unsigned char)s[0])))
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!(islower((unsigned char)s[i]) || isdigit((unsigned char)s[i]) ||
+		      s[i] == '-' || s[i] == '_' || s[i] == '.'))
+			return 0;
+	return 1;
+}
+
+int text_utc_parse(const char *s, int64_t *ms)
+{
+	struct tm tm, back;
+	int y, mo, d, h, mi, sec, milli = 0, n = 0;
+	time_t t;
+
+	for (int i = 0; i < 19; i++)
+		if (!(i == 4 || i == 7 ? s[i] == '-' : i == 10 ? s[i] == 'T' :
+		      i == 13 || i == 16 ? s[i] == ':' : isdigit((unsigned char)s[i])))
+			return -1;
+	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 ||
+	    n != 19)
+		return -1;
+	s += n;
+	if (*s == '.') {
+		if (!isdigit((unsigned char)s[1]) || !isdigit((unsigned char)s[2]) ||
+		    !isdigit((unsigned char)s[3]))
+			return -1;
+		milli = (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
+		s += 4;
+	}
+	if (strcmp(s, "Z") != 0 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 ||
+	    mi > 59 || sec > 59 || y < 2000 || y > 2200)
+		return -1;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	t = timegm(&tm);
+	if (!gmtime_r(&t, &back) || back.tm_mday != d || back.tm_mon != mo - 1)
+		return -1;
+	*ms = (int64_t)t * 1000 + milli;
+	return 0;
+}
+
+void text_utc_format(int64_t ms, int with_ms, char out[TEXT_UTC_MAX])
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+	size_t n;
+
+	gmtime_r(&t, &tm);
+	n = strftime(out, TEXT_UTC_MAX, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (with_ms)
+		snprintf(out + n, TEXT_UTC_MAX - n, ".%03dZ", (int)(ms % 1000));
+	else
+		snprintf(out + n, TEXT_UTC_MAX - n, "Z");
 }
 
 int text_has_word(const char *list, const char *w)

@@ -3,6 +3,7 @@
 #define QRW_TEXT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "buf.h"
 
@@ -35,6 +36,24 @@ int text_ieq(const char *a, const char *b);
 
 /* 1 if s ends with suffix. */
 int text_ends_with(const char *s, const char *suffix);
+
+/*
+ * 1 if s is an id as the catalog and the probes use them: 1 to max bytes
+ * of lower-case letters, digits, '-', '_' and '.', starting with a letter
+ * or a digit.
+ */
+int text_is_id(const char *s, size_t max);
+
+/*
+ * Parse a UTC time "2026-11-22T11:48:01.532Z" or "2026-11-22T11:48:01Z"
+ * to milliseconds since 1970. The date must exist (2026-02-30 is
+ * refused, not read as 2 March), years 2000 to 2200. Returns 0 or -1.
+ */
+int text_utc_parse(const char *s, int64_t *ms);
+
+/* ms since 1970 as "2026-11-22T11:48:01.532Z", or to the second ("...:01Z"). */
+#define TEXT_UTC_MAX 32
+void text_utc_format(int64_t ms, int with_ms, char out[TEXT_UTC_MAX]);
 
 /* 1 if w is one of the space-separated words of list (an empty w never is). */
 int text_has_word(const char *list, const char *w);

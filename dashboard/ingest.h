@@ -9,20 +9,15 @@
 #include "store.h"
 #include "../alerts/engine.h"
 #include "../alerts/outbox.h"
+#include "../targets/batch.h"
 #include "../targets/catalog.h"
 
-#include <json-c/json.h>
-
 #define INGEST_MAX_BODY     (2u * 1024 * 1024)	/* a probe sends at most 1 MiB */
-#define INGEST_MAX_RESULTS  1000
 #define INGEST_FUTURE_MS    60000	/* tolerated clock error after correction */
-#define INGEST_TEXT_MAX     4096	/* per string field */
-#define INGEST_SEQ_MAX      9007199254740991LL	/* 2^53 - 1: exact in every JSON reader */
-#define INGEST_EPOCH_LEN    16	/* hex digits of a probe's spool identity */
 
 struct probe_key {
 	char id[65];
-	unsigned char secret[128];
+	unsigned char secret[BATCH_SECRET_MAX];
 	size_t secret_len;
 };
 
@@ -56,14 +51,11 @@ void ingest_batch(struct ingest *x, const char *probe_hdr, const char *sig_hdr,
 		  const char *body, size_t len, int64_t now_ms,
 		  struct ingest_reply *out);
 
-/* A batch whose every field was checked; its strings point into root. */
+/* A batch whose every field was checked, and its results judged. */
 struct ingest_rec;
 struct ingest_parsed {
-	json_object *root;
-	const char *epoch;		/* "" for a probe from before epochs */
-	const char *uplink, *version;	/* or NULL */
-	int64_t seq, clock_ms, since_sync_s, dropped, pending;
-	struct ingest_rec *recs;	/* oldest first */
+	struct batch batch;		/* the decoded batch (targets/batch.h) */
+	struct ingest_rec *recs;	/* its results' values for the stores, oldest first */
 	size_t n;
 };
 

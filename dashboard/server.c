@@ -18,7 +18,7 @@
 #include "../common/buf.h"
 #include "../common/fileio.h"
 #include "../common/log.h"
-#include "../prober/push.h"
+#include "../targets/batch.h"
 #include "../common/banned.h"
 
 #define ASSIGN_MAX_SKEW_MS (10 * 60 * 1000)	/* signed fetches older are refused */
@@ -200,8 +200,8 @@ static enum MHD_Result route_assignment(struct server *s, struct MHD_Connection 
 	snprintf(msg, sizeof(msg), "%s\n%lld", hp, t);
 	if (!pk || strncmp(hs, "sha256=", 7))
 		return send_json(c, 401, "{\"error\":\"unknown probe or unsigned request\"}");
-	push_sign(pk->secret, pk->secret_len, msg, strlen(msg), want);
-	if (!push_signature_equal(hs + 7, want))
+	batch_sign(pk->secret, pk->secret_len, msg, strlen(msg), want);
+	if (!batch_signature_equal(hs + 7, want))
 		return send_json(c, 401, "{\"error\":\"signature does not match\"}");
 	if (llabs(now_ms() - t) > ASSIGN_MAX_SKEW_MS)
 		return send_json(c, 401, "{\"error\":\"X-Qrwatch-Time is more than 10 minutes "

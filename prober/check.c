@@ -46,7 +46,8 @@ struct check {
 	const char *default_expect;
 	struct check_env *env;
 	struct netguard guard;
-	struct check_result r;
+	struct result r;		/* its strings and steps in arena */
+	struct arena arena;
 	char *payload;			/* decoded text (or the URL checked) */
 	CURL *h;			/* the flow's handle: its cookie jar is the run's */
 	CURL *img_h;			/* the camera snapshot's, a connection of its own */
@@ -76,21 +77,6 @@ int64_t check_now_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-static void clip_copy(char *dst, size_t cap, const char *src)
-{
-	size_t n = strlen(src);
-
-	if (n >= cap) {
-		n = cap - 4;
-		while (n > 0 && ((unsigned char)src[n] & 0xc0) == 0x80)
-			n--;
-		memcpy(dst, src, n);
-		memcpy(dst + n, "...", 4);
-		return;
-	}
-	memcpy(dst, src, n + 1);
-}
-
 /* ---- verdicts with both languages ---- */
 
 __attribute__((format(printf, 4, 5)))
@@ -101,14 +87,16 @@ static void finish_msg(struct check *c, enum verdict v, const char *vi,
 static void finish_msg(struct check *c, enum verdict v, const char *vi,
 		       const char *en_fmt, ...)
 {
+	char en[RESULT_TEXT_MAX];
 	va_list ap;
 
 	c->state = ST_DONE;
 	c->r.verdict = v;
-	clip_copy(c->r.why_vi, sizeof(c->r.why_vi), vi);
+	c->r.why_vi = result_text(&c->arena, vi, RESULT_TEXT_MAX);
 	va_start(ap, en_fmt);
-	vsnprintf(c->r.why_en, sizeof(c->r.why_en), en_fmt, ap);
+	vsnprintf(en, sizeof(en), en_fmt, ap);
 	va_end(ap);
+	c->r.why_en = result_text(&c->arena, en, RESULT_TEXT_MAX);
 }
 
 static void finish_judgement(struct check *c, const struct judgement *j)
@@ -121,8 +109,8 @@ static void finish_judgement(struct check *c, const struct judgement *j)
 	policy_explain(j, 1, &en);
 	c->state = ST_DONE;
 	c->r.verdict = j->verdict;
-	clip_copy(c->r.why_vi, sizeof(c->r.why_vi), buf_str(&vi));
-	clip_copy(c->r.why_en, sizeof(c->r.why_en), buf_str(&en));
+	c->r.why_vi = result_text(&c->arena, buf_str(&vi), RESULT_TEXT_MAX);
+	c->r.why_en = result_text(&c->arena, buf_str(&en), RESULT_TEXT_MAX);
 	buf_release(&vi);
 	buf_release(&en);
 }
@@ -155,19 +143,24 @@ struct check *check_new(const struct target *t, const char *url,
 	c->job.fd = -1;
 	c->img_guard.allow_all = t && t->image_allow_private;
 	buf_init(&c->resp_headers, 64 * 1024);
-	snprintf(c->r.target, sizeof(c->r.target), "%s", t ? t->id : "-");
-	snprintf(c->r.uplink, sizeof(c->r.uplink), "%s",
-		 env->uplink ? env->uplink : "unknown");
-	snprintf(c->r.interface, sizeof(c->r.interface), "%s",
-		 env->interface ? env->interface : "");
+	arena_init(&c->arena, CHECK_RESULT_MAX);
+	c->r.target = result_text(&c->arena, t ? t->id : "-", CATALOG_ID_MAX);
+	c->r.uplink = result_text(&c->arena, env->uplink ? env->uplink : "unknown", 16);
+	c->r.interface = result_text(&c->arena, env->interface ? env->interface : "", 32);
+	c->r.why_vi = c->r.why_en = c->r.payload = c->r.decode_step = "";
+	c->r.failed_step_name = "";
 	{
 		struct timespec now;
 
 		clock_gettime(CLOCK_REALTIME, &now);
-		c->r.started = now.tv_sec;
-		c->r.started_ms = (int)(now.tv_nsec / 1000000);
+		c->r.time_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
 	}
 	c->r.verdict = VERDICT_OK;
+	c->r.steps = result_steps_new(&c->arena, c->flow ? (int)c->flow->nsteps : 1);
+	if (!c->r.steps) {
+		check_free(c);
+		return NULL;
+	}
 	if (url) {
 		c->payload = strdup(url);
 		if (!c->payload) {
@@ -213,10 +206,11 @@ void check_free(struct check *c)
 	buf_release(&c->img);
 	guard_job_release(&c->job);
 	buf_release(&c->resp_headers);
+	arena_release(&c->arena);
 	free(c);
 }
 
-const struct check_result *check_result(const struct check *c)
+const struct result *check_result(const struct check *c)
 {
 	return &c->r;
 }
@@ -347,7 +341,7 @@ static size_t on_body(char *p, size_t size, size_t n, void *ud)
 static size_t on_header(char *p, size_t size, size_t n, void *ud)
 {
 	struct check *c = ud;
-	struct step_result *s = &c->r.steps[c->step];
+	struct result_step *s = &c->r.steps[c->step];
 	size_t len = size * n;
 
 	c->first_byte = 1;
@@ -360,10 +354,7 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
 
 			curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &code);
 			curl_easy_getinfo(c->h, CURLINFO_EFFECTIVE_URL, &u);
-			s->hops[s->nhops].status = (int)code;
-			clip_copy(s->hops[s->nhops].url, sizeof(s->hops[0].url),
-				  u ? u : "");
-			s->nhops++;
+			result_add_hop(&c->arena, s, (int)code, u ? u : "");
 		}
 		buf_reset(&c->resp_headers);
 	}
@@ -427,7 +418,7 @@ static void fail_setup(struct check *c, const char *what);
 static int start_step(struct check *c, CURLM *m)
 {
 	const struct step *st = step_def(c, c->step);
-	struct step_result *s = &c->r.steps[c->step];
+	struct result_step *s = &c->r.steps[c->step];
 	struct buf url, tmp;
 	const char *missing = NULL;
 	size_t mlen = 0;
@@ -437,8 +428,9 @@ static int start_step(struct check *c, CURLM *m)
 
 	memset(s, 0, sizeof(*s));
 	c->r.nsteps = c->step + 1;
-	clip_copy(s->name, sizeof(s->name), st->name);
-	snprintf(s->method, sizeof(s->method), "%s", st->method);
+	s->name = result_text(&c->arena, st->name, 128);
+	s->method = result_text(&c->arena, st->method, 16);
+	s->url = s->final_url = s->error = "";
 	buf_init(&url, RESULT_URL_MAX);
 	if (expand(c, st->url, ESC_NONE, &url, &missing, &mlen) < 0) {
 		char what[160];
@@ -463,7 +455,7 @@ static int start_step(struct check *c, CURLM *m)
 		fail_setup(c, what);
 		return 1;
 	}
-	clip_copy(s->url, sizeof(s->url), full);
+	s->url = result_text(&c->arena, full, RESULT_URL_MAX);
 	buf_release(&url);
 	curl_url_cleanup(u);
 
@@ -593,13 +585,12 @@ static int start_step(struct check *c, CURLM *m)
 
 static void fail_setup(struct check *c, const char *what)
 {
-	struct step_result *s = &c->r.steps[c->step];
+	struct result_step *s = &c->r.steps[c->step];
 	char vi[RESULT_TEXT_MAX];
 
-	snprintf(s->error, sizeof(s->error), "%s", what);
+	s->error = result_text(&c->arena, what, RESULT_TEXT_MAX);
 	c->r.failed_step = c->step + 1;
-	clip_copy(c->r.failed_step_name, sizeof(c->r.failed_step_name),
-		  step_def(c, c->step)->name);
+	c->r.failed_step_name = result_text(&c->arena, step_def(c, c->step)->name, 128);
 	snprintf(vi, sizeof(vi), "Bước %d (%s) không chạy được: %s.", c->step + 1,
 		 c->r.failed_step_name, what);
 	finish_msg(c, c->step == 0 ? VERDICT_DOWN : VERDICT_BROKEN_FLOW, vi,
@@ -609,7 +600,7 @@ static void fail_setup(struct check *c, const char *what)
 
 /* ---- after a transfer ---- */
 
-static void read_timings(struct check *c, struct step_result *s)
+static void read_timings(struct check *c, struct result_step *s)
 {
 	curl_off_t dns = 0, conn = 0, app = 0, pre = 0, start = 0, total = 0,
 		   size = 0;
@@ -631,7 +622,7 @@ static void read_timings(struct check *c, struct step_result *s)
 	s->bytes = size;
 	s->redirects = (int)redirects;
 	s->reused = nconn == 0 && conn == 0 && total > 0;
-	clip_copy(s->final_url, sizeof(s->final_url), u ? u : "");
+	s->final_url = result_text(&c->arena, u ? u : "", RESULT_URL_MAX);
 	/* libcurl's times are cumulative from the start of the request */
 	s->dns_us = dns;
 	s->connect_us = conn > dns ? conn - dns : 0;
@@ -759,13 +750,13 @@ static int is_home_path(const char *url)
 static void step_failed(struct check *c, enum verdict first, const char *vi,
 			const char *en)
 {
-	struct step_result *s = &c->r.steps[c->step];
+	struct result_step *s = &c->r.steps[c->step];
 	enum verdict v = first;
 	char vmsg[RESULT_TEXT_MAX], emsg[RESULT_TEXT_MAX];
 
-	clip_copy(s->error, sizeof(s->error), en);
+	s->error = result_text(&c->arena, en, RESULT_TEXT_MAX);
 	c->r.failed_step = c->step + 1;
-	clip_copy(c->r.failed_step_name, sizeof(c->r.failed_step_name), s->name);
+	c->r.failed_step_name = s->name;
 	c->state = ST_DONE;
 	if (c->step > 0 && first != VERDICT_HANG)
 		v = VERDICT_BROKEN_FLOW;
@@ -781,7 +772,7 @@ static void step_failed(struct check *c, enum verdict first, const char *vi,
 
 static void transfer_error(struct check *c, CURLcode code)
 {
-	struct step_result *s = &c->r.steps[c->step];
+	struct result_step *s = &c->r.steps[c->step];
 	char vi[RESULT_TEXT_MAX], en[RESULT_TEXT_MAX];
 	enum verdict v = VERDICT_DOWN;
 
@@ -869,7 +860,7 @@ static int status_expected(const struct step *st, int status)
 static int judge_step(struct check *c)
 {
 	const struct step *st = step_def(c, c->step);
-	struct step_result *s = &c->r.steps[c->step];
+	struct result_step *s = &c->r.steps[c->step];
 	const char *body = buf_str(&c->body);
 	char vi[RESULT_TEXT_MAX], en[RESULT_TEXT_MAX];
 
@@ -994,7 +985,7 @@ static int board_fetched(struct check *c, CURLM *m, CURLcode code);
 
 int check_step_done(struct check *c, CURLM *m, CURLcode code)
 {
-	struct step_result *s = &c->r.steps[c->step];
+	struct result_step *s = &c->r.steps[c->step];
 	int failed;
 
 	if (c->state == ST_FETCH)
@@ -1072,7 +1063,7 @@ static int board_decoded(struct check *c, CURLM *m)
 				 REASON_DECODER_FAILED, detail);
 		return 1;
 	}
-	snprintf(c->r.decode_step, sizeof(c->r.decode_step), "%s", dr.step);
+	c->r.decode_step = result_text(&c->arena, dr.step, 32);
 	if (!dr.codes[0].text) {
 		char *hex = qr_hex(dr.codes[0].raw, dr.codes[0].raw_len);
 
@@ -1087,7 +1078,7 @@ static int board_decoded(struct check *c, CURLM *m)
 		board_unreadable(c, REASON_DECODER_FAILED, "out of memory");
 		return 1;
 	}
-	clip_copy(c->r.payload, sizeof(c->r.payload), c->payload);
+	c->r.payload = result_text(&c->arena, c->payload, RESULT_TEXT_MAX);
 	policy_judge(c->t, c->payload, &j);
 	/* a fake code, and payment and text codes, end here: no flow to walk */
 	if (!j.genuine || c->t->kind != TARGET_URL) {
@@ -1174,7 +1165,7 @@ int check_start(struct check *c, CURLM *m)
 	/* a check of a bare URL has its payload already and no board */
 	if (!c->t || c->payload) {
 		if (c->payload)
-			clip_copy(c->r.payload, sizeof(c->r.payload), c->payload);
+			c->r.payload = result_text(&c->arena, c->payload, RESULT_TEXT_MAX);
 		c->state = ST_FLOW;
 		c->step = 0;
 		return start_step(c, m);

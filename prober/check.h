@@ -6,13 +6,14 @@
 
 #include <curl/curl.h>
 
-#include "result.h"
+#include "../targets/result.h"
 #include "../targets/catalog.h"
 
 /* Named limits on every transfer. */
 #define CHECK_MAX_BODY      (2l * 1024 * 1024)	/* a procedure page is ~100 KB */
 #define CHECK_MAX_REDIRECTS 10
 #define CHECK_COLD_AFTER_MS 15000	/* a 4G/5G radio sleeps after ~10 s idle */
+#define CHECK_RESULT_MAX    (1024L * 1024)	/* a result's strings and steps, at most */
 
 /* What the probe brings to every check. */
 struct check_env {
@@ -66,7 +67,8 @@ int check_step_done(struct check *c, CURLM *m, CURLcode code);
  */
 long check_tick(struct check *c);
 
-const struct check_result *check_result(const struct check *c);
+/* The check's result; it lives as long as the check. */
+const struct result *check_result(const struct check *c);
 
 void check_free(struct check *c);
 

@@ -30,8 +30,8 @@ static const struct row {
 #define S(f) offsetof(struct probe_config, f), sizeof(((struct probe_config *)0)->f)
 #define L(f) offsetof(struct probe_config, f), 0
 	{ "probe_id", C_ID, S(probe_id), 0, 0, NULL, NULL, 1 },
-	{ "secret", C_SECRET, 0, 0, 16, PUSH_SECRET_MAX, NULL, NULL, 0 },
-	{ "secret_file", C_SECRET_FILE, 0, 0, 16, PUSH_SECRET_MAX, NULL, NULL, 0 },
+	{ "secret", C_SECRET, 0, 0, 16, BATCH_SECRET_MAX, NULL, NULL, 0 },
+	{ "secret_file", C_SECRET_FILE, 0, 0, 16, BATCH_SECRET_MAX, NULL, NULL, 0 },
 	{ "server", C_URL, S(server), 0, 0, "", NULL, 0 },
 	{ "catalog", C_STR, S(catalog), 0, 0, NULL, NULL, 1 },
 	{ "catalog_url", C_URL, S(catalog_url), 0, 0, "", NULL, 0 },

@@ -9,7 +9,7 @@
 
 struct probe_config {
 	char probe_id[65];
-	unsigned char secret[PUSH_SECRET_MAX];
+	unsigned char secret[BATCH_SECRET_MAX];
 	size_t secret_len;
 	char server[1024];		/* ingest URL; "" = keep results in the spool only */
 	char catalog[1024];		/* the catalog file (the cache, with catalog_url) */

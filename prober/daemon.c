@@ -133,7 +133,7 @@ static void flush(struct probe *p, int64_t now)
 
 static void keep_result(struct probe *p, struct slot *sl, int64_t now)
 {
-	const struct check_result *r = check_result(sl->running);
+	const struct result *r = check_result(sl->running);
 	struct buf json;
 	struct err e;
 

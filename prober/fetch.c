@@ -90,7 +90,7 @@ int fetcher_start(struct fetcher *f, CURLM *m)
 	clock_gettime(CLOCK_REALTIME, &now);
 	ms = (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
 	snprintf(msg, sizeof(msg), "%s\n%lld", f->auth->probe_id, ms);
-	push_sign(f->auth->secret, f->auth->secret_len, msg, strlen(msg), sig);
+	batch_sign(f->auth->secret, f->auth->secret_len, msg, strlen(msg), sig);
 	snprintf(hdr, sizeof(hdr), "X-Qrwatch-Probe: %s", f->auth->probe_id);
 	f->headers = curl_slist_append(f->headers, hdr);
 	snprintf(hdr, sizeof(hdr), "X-Qrwatch-Time: %lld", ms);

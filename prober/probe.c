@@ -8,6 +8,7 @@
 #include <curl/curl.h>
 
 #include "check.h"
+#include "waterfall.h"
 #include "config.h"
 #include "daemon.h"
 #include "emulate.h"

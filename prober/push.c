@@ -12,35 +12,8 @@
 #include <unistd.h>
 
 #include <json-c/json.h>
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include "../common/banned.h"
-
-void push_sign(const unsigned char *key, size_t keylen, const void *body,
-	       size_t n, char hex[65])
-{
-	static const char digits[] = "0123456789abcdef";
-	unsigned char mac[EVP_MAX_MD_SIZE];
-	unsigned int len = 0;
-
-	HMAC(EVP_sha256(), key, (int)keylen, body, n, mac, &len);
-	for (unsigned i = 0; i < 32 && i < len; i++) {
-		hex[2 * i] = digits[mac[i] >> 4];
-		hex[2 * i + 1] = digits[mac[i] & 15];
-	}
-	hex[64] = '\0';
-}
-
-int push_signature_equal(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
-
-	if (la != lb || la != 64)
-		return 0;
-	return CRYPTO_memcmp(a, b, la) == 0;
-}
 
 /* Seconds since the clock was last synchronised: -1 when unknown. */
 static long since_sync(const struct push_cfg *cfg)
@@ -59,50 +32,21 @@ static long since_sync(const struct push_cfg *cfg)
 int push_body(const struct push_cfg *cfg, const struct spool_batch *b,
 	      uint64_t dropped, uint64_t pending_bytes, struct buf *out)
 {
+	struct batch_head h;
 	struct timespec now;
-	char stamp[40];
-	struct tm tm;
-	int rc = 0;
 
 	clock_gettime(CLOCK_REALTIME, &now);
-	gmtime_r(&now.tv_sec, &tm);
-	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	{
-		json_object *o = json_object_new_object(), *sp = json_object_new_object();
-		const char *head;
-		size_t hl;
-
-		json_object_object_add(o, "probe", json_object_new_string(cfg->probe_id));
-		json_object_object_add(o, "epoch", json_object_new_string(b->epoch));
-		json_object_object_add(o, "seq", json_object_new_int64((int64_t)b->seq));
-		json_object_object_add(o, "clock", json_object_new_string(stamp));
-		json_object_object_add(o, "clock_ms", json_object_new_int64(
-			(int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000));
-		json_object_object_add(o, "since_sync_s",
-				       json_object_new_int64(since_sync(cfg)));
-		json_object_object_add(o, "uplink", json_object_new_string(
-			cfg->uplink ? cfg->uplink : "unknown"));
-		json_object_object_add(o, "version", json_object_new_string(
-			cfg->version ? cfg->version : ""));
-		json_object_object_add(sp, "dropped", json_object_new_int64((int64_t)dropped));
-		json_object_object_add(sp, "pending_bytes",
-				       json_object_new_int64((int64_t)pending_bytes));
-		json_object_object_add(o, "spool", sp);
-		json_object_object_add(o, "results", json_object_new_array());
-		/* results are already JSON in the spool: splice them in as they are */
-		head = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
-		hl = strlen(head);
-		/* head ends with "[]}" */
-		rc |= buf_add(out, head, hl - 2);
-		for (size_t i = 0; i < b->n; i++) {
-			if (i)
-				rc |= buf_addc(out, ',');
-			rc |= buf_add(out, b->recs[i].data, b->recs[i].len);
-		}
-		rc |= buf_adds(out, "]}");
-		json_object_put(o);
-	}
-	return rc ? -1 : 0;
+	memset(&h, 0, sizeof(h));
+	h.probe = cfg->probe_id;
+	h.epoch = b->epoch;
+	h.seq = (int64_t)b->seq;
+	h.clock_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+	h.since_sync_s = since_sync(cfg);
+	h.uplink = cfg->uplink ? cfg->uplink : "unknown";
+	h.version = cfg->version ? cfg->version : "";
+	h.dropped = (int64_t)dropped;
+	h.pending_bytes = (int64_t)pending_bytes;
+	return batch_body(&h, b->recs, b->n, out);
 }
 
 void pusher_init(struct pusher *p, const struct push_cfg *cfg)
@@ -152,7 +96,7 @@ int pusher_start(struct pusher *p, struct spool *s, CURLM *m, int64_t now_us)
 		snprintf(p->last_error, sizeof(p->last_error), "batch too large");
 		return 0;
 	}
-	push_sign(p->cfg->secret, p->cfg->secret_len, p->body.data, p->body.len, sig);
+	batch_sign(p->cfg->secret, p->cfg->secret_len, p->body.data, p->body.len, sig);
 	if (!p->h && !(p->h = curl_easy_init()))
 		return 0;
 	curl_slist_free_all(p->headers);

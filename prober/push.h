@@ -8,10 +8,10 @@
 #include <curl/curl.h>
 
 #include "spool.h"
+#include "../targets/batch.h"
 #include "../common/buf.h"
 #include "../common/err.h"
 
-#define PUSH_SECRET_MAX     128
 #define PUSH_BATCH_RESULTS  200			/* results per batch */
 #define PUSH_BATCH_BYTES    (1024u * 1024)	/* body bytes per batch */
 #define PUSH_BACKOFF_MIN_MS 5000		/* first retry after a failure */
@@ -20,7 +20,7 @@
 struct push_cfg {
 	const char *url;		/* the server's ingest URL */
 	const char *probe_id;
-	unsigned char secret[PUSH_SECRET_MAX];
+	unsigned char secret[BATCH_SECRET_MAX];
 	size_t secret_len;
 	const char *uplink;
 	const char *version;
@@ -46,13 +46,6 @@ struct pusher {
 	char last_error[ERR_MAX];
 };
 
-/* HMAC-SHA256 of body with key, as 64 lower-case hex digits plus NUL. */
-void push_sign(const unsigned char *key, size_t keylen, const void *body,
-	       size_t n, char hex[65]);
-
-/* Compare two signatures in constant time (lengths first). */
-int push_signature_equal(const char *a, const char *b);
-
 void pusher_init(struct pusher *p, const struct push_cfg *cfg);
 void pusher_release(struct pusher *p);
 
@@ -76,7 +69,7 @@ int pusher_start(struct pusher *p, struct spool *s, CURLM *m, int64_t now_us);
 int pusher_done(struct pusher *p, struct spool *s, CURLM *m, CURLcode code,
 		int64_t now_us);
 
-/* Build a batch body (exposed for tests and the server's own tests). */
+/* The body of batch b: its head (targets/batch.h) and its results as spooled. */
 int push_body(const struct push_cfg *cfg, const struct spool_batch *b,
 	      uint64_t dropped, uint64_t pending_bytes, struct buf *out);
 

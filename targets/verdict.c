@@ -63,3 +63,24 @@ enum verdict verdict_worse(enum verdict a, enum verdict b)
 {
 	return a < b ? a : b;
 }
+
+int verdict_available(enum verdict v)
+{
+	return v == VERDICT_OK || v == VERDICT_SLOW;
+}
+
+int verdict_is_board(enum verdict v)
+{
+	return v == VERDICT_UNREADABLE || v == VERDICT_TAMPERED;
+}
+
+int verdict_is_service(enum verdict v)
+{
+	return v == VERDICT_HANG || v == VERDICT_DOWN || v == VERDICT_BROKEN_FLOW ||
+	       v == VERDICT_SLOW;
+}
+
+int verdict_urgent(enum verdict v)
+{
+	return v == VERDICT_TAMPERED || v == VERDICT_HANG;
+}

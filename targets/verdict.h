@@ -27,4 +27,19 @@ const char *verdict_meaning(enum verdict v, int english);
 /* The more severe of two verdicts. */
 enum verdict verdict_worse(enum verdict a, enum verdict b);
 
+/*
+ * The rules that hang on a verdict, here once (DESIGN.md sections 4, 6):
+ * available: the service did what a citizen needs (OK, SLOW), the 1 of an
+ * RRD file's availability; board: about the posted code itself
+ * (UNREADABLE, TAMPERED), no latency to draw, not the service's fault;
+ * service: about the service behind the code (HANG, DOWN, BROKEN_FLOW,
+ * SLOW), so that two probes seeing it make one service incident; urgent:
+ * someone must act today (TAMPERED: citizens may pay a fraudster; HANG:
+ * the service takes requests and loses them).
+ */
+int verdict_available(enum verdict v);
+int verdict_is_board(enum verdict v);
+int verdict_is_service(enum verdict v);
+int verdict_urgent(enum verdict v);
+
 #endif
