@@ -34,6 +34,16 @@ random_wait() {
     r=$(od -An -N2 -tu2 /dev/urandom | tr -d ' ')
     awk -v r="$r" -v max="$1" 'BEGIN { printf "%.3f", (r % (max + 1)) / 1000 }'
 }
+# stop PID: SIGTERM, then its exit status; 137 when it had to be killed after 15 s
+stop() {
+    kill "$1" 2>/dev/null
+    ( sleep 15; kill -9 "$1" ) >/dev/null 2>&1 &
+    dog=$!
+    wait "$1"
+    rc=$?
+    kill "$dog" 2>/dev/null
+    return $rc
+}
 # start_server: qrwatchd in the background (pid in SPID); 0 once it listens
 start_server() {
     rm -f "$TMP/server.port"
@@ -63,8 +73,7 @@ for p in $PROBES; do printf 'probe = %s %s/probe.secret\n' "$p" "$TMP"; done
 # restart then binds again, as a real restart does; then the trigger that
 # logs every insert an ingest transaction attempts, with its batch number
 if start_server; then pass "qrwatchd starts"; else fail "qrwatchd starts" "$(cat "$TMP/server.log")"; fi
-kill "$SPID"
-wait "$SPID"
+stop "$SPID"
 sed -i "s|^listen = .*|listen = 127.0.0.1:$(cat "$TMP/server.port")|" "$TMP/qrwatchd.conf"
 db "CREATE TABLE test_arrivals (probe TEXT, target TEXT, probe_time TEXT, seq INTEGER);
     CREATE TRIGGER test_arrival BEFORE INSERT ON results BEGIN
@@ -76,7 +85,7 @@ URL="http://127.0.0.1:$(cat "$TMP/server.port")/api/v1/ingest"
 
 # the load, then the kills: each at a random moment once batches flow again
 T0=$(date +%s)
-"$LOAD" -u "$URL" -s "$SECRET" -p "$(echo $PROBES | tr ' ' ,)" -t "$(echo $TARGETS | tr ' ' ,)" \
+"$LOAD" -u "$URL" -s "$SECRET" -p "$(echo "$PROBES" | tr ' ' ,)" -t "$(echo "$TARGETS" | tr ' ' ,)" \
     -o "$TMP/load" -m 300 -w 30 > "$TMP/load.out" 2> "$TMP/load.err" &
 LPID=$!
 kills=0
@@ -111,9 +120,8 @@ load_rc=$?
 LPID=""
 T1=$(date +%s)
 expect_eq "every batch acknowledged in the end" "$load_rc" "0"
-[ "$load_rc" -eq 0 ] || cat "$TMP/load.err"
-kill "$SPID"
-wait "$SPID"
+[ "$load_rc" -eq 0 ] || sed "s/^/    /" "$TMP/load.err"
+stop "$SPID"
 expect_eq "qrwatchd stops cleanly after the kills" "$?" "0"
 SPID=""
 
@@ -143,6 +151,11 @@ expect_eq "every acknowledged batch applied in one transaction" \
 expect_eq "each with all of its results and no other" \
     "$(db "SELECT count(*) FROM (SELECT 1 FROM test_arrivals GROUP BY probe, seq HAVING count(*) != 200)")" "0"
 
+case "$(cat "$TMP/server.log" "$TMP/load.err")" in
+    *AddressSanitizer*|*"runtime error"*) fail "no sanitizer report" "$(grep -h -A5 -E 'AddressSanitizer|runtime error' "$TMP/server.log" "$TMP/load.err" | head -n 20)" ;;
+    *) pass "no sanitizer report" ;;
+esac
+
 # the server starts cleanly on what the kills left: RRD writes a kill cut
 # short are done at the start, the pages answer, and it stops with status 0
 : > "$TMP/server.log"
@@ -154,8 +167,7 @@ expect_eq "overview page" "$(curl -s -o /dev/null -w '%{http_code}' "http://127.
 i=0
 while [ "$(db 'SELECT count(*) FROM results WHERE in_rrd = 0')" -gt 0 ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 expect_eq "no result left out of the RRD files" "$(db 'SELECT count(*) FROM results WHERE in_rrd = 0')" "0"
-kill "$SPID"
-wait "$SPID"
+stop "$SPID"
 expect_eq "and stops cleanly" "$?" "0"
 SPID=""
 case "$(grep -E '^(error|warn)' "$TMP/server.log")" in
@@ -179,7 +191,7 @@ for p in $PROBES; do
         [ "$last" = "$newest" ] || bad="$bad $p/$t: last update $last, newest result $newest;"
     done
 done
-expect_eq "rrdtool reads every RRD file" "$files" "$(($(echo $PROBES | wc -w) * $(echo $TARGETS | wc -w)))"
+expect_eq "rrdtool reads every RRD file" "$files" "$(($(echo "$PROBES" | wc -w) * $(echo "$TARGETS" | wc -w)))"
 expect_eq "each RRD file's last update is its newest result" "$bad" ""
 f="$TMP/data/rrd/load-1/t1.rrd"
 last=$(rrdtool last "$f")
