@@ -66,7 +66,7 @@ SERVER_SRC = dashboard/qrwatchd.c dashboard/dconfig.c dashboard/server.c \
 # The parts of alerts/ that need no database, also under unit test.
 ALERTS_SRC = alerts/route.c alerts/message.c alerts/channel.c
 FIXTURE_SRC = tests/fixture/portal.c tests/fixture/mkcert.c tests/fixture/receiver.c \
-	tests/fixture/sendbatch.c
+	tests/fixture/sendbatch.c tests/fixture/loadgen.c tests/fixture/spooldump.c
 UNIT_SRC = tests/harness.c $(wildcard tests/unit/*.c)
 
 LIB_OBJ = $(patsubst %.c,$(O)/%.o,$(COMMON_SRC) $(TARGETS_SRC) $(PROBE_LIB_SRC))
@@ -78,7 +78,7 @@ UNIT_OBJ = $(patsubst %.c,$(O)/%.o,$(UNIT_SRC) $(ALERTS_SRC))
 
 PROGRAMS = $(O)/qrwatch $(O)/qrwatch-probe $(O)/qrwatchd
 TEST_PROGRAMS = $(O)/tests/unit-tests $(O)/tests/portal $(O)/tests/mkcert \
-	$(O)/tests/receiver $(O)/tests/sendbatch
+	$(O)/tests/receiver $(O)/tests/sendbatch $(O)/tests/loadgen $(O)/tests/spooldump
 
 PREFIX ?= /usr/local
 BINDIR = $(PREFIX)/bin
@@ -119,6 +119,12 @@ $(O)/tests/receiver: $(O)/tests/fixture/receiver.o $(O)/libqrwatch.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS_FIXTURE) $(LIBS_PROBE)
 
 $(O)/tests/sendbatch: $(O)/tests/fixture/sendbatch.o $(O)/libqrwatch.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS_PROBE)
+
+$(O)/tests/loadgen: $(O)/tests/fixture/loadgen.o $(O)/libqrwatch.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS_PROBE)
+
+$(O)/tests/spooldump: $(O)/tests/fixture/spooldump.o $(O)/libqrwatch.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS_PROBE)
 
 $(O)/tests/mkcert: $(O)/tests/fixture/mkcert.o
