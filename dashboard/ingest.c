@@ -208,7 +208,7 @@ void ingest_batch(struct ingest *x, const char *probe_hdr, const char *sig_hdr,
 	size_t n, applied = 0;
 	sqlite3_stmt *st = NULL;
 	struct err e;
-	int refused = 0, new_epoch;
+	int refused = 0, new_epoch, duplicate;
 	long queued = 0;
 
 	memset(out, 0, sizeof(*out));
@@ -247,12 +247,14 @@ void ingest_batch(struct ingest *x, const char *probe_hdr, const char *sig_hdr,
 		sqlite3_finalize(st);
 		st = NULL;
 	}
-	if (last_seq >= h->seq) {
-		out->status = 200;
-		snprintf(out->body, sizeof(out->body), "{\"ack\":%lld,\"applied\":0,"
-			 "\"duplicate\":true}", (long long)h->seq);
-		goto out;
-	}
+	/*
+	 * A number already applied in this epoch is a resend: a probe whose
+	 * acknowledgement was lost builds the batch again from its spool, and
+	 * it may hold more results by then. Its results are applied like any
+	 * batch's, each once (a result is known by probe, target and time), so
+	 * that acknowledging it loses none of the new ones.
+	 */
+	duplicate = last_seq >= h->seq;
 	new_epoch = last_seq < 0;
 	if (new_epoch && store_prepare(x->db->db, "SELECT epoch, (SELECT last_seq FROM "
 				       "probe_epochs AS pe WHERE pe.probe = p.id AND pe.epoch = "
@@ -279,7 +281,8 @@ void ingest_batch(struct ingest *x, const char *probe_hdr, const char *sig_hdr,
 	}
 	if (sql(x->db, "INSERT INTO probe_epochs (probe, epoch, first_seq, last_seq, first_ms, "
 		"last_ms, batches) VALUES (?1, ?2, ?3, ?3, ?4, ?4, 1) ON CONFLICT (probe, epoch) "
-		"DO UPDATE SET last_seq = ?3, last_ms = ?4, batches = batches + 1", &st) < 0)
+		"DO UPDATE SET last_seq = max(last_seq, ?3), last_ms = ?4, batches = batches + 1",
+		&st) < 0)
 		goto fail;
 	sqlite3_bind_text(st, 1, pk->id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, h->epoch, -1, SQLITE_STATIC);
@@ -293,7 +296,8 @@ void ingest_batch(struct ingest *x, const char *probe_hdr, const char *sig_hdr,
 		"clock_offset_ms, since_sync_s, spool_pending, spool_dropped, epoch, "
 		"epoch_since_ms, epochs) "
 		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?3, 1) ON CONFLICT(id) DO UPDATE SET "
-		"last_seq = ?2, last_seen_ms = ?3, uplink = ?4, version = ?5, "
+		"last_seq = CASE WHEN ?12 THEN last_seq ELSE ?2 END, last_seen_ms = ?3, "
+		"uplink = ?4, version = ?5, "
 		"clock_offset_ms = ?6, since_sync_s = ?7, spool_pending = ?8, "
 		"spool_dropped = ?9, epoch = CASE WHEN ?11 THEN ?10 ELSE epoch END, "
 		"epoch_since_ms = CASE WHEN ?11 THEN ?3 ELSE epoch_since_ms END, "
@@ -310,6 +314,7 @@ void ingest_batch(struct ingest *x, const char *probe_hdr, const char *sig_hdr,
 	sqlite3_bind_int64(st, 9, h->dropped);
 	sqlite3_bind_text(st, 10, h->epoch, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 11, new_epoch);
+	sqlite3_bind_int(st, 12, duplicate);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		goto fail;
 	sqlite3_finalize(st);
@@ -402,7 +407,8 @@ void ingest_batch(struct ingest *x, const char *probe_hdr, const char *sig_hdr,
 	write_rrd(x, pk->id, recs, n, &refused);
 	out->status = 200;
 	snprintf(out->body, sizeof(out->body), "{\"ack\":%lld,\"applied\":%zu,"
-		 "\"rrd_refused\":%d}", (long long)h->seq, applied, refused);
+		 "\"rrd_refused\":%d%s}", (long long)h->seq, applied, refused,
+		 duplicate ? ",\"duplicate\":true" : "");
 	goto out;
 fail:
 	reject(out, 503, "database: %s", sqlite3_errmsg(x->db->db));

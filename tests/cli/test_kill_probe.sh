@@ -117,7 +117,7 @@ start_server
 stop "$SPID"
 sed -i "s|^listen = .*|listen = 127.0.0.1:$(cat "$TMP/server.port")|" "$TMP/qrwatchd.conf"
 db "CREATE TABLE test_arrivals (probe TEXT, target TEXT, probe_time TEXT, seq INTEGER);
-    CREATE TRIGGER test_arrival BEFORE INSERT ON results BEGIN
+    CREATE TRIGGER test_arrival AFTER INSERT ON results BEGIN
       INSERT INTO test_arrivals VALUES (NEW.probe, NEW.target, NEW.probe_time,
         (SELECT last_seq FROM probes WHERE id = NEW.probe));
     END;"

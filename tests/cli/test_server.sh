@@ -210,10 +210,16 @@ before_ep=$(count)
 send "first batch of an epoch" 200 '"ack":5,"applied":1' "$(ebatch $EP1 5 "$(rtime 101)")"
 send "the same batch again" 200 '"duplicate":true' "$(ebatch $EP1 5 "$(rtime 101)")"
 send "an older number of the same epoch" 200 '"duplicate":true' "$(ebatch $EP1 4 "$(rtime 102)")"
+# a resend of a number may hold more results (the probe builds it again from
+# its spool): the new ones are kept, the old ones not doubled
+send "a resend with one more result" 200 '"ack":5,"applied":1,' "$(ebatch $EP1 5 "$(rtime 101)" "$(rtime 107)")"
+got=$("$SEND" "$URL" thon-dong-1 "$SECRET" "$TMP/body.json")
+expect_contains "the same resend again: nothing applied" "$got" '"applied":0,'
+expect_contains "and called a duplicate" "$got" '"duplicate":true'
 send "a new epoch from batch 1" 200 '"ack":1,"applied":1' "$(ebatch $EP2 1 "$(rtime 103)")"
 send "its second batch" 200 '"ack":2,"applied":1' "$(ebatch $EP2 2 "$(rtime 104)")"
 send "a replay of the old epoch" 200 '"duplicate":true' "$(ebatch $EP1 5 "$(rtime 101)")"
-expect_eq "every result of the new epoch stored" "$(count)" "$((before_ep + 3))"
+expect_eq "every result stored once" "$(count)" "$((before_ep + 5))"
 expect_eq "both epochs known" "$(db "SELECT group_concat(epoch || ':' || last_seq, ' ') FROM (SELECT * FROM probe_epochs WHERE epoch IN ('$EP1', '$EP2') ORDER BY epoch)")" "$EP1:5 $EP2:2"
 expect_eq "the probe's newest epoch" "$(db "SELECT epoch FROM probes")" "$EP2"
 expect_contains "the log says the spool was made anew" "$(cat "$TMP/server.log")" "probe 'thon-dong-1' sends from a new spool (epoch $EP2, from batch 1); its previous spool (epoch $EP1, last batch 5) is gone"
@@ -409,7 +415,7 @@ wait "$SPID" 2>/dev/null
 SPID=$!
 PIDS="$PIDS $SPID"
 wait_file "$TMP/server2.port"
-expect_eq "acknowledged results survive kill -9" "$(count)" "$((before + 3 + 4))"
+expect_eq "acknowledged results survive kill -9" "$(count)" "$((before + 3 + 6))"
 kill "$SPID"
 wait "$SPID"
 # with a user configured, pages need the login; probes still push by HMAC
