@@ -62,7 +62,7 @@ SERVER_SRC = dashboard/qrwatchd.c dashboard/dconfig.c dashboard/server.c \
 	dashboard/ingest.c dashboard/store.c dashboard/rrdstore.c dashboard/html.c \
 	dashboard/pages.c dashboard/auth.c dashboard/incidents.c dashboard/connguard.c \
 	dashboard/login.c dashboard/workers.c \
-	$(ALERTS_SRC) alerts/engine.c alerts/outbox.c
+	$(ALERTS_SRC) alerts/astore.c alerts/engine.c alerts/outbox.c
 # The parts of alerts/ that need no database, also under unit test.
 ALERTS_SRC = alerts/route.c alerts/message.c alerts/channel.c
 FIXTURE_SRC = tests/fixture/portal.c tests/fixture/mkcert.c tests/fixture/receiver.c \
@@ -74,7 +74,7 @@ CLI_OBJ = $(patsubst %.c,$(O)/%.o,$(CLI_SRC))
 PROBE_OBJ = $(patsubst %.c,$(O)/%.o,$(PROBE_SRC))
 SERVER_OBJ = $(patsubst %.c,$(O)/%.o,$(SERVER_SRC))
 FIXTURE_OBJ = $(patsubst %.c,$(O)/%.o,$(FIXTURE_SRC))
-UNIT_OBJ = $(patsubst %.c,$(O)/%.o,$(UNIT_SRC) $(ALERTS_SRC))
+UNIT_OBJ = $(patsubst %.c,$(O)/%.o,$(UNIT_SRC) $(ALERTS_SRC) alerts/astore.c alerts/engine.c)
 
 PROGRAMS = $(O)/qrwatch $(O)/qrwatch-probe $(O)/qrwatchd
 TEST_PROGRAMS = $(O)/tests/unit-tests $(O)/tests/portal $(O)/tests/mkcert \
@@ -131,7 +131,7 @@ $(O)/tests/mkcert: $(O)/tests/fixture/mkcert.o
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(shell $(PKG_CONFIG) --libs libcrypto 2>/dev/null)
 
 $(O)/tests/unit-tests: $(UNIT_OBJ) $(O)/libqrwatch.a
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS_CLI) -lm
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS_CLI) $(shell $(PKG_CONFIG) --libs sqlite3 2>/dev/null) -lm
 
 test-build: $(PROGRAMS) $(TEST_PROGRAMS)
 

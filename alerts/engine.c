@@ -1,7 +1,6 @@
 /* engine.c - opening, changing and resolving incidents, and writing their notifications (see engine.h). */
 #include "engine.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,101 +26,29 @@ void alert_cfg_init(struct alert_cfg *cfg)
 	cfg->give_up_s = ALERT_GIVE_UP;
 }
 
-/*
- * The first statement error of the engine's current call, in this thread:
- * a loop that ends on an error (a damaged database) must fail the call,
- * so that the caller rolls back instead of committing half a decision.
- */
-static _Thread_local char db_error[ERR_MAX];
-
-static void keep_error(sqlite3 *db)
-{
-	if (!db_error[0])
-		snprintf(db_error, sizeof(db_error), "%s", sqlite3_errmsg(db));
-}
-
-static int step(sqlite3_stmt *st)
-{
-	int rc = sqlite3_step(st);
-
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		keep_error(sqlite3_db_handle(st));
-	return rc;
-}
-
 /* A public call's end: its own answer, or the first statement error in it. */
-static int finish(int rc, struct err *e)
+static int finish(struct alerts *a, int rc, struct err *e)
 {
-	if (rc == 0 && db_error[0])
-		return err_set(e, "alerts: database: %s", db_error);
+	struct err db;
+
+	if (astore_failed(a->st, &db)) {
+		if (rc == 0)
+			err_set(e, "%s", db.msg);
+		return -1;
+	}
 	return rc;
 }
 
-/*
- * Prepare and bind in one call. types: one letter per argument,
- * 's' text (may be NULL), 'i' int64_t, 'd' int.
- */
-static sqlite3_stmt *prep(sqlite3 *db, const char *sql, const char *types, ...)
-{
-	sqlite3_stmt *st = NULL;
-	va_list ap;
-
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-		keep_error(db);
-		return NULL;
-	}
-	va_start(ap, types);
-	for (int i = 1; *types; types++, i++) {
-		if (*types == 's') {
-			const char *s = va_arg(ap, const char *);
-
-			if (s)
-				sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
-			else
-				sqlite3_bind_null(st, i);
-		} else if (*types == 'i') {
-			sqlite3_bind_int64(st, i, va_arg(ap, int64_t));
-		} else {
-			sqlite3_bind_int(st, i, va_arg(ap, int));
-		}
-	}
-	va_end(ap);
-	return st;
-}
-
+/* A statement of what failed: the database's reason, kept by the store. */
 static int dberr(struct alerts *a, struct err *e, const char *what)
 {
-	return err_set(e, "alerts: %s: %s", what, sqlite3_errmsg(a->db));
+	struct err db;
+
+	if (astore_failed(a->st, &db))
+		return err_set(e, "%s (%s)", db.msg, what);
+	return err_set(e, "alerts: %s failed", what);
 }
 
-/* Run a prepared statement to the end and free it. */
-static int run(struct alerts *a, sqlite3_stmt *st, struct err *e, const char *what)
-{
-	int rc;
-
-	if (!st)
-		return dberr(a, e, what);
-	while ((rc = step(st)) == SQLITE_ROW)
-		;
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : dberr(a, e, what);
-}
-
-/* First column of the first row as an integer, or dflt. */
-static int64_t one(sqlite3_stmt *st, int64_t dflt)
-{
-	int64_t v = dflt;
-
-	if (st && step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return v;
-}
-
-static int is_ok(const char *verdict)
-{
-	return !strcmp(verdict, "OK");
-}
 
 static void counts(const struct alerts *a, const struct target *t, int *n, int *m)
 {
@@ -134,23 +61,39 @@ static const struct target *find_target(const struct alerts *a, const char *id)
 	return a->cat && id ? catalog_target(a->cat, id) : NULL;
 }
 
-static int alerts_result_one(struct alerts *a, const char *probe, const char *target,
-		      const char *verdict, int64_t time_ms, struct err *e)
+/* The evidence of a failing result for the message: its failed step, or its last. */
+static void evidence_of(const struct result *r, struct alert_evidence *ev)
 {
-	int ok = is_ok(verdict);
+	const struct result_step *s = NULL;
 
-	if (run(a, prep(a->db, "INSERT OR IGNORE INTO streaks (probe, target) VALUES (?, ?)",
-			"ss", probe, target), e, "streak") < 0)
-		return -1;
+	memset(ev, 0, sizeof(*ev));
+	snprintf(ev->payload, sizeof(ev->payload), "%s", r->payload ? r->payload : "");
+	ev->failed_step = r->failed_step;
+	ev->total_us = r->total_us;
+	if (r->nsteps > 0)
+		s = &r->steps[r->failed_step > 0 && r->failed_step <= r->nsteps ?
+			      r->failed_step - 1 : r->nsteps - 1];
+	if (s) {
+		snprintf(ev->step_name, sizeof(ev->step_name), "%s", s->name ? s->name : "");
+		snprintf(ev->error, sizeof(ev->error), "%s", s->error ? s->error : "");
+		ev->status = s->status;
+		ev->ttfb_us = s->ttfb_us;
+	}
+}
+
+static int alerts_result_one(struct alerts *a, const char *probe, const struct result *r,
+			     int64_t time_ms, struct err *e)
+{
+	struct alert_evidence ev;
+	int ok = r->verdict == VERDICT_OK;
+
+	if (!ok)
+		evidence_of(r, &ev);
 	/* a result older than the last one counted says nothing about now */
-	return run(a, prep(a->db,
-		ok ? "UPDATE streaks SET good = good + 1, bad = 0, held = 0, time_ms = ?3, "
-		     "verdict = ?4, dirty = 1 WHERE probe = ?1 AND target = ?2 AND "
-		     "(time_ms IS NULL OR time_ms < ?3)" :
-		     "UPDATE streaks SET bad = bad + 1, good = 0, time_ms = ?3, verdict = ?4, dirty = 1, "
-		     "first_bad_ms = CASE WHEN bad = 0 THEN ?3 ELSE first_bad_ms END "
-		     "WHERE probe = ?1 AND target = ?2 AND (time_ms IS NULL OR time_ms < ?3)",
-		"ssis", probe, target, time_ms, verdict), e, "streak");
+	if (astore_streak_count(a->st, probe, r->target, ok, verdict_name(r->verdict), time_ms,
+				ok ? NULL : &ev) < 0)
+		return dberr(a, e, "streak");
+	return 0;
 }
 
 /* The dashboard page an incident points at. */
@@ -171,38 +114,22 @@ static void link_for(const struct alerts *a, const char *kind, const char *targe
 static int add_event(struct alerts *a, int64_t inc, int64_t now_ms, const char *what,
 		     const char *detail, int64_t *event_id, struct err *e)
 {
-	if (run(a, prep(a->db, "INSERT INTO incident_events (incident, time_ms, what, detail) "
-			"VALUES (?, ?, ?, ?)", "iiss", inc, now_ms, what, detail), e,
-		"incident event") < 0)
-		return -1;
+	int64_t id = astore_add_event(a->st, inc, now_ms, what, detail);
+
+	if (id < 0)
+		return dberr(a, e, "incident event");
 	if (event_id)
-		*event_id = sqlite3_last_insert_rowid(a->db);
+		*event_id = id;
 	return 0;
-}
-
-/* Was name told about this incident before? */
-static int told(struct alerts *a, int64_t inc, const char *name)
-{
-	return one(prep(a->db, "SELECT 1 FROM outbox WHERE incident = ? AND recipient = ? "
-			"LIMIT 1", "is", inc, name), 0) == 1;
-}
-
-static int64_t instance_id(struct alerts *a)
-{
-	return one(prep(a->db, "SELECT value FROM counters WHERE name = 'instance'", ""), 0);
 }
 
 static int enqueue(struct alerts *a, int64_t inc, const char *event, const char *dedupe,
 		   const struct recipient *r, const char *subject, const char *body,
 		   const char *link, int64_t now_ms, struct err *e)
 {
-	if (run(a, prep(a->db, "INSERT OR IGNORE INTO outbox (incident, event, recipient, "
-			"channel, address, chat, subject, body, link, dedupe, created_ms, "
-			"next_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", "isssssssssii",
-			inc, event, r->name, route_channel_name(r->channel), r->address,
-			r->chat, subject, body, link, dedupe, now_ms, now_ms), e,
-		"outbox") < 0)
-		return -1;
+	if (astore_enqueue(a->st, inc, event, r->name, route_channel_name(r->channel),
+			   r->address, r->chat, subject, body, link, dedupe, now_ms) < 0)
+		return dberr(a, e, "outbox");
 	a->queued++;
 	return 0;
 }
@@ -215,111 +142,80 @@ static int enqueue(struct alerts *a, int64_t inc, const char *event, const char 
 static int notify(struct alerts *a, int64_t inc, const char *event, const char *old_verdict,
 		  int64_t now_ms, int *sent, struct err *e)
 {
-	sqlite3_stmt *st;
-	char kind[16] = "", probe[80] = "", target[80] = "", verdict[24] = "";
-	char link[700], dedupe[160], probes[1024] = "";
-	int64_t since = 0, ev_id = 0, inst;
-	int urgent, nprobes = 0, rc = -1;
+	struct astore_incident in;
+	struct alert_evidence evid;
 	struct alert_event ev;
 	struct buf subject, body;
-	char *json = NULL;
+	char link[700], dedupe[160];
+	const char *probe;
+	int64_t ev_id = 0, inst;
+	int rc = -1, have_evidence = 0;
 
 	*sent = 0;
-	st = prep(a->db, "SELECT kind, probe, target, verdict, since_ms, urgent FROM incidents "
-		  "WHERE id = ?", "i", inc);
-	if (!st || step(st) != SQLITE_ROW) {
-		sqlite3_finalize(st);
+	if (astore_incident(a->st, inc, &in) != 1)
 		return dberr(a, e, "incident");
-	}
-	snprintf(kind, sizeof(kind), "%s", (const char *)sqlite3_column_text(st, 0));
-	if (sqlite3_column_text(st, 1))
-		snprintf(probe, sizeof(probe), "%s", (const char *)sqlite3_column_text(st, 1));
-	if (sqlite3_column_text(st, 2))
-		snprintf(target, sizeof(target), "%s", (const char *)sqlite3_column_text(st, 2));
-	if (sqlite3_column_text(st, 3))
-		snprintf(verdict, sizeof(verdict), "%s", (const char *)sqlite3_column_text(st, 3));
-	since = sqlite3_column_int64(st, 4);
-	urgent = sqlite3_column_int(st, 5);
-	sqlite3_finalize(st);
-	if (!strcmp(kind, "target")) {
-		size_t len = 0;
+	probe = in.probe;
+	if (!strcmp(in.kind, "target")) {
+		size_t first = strcspn(in.probes, ",");
 
-		st = prep(a->db, "SELECT probe FROM incident_probes WHERE incident = ? ORDER BY "
-			  "probe", "i", inc);
-		while (st && step(st) == SQLITE_ROW) {
-			const char *p = (const char *)sqlite3_column_text(st, 0);
-
-			if (!nprobes)
-				snprintf(probe, sizeof(probe), "%s", p);
-			if (len < sizeof(probes))
-				len += (size_t)snprintf(probes + len, sizeof(probes) - len, "%s%s",
-							nprobes ? ", " : "", p);
-			nprobes++;
-		}
-		sqlite3_finalize(st);
-		st = prep(a->db, "SELECT json FROM latest WHERE target = ? AND probe IN (SELECT "
-			  "probe FROM incident_probes WHERE incident = ?) AND verdict <> 'OK' "
-			  "ORDER BY time_ms DESC LIMIT 1", "si", target, inc);
-		if (st && step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
-			json = strdup((const char *)sqlite3_column_text(st, 0));
-		sqlite3_finalize(st);
+		/* the first of its probes, for the message and the link */
+		if (first)
+			snprintf(in.probe, sizeof(in.probe), "%.*s",
+				 (int)(first < sizeof(in.probe) - 1 ? first : sizeof(in.probe) - 1),
+				 in.probes);
+		have_evidence = astore_evidence(a->st, inc, in.target, &evid) == 1;
 	}
 	if (add_event(a, inc, now_ms, event, old_verdict, &ev_id, e) < 0)
-		goto out;
-	link_for(a, kind, target, probe, link, sizeof(link));
+		return -1;
+	link_for(a, in.kind, in.target, probe, link, sizeof(link));
 	memset(&ev, 0, sizeof(ev));
 	ev.event = event;
-	ev.kind = kind;
+	ev.kind = in.kind;
 	ev.incident = inc;
-	ev.verdict = verdict[0] ? verdict : NULL;
+	ev.verdict = in.verdict[0] ? in.verdict : NULL;
 	ev.old_verdict = old_verdict;
 	ev.probe = probe;
-	ev.probes = probes;
-	ev.nprobes = nprobes;
-	ev.target_id = target;
-	ev.target = find_target(a, target);
-	ev.since_ms = since;
+	ev.probes = in.probes;
+	ev.nprobes = in.nprobes;
+	ev.target_id = in.target;
+	ev.target = find_target(a, in.target);
+	ev.since_ms = in.since_ms;
 	ev.now_ms = now_ms;
-	ev.result_json = json;
+	ev.evidence = have_evidence ? &evid : NULL;
 	ev.link = link;
-	ev.urgent = urgent;
-	if (!strcmp(kind, "uplink")) {
-		ev.total = (int)one(prep(a->db, "SELECT count(*) FROM streaks WHERE probe = ?",
-					 "s", probe), 0);
-		ev.failing = (int)one(prep(a->db, "SELECT count(*) FROM streaks WHERE probe = ? "
-					   "AND bad > 0", "s", probe), 0);
-	}
-	inst = instance_id(a);
+	ev.urgent = in.urgent;
+	if (!strcmp(in.kind, "uplink") && astore_probe_counts(a->st, probe, &ev.total,
+							      &ev.failing) < 0)
+		return dberr(a, e, "uplink counts");
+	inst = astore_instance(a->st);
 	buf_init(&subject, 4096);
 	buf_init(&body, ENGINE_TEXT_MAX);
 	for (size_t i = 0; i < a->cfg->nrecipients; i++) {
 		const struct recipient *r = &a->cfg->recipients[i];
 		/* a target gone from the catalog reaches only those without a place */
-		int match = route_matches(r, a->cat, strcmp(kind, "target") ? NULL : ev.target,
-					  urgent);
+		int match = route_matches(r, a->cat, strcmp(in.kind, "target") ? NULL : ev.target,
+					  in.urgent);
 
-		if (!match && !told(a, inc, r->name))
+		if (!match && !astore_told(a->st, inc, r->name))
 			continue;
 		buf_reset(&subject);
 		buf_reset(&body);
 		if (message_render(&ev, r->english, &subject, &body) < 0) {
 			err_set(e, "alerts: cannot render the '%s' message of incident %lld",
 				event, (long long)inc);
-			goto out_bufs;
+			goto out;
 		}
 		snprintf(dedupe, sizeof(dedupe), "qrw-%llx-%lld-%lld-%s",
 			 (unsigned long long)inst, (long long)inc, (long long)ev_id, r->name);
 		if (enqueue(a, inc, event, dedupe, r, buf_str(&subject), buf_str(&body), link,
 			    now_ms, e) < 0)
-			goto out_bufs;
+			goto out;
 		(*sent)++;
 	}
 	rc = 0;
-out_bufs:
+out:
 	buf_release(&subject);
 	buf_release(&body);
-out:
-	free(json);
 	return rc;
 }
 
@@ -327,13 +223,14 @@ static int64_t open_incident(struct alerts *a, const char *kind, const char *pro
 			     const char *target, const char *verdict, int64_t since,
 			     int64_t now_ms, struct err *e)
 {
-	if (run(a, prep(a->db, "INSERT INTO incidents (kind, probe, target, verdict, state, "
-			"urgent, opened_ms, since_ms, updated_ms) VALUES (?, ?, ?, ?, 'open', ?, "
-			"?, ?, ?)", "ssssdiii", kind, probe, target, verdict,
-			route_verdict_urgent(verdict), now_ms, since, now_ms), e,
-		"open incident") < 0)
-		return -1;
-	return sqlite3_last_insert_rowid(a->db);
+	enum verdict v;
+	int64_t id = astore_open_incident(a->st, kind, probe, target, verdict,
+					  verdict && verdict_parse(verdict, &v) == 0 &&
+					  verdict_urgent(v), since, now_ms);
+
+	if (id < 0)
+		dberr(a, e, "open incident");
+	return id;
 }
 
 static int announce(struct alerts *a, int64_t inc, int64_t now_ms, struct err *e)
@@ -342,194 +239,146 @@ static int announce(struct alerts *a, int64_t inc, int64_t now_ms, struct err *e
 
 	if (notify(a, inc, "opened", NULL, now_ms, &sent, e) < 0)
 		return -1;
-	return run(a, prep(a->db, "UPDATE incidents SET announced = ? WHERE id = ?", "di",
-			   sent > 0, inc), e, "announce");
+	return astore_set_announced(a->st, inc, sent > 0) < 0 ? dberr(a, e, "announce") : 0;
 }
 
 /* Resolve; "resolved" goes out only for an incident that was announced. */
 static int resolve(struct alerts *a, int64_t inc, int64_t now_ms, struct err *e)
 {
-	int announced = (int)one(prep(a->db, "SELECT announced FROM incidents WHERE id = ?",
-				      "i", inc), 0);
+	struct astore_incident in;
 	int sent;
 
-	if (run(a, prep(a->db, "UPDATE incidents SET state = 'resolved', resolved_ms = ?, "
-			"updated_ms = ? WHERE id = ?", "iii", now_ms, now_ms, inc), e,
-		"resolve") < 0)
-		return -1;
-	if (!announced)
+	if (astore_incident(a->st, inc, &in) != 1 || astore_resolve(a->st, inc, now_ms) < 0)
+		return dberr(a, e, "resolve");
+	if (!in.announced)
 		return add_event(a, inc, now_ms, "resolved", "never announced", NULL, e);
 	return notify(a, inc, "resolved", NULL, now_ms, &sent, e);
 }
 
+#define ENGINE_STREAKS_MAX 20000	/* targets per probe read at once: a province's worth */
+
 /* The probe's uplink: most of its targets failing at once. */
 static int uplink(struct alerts *a, const char *probe, int64_t now_ms, struct err *e)
 {
-	int64_t total, failing_now, failing, inc, since;
+	struct astore_streak *rows = NULL;
+	int total, failing_now, failing = 0, n;
+	int64_t inc, since;
 
-	total = one(prep(a->db, "SELECT count(*) FROM streaks WHERE probe = ?", "s", probe), 0);
-	failing_now = one(prep(a->db, "SELECT count(*) FROM streaks WHERE probe = ? AND bad > 0",
-			       "s", probe), 0);
+	if (astore_probe_counts(a->st, probe, &total, &failing_now) < 0)
+		return dberr(a, e, "uplink counts");
 	/* failing long enough to open an incident each (per-target counts apply) */
-	failing = 0;
-	{
-		sqlite3_stmt *st = prep(a->db, "SELECT target, bad FROM streaks WHERE probe = ? "
-					"AND bad > 0", "s", probe);
+	if (failing_now > 0) {
+		rows = malloc((size_t)failing_now * sizeof(*rows));
+		if (!rows)
+			return err_set(e, "alerts: out of memory");
+		n = astore_failing_streaks(a->st, probe, rows, (size_t)failing_now);
+		for (int i = 0; i < n; i++) {
+			int nn, mm;
 
-		while (st && step(st) == SQLITE_ROW) {
-			int n, m;
-
-			counts(a, find_target(a, (const char *)sqlite3_column_text(st, 0)), &n, &m);
-			failing += sqlite3_column_int(st, 1) >= n;
+			counts(a, find_target(a, rows[i].target), &nn, &mm);
+			failing += rows[i].bad >= nn;
 		}
-		sqlite3_finalize(st);
+		free(rows);
+		if (n < 0)
+			return dberr(a, e, "uplink streaks");
 	}
-	inc = one(prep(a->db, "SELECT id FROM incidents WHERE kind = 'uplink' AND probe = ? AND "
-		       "state = 'open'", "s", probe), 0);
-	if (!inc && total >= 2 && failing * 100 >= (int64_t)a->cfg->uplink_share * total) {
-		since = one(prep(a->db, "SELECT min(first_bad_ms) FROM streaks WHERE probe = ? AND "
-				 "bad > 0", "s", probe), now_ms);
+	inc = astore_find_open(a->st, "uplink", probe, NULL);
+	if (!inc && total >= 2 && (int64_t)failing * 100 >= (int64_t)a->cfg->uplink_share * total) {
+		since = astore_first_bad(a->st, probe, now_ms);
 		inc = open_incident(a, "uplink", probe, NULL, NULL, since, now_ms, e);
 		if (inc < 0 || announce(a, inc, now_ms, e) < 0)
 			return -1;
 	}
 	if (!inc)
 		return 0;
-	if (failing_now * 100 < (int64_t)a->cfg->uplink_share * total) {
+	if ((int64_t)failing_now * 100 < (int64_t)a->cfg->uplink_share * total) {
 		/*
 		 * Back: what failed during the outage starts counting afresh, so a
 		 * target still failing needs N new bad results to open its own.
 		 */
-		if (run(a, prep(a->db, "UPDATE streaks SET bad = 0, held = 0 WHERE probe = ? AND "
-				"held = 1", "s", probe), e, "uplink back") < 0)
-			return -1;
+		if (astore_release_held(a->st, probe) < 0)
+			return dberr(a, e, "uplink back");
 		return resolve(a, inc, now_ms, e);
 	}
-	return run(a, prep(a->db, "UPDATE streaks SET held = 1 WHERE probe = ? AND bad > 0",
-			   "s", probe), e, "hold");
-}
-
-/* The worst verdict among the failing probes of a target incident. */
-static void worst_verdict(struct alerts *a, int64_t inc, const char *target, char *out,
-			  size_t cap)
-{
-	sqlite3_stmt *st = prep(a->db, "SELECT verdict FROM streaks WHERE target = ? AND bad > 0 "
-				"AND probe IN (SELECT probe FROM incident_probes WHERE incident = ?)",
-				"si", target, inc);
-	enum verdict w = VERDICT_OK, v;
-
-	while (st && step(st) == SQLITE_ROW)
-		if (verdict_parse((const char *)sqlite3_column_text(st, 0), &v) == 0)
-			w = verdict_worse(w, v);
-	sqlite3_finalize(st);
-	if (w != VERDICT_OK)
-		snprintf(out, cap, "%s", verdict_name(w));
+	return astore_hold_failing(a->st, probe) < 0 ? dberr(a, e, "hold") : 0;
 }
 
 static int target_incidents(struct alerts *a, const char *probe, int64_t now_ms,
 			    struct err *e)
 {
-	sqlite3_stmt *st;
-	struct row { char target[80], verdict[24]; int bad, good, held; int64_t first; } *rows;
-	size_t n = 0, cap = 0;
-	int rc = -1;
+	struct astore_streak *rows;
+	int n, rc = -1, total, failing;
 
-	rows = NULL;
 	/* only what this batch counted can change a target incident */
-	st = prep(a->db, "SELECT target, verdict, bad, good, held, first_bad_ms FROM streaks "
-		  "WHERE probe = ? AND dirty = 1 ORDER BY target", "s", probe);
-	while (st && step(st) == SQLITE_ROW) {
-		if (n == cap) {
-			struct row *g = realloc(rows, (cap = cap ? cap * 2 : 16) * sizeof(*g));
-
-			if (!g) {
-				sqlite3_finalize(st);
-				free(rows);
-				return err_set(e, "alerts: out of memory");
-			}
-			rows = g;
-		}
-		snprintf(rows[n].target, sizeof(rows[n].target), "%s",
-			 (const char *)sqlite3_column_text(st, 0));
-		snprintf(rows[n].verdict, sizeof(rows[n].verdict), "%s",
-			 sqlite3_column_text(st, 1) ? (const char *)sqlite3_column_text(st, 1) : "");
-		rows[n].bad = sqlite3_column_int(st, 2);
-		rows[n].good = sqlite3_column_int(st, 3);
-		rows[n].held = sqlite3_column_int(st, 4);
-		rows[n].first = sqlite3_column_int64(st, 5);
-		n++;
+	if (astore_probe_counts(a->st, probe, &total, &failing) < 0)
+		return dberr(a, e, "streaks");
+	rows = malloc((size_t)(total ? total : 1) * sizeof(*rows));
+	if (!rows)
+		return err_set(e, "alerts: out of memory");
+	n = astore_dirty_streaks(a->st, probe, rows, (size_t)(total ? total : 1));
+	if (n < 0) {
+		free(rows);
+		return dberr(a, e, "streaks");
 	}
-	sqlite3_finalize(st);
-	for (size_t i = 0; i < n; i++) {
-		struct row *r = &rows[i];
+	for (int i = 0; i < n; i++) {
+		struct astore_streak *r = &rows[i];
 		int nn, mm, in_set;
 		int64_t inc;
-		char worst[24] = "", was[24] = "";
+		char worst[24] = "";
+		enum verdict v;
 
 		counts(a, find_target(a, r->target), &nn, &mm);
-		inc = one(prep(a->db, "SELECT id FROM incidents WHERE kind = 'target' AND target = ? "
-			       "AND state = 'open'", "s", r->target), 0);
-		in_set = inc && one(prep(a->db, "SELECT 1 FROM incident_probes WHERE incident = ? "
-					 "AND probe = ?", "is", inc, probe), 0) == 1;
+		inc = astore_find_open(a->st, "target", NULL, r->target);
+		in_set = inc && astore_has_probe(a->st, inc, probe);
 		if (r->bad >= nn && !r->held) {
+			struct astore_incident in;
+
 			if (!inc) {
-				inc = open_incident(a, "target", probe, r->target, r->verdict, r->first,
-						    now_ms, e);
-				if (inc < 0 || run(a, prep(a->db, "INSERT INTO incident_probes "
-							    "(incident, probe) VALUES (?, ?)", "is", inc,
-							    probe), e, "incident probe") < 0 ||
+				inc = open_incident(a, "target", probe, r->target, r->verdict,
+						    r->first_bad_ms, now_ms, e);
+				if (inc < 0 || astore_add_probe(a->st, inc, probe) < 0 ||
 				    announce(a, inc, now_ms, e) < 0)
 					goto out;
 				continue;
 			}
 			if (!in_set) {
 				/* a second probe sees it too: the service, not one village */
-				int nprobes, sent;
+				int sent;
 
-				if (run(a, prep(a->db, "INSERT INTO incident_probes (incident, probe) "
-						"VALUES (?, ?)", "is", inc, probe), e,
-					"incident probe") < 0)
+				if (astore_add_probe(a->st, inc, probe) < 0)
 					goto out;
-				nprobes = (int)one(prep(a->db, "SELECT count(*) FROM incident_probes "
-							"WHERE incident = ?", "i", inc), 0);
 				/* news only when it makes it the service's fault */
-				if (nprobes == 2 && message_service_verdict(r->verdict) &&
-				    one(prep(a->db, "SELECT announced FROM incidents WHERE id = ?",
-					     "i", inc), 0) &&
+				if (astore_count_probes(a->st, inc) == 2 &&
+				    verdict_parse(r->verdict, &v) == 0 && verdict_is_service(v) &&
+				    astore_incident(a->st, inc, &in) == 1 && in.announced &&
 				    notify(a, inc, "changed", NULL, now_ms, &sent, e) < 0)
 					goto out;
 			}
-			st = prep(a->db, "SELECT verdict FROM incidents WHERE id = ?", "i", inc);
-			if (st && step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
-				snprintf(was, sizeof(was), "%s", (const char *)sqlite3_column_text(st, 0));
-			sqlite3_finalize(st);
-			worst_verdict(a, inc, r->target, worst, sizeof(worst));
-			if (worst[0] && strcmp(worst, was)) {
-				int sent, announced;
+			if (astore_incident(a->st, inc, &in) != 1 ||
+			    astore_worst_verdict(a->st, inc, r->target, worst, sizeof(worst)) < 0)
+				goto out;
+			if (worst[0] && strcmp(worst, in.verdict)) {
+				int sent;
 
-				if (run(a, prep(a->db, "UPDATE incidents SET verdict = ?, urgent = "
-						"max(urgent, ?), updated_ms = ? WHERE id = ?", "sdii",
-						worst, route_verdict_urgent(worst), now_ms, inc), e,
-					"change") < 0)
+				if (astore_set_verdict(a->st, inc, worst, verdict_parse(worst, &v) == 0 &&
+						       verdict_urgent(v), now_ms) < 0)
 					goto out;
-				announced = (int)one(prep(a->db, "SELECT announced FROM incidents WHERE "
-							  "id = ?", "i", inc), 0);
-				if (announced ? notify(a, inc, "changed", was, now_ms, &sent, e) < 0 :
-				    add_event(a, inc, now_ms, "changed", was, NULL, e) < 0)
+				if (in.announced ? notify(a, inc, "changed", in.verdict, now_ms, &sent,
+							  e) < 0 :
+				    add_event(a, inc, now_ms, "changed", in.verdict, NULL, e) < 0)
 					goto out;
 			}
 		} else if (in_set && r->good >= mm) {
-			if (run(a, prep(a->db, "DELETE FROM incident_probes WHERE incident = ? AND "
-					"probe = ?", "is", inc, probe), e, "incident probe") < 0)
+			if (astore_remove_probe(a->st, inc, probe) < 0)
 				goto out;
-			if (one(prep(a->db, "SELECT count(*) FROM incident_probes WHERE incident = ?",
-				     "i", inc), 0) == 0 && resolve(a, inc, now_ms, e) < 0)
+			if (astore_count_probes(a->st, inc) == 0 && resolve(a, inc, now_ms, e) < 0)
 				goto out;
 		}
 	}
-	rc = run(a, prep(a->db, "UPDATE streaks SET dirty = 0 WHERE probe = ? AND dirty = 1", "s",
-			 probe), e, "streaks");
+	rc = astore_clear_dirty(a->st, probe) < 0 ? dberr(a, e, "streaks") : 0;
 out:
+	if (rc < 0 && !e->msg[0])
+		dberr(a, e, "incident");
 	free(rows);
 	return rc;
 }
@@ -537,9 +386,11 @@ out:
 static int alerts_batch_one(struct alerts *a, const char *probe, int64_t now_ms,
 			    struct err *e)
 {
-	int64_t silent = one(prep(a->db, "SELECT id FROM incidents WHERE kind = 'silent' AND "
-				  "probe = ? AND state = 'open'", "s", probe), 0);
+	int64_t silent;
 
+	if (astore_probe_seen(a->st, probe, now_ms) < 0)
+		return dberr(a, e, "probe");
+	silent = astore_find_open(a->st, "silent", probe, NULL);
 	if (silent && resolve(a, silent, now_ms, e) < 0)
 		return -1;
 	if (uplink(a, probe, now_ms, e) < 0)
@@ -562,68 +413,71 @@ static long silent_after_ms(const struct alerts *a)
 	return shortest * ALERT_SILENT_FACTOR * 1000;
 }
 
+#define ENGINE_DIGEST_MAX 2000	/* open incidents listed in one digest */
+
 static int digest(struct alerts *a, int64_t now_ms, struct err *e)
 {
 	int64_t local = now_ms / 1000 + 7 * 3600, day = local / 86400;
-	int minute = (int)(local % 86400 / 60);
+	int minute = (int)(local % 86400 / 60), nopen;
+	struct astore_incident *open = NULL;
 	struct buf subject, body;
 	char dedupe[160], when[64];
 	int rc = -1;
 
 	if (a->cfg->digest_minute < 0 || minute < a->cfg->digest_minute ||
-	    one(prep(a->db, "SELECT value FROM counters WHERE name = 'digest_day'", ""), 0) >= day)
+	    astore_digest_day(a->st) >= day)
 		return 0;
-	if (run(a, prep(a->db, "INSERT INTO counters (name, value) VALUES ('digest_day', ?1) "
-			"ON CONFLICT(name) DO UPDATE SET value = ?1", "i", day), e, "digest") < 0)
-		return -1;
+	if (astore_set_digest_day(a->st, day) < 0)
+		return dberr(a, e, "digest");
+	open = malloc(ENGINE_DIGEST_MAX * sizeof(*open));
+	if (!open)
+		return err_set(e, "alerts: out of memory");
+	nopen = astore_open_announced(a->st, open, ENGINE_DIGEST_MAX);
+	if (nopen < 0) {
+		free(open);
+		return dberr(a, e, "digest");
+	}
 	buf_init(&subject, 4096);
 	buf_init(&body, ENGINE_TEXT_MAX);
 	for (size_t i = 0; i < a->cfg->nrecipients; i++) {
 		const struct recipient *r = &a->cfg->recipients[i];
-		sqlite3_stmt *st;
-		int n = 0;
 		struct buf lines;
+		int n = 0;
 
 		if (!r->digest)
 			continue;
 		buf_init(&lines, ENGINE_TEXT_MAX / 2);
-		st = prep(a->db, "SELECT kind, probe, target, verdict, since_ms, urgent FROM "
-			  "incidents WHERE state = 'open' AND announced = 1 ORDER BY since_ms", "");
-		while (st && step(st) == SQLITE_ROW) {
-			const char *kind = (const char *)sqlite3_column_text(st, 0);
-			const char *probe = (const char *)sqlite3_column_text(st, 1);
-			const char *tid = (const char *)sqlite3_column_text(st, 2);
-			const struct target *t = find_target(a, tid);
+		for (int k = 0; k < nopen; k++) {
+			const struct astore_incident *in = &open[k];
+			const struct target *t = find_target(a, in->target);
 			char link[700];
 
-			if (!route_matches(r, a->cat, strcmp(kind, "target") ? NULL : t,
-					   sqlite3_column_int(st, 5)))
+			if (!route_matches(r, a->cat, strcmp(in->kind, "target") ? NULL : t,
+					   in->urgent))
 				continue;
-			message_time(sqlite3_column_int64(st, 4), when, sizeof(when));
-			link_for(a, kind, tid, probe, link, sizeof(link));
-			if (!strcmp(kind, "target"))
+			message_time(in->since_ms, when, sizeof(when));
+			link_for(a, in->kind, in->target, in->probe, link, sizeof(link));
+			if (!strcmp(in->kind, "target"))
 				buf_addf(&lines, "- %s: %s (%s), %s %s\n  %s\n",
-					 message_verdict_words((const char *)sqlite3_column_text(st, 3),
-							       r->english),
-					 t ? t->procedure : tid, t ? t->board->location : "",
+					 message_verdict_words(in->verdict, r->english),
+					 t ? t->procedure : in->target, t ? t->board->location : "",
 					 r->english ? "since" : "từ", when, link);
 			else
 				buf_addf(&lines, "- %s %s: %s, %s %s\n  %s\n",
-					 r->english ? "probe" : "điểm đo", probe,
-					 !strcmp(kind, "uplink") ? (r->english ? "no uplink" :
-								    "mất kết nối") :
+					 r->english ? "probe" : "điểm đo", in->probe,
+					 !strcmp(in->kind, "uplink") ? (r->english ? "no uplink" :
+									"mất kết nối") :
 					 (r->english ? "silent" : "không gửi kết quả"),
 					 r->english ? "since" : "từ", when, link);
 			n++;
 		}
-		sqlite3_finalize(st);
 		buf_reset(&subject);
 		buf_reset(&body);
 		message_digest_head(n, r->english, now_ms, &subject, &body);
 		buf_adds(&body, buf_str(&lines));
 		buf_release(&lines);
 		snprintf(dedupe, sizeof(dedupe), "qrw-%llx-digest-%lld-%s",
-			 (unsigned long long)instance_id(a), (long long)day, r->name);
+			 (unsigned long long)astore_instance(a->st), (long long)day, r->name);
 		if (enqueue(a, 0, "digest", dedupe, r, buf_str(&subject), buf_str(&body),
 			    a->cfg->public_url, now_ms, e) < 0)
 			goto out;
@@ -632,78 +486,64 @@ static int digest(struct alerts *a, int64_t now_ms, struct err *e)
 out:
 	buf_release(&subject);
 	buf_release(&body);
+	free(open);
 	return rc;
 }
 
 static int alerts_tick_one(struct alerts *a, int64_t now_ms, struct err *e)
 {
-	sqlite3_stmt *st;
+	struct astore_quiet quiet[64];
 	int64_t ids[256];
-	size_t n = 0;
-	long quiet = silent_after_ms(a);
+	int n;
 
 	/* probes that stopped sending (collected first: opening writes to incidents) */
-	{
-		char probes[64][80];
-		int64_t seen[64];
-		size_t np = 0;
+	n = astore_quiet_probes(a->st, now_ms - silent_after_ms(a), quiet, 64);
+	if (n < 0)
+		return dberr(a, e, "silent probes");
+	for (int i = 0; i < n; i++) {
+		int64_t inc;
 
-		st = prep(a->db, "SELECT id, last_seen_ms FROM probes p WHERE last_seen_ms < ? AND "
-			  "NOT EXISTS (SELECT 1 FROM incidents i WHERE i.kind = 'silent' AND "
-			  "i.probe = p.id AND i.state = 'open') LIMIT 64", "i", now_ms - quiet);
-		while (st && step(st) == SQLITE_ROW) {
-			const char *id = (const char *)sqlite3_column_text(st, 0);
-
-			/* a probe taken out of the configuration is not missed */
-			if (a->probe_known && !a->probe_known(a->probe_known_ctx, id))
-				continue;
-			snprintf(probes[np], sizeof(probes[np]), "%s", id);
-			seen[np++] = sqlite3_column_int64(st, 1);
-		}
-		sqlite3_finalize(st);
-		for (size_t i = 0; i < np; i++) {
-			int64_t inc = open_incident(a, "silent", probes[i], NULL, NULL, seen[i],
-						    now_ms, e);
-
-			if (inc < 0 || announce(a, inc, now_ms, e) < 0)
-				return -1;
-		}
+		/* a probe taken out of the configuration is not missed */
+		if (a->probe_known && !a->probe_known(a->probe_known_ctx, quiet[i].probe))
+			continue;
+		inc = open_incident(a, "silent", quiet[i].probe, NULL, NULL, quiet[i].last_ms,
+				    now_ms, e);
+		if (inc < 0 || announce(a, inc, now_ms, e) < 0)
+			return -1;
 	}
 	/* reminders while an announced incident stays open */
 	if (a->cfg->remind_every_s > 0) {
-		st = prep(a->db, "SELECT id FROM incidents WHERE state = 'open' AND announced = 1 "
-			  "AND max(opened_ms, coalesce(reminded_ms, 0)) <= ? LIMIT 256", "i",
-			  now_ms - (int64_t)a->cfg->remind_every_s * 1000);
-		while (st && step(st) == SQLITE_ROW)
-			ids[n++] = sqlite3_column_int64(st, 0);
-		sqlite3_finalize(st);
-		for (size_t i = 0; i < n; i++) {
+		n = astore_reminders_due(a->st, now_ms - (int64_t)a->cfg->remind_every_s * 1000,
+					 ids, 256);
+		if (n < 0)
+			return dberr(a, e, "reminders");
+		for (int i = 0; i < n; i++) {
 			int sent;
 
-			if (run(a, prep(a->db, "UPDATE incidents SET reminded_ms = ? WHERE id = ?",
-					"ii", now_ms, ids[i]), e, "reminder") < 0 ||
-			    notify(a, ids[i], "reminder", NULL, now_ms, &sent, e) < 0)
+			if (astore_set_reminded(a->st, ids[i], now_ms) < 0)
+				return dberr(a, e, "reminder");
+			if (notify(a, ids[i], "reminder", NULL, now_ms, &sent, e) < 0)
 				return -1;
 		}
 	}
 	return digest(a, now_ms, e);
 }
 
-int alerts_result(struct alerts *a, const char *probe, const char *target,
-		  const char *verdict, int64_t time_ms, struct err *e)
+int alerts_result(struct alerts *a, const char *probe, const struct result *r,
+		  int64_t time_ms, struct err *e)
 {
-	db_error[0] = '\0';
-	return finish(alerts_result_one(a, probe, target, verdict, time_ms, e), e);
+	e->msg[0] = '\0';
+	return finish(a, alerts_result_one(a, probe, r, time_ms, e), e);
 }
 
 int alerts_batch(struct alerts *a, const char *probe, int64_t now_ms, struct err *e)
 {
-	db_error[0] = '\0';
-	return finish(alerts_batch_one(a, probe, now_ms, e), e);
+	e->msg[0] = '\0';
+	return finish(a, alerts_batch_one(a, probe, now_ms, e), e);
 }
 
 int alerts_tick(struct alerts *a, int64_t now_ms, struct err *e)
 {
-	db_error[0] = '\0';
-	return finish(alerts_tick_one(a, now_ms, e), e);
+	e->msg[0] = '\0';
+	return finish(a, alerts_tick_one(a, now_ms, e), e);
 }

@@ -4,11 +4,11 @@
 
 #include <stdint.h>
 
-#include <sqlite3.h>
-
+#include "astore.h"
 #include "route.h"
 #include "../common/err.h"
 #include "../targets/catalog.h"
+#include "../targets/result.h"
 
 /* Defaults (docs/alerts.md) and bounds. */
 #define ALERT_OPEN_AFTER      3		/* non-OK results in a row */
@@ -48,7 +48,7 @@ void alert_cfg_init(struct alert_cfg *cfg);
 struct alerts {
 	const struct alert_cfg *cfg;
 	const struct catalog *cat;	/* may be NULL: no places, default counts */
-	sqlite3 *db;			/* the server's database, schema 2 or later */
+	struct astore *st;		/* the alerts' tables, on the writer's connection */
 	int (*probe_known)(void *ctx, const char *id);	/* still configured? or NULL */
 	void *probe_known_ctx;
 	long queued;			/* notifications written; the worker watches it */
@@ -56,18 +56,19 @@ struct alerts {
 
 /*
  * The engine works inside the caller's transaction, with the caller's lock
- * on db held, so that an incident change and its notifications commit
- * together with the results that caused them (or not at all).
+ * on the connection held, so that an incident change and its notifications
+ * commit together with the results that caused them (or not at all). It
+ * touches only its own tables (alerts/astore.h).
  *
- * alerts_result() counts one applied result of (probe, target) in its
- * streak; results older than the last one counted are ignored.
- * alerts_batch() then decides, for that probe, what opens, changes and
- * resolves, and writes the notifications to the outbox. alerts_tick()
- * handles time: silent probes, reminders and the daily digest.
- * Each returns 0, or -1 with e (the caller rolls back).
+ * alerts_result() counts one applied result r of probe, checked at time_ms
+ * (the server's clock), in its streak; results older than the last one
+ * counted are ignored. alerts_batch() then decides, for that probe, what
+ * opens, changes and resolves, and writes the notifications to the outbox.
+ * alerts_tick() handles time: silent probes, reminders and the daily
+ * digest. Each returns 0, or -1 with e (the caller rolls back).
  */
-int alerts_result(struct alerts *a, const char *probe, const char *target,
-		  const char *verdict, int64_t time_ms, struct err *e);
+int alerts_result(struct alerts *a, const char *probe, const struct result *r,
+		  int64_t time_ms, struct err *e);
 int alerts_batch(struct alerts *a, const char *probe, int64_t now_ms, struct err *e);
 int alerts_tick(struct alerts *a, int64_t now_ms, struct err *e);
 

@@ -293,51 +293,30 @@ static int fill(struct buf *out, const char *tmpl, struct field *f, size_t n,
 }
 
 /* "bước 2 'Nộp hồ sơ': HTTP 503, tổng 1234 ms, byte đầu sau 800 ms" from a result. */
-static void evidence(const char *json, int english, char *out, size_t cap, char *payload,
-		     size_t pcap)
+static void evidence(const struct alert_evidence *ev, int english, char *out, size_t cap,
+		     char *payload, size_t pcap)
 {
-	json_object *r = json ? json_tokener_parse(json) : NULL, *steps, *s = NULL, *v;
-	int64_t failed = 0, status = 0, ttfb = 0, total = 0;
 	char name[400] = "", err[400] = "";
-	size_t n, len = 0;
+	size_t len = 0;
 
 	out[0] = payload[0] = '\0';
-	if (!r)
+	if (!ev)
 		return;
-	if (json_object_object_get_ex(r, "payload", &v))
-		clean(payload, pcap, json_object_get_string(v));
-	if (json_object_object_get_ex(r, "failed_step", &v))
-		failed = json_object_get_int64(v);
-	if (json_object_object_get_ex(r, "total_us", &v))
-		total = json_object_get_int64(v);
-	if (json_object_object_get_ex(r, "steps", &steps) &&
-	    json_object_is_type(steps, json_type_array) &&
-	    (n = json_object_array_length(steps)) > 0)
-		s = json_object_array_get_idx(steps, failed > 0 && (size_t)failed <= n ?
-					      (size_t)failed - 1 : n - 1);
-	if (s) {
-		if (json_object_object_get_ex(s, "name", &v))
-			clean(name, sizeof(name), json_object_get_string(v));
-		if (json_object_object_get_ex(s, "error", &v))
-			clean(err, sizeof(err), json_object_get_string(v));
-		if (json_object_object_get_ex(s, "status", &v))
-			status = json_object_get_int64(v);
-		if (json_object_object_get_ex(s, "ttfb_us", &v))
-			ttfb = json_object_get_int64(v);
-	}
-	if (failed > 0)
-		len += (size_t)snprintf(out + len, cap - len, english ? "step %lld \"%s\": " :
-					"bước %lld \"%s\": ", (long long)failed, name);
-	if (len < cap && status > 0)
-		len += (size_t)snprintf(out + len, cap - len, "HTTP %lld, ", (long long)status);
+	clean(payload, pcap, ev->payload);
+	clean(name, sizeof(name), ev->step_name);
+	clean(err, sizeof(err), ev->error);
+	if (ev->failed_step > 0)
+		len += (size_t)snprintf(out + len, cap - len, english ? "step %d \"%s\": " :
+					"bước %d \"%s\": ", ev->failed_step, name);
+	if (len < cap && ev->status > 0)
+		len += (size_t)snprintf(out + len, cap - len, "HTTP %d, ", ev->status);
 	if (len < cap && err[0])
 		len += (size_t)snprintf(out + len, cap - len, "%s, ", err);
 	if (len < cap)
 		snprintf(out + len, cap - len, english ?
 			 "total %lld ms, first byte after %lld ms" :
 			 "tổng %lld ms, byte đầu tiên sau %lld ms",
-			 (long long)(total / 1000), (long long)(ttfb / 1000));
-	json_object_put(r);
+			 (long long)(ev->total_us / 1000), (long long)(ev->ttfb_us / 1000));
 }
 
 int message_render(const struct alert_event *ev, int english, struct buf *subject,
@@ -417,7 +396,7 @@ int message_render(const struct alert_event *ev, int english, struct buf *subjec
 			setf(f, nf, "change", "%s", en ? "now seen from more probes" :
 			     "nay thấy từ nhiều điểm đo hơn");
 		if (strcmp(ev->event, "resolved")) {
-			evidence(ev->result_json, en, ev_text, sizeof(ev_text), pay, sizeof(pay));
+			evidence(ev->evidence, en, ev_text, sizeof(ev_text), pay, sizeof(pay));
 			setf(f, nf, "evidence", "%s", ev_text);
 			setf(f, nf, "payload", "%s", pay);
 			if (w)

@@ -8,6 +8,16 @@
 #include "../targets/catalog.h"
 
 /* What happened, with what is known about it; the fields may be NULL/0. */
+/* What a failing result showed, kept for the message (alerts/astore.c). */
+struct alert_evidence {
+	char payload[512];
+	int failed_step;		/* 1-based, 0 when none */
+	char step_name[128];
+	int status;
+	char error[256];
+	int64_t ttfb_us, total_us;
+};
+
 struct alert_event {
 	const char *event;		/* "opened", "changed", "reminder", "resolved" */
 	const char *kind;		/* "target", "uplink", "silent" */
@@ -20,7 +30,7 @@ struct alert_event {
 	const char *target_id;
 	const struct target *target;	/* from the catalog, or NULL if gone */
 	int64_t since_ms, now_ms;
-	const char *result_json;	/* the latest result, for the evidence */
+	const struct alert_evidence *evidence;	/* the latest failure seen, or NULL */
 	int failing, total;		/* uplink: targets failing of those checked */
 	const char *link;		/* the dashboard page to open */
 	int urgent;

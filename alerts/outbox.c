@@ -21,90 +21,43 @@ int64_t outbox_now_ms(void)
 /* Time-driven work (silent probes, reminders, digest) in its own transaction. */
 static void tick(struct outbox *o)
 {
+	struct astore *st = o->alerts->st;
 	struct err e;
-	sqlite3 *db = o->alerts->db;
 
 	pthread_mutex_lock(o->db_lock);
-	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
-		LOG(LOG_LVL_WARN, "alert-tick", "alerts: cannot begin: %s", sqlite3_errmsg(db));
+	if (astore_exec(st, "BEGIN IMMEDIATE", &e) < 0) {
+		LOG(LOG_LVL_WARN, "alert-tick", "alerts: cannot begin: %s", e.msg);
 	} else if (alerts_tick(o->alerts, outbox_now_ms(), &e) < 0) {
 		LOG(LOG_LVL_ERROR, "alert-tick", "%s", e.msg);
-		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-	} else if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-		LOG(LOG_LVL_ERROR, "alert-tick", "alerts: cannot commit: %s", sqlite3_errmsg(db));
-		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		astore_exec(st, "ROLLBACK", NULL);
+	} else if (astore_exec(st, "COMMIT", &e) < 0) {
+		LOG(LOG_LVL_ERROR, "alert-tick", "alerts: cannot commit: %s", e.msg);
+		astore_exec(st, "ROLLBACK", NULL);
 	}
 	pthread_mutex_unlock(o->db_lock);
-}
-
-struct row {
-	struct outbox_msg m;
-	int64_t created_ms;
-	int attempts;
-	char *text[9];		/* owned copies of the strings in m */
-};
-
-static char *dup_col(sqlite3_stmt *st, int i)
-{
-	const unsigned char *s = sqlite3_column_text(st, i);
-
-	return strdup(s ? (const char *)s : "");
 }
 
 /* Take up to OUTBOX_BATCH due messages. Returns how many. */
-static size_t take(struct outbox *o, struct row *rows, int64_t now)
+static size_t take(struct outbox *o, struct astore_note *rows, int64_t now)
 {
-	sqlite3_stmt *st = NULL;
-	size_t n = 0;
+	struct err e;
+	int n;
 
 	pthread_mutex_lock(o->db_lock);
-	if (sqlite3_prepare_v2(o->alerts->db, "SELECT id, incident, event, recipient, channel, "
-			       "address, chat, subject, body, link, dedupe, created_ms, attempts "
-			       "FROM outbox WHERE state = 'pending' AND next_ms <= ? ORDER BY "
-			       "next_ms, id LIMIT ?", -1, &st, NULL) == SQLITE_OK) {
-		int rc = SQLITE_DONE;
-
-		sqlite3_bind_int64(st, 1, now);
-		sqlite3_bind_int(st, 2, OUTBOX_BATCH);
-		while (n < OUTBOX_BATCH && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-			struct row *r = &rows[n++];
-
-			memset(r, 0, sizeof(*r));
-			r->m.id = sqlite3_column_int64(st, 0);
-			r->m.incident = sqlite3_column_int64(st, 1);
-			for (int k = 0; k < 9; k++)
-				r->text[k] = dup_col(st, 2 + k);
-			r->m.event = r->text[0];
-			r->m.recipient = r->text[1];
-			r->m.channel = r->text[2];
-			r->m.address = r->text[3];
-			r->m.chat = r->text[4];
-			r->m.subject = r->text[5];
-			r->m.body = r->text[6];
-			r->m.link = r->text[7];
-			r->m.dedupe = r->text[8];
-			r->created_ms = sqlite3_column_int64(st, 11);
-			r->attempts = sqlite3_column_int(st, 12);
-		}
-		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-			LOG(LOG_LVL_ERROR, "outbox-db", "notifications could not all be read: %s",
-			    sqlite3_errmsg(o->alerts->db));
-	} else {
-		LOG(LOG_LVL_ERROR, "outbox-db", "notifications could not be read: %s",
-		    sqlite3_errmsg(o->alerts->db));
-	}
-	sqlite3_finalize(st);
+	n = astore_due(o->alerts->st, now, rows, OUTBOX_BATCH);
+	if (astore_failed(o->alerts->st, &e))
+		LOG(LOG_LVL_ERROR, "outbox-db", "notifications could not be read: %s", e.msg);
 	pthread_mutex_unlock(o->db_lock);
-	return n;
+	return n > 0 ? (size_t)n : 0;
 }
 
-static void settle(struct outbox *o, struct row *r, int ok, const char *why)
+static void settle(struct outbox *o, const struct astore_note *r, int ok, const char *why)
 {
 	const struct alert_cfg *cfg = o->alerts->cfg;
 	int64_t now = outbox_now_ms(), delay;
-	sqlite3_stmt *st = NULL;
 	const char *state = "pending";
 	int shift = r->attempts < 20 ? r->attempts : 20;
+	struct err e;
 
 	delay = (int64_t)cfg->retry_min_s * 1000 << shift;
 	if (delay > (int64_t)cfg->retry_max_s * 1000)
@@ -116,40 +69,42 @@ static void settle(struct outbox *o, struct row *r, int ok, const char *why)
 		state = "failed";
 		o->given_up++;
 		LOG(LOG_LVL_ERROR, NULL, "alerts: gave up on notification %lld to %s after %d "
-		    "attempts: %s", (long long)r->m.id, r->m.recipient, r->attempts + 1, why);
+		    "attempts: %s", (long long)r->id, r->recipient, r->attempts + 1, why);
 	} else {
 		o->retried++;
 		LOG(LOG_LVL_WARN, "alert-retry", "alerts: notification %lld to %s not delivered "
-		    "(%s); next try in %lld s", (long long)r->m.id, r->m.recipient, why,
+		    "(%s); next try in %lld s", (long long)r->id, r->recipient, why,
 		    (long long)(delay / 1000));
 	}
 	pthread_mutex_lock(o->db_lock);
-	if (sqlite3_prepare_v2(o->alerts->db, "UPDATE outbox SET state = ?, attempts = attempts "
-			       "+ 1, last_error = ?, next_ms = ?, sent_ms = ? WHERE id = ?", -1,
-			       &st, NULL) == SQLITE_OK) {
-		sqlite3_bind_text(st, 1, state, -1, SQLITE_STATIC);
-		if (ok)
-			sqlite3_bind_null(st, 2);
-		else
-			sqlite3_bind_text(st, 2, why, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_int64(st, 3, now + delay);
-		if (ok)
-			sqlite3_bind_int64(st, 4, now);
-		else
-			sqlite3_bind_null(st, 4);
-		sqlite3_bind_int64(st, 5, r->m.id);
-		if (sqlite3_step(st) != SQLITE_DONE)
-			LOG(LOG_LVL_ERROR, "outbox-db", "alerts: cannot mark notification %lld: %s",
-			    (long long)r->m.id, sqlite3_errmsg(o->alerts->db));
-	}
-	sqlite3_finalize(st);
+	if (astore_settle(o->alerts->st, r->id, state, ok ? NULL : why, now + delay,
+			  ok ? now : 0) < 0 && astore_failed(o->alerts->st, &e))
+		LOG(LOG_LVL_ERROR, "outbox-db", "alerts: cannot mark notification %lld: %s",
+		    (long long)r->id, e.msg);
 	pthread_mutex_unlock(o->db_lock);
+}
+
+/* The message a channel sends, from its row. */
+static void as_msg(const struct astore_note *r, struct outbox_msg *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->id = r->id;
+	m->incident = r->incident;
+	m->event = r->event;
+	m->recipient = r->recipient;
+	m->channel = r->channel;
+	m->address = r->address;
+	m->chat = r->chat;
+	m->subject = r->subject;
+	m->body = r->body;
+	m->link = r->link;
+	m->dedupe = r->dedupe;
 }
 
 static void *worker(void *arg)
 {
 	struct outbox *o = arg;
-	struct row rows[OUTBOX_BATCH];
+	struct astore_note rows[OUTBOX_BATCH];
 	int64_t next_tick = 0;
 
 	for (;;) {
@@ -177,12 +132,14 @@ static void *worker(void *arg)
 			stop = o->stop;
 			pthread_mutex_unlock(&o->lock);
 			if (!stop) {
-				int ok = channel_send(o->alerts->cfg, &rows[i].m, &e) == 0;
+				struct outbox_msg m;
+				int ok;
 
+				as_msg(&rows[i], &m);
+				ok = channel_send(o->alerts->cfg, &m, &e) == 0;
 				settle(o, &rows[i], ok, ok ? NULL : e.msg);
 			}
-			for (int k = 0; k < 9; k++)
-				free(rows[i].text[k]);
+			astore_note_release(&rows[i]);
 		}
 		if (n == OUTBOX_BATCH)
 			continue;	/* more may be due */

@@ -344,8 +344,8 @@ void ingest_batch(struct ingest *x, const char *probe_hdr, const char *sig_hdr,
 		applied += (size_t)fresh;
 		if (!fresh)
 			continue;
-		if (x->alerts && alerts_result(x->alerts, pk->id, recs[i].target,
-					       recs[i].verdict, recs[i].time_ms, &e) < 0) {
+		if (x->alerts && alerts_result(x->alerts, pk->id, recs[i].r, recs[i].time_ms,
+					       &e) < 0) {
 			reject(out, 503, "%s", e.msg);
 			store_exec(x->db, "ROLLBACK", &e);
 			goto out;

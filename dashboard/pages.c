@@ -266,7 +266,7 @@ static void page_overview(struct dash *d, int english, struct reply *r)
 		}
 	}
 	qsort(rows, d->cat->ntargets, sizeof(*rows), by_severity);
-	incidents_open_html(d->db->db, d->cat, english, &r->body);
+	incidents_open_html(d->alerts, d->cat, english, &r->body);
 	place_tree(d, rows, english, &r->body);
 	html_addf(&r->body, "<h2>%s</h2><table><tr><th>%s</th><th>%s</th>"
 		  "<th>%s</th><th>%s</th><th>%s</th></tr>", tr("procedure", english),
@@ -478,7 +478,7 @@ static void page_target(struct dash *d, const char *id, int english, struct repl
 		}
 		buf_adds(&r->body, "</table>");
 	}
-	incidents_target_html(d->db->db, id, english, &r->body);
+	incidents_target_html(d->alerts, id, english, &r->body);
 	html_addf(&r->body, "<h2>%s</h2><table>", tr("history", english));
 	if (store_prepare(d->db->db, "SELECT time_ms, probe, old, new FROM "
 			       "verdict_changes WHERE target = ? ORDER BY time_ms DESC "
@@ -858,7 +858,7 @@ static void api_incidents(struct dash *d, const char *target, struct reply *r)
 {
 	r->type = "application/json";
 	pthread_mutex_lock(&d->db->lock);
-	incidents_json(d->db->db, target, &r->body);
+	incidents_json(d->alerts, target, &r->body);
 	pthread_mutex_unlock(&d->db->lock);
 }
 
@@ -920,25 +920,23 @@ static void metrics(struct dash *d, struct reply *r)
 		buf_add(&r->body, lat.data ? lat.data : "", lat.len);
 		buf_release(&lat);
 	}
-	buf_adds(&r->body, "# HELP qrwatch_incidents_open Open incidents by kind.\n"
-		 "# TYPE qrwatch_incidents_open gauge\n");
-	if (store_prepare(d->db->db, "SELECT k.kind, (SELECT count(*) FROM incidents i "
-			       "WHERE i.state = 'open' AND i.kind = k.kind) FROM (SELECT 'target' "
-			       "AS kind UNION ALL SELECT 'uplink' UNION ALL SELECT 'silent') k", &q) == 0) {
-		while (store_step(q) == SQLITE_ROW)
-			buf_addf(&r->body, "qrwatch_incidents_open{kind=\"%s\"} %d\n",
-				 (const char *)sqlite3_column_text(q, 0), sqlite3_column_int(q, 1));
-		sqlite3_finalize(q);
-	}
-	buf_adds(&r->body, "# HELP qrwatch_notifications Notifications in the outbox by state.\n"
-		 "# TYPE qrwatch_notifications gauge\n");
-	if (store_prepare(d->db->db, "SELECT k.state, (SELECT count(*) FROM outbox o WHERE "
-			       "o.state = k.state) FROM (SELECT 'pending' AS state UNION ALL SELECT "
-			       "'sent' UNION ALL SELECT 'failed') k", &q) == 0) {
-		while (store_step(q) == SQLITE_ROW)
-			buf_addf(&r->body, "qrwatch_notifications{state=\"%s\"} %d\n",
-				 (const char *)sqlite3_column_text(q, 0), sqlite3_column_int(q, 1));
-		sqlite3_finalize(q);
+	{
+		int nt, nu, ns;
+		int64_t pending, sent, failed;
+
+		if (astore_open_counts(d->alerts, &nt, &nu, &ns) == 0)
+			buf_addf(&r->body, "# HELP qrwatch_incidents_open Open incidents by kind.\n"
+				 "# TYPE qrwatch_incidents_open gauge\n"
+				 "qrwatch_incidents_open{kind=\"target\"} %d\n"
+				 "qrwatch_incidents_open{kind=\"uplink\"} %d\n"
+				 "qrwatch_incidents_open{kind=\"silent\"} %d\n", nt, nu, ns);
+		if (astore_note_counts(d->alerts, &pending, &sent, &failed) == 0)
+			buf_addf(&r->body, "# HELP qrwatch_notifications Notifications in the "
+				 "outbox by state.\n# TYPE qrwatch_notifications gauge\n"
+				 "qrwatch_notifications{state=\"pending\"} %lld\n"
+				 "qrwatch_notifications{state=\"sent\"} %lld\n"
+				 "qrwatch_notifications{state=\"failed\"} %lld\n",
+				 (long long)pending, (long long)sent, (long long)failed);
 	}
 	pthread_mutex_unlock(&d->db->lock);
 	buf_addf(&r->body, "# HELP qrwatch_rrd_refused_total Results not newer than their "
@@ -1021,7 +1019,7 @@ int dash_get(struct dash *d, const char *path, int english, struct reply *r)
 		buf_release(&r->body);
 		return 0;
 	}
-	if (store_failed(&e)) {
+	if (store_failed(&e) || astore_failed(d->alerts, &e)) {
 		/* a half-read answer must not pass for a whole one */
 		LOG(LOG_LVL_ERROR, "page-db", "%s failed: %s", path, e.msg);
 		buf_reset(&r->body);

@@ -84,6 +84,7 @@ int main(int argc, char **argv)
 	struct server *srv = NULL;
 	struct dash dash;
 	struct alerts alerts;
+	struct astore ast;
 	struct outbox outbox;
 	struct catalog empty;
 	char *cert = NULL, *key = NULL;
@@ -198,10 +199,15 @@ int main(int argc, char **argv)
 	ing.cat = cat;
 	ing.probes = cfg.probes;
 	ing.nprobes = cfg.nprobes;
+	memset(&ast, 0, sizeof(ast));
+	if (astore_migrate(db.db, &e) < 0 || astore_init(&ast, db.db, &e) < 0) {
+		LOG(LOG_LVL_ERROR, NULL, "%s", e.msg);
+		goto out_rrd;
+	}
 	memset(&alerts, 0, sizeof(alerts));
 	alerts.cfg = &cfg.alerts;
 	alerts.cat = cat;
-	alerts.db = db.db;
+	alerts.st = &ast;
 	alerts.probe_known = probe_configured;
 	alerts.probe_known_ctx = &cfg;
 	ing.alerts = &alerts;
@@ -240,6 +246,7 @@ int main(int argc, char **argv)
 	dash.cat = cat ? cat : &empty;
 	dash.rrd = &rrd;
 	dash.outbox = &outbox;
+	dash.alerts = &ast;
 	pthread_mutex_init(&dash.graph_lock, NULL);
 	if (outbox_start(&outbox, &alerts, &db.lock, &e) < 0) {
 		LOG(LOG_LVL_ERROR, NULL, "%s", e.msg);
@@ -279,6 +286,7 @@ int main(int argc, char **argv)
 out_rrd:
 	free(cert);
 	free(key);
+	astore_release(&ast);	/* its statements, before the connection closes */
 	rrdstore_release(&rrd);
 out_db:
 	store_close(&db);

@@ -33,43 +33,12 @@ static const char *const migrations[STORE_SCHEMA] = {
 	"  probe TEXT NOT NULL, target TEXT NOT NULL, time_ms INTEGER NOT NULL,"
 	"  old TEXT, new TEXT NOT NULL);"
 	"CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);",
-	/* 2: alerts (alerts/engine.c, docs/alerts.md) */
-	"CREATE TABLE streaks ("
-	"  probe TEXT NOT NULL, target TEXT NOT NULL,"
-	"  bad INTEGER NOT NULL DEFAULT 0,"	/* non-OK results in a row */
-	"  good INTEGER NOT NULL DEFAULT 0,"	/* OK results in a row */
-	"  held INTEGER NOT NULL DEFAULT 0,"	/* failing during the probe's uplink incident */
-	"  dirty INTEGER NOT NULL DEFAULT 0,"	/* counted a result in this batch */
-	"  verdict TEXT, time_ms INTEGER, first_bad_ms INTEGER,"
-	"  PRIMARY KEY (probe, target));"
-	"CREATE TABLE incidents ("
-	"  id INTEGER PRIMARY KEY,"
-	"  kind TEXT NOT NULL,"			/* target, uplink, silent */
-	"  probe TEXT, target TEXT, verdict TEXT,"
-	"  state TEXT NOT NULL,"		/* open, resolved */
-	"  announced INTEGER NOT NULL DEFAULT 0, urgent INTEGER NOT NULL DEFAULT 0,"
-	"  opened_ms INTEGER NOT NULL, since_ms INTEGER NOT NULL,"
-	"  updated_ms INTEGER, resolved_ms INTEGER, reminded_ms INTEGER);"
-	"CREATE INDEX incidents_by_state ON incidents (state, kind, target);"
-	"CREATE INDEX incidents_by_target ON incidents (target, opened_ms);"
-	"CREATE TABLE incident_probes ("
-	"  incident INTEGER NOT NULL, probe TEXT NOT NULL, PRIMARY KEY (incident, probe));"
-	"CREATE TABLE incident_events ("
-	"  incident INTEGER NOT NULL, time_ms INTEGER NOT NULL, what TEXT NOT NULL, detail TEXT);"
-	"CREATE INDEX incident_events_by_incident ON incident_events (incident);"
-	"CREATE TABLE outbox ("
-	"  id INTEGER PRIMARY KEY, incident INTEGER NOT NULL, event TEXT NOT NULL,"
-	"  recipient TEXT NOT NULL, channel TEXT NOT NULL, address TEXT NOT NULL, chat TEXT,"
-	"  subject TEXT NOT NULL, body TEXT NOT NULL, link TEXT,"
-	"  dedupe TEXT NOT NULL UNIQUE,"	/* Message-ID / Idempotency-Key */
-	"  created_ms INTEGER NOT NULL, next_ms INTEGER NOT NULL,"
-	"  attempts INTEGER NOT NULL DEFAULT 0,"
-	"  state TEXT NOT NULL DEFAULT 'pending',"	/* pending, sent, failed */
-	"  last_error TEXT, sent_ms INTEGER);"
-	"CREATE INDEX outbox_due ON outbox (state, next_ms);"
-	"CREATE INDEX outbox_by_incident ON outbox (incident, recipient);"
-	/* a random number that keeps this database's dedupe keys apart from another's */
-	"INSERT OR IGNORE INTO counters (name, value) VALUES ('instance', abs(random()));",
+	/*
+	 * 2: the alerts' tables, which alerts/astore.c now creates and
+	 * migrates itself (schema_modules); databases from before keep those
+	 * this migration made then, and the alerts adopt them.
+	 */
+	"SELECT 1;",
 	/*
 	 * 3: batch numbers per spool epoch (docs/protocol.md). A probe whose
 	 * spool is made anew numbers from 1 again under a new epoch; the old

@@ -368,6 +368,7 @@ add t1 DOWN; push p3
 kill "$SPID"; wait "$SPID"
 sqlite3 "$DATA/qrwatch.db" "DROP TABLE streaks; DROP TABLE incidents; DROP TABLE incident_probes;
     DROP TABLE incident_events; DROP TABLE outbox; DELETE FROM counters WHERE name = 'instance';
+    DROP TABLE schema_modules; DROP TABLE alert_probes; DROP TABLE alert_state;
     DROP TABLE probe_epochs; ALTER TABLE probes DROP COLUMN epoch;
     ALTER TABLE probes DROP COLUMN epoch_since_ms; ALTER TABLE probes DROP COLUMN epochs;
     PRAGMA user_version = 1;"

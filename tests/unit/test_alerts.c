@@ -92,10 +92,10 @@ static void test_matches(void)
 /* A hostile payload and step name: no line breaks in the subject or the headers. */
 static void test_hostile_text(void)
 {
-	static const char json[] =
-		"{\"payload\":\"https://x.example/\\r\\nBcc: victim@x\\r\\n\\r\\nhi\","
-		"\"failed_step\":1,\"total_us\":5000,\"steps\":[{\"name\":\"s\\nSubject: x\","
-		"\"status\":503,\"ttfb_us\":1000}]}";
+	static const struct alert_evidence evid = {
+		"https://x.example/\r\nBcc: victim@x\r\n\r\nhi", 1, "s\nSubject: x", 503, "",
+		1000, 5000
+	};
 	struct alert_event ev;
 	struct buf subject, body;
 	struct alert_cfg cfg;
@@ -112,7 +112,7 @@ static void test_hostile_text(void)
 	ev.nprobes = 1;
 	ev.probes = "p1";
 	ev.since_ms = 1795436280000LL;
-	ev.result_json = json;
+	ev.evidence = &evid;
 	ev.urgent = 1;
 	buf_init(&subject, 4096);
 	buf_init(&body, 65536);

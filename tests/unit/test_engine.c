@@ -1,0 +1,242 @@
+/* test_engine.c - the alert engine alone, against an in-memory database: streaks, incidents, the outbox. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "../harness.h"
+#include "../../alerts/astore.h"
+#include "../../alerts/engine.h"
+#include "../../common/banned.h"
+
+#define T0 1795348080000LL	/* 2026-11-22, the examples' clock */
+#define MIN (60 * 1000LL)
+
+struct rig {
+	sqlite3 *db;
+	struct astore st;
+	struct alert_cfg cfg;
+	struct recipient rcpt[1];
+	struct alerts a;
+	struct arena arena;
+	int known;		/* what probe_known answers */
+};
+
+static int known(void *ctx, const char *id)
+{
+	(void)id;
+	return ((struct rig *)ctx)->known;
+}
+
+static int rig_open(struct rig *r)
+{
+	struct err e;
+
+	memset(r, 0, sizeof(*r));
+	if (sqlite3_open(":memory:", &r->db) != SQLITE_OK)
+		return -1;
+	CHECK_INT(astore_migrate(r->db, &e), 0);
+	CHECK_INT(astore_init(&r->st, r->db, &e), 0);
+	alert_cfg_init(&r->cfg);
+	snprintf(r->cfg.public_url, sizeof(r->cfg.public_url), "http://qrwatch.huyen.example");
+	CHECK_INT(route_parse("it email it@huyen.example", 0, &r->rcpt[0], &e), 0);
+	r->cfg.recipients = r->rcpt;
+	r->cfg.nrecipients = 1;
+	r->a.cfg = &r->cfg;
+	r->a.st = &r->st;
+	r->a.probe_known = known;
+	r->a.probe_known_ctx = r;
+	r->known = 1;
+	arena_init(&r->arena, 0);
+	return 0;
+}
+
+static void rig_close(struct rig *r)
+{
+	astore_release(&r->st);
+	sqlite3_close(r->db);
+	arena_release(&r->arena);
+}
+
+/* One result of probe for target at minute m, then the batch's decisions. */
+static int result(struct rig *r, const char *probe, const char *target, enum verdict v, int m)
+{
+	struct result res;
+	struct err e;
+
+	memset(&res, 0, sizeof(res));
+	res.target = target;
+	res.time_ms = T0 + m * MIN;
+	res.verdict = v;
+	res.payload = "https://dichvucong.gov.vn/p/ks";
+	res.nsteps = 1;
+	res.steps = result_steps_new(&r->arena, 1);
+	res.steps[0].name = "Mở trang";
+	res.steps[0].status = v == VERDICT_OK ? 200 : 503;
+	res.steps[0].error = v == VERDICT_OK ? "" : "The server failed (HTTP 503).";
+	res.steps[0].ttfb_us = 1200000;
+	res.total_us = 1500000;
+	res.failed_step = v == VERDICT_OK ? 0 : 1;
+	if (alerts_result(&r->a, probe, &res, res.time_ms, &e) < 0)
+		return -1;
+	return 0;
+}
+
+static int batch(struct rig *r, const char *probe, int m)
+{
+	struct err e;
+
+	return alerts_batch(&r->a, probe, T0 + m * MIN, &e);
+}
+
+static int query_int(sqlite3 *db, const char *q)
+{
+	sqlite3_stmt *st;
+	int v = -1;
+
+	if (sqlite3_prepare_v2(db, q, -1, &st, NULL) != SQLITE_OK)
+		return -2;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* Three bad results open an incident and tell IT staff, with the evidence; two good resolve it. */
+static void test_open_and_resolve(void)
+{
+	struct rig r;
+	struct astore_incident in[4];
+	struct astore_note notes[8];
+	int n;
+
+	if (rig_open(&r) < 0)
+		return;
+	for (int m = 0; m < 2; m++)
+		CHECK_INT(result(&r, "p1", "ks", VERDICT_DOWN, m) || batch(&r, "p1", m), 0);
+	CHECK_INT(astore_open_incidents(&r.st, in, 4), 0);
+	CHECK_INT(result(&r, "p1", "ks", VERDICT_DOWN, 2) || batch(&r, "p1", 2), 0);
+	CHECK_INT(astore_open_incidents(&r.st, in, 4), 1);
+	CHECK_STR(in[0].kind, "target");
+	CHECK_STR(in[0].verdict, "DOWN");
+	CHECK_INT(in[0].since_ms, T0);
+	CHECK_INT(in[0].announced, 1);
+	n = astore_due(&r.st, T0 + 10 * MIN, notes, 8);
+	CHECK_INT(n, 1);
+	if (n == 1) {
+		CHECK_STR(notes[0].event, "opened");
+		CHECK_STR(notes[0].address, "it@huyen.example");
+		CHECK_CONTAINS(notes[0].body, "HTTP 503");
+		CHECK_CONTAINS(notes[0].body, "https://dichvucong.gov.vn/p/ks");
+		CHECK_CONTAINS(notes[0].link, "/target/ks");
+		astore_note_release(&notes[0]);
+	}
+	/* an older result changes nothing */
+	CHECK_INT(result(&r, "p1", "ks", VERDICT_OK, 1) || batch(&r, "p1", 3), 0);
+	CHECK_INT(astore_open_incidents(&r.st, in, 4), 1);
+	CHECK_INT(result(&r, "p1", "ks", VERDICT_OK, 4) || batch(&r, "p1", 4), 0);
+	CHECK_INT(result(&r, "p1", "ks", VERDICT_OK, 5) || batch(&r, "p1", 5), 0);
+	CHECK_INT(astore_open_incidents(&r.st, in, 4), 0);
+	CHECK_INT(query_int(r.db, "SELECT count(*) FROM outbox WHERE event = 'resolved'"), 1);
+	rig_close(&r);
+}
+
+/* A second probe seeing a service verdict makes it the service's incident: one, with an update. */
+static void test_service(void)
+{
+	struct rig r;
+	struct astore_incident in[4];
+
+	if (rig_open(&r) < 0)
+		return;
+	for (int m = 0; m < 3; m++) {
+		CHECK_INT(result(&r, "p1", "ks", VERDICT_HANG, m) || batch(&r, "p1", m), 0);
+		CHECK_INT(result(&r, "p2", "ks", VERDICT_HANG, m) || batch(&r, "p2", m), 0);
+	}
+	CHECK_INT(astore_open_incidents(&r.st, in, 4), 1);
+	CHECK_INT(in[0].nprobes, 2);
+	CHECK_STR(in[0].probes, "p1, p2");
+	CHECK_INT(in[0].urgent, 1);	/* HANG */
+	CHECK_INT(query_int(r.db, "SELECT count(*) FROM outbox WHERE event = 'opened'"), 1);
+	CHECK_INT(query_int(r.db, "SELECT count(*) FROM outbox WHERE event = 'changed'"), 1);
+	rig_close(&r);
+}
+
+/* Most of a probe's codes failing at once is its uplink: one incident, the codes held back. */
+static void test_uplink(void)
+{
+	static const char *const targets[] = { "a", "b", "c", "d" };
+	struct rig r;
+	struct astore_incident in[8];
+
+	if (rig_open(&r) < 0)
+		return;
+	for (int m = 0; m < 3; m++) {
+		for (int t = 0; t < 4; t++)
+			CHECK_INT(result(&r, "p1", targets[t], VERDICT_DOWN, m), 0);
+		CHECK_INT(batch(&r, "p1", m), 0);
+	}
+	CHECK_INT(astore_open_incidents(&r.st, in, 8), 1);
+	CHECK_STR(in[0].kind, "uplink");
+	CHECK_STR(in[0].probe, "p1");
+	/* back: the uplink resolves, and the codes count afresh */
+	for (int t = 0; t < 4; t++)
+		CHECK_INT(result(&r, "p1", targets[t], VERDICT_OK, 3), 0);
+	CHECK_INT(batch(&r, "p1", 3), 0);
+	CHECK_INT(astore_open_incidents(&r.st, in, 8), 0);
+	rig_close(&r);
+}
+
+/* A probe that stops sending is reported once it is quiet long enough; one taken out of the config is not. */
+static void test_silent(void)
+{
+	struct rig r;
+	struct astore_incident in[4];
+	struct err e;
+
+	if (rig_open(&r) < 0)
+		return;
+	r.cfg.silent_after_s = 600;
+	CHECK_INT(result(&r, "p1", "ks", VERDICT_OK, 0) || batch(&r, "p1", 0), 0);
+	CHECK_INT(alerts_tick(&r.a, T0 + 9 * MIN, &e), 0);
+	CHECK_INT(astore_open_incidents(&r.st, in, 4), 0);
+	r.known = 0;
+	CHECK_INT(alerts_tick(&r.a, T0 + 11 * MIN, &e), 0);
+	CHECK_INT(astore_open_incidents(&r.st, in, 4), 0);
+	r.known = 1;
+	CHECK_INT(alerts_tick(&r.a, T0 + 11 * MIN, &e), 0);
+	CHECK_INT(astore_open_incidents(&r.st, in, 4), 1);
+	CHECK_STR(in[0].kind, "silent");
+	/* it sends again: resolved */
+	CHECK_INT(batch(&r, "p1", 12), 0);
+	CHECK_INT(astore_open_incidents(&r.st, in, 4), 0);
+	rig_close(&r);
+}
+
+/* A statement the database refuses fails the call with its reason, never half a decision. */
+static void test_database_error(void)
+{
+	struct rig r;
+	struct result res;
+	struct err e;
+
+	if (rig_open(&r) < 0)
+		return;
+	CHECK_INT(sqlite3_exec(r.db, "DROP TABLE streaks", NULL, NULL, NULL), SQLITE_OK);
+	memset(&res, 0, sizeof(res));
+	res.target = "ks";
+	res.verdict = VERDICT_DOWN;
+	CHECK_INT(alerts_result(&r.a, "p1", &res, T0, &e), -1);
+	CHECK_CONTAINS(e.msg, "no such table: streaks");
+	rig_close(&r);
+}
+
+static const struct test engine_tests[] = {
+	{ "open_announce_resolve", test_open_and_resolve },
+	{ "two_probes_make_a_service_incident", test_service },
+	{ "uplink_holds_the_codes", test_uplink },
+	{ "silent_probe", test_silent },
+	{ "database_error_fails_the_call", test_database_error },
+};
+SUITE(engine, engine_tests);
