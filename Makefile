@@ -59,7 +59,8 @@ PROBE_LIB_SRC = prober/check.c prober/waterfall.c prober/emulate.c prober/spool.
 	prober/push.c prober/config.c prober/daemon.c prober/fetch.c
 PROBE_SRC = prober/probe.c
 SERVER_SRC = dashboard/qrwatchd.c dashboard/dconfig.c dashboard/server.c \
-	dashboard/ingest.c dashboard/store.c dashboard/rrdstore.c dashboard/html.c \
+	dashboard/ingest.c dashboard/store.c dashboard/store_ingest.c dashboard/store_read.c \
+	dashboard/rrdstore.c dashboard/html.c \
 	dashboard/pages.c dashboard/auth.c dashboard/incidents.c dashboard/connguard.c \
 	dashboard/login.c dashboard/workers.c \
 	$(ALERTS_SRC) alerts/astore.c alerts/engine.c alerts/outbox.c

@@ -109,21 +109,16 @@ static int judge_result(const struct ingest *x, const struct result *r, size_t i
 	return 0;
 }
 
-static int sql(struct store *db, const char *q, sqlite3_stmt **st)
-{
-	return sqlite3_prepare_v2(db->db, q, -1, st, NULL) == SQLITE_OK ? 0 : -1;
-}
-
-/* Write the results of a committed batch to the RRD files, oldest first. */
+/* Write the results of a committed batch to the RRD files, oldest first (under the lock). */
 static void write_rrd(struct ingest *x, const char *probe, struct ingest_rec *recs,
 		      size_t n, int *refused)
 {
-	sqlite3_stmt *st = NULL;
 	struct err e;
+	int in_tx;
 
 	*refused = 0;
-	sql(x->db, "UPDATE results SET in_rrd = ? WHERE probe = ? AND target = ? "
-	    "AND probe_time = ?", &st);
+	/* the marks of one batch in one transaction: one sync, not one per result */
+	in_tx = store_exec(x->db, "BEGIN IMMEDIATE", &e) == 0;
 	for (size_t i = 0; i < n; i++) {
 		int rc = rrdstore_update(x->rrd, probe, recs[i].target, recs[i].interval_s,
 					 &recs[i].sample, &e);
@@ -132,20 +127,17 @@ static void write_rrd(struct ingest *x, const char *probe, struct ingest_rec *re
 			(*refused)++;
 		if (rc < 0)
 			continue;	/* stays pending; replayed at the next start */
-		if (st) {
-			sqlite3_bind_int(st, 1, rc == 1 ? 1 : 2);
-			sqlite3_bind_text(st, 2, probe, -1, SQLITE_STATIC);
-			sqlite3_bind_text(st, 3, recs[i].target, -1, SQLITE_STATIC);
-			sqlite3_bind_text(st, 4, recs[i].probe_time, -1, SQLITE_STATIC);
-			if (sqlite3_step(st) != SQLITE_DONE)
-				/* stays pending: the next start writes it, and the RRD refuses it */
-				LOG(LOG_LVL_WARN, "ingest-db", "result of '%s' written to its RRD "
-				    "file but not marked so: %s", recs[i].target,
-				    sqlite3_errmsg(x->db->db));
-			sqlite3_reset(st);
-		}
+		if (store_mark_rrd(x->db, probe, recs[i].target, recs[i].probe_time,
+				   rc == 1 ? 1 : 2) < 0 && store_failed(x->db, &e))
+			/* stays pending: the next start writes it, and the RRD refuses it */
+			LOG(LOG_LVL_WARN, "ingest-db", "result of '%s' written to its RRD file but "
+			    "not marked so: %s", recs[i].target, e.msg);
 	}
-	sqlite3_finalize(st);
+	if (in_tx && store_exec(x->db, "COMMIT", &e) < 0) {
+		LOG(LOG_LVL_WARN, "ingest-db", "RRD marks of a batch from '%s' not kept (they "
+		    "are written again at the next start, and refused there): %s", probe, e.msg);
+		store_exec(x->db, "ROLLBACK", &e);
+	}
 }
 
 static int by_time(const void *a, const void *b)
@@ -201,14 +193,12 @@ void ingest_batch(struct ingest *x, const char *probe_hdr, const char *sig_hdr,
 	struct ingest_parsed b;
 	const struct batch_head *h;
 	struct ingest_rec *recs;
-	int64_t last_seq = -1;
-	char prev_epoch[BATCH_EPOCH_LEN + 1] = "";
-	int64_t prev_last = 0, epochs = 0;
-	char want[65];
+	struct store_probe_news news;
+	int64_t last_seq = 0, prev_last = 0, epochs = 0;
+	char prev_epoch[32] = "", want[65];
 	size_t n, applied = 0;
-	sqlite3_stmt *st = NULL;
 	struct err e;
-	int refused = 0, new_epoch, duplicate;
+	int refused = 0, new_epoch, duplicate, found;
 	long queued = 0;
 
 	memset(out, 0, sizeof(*out));
@@ -237,16 +227,7 @@ void ingest_batch(struct ingest *x, const char *probe_hdr, const char *sig_hdr,
 
 	/* 3. apply, once, in one transaction; replays are known by (probe, epoch, seq) */
 	pthread_mutex_lock(&x->db->lock);
-	store_clear_error();
-	if (store_prepare(x->db->db, "SELECT last_seq FROM probe_epochs WHERE probe = ? AND "
-			  "epoch = ?", &st) == 0) {
-		sqlite3_bind_text(st, 1, pk->id, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, h->epoch, -1, SQLITE_STATIC);
-		if (store_step(st) == SQLITE_ROW)
-			last_seq = sqlite3_column_int64(st, 0);
-		sqlite3_finalize(st);
-		st = NULL;
-	}
+	found = store_epoch_last(x->db, pk->id, h->epoch, &last_seq);
 	/*
 	 * A number already applied in this epoch is a resend: a probe whose
 	 * acknowledgement was lost builds the batch again from its spool, and
@@ -254,23 +235,13 @@ void ingest_batch(struct ingest *x, const char *probe_hdr, const char *sig_hdr,
 	 * batch's, each once (a result is known by probe, target and time), so
 	 * that acknowledging it loses none of the new ones.
 	 */
-	duplicate = last_seq >= h->seq;
-	new_epoch = last_seq < 0;
-	if (new_epoch && store_prepare(x->db->db, "SELECT epoch, (SELECT last_seq FROM "
-				       "probe_epochs AS pe WHERE pe.probe = p.id AND pe.epoch = "
-				       "p.epoch), epochs FROM probes AS p WHERE id = ?", &st) == 0) {
-		sqlite3_bind_text(st, 1, pk->id, -1, SQLITE_STATIC);
-		if (store_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0)) {
-			snprintf(prev_epoch, sizeof(prev_epoch), "%s",
-				 (const char *)sqlite3_column_text(st, 0));
-			prev_last = sqlite3_column_int64(st, 1);
-			epochs = sqlite3_column_int64(st, 2);
-		}
-		sqlite3_finalize(st);
-		st = NULL;
-	}
-	if (store_failed(&e)) {
+	duplicate = found == 1 && last_seq >= h->seq;
+	new_epoch = found == 0;
+	if (found >= 0 && new_epoch)
+		found = store_probe_epoch(x->db, pk->id, prev_epoch, &prev_last, &epochs);
+	if (found < 0) {
 		/* the batch's numbers could not be read: never guess at a replay */
+		store_failed(x->db, &e);
 		reject(out, 503, "%s", e.msg);
 		LOG(LOG_LVL_ERROR, "ingest-db", "batch from '%s' refused: %s", pk->id, e.msg);
 		goto out;
@@ -279,107 +250,36 @@ void ingest_batch(struct ingest *x, const char *probe_hdr, const char *sig_hdr,
 		reject(out, 503, "%s", e.msg);
 		goto out;
 	}
-	if (sql(x->db, "INSERT INTO probe_epochs (probe, epoch, first_seq, last_seq, first_ms, "
-		"last_ms, batches) VALUES (?1, ?2, ?3, ?3, ?4, ?4, 1) ON CONFLICT (probe, epoch) "
-		"DO UPDATE SET last_seq = max(last_seq, ?3), last_ms = ?4, batches = batches + 1",
-		&st) < 0)
+	memset(&news, 0, sizeof(news));
+	news.probe = pk->id;
+	news.epoch = h->epoch;
+	news.uplink = h->uplink;
+	news.version = h->version;
+	news.seq = h->seq;
+	news.now_ms = now_ms;
+	news.clock_offset_ms = now_ms - h->clock_ms;
+	news.since_sync_s = h->since_sync_s;
+	news.spool_pending = h->pending_bytes;
+	news.spool_dropped = h->dropped;
+	news.new_epoch = new_epoch;
+	news.duplicate = duplicate;
+	if (store_put_epoch(x->db, pk->id, h->epoch, h->seq, now_ms) < 0 ||
+	    store_put_probe(x->db, &news) < 0)
 		goto fail;
-	sqlite3_bind_text(st, 1, pk->id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, h->epoch, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, h->seq);
-	sqlite3_bind_int64(st, 4, now_ms);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		goto fail;
-	sqlite3_finalize(st);
-	st = NULL;
-	if (sql(x->db, "INSERT INTO probes (id, last_seq, last_seen_ms, uplink, version, "
-		"clock_offset_ms, since_sync_s, spool_pending, spool_dropped, epoch, "
-		"epoch_since_ms, epochs) "
-		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?3, 1) ON CONFLICT(id) DO UPDATE SET "
-		"last_seq = CASE WHEN ?12 THEN last_seq ELSE ?2 END, last_seen_ms = ?3, "
-		"uplink = ?4, version = ?5, "
-		"clock_offset_ms = ?6, since_sync_s = ?7, spool_pending = ?8, "
-		"spool_dropped = ?9, epoch = CASE WHEN ?11 THEN ?10 ELSE epoch END, "
-		"epoch_since_ms = CASE WHEN ?11 THEN ?3 ELSE epoch_since_ms END, "
-		"epochs = epochs + ?11", &st) < 0)
-		goto fail;
-	sqlite3_bind_text(st, 1, pk->id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, h->seq);
-	sqlite3_bind_int64(st, 3, now_ms);
-	sqlite3_bind_text(st, 4, h->uplink ? h->uplink : "unknown", -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, h->version ? h->version : "", -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 6, now_ms - h->clock_ms);
-	sqlite3_bind_int64(st, 7, h->since_sync_s);
-	sqlite3_bind_int64(st, 8, h->pending_bytes);
-	sqlite3_bind_int64(st, 9, h->dropped);
-	sqlite3_bind_text(st, 10, h->epoch, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 11, new_epoch);
-	sqlite3_bind_int(st, 12, duplicate);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		goto fail;
-	sqlite3_finalize(st);
-	st = NULL;
 	for (size_t i = 0; i < n; i++) {
-		const char *js = recs[i].json;
-		sqlite3_stmt *q = NULL;
-		int fresh;
+		struct store_result sr = { pk->id, recs[i].r, recs[i].probe_time, recs[i].time_ms,
+					   recs[i].uplink, recs[i].json };
+		int fresh = store_put_result(x->db, &sr);
 
-		if (sql(x->db, "INSERT OR IGNORE INTO results (probe, target, time_ms, "
-			"probe_time, verdict, uplink, json) VALUES (?, ?, ?, ?, ?, ?, ?)",
-			&q) < 0)
+		if (fresh < 0)
 			goto fail;
-		sqlite3_bind_text(q, 1, pk->id, -1, SQLITE_STATIC);
-		sqlite3_bind_text(q, 2, recs[i].target, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(q, 3, recs[i].time_ms);
-		sqlite3_bind_text(q, 4, recs[i].probe_time, -1, SQLITE_STATIC);
-		sqlite3_bind_text(q, 5, recs[i].verdict, -1, SQLITE_STATIC);
-		sqlite3_bind_text(q, 6, recs[i].uplink, -1, SQLITE_STATIC);
-		sqlite3_bind_text(q, 7, js, -1, SQLITE_STATIC);
-		if (sqlite3_step(q) != SQLITE_DONE) {
-			sqlite3_finalize(q);
-			goto fail;
-		}
-		sqlite3_finalize(q);
-		fresh = sqlite3_changes(x->db->db) > 0;
 		applied += (size_t)fresh;
-		if (!fresh)
-			continue;
-		if (x->alerts && alerts_result(x->alerts, pk->id, recs[i].r, recs[i].time_ms,
-					       &e) < 0) {
+		if (fresh && x->alerts && alerts_result(x->alerts, pk->id, recs[i].r,
+							recs[i].time_ms, &e) < 0) {
 			reject(out, 503, "%s", e.msg);
 			store_exec(x->db, "ROLLBACK", &e);
 			goto out;
 		}
-		/* the latest result, and when the verdict changed */
-		if (sql(x->db, "INSERT INTO verdict_changes (probe, target, time_ms, old, new) "
-			"SELECT ?1, ?2, ?3, (SELECT verdict FROM latest WHERE probe = ?1 AND "
-			"target = ?2), ?4 WHERE NOT EXISTS (SELECT 1 FROM latest WHERE probe = "
-			"?1 AND target = ?2 AND (verdict = ?4 OR time_ms > ?3))", &q) < 0)
-			goto fail;
-		sqlite3_bind_text(q, 1, pk->id, -1, SQLITE_STATIC);
-		sqlite3_bind_text(q, 2, recs[i].target, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(q, 3, recs[i].time_ms);
-		sqlite3_bind_text(q, 4, recs[i].verdict, -1, SQLITE_STATIC);
-		if (sqlite3_step(q) != SQLITE_DONE) {
-			sqlite3_finalize(q);
-			goto fail;
-		}
-		sqlite3_finalize(q);
-		if (sql(x->db, "INSERT INTO latest (probe, target, time_ms, verdict, json, "
-			"since_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?3) ON CONFLICT(probe, target) DO "
-			"UPDATE SET since_ms = CASE WHEN verdict = ?4 THEN since_ms ELSE ?3 END, "
-			"time_ms = ?3, verdict = ?4, json = ?5 WHERE time_ms < ?3", &q) < 0)
-			goto fail;
-		sqlite3_bind_text(q, 1, pk->id, -1, SQLITE_STATIC);
-		sqlite3_bind_text(q, 2, recs[i].target, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(q, 3, recs[i].time_ms);
-		sqlite3_bind_text(q, 4, recs[i].verdict, -1, SQLITE_STATIC);
-		sqlite3_bind_text(q, 5, js, -1, SQLITE_STATIC);
-		if (sqlite3_step(q) != SQLITE_DONE) {
-			sqlite3_finalize(q);
-			goto fail;
-		}
-		sqlite3_finalize(q);
 	}
 	queued = x->alerts ? x->alerts->queued : 0;
 	if (x->alerts && alerts_batch(x->alerts, pk->id, now_ms, &e) < 0) {
@@ -411,52 +311,59 @@ void ingest_batch(struct ingest *x, const char *probe_hdr, const char *sig_hdr,
 		 duplicate ? ",\"duplicate\":true" : "");
 	goto out;
 fail:
-	reject(out, 503, "database: %s", sqlite3_errmsg(x->db->db));
-	sqlite3_finalize(st);
-	st = NULL;
+	store_failed(x->db, &e);
+	reject(out, 503, "%s", e.msg[0] ? e.msg : "database: the batch could not be kept");
 	store_exec(x->db, "ROLLBACK", &e);
 out:
 	pthread_mutex_unlock(&x->db->lock);
 	ingest_parsed_release(&b);
 }
 
+#define REPLAY_CHUNK 512	/* results read at a time when the RRD files catch up */
+
 int ingest_replay_rrd(struct ingest *x, struct err *e)
 {
-	sqlite3_stmt *st = NULL;
-	int n = 0, rc;
+	struct store_rrd_row *rows = malloc(REPLAY_CHUNK * sizeof(*rows));
+	struct store_rrd_cursor at = { 0, 0 };
+	int total = 0, n;
 
+	if (!rows)
+		return err_set(e, "out of memory");
 	pthread_mutex_lock(&x->db->lock);
-	if (sql(x->db, "SELECT probe, target, json, time_ms FROM results WHERE in_rrd = 0 "
-		"ORDER BY time_ms", &st) < 0) {
-		pthread_mutex_unlock(&x->db->lock);
-		return err_set(e, "database: %s", sqlite3_errmsg(x->db->db));
-	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *text = (const char *)sqlite3_column_text(st, 2);
-		json_object *o = json_tokener_parse(text ? text : "");
-		struct ingest_reply dummy;
-		struct ingest_rec rec;
-		struct result r;
-		struct arena a;
-		struct err re;
+	while ((n = store_rrd_pending(x->db, &at, rows, REPLAY_CHUNK)) > 0) {
+		struct ingest_rec *recs = calloc((size_t)n, sizeof(*recs));
 
-		arena_init(&a, 0);
-		memset(&dummy, 0, sizeof(dummy));
-		if (o && result_from_json(o, &a, "", &r, &re) == 0 &&
-		    judge_result(x, &r, 0, 0, INT64_MAX / 2, NULL, &a, &rec, &dummy) == 0) {
+		if (!recs) {
+			n = -1;
+			break;
+		}
+		/* oldest first, so that each file gets its own in order */
+		for (int i = 0; i < n; i++) {
+			const struct store_rrd_row *row = &rows[i];
+			const struct target *t = x->cat ? catalog_target(x->cat, row->target) : NULL;
+			struct ingest_rec *rec = &recs[i];
 			int refused;
 
-			rec.time_ms = sqlite3_column_int64(st, 3);
-			rec.sample.when = (time_t)(rec.time_ms / 1000);
-			write_rrd(x, (const char *)sqlite3_column_text(st, 0), &rec, 1, &refused);
-			n++;
+			rec->target = row->target;
+			snprintf(rec->probe_time, sizeof(rec->probe_time), "%s", row->probe_time);
+			rec->interval_s = t ? t->interval_s : TARGET_INTERVAL_DEFAULT;
+			rec->sample.when = (time_t)(row->time_ms / 1000);
+			rec->sample.avail = row->avail;
+			rec->sample.total_ms = (double)row->total_us / 1000;
+			rec->sample.dns_ms = (double)row->dns_us / 1000;
+			rec->sample.connect_ms = (double)row->connect_us / 1000;
+			rec->sample.tls_ms = (double)row->tls_us / 1000;
+			rec->sample.ttfb_ms = (double)row->ttfb_us / 1000;
+			rec->sample.status = row->status;
+			rec->sample.step = row->step;
+			write_rrd(x, row->probe, rec, 1, &refused);
+			total++;
 		}
-		json_object_put(o);
-		arena_release(&a);
+		free(recs);
 	}
-	if (rc != SQLITE_DONE)
-		err_set(e, "database: %s", sqlite3_errmsg(x->db->db));
-	sqlite3_finalize(st);
+	if (n < 0)
+		store_failed(x->db, e);
 	pthread_mutex_unlock(&x->db->lock);
-	return rc == SQLITE_DONE ? n : -1;
+	free(rows);
+	return n < 0 ? -1 : total;
 }

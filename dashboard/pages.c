@@ -65,47 +65,55 @@ static int tindex_cmp(const void *a, const void *b)
 	return strcmp(((const struct tindex *)a)->id, ((const struct tindex *)b)->id);
 }
 
-static int load_states(struct dash *d, struct states *ss)
-{
+struct states_fill {
 	struct tindex *ix;
-	sqlite3_stmt *q;
+	size_t n;
+	struct state *st;
+};
+
+static int fill_state(void *ctx, const struct store_state *row)
+{
+	struct states_fill *f = ctx;
+	struct tindex key = { row->target, 0 }, *hit;
+	struct state *st;
+
+	hit = bsearch(&key, f->ix, f->n, sizeof(*f->ix), tindex_cmp);
+	if (!hit)
+		return 0;	/* a target gone from the catalog */
+	st = &f->st[hit->pos];
+	snprintf(st->verdict, sizeof(st->verdict), "%s", row->verdict);
+	st->since_ms = row->since_ms;
+	st->time_ms = row->time_ms;
+	st->nprobes = row->probes;
+	return 0;
+}
+
+/* Every catalog target's state (from target_state, one query), parallel to cat->targets. */
+static int load_states(struct dash *d, struct store_reader *rd, struct states *ss)
+{
+	struct states_fill f;
 	size_t n = d->cat->ntargets;
+	int rc;
 
 	ss->cat = d->cat;
 	ss->st = calloc(n ? n : 1, sizeof(*ss->st));
-	ix = calloc(n ? n : 1, sizeof(*ix));
-	if (!ss->st || !ix) {
-		free(ix);
+	f.ix = calloc(n ? n : 1, sizeof(*f.ix));
+	if (!ss->st || !f.ix) {
+		free(f.ix);
 		free(ss->st);
 		ss->st = NULL;
 		return -1;
 	}
 	for (size_t i = 0; i < n; i++) {
-		ix[i].id = d->cat->targets[i].id;
-		ix[i].pos = i;
+		f.ix[i].id = d->cat->targets[i].id;
+		f.ix[i].pos = i;
 	}
-	qsort(ix, n, sizeof(*ix), tindex_cmp);
-	if (store_prepare(d->db->db, "SELECT target, verdict, since_ms, time_ms FROM "
-			       "latest", &q) == 0) {
-		while (store_step(q) == SQLITE_ROW) {
-			struct tindex key = { (const char *)sqlite3_column_text(q, 0), 0 }, *hit;
-			const char *vs = (const char *)sqlite3_column_text(q, 1);
-			struct state *st;
-
-			hit = bsearch(&key, ix, n, sizeof(*ix), tindex_cmp);
-			if (!hit)
-				continue;
-			st = &ss->st[hit->pos];
-			if (!st->nprobes++ || rank(vs) < rank(st->verdict)) {
-				snprintf(st->verdict, sizeof(st->verdict), "%s", vs);
-				st->since_ms = sqlite3_column_int64(q, 2);
-				st->time_ms = sqlite3_column_int64(q, 3);
-			}
-		}
-		sqlite3_finalize(q);
-	}
-	free(ix);
-	return 0;
+	qsort(f.ix, n, sizeof(*f.ix), tindex_cmp);
+	f.n = n;
+	f.st = ss->st;
+	rc = store_states(rd, fill_state, &f);
+	free(f.ix);
+	return rc < 0 ? -1 : 0;
 }
 
 static int rank(const char *verdict)
@@ -239,22 +247,27 @@ static int by_severity(const void *a, const void *b)
 	return c ? c : strcmp(x->t->id, y->t->id);
 }
 
-static void page_overview(struct dash *d, int english, struct reply *r)
+#define CHANGES_ROWS 200	/* changes listed on the overview */
+
+static void page_overview(struct dash *d, struct store_reader *rd, int english,
+			  struct reply *r)
 {
 	struct row *rows = calloc(d->cat->ntargets ? d->cat->ntargets : 1, sizeof(*rows));
-	sqlite3_stmt *q;
+	struct store_change *ch = malloc(CHANGES_ROWS * sizeof(*ch));
 	char when[32];
+	int nch;
 
 	html_begin(&r->body, tr("overview", english), "/", english);
-	if (!rows) {
+	if (!rows || !ch) {
+		free(rows);
+		free(ch);
 		html_end(&r->body);
 		return;
 	}
-	pthread_mutex_lock(&d->db->lock);
 	{
 		struct states ss;
 
-		if (load_states(d, &ss) == 0) {
+		if (load_states(d, rd, &ss) == 0) {
 			for (size_t i = 0; i < d->cat->ntargets; i++) {
 				rows[i].t = &d->cat->targets[i];
 				rows[i].st = ss.st[i];
@@ -266,7 +279,7 @@ static void page_overview(struct dash *d, int english, struct reply *r)
 		}
 	}
 	qsort(rows, d->cat->ntargets, sizeof(*rows), by_severity);
-	incidents_open_html(d->alerts, d->cat, english, &r->body);
+	incidents_open_html(store_reader_alerts(rd), d->cat, english, &r->body);
 	place_tree(d, rows, english, &r->body);
 	html_addf(&r->body, "<h2>%s</h2><table><tr><th>%s</th><th>%s</th>"
 		  "<th>%s</th><th>%s</th><th>%s</th></tr>", tr("procedure", english),
@@ -294,92 +307,68 @@ static void page_overview(struct dash *d, int english, struct reply *r)
 	buf_adds(&r->body, "</table>");
 	/* what changed in the last 24 hours */
 	html_addf(&r->body, "<h2>%s</h2><table>", tr("changes", english));
-	if (store_prepare(d->db->db, "SELECT time_ms, probe, target, old, new FROM "
-			       "verdict_changes WHERE time_ms > ? ORDER BY time_ms DESC "
-			       "LIMIT 200", &q) == 0) {
-		sqlite3_bind_int64(q, 1, now_ms() - 86400000LL);
-		while (store_step(q) == SQLITE_ROW) {
-			fmt_time(sqlite3_column_int64(q, 0), when, sizeof(when));
-			html_addf(&r->body, "<tr><td>%s</td><td>%s</td><td>%s</td><td>%s → ",
-				  when, (const char *)sqlite3_column_text(q, 1),
-				  (const char *)sqlite3_column_text(q, 2),
-				  sqlite3_column_text(q, 3) ?
-				  (const char *)sqlite3_column_text(q, 3) : "–");
-			html_verdict(&r->body, (const char *)sqlite3_column_text(q, 4));
-			buf_adds(&r->body, "</td></tr>");
-		}
-		sqlite3_finalize(q);
+	nch = store_changes_since(rd, now_ms() - 86400000LL, ch, CHANGES_ROWS);
+	for (int i = 0; i < nch; i++) {
+		fmt_time(ch[i].time_ms, when, sizeof(when));
+		html_addf(&r->body, "<tr><td>%s</td><td>%s</td><td>%s</td><td>%s → ", when,
+			  ch[i].probe, ch[i].target, ch[i].old[0] ? ch[i].old : "–");
+		html_verdict(&r->body, ch[i].now);
+		buf_adds(&r->body, "</td></tr>");
 	}
 	buf_adds(&r->body, "</table>");
-	pthread_mutex_unlock(&d->db->lock);
 	free(rows);
+	free(ch);
 	html_end(&r->body);
 }
 
 /* ---- target page ---- */
 
-static const char *jstr(json_object *o, const char *k)
+static void waterfall(struct buf *b, const struct result *res)
 {
-	json_object *f;
-
-	return json_object_object_get_ex(o, k, &f) && json_object_is_type(f, json_type_string)
-	       ? json_object_get_string(f) : "";
-}
-
-static int64_t jint(json_object *o, const char *k)
-{
-	json_object *f;
-
-	return json_object_object_get_ex(o, k, &f) ? json_object_get_int64(f) : 0;
-}
-
-static void waterfall(struct buf *b, json_object *res)
-{
-	json_object *steps;
 	int64_t longest = 1;
-	size_t n;
 
-	if (!json_object_object_get_ex(res, "steps", &steps) ||
-	    !json_object_is_type(steps, json_type_array))
-		return;
-	n = json_object_array_length(steps);
-	for (size_t i = 0; i < n; i++) {
-		int64_t t = jint(json_object_array_get_idx(steps, i), "total_us");
-
-		if (t > longest)
-			longest = t;
-	}
+	for (int i = 0; i < res->nsteps; i++)
+		if (res->steps[i].total_us > longest)
+			longest = res->steps[i].total_us;
 	buf_adds(b, "<table>");
-	for (size_t i = 0; i < n; i++) {
-		json_object *s = json_object_array_get_idx(steps, i);
-		static const char *const ph[5] = { "dns_us", "connect_us", "tls_us",
-						   "ttfb_us", "transfer_us" };
+	for (int i = 0; i < res->nsteps; i++) {
+		const struct result_step *s = &res->steps[i];
+		const int64_t ph[5] = { s->dns_us, s->connect_us, s->tls_us, s->ttfb_us,
+					s->transfer_us };
+		static const char *const names[5] = { "dns_us", "connect_us", "tls_us",
+						      "ttfb_us", "transfer_us" };
 		static const char *const cls[5] = { "d", "c", "t", "w", "r" };
 
-		html_addf(b, "<tr><td>%d. %s<br><small>%s %s</small></td><td>", (int)i + 1,
-			  jstr(s, "name"), jstr(s, "method"), jstr(s, "url"));
+		html_addf(b, "<tr><td>%d. %s<br><small>%s %s</small></td><td>", i + 1, s->name,
+			  s->method, s->url);
 		for (int k = 0; k < 5; k++) {
-			long w = (long)(jint(s, ph[k]) * 300 / longest);
+			long w = (long)(ph[k] * 300 / longest);
 
 			if (w > 0)
 				buf_addf(b, "<span class=\"bar %s\" style=\"width:%ldpx\" "
-					 "title=\"%s %.1f ms\"></span>", cls[k], w, ph[k],
-					 (double)jint(s, ph[k]) / 1000);
+					 "title=\"%s %.1f ms\"></span>", cls[k], w, names[k],
+					 (double)ph[k] / 1000);
 		}
-		html_addf(b, "</td><td>HTTP %d</td><td>%lld ms</td><td>%s</td></tr>",
-			  (int)jint(s, "status"), (long long)(jint(s, "total_us") / 1000),
-			  jstr(s, "error"));
+		html_addf(b, "</td><td>HTTP %d</td><td>%lld ms</td><td>%s</td></tr>", s->status,
+			  (long long)(s->total_us / 1000), s->error);
 	}
 	buf_adds(b, "</table>");
 }
 
-static void page_target(struct dash *d, const char *id, int english, struct reply *r)
+#define PAGE_PROBES 64		/* probes shown on one target's page */
+
+static void page_target(struct dash *d, struct store_reader *rd, const char *id, int english,
+			struct reply *r)
 {
 	const struct target *t = catalog_target(d->cat, id);
 	static const char *const periods[4] = { "day", "week", "month", "year" };
-	sqlite3_stmt *q;
+	struct store_latest *latest;
+	struct store_change *ch;
+	struct store_uplink up[16];
+	struct arena a;
 	char when[32];
 	struct buf place;
+	int n;
 
 	if (!t) {
 		r->status = 404;
@@ -388,6 +377,9 @@ static void page_target(struct dash *d, const char *id, int english, struct repl
 		html_end(&r->body);
 		return;
 	}
+	latest = malloc(PAGE_PROBES * sizeof(*latest));
+	ch = malloc(HISTORY_ROWS * sizeof(*ch));
+	arena_init(&a, 0);
 	buf_init(&place, 1024);
 	if (t->board && t->board->place)
 		place_format(t->board->place, &place);
@@ -400,56 +392,39 @@ static void page_target(struct dash *d, const char *id, int english, struct repl
 	html_addf(&r->body, "<h1>%s</h1><p>%s — %s</p>", t->procedure, buf_str(&place),
 		  t->board ? t->board->location : "");
 	buf_release(&place);
-	pthread_mutex_lock(&d->db->lock);
-	if (store_prepare(d->db->db, "SELECT probe, verdict, since_ms, json FROM latest "
-			       "WHERE target = ? ORDER BY probe", &q) == 0) {
-		int any = 0;
+	n = latest ? store_latest_of(rd, id, &a, latest, PAGE_PROBES) : 0;
+	for (int i = 0; i < n; i++) {
+		const struct result *res = &latest[i].r;
+		const char *probe = latest[i].probe;
 
-		sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
-		while (store_step(q) == SQLITE_ROW) {
-			const char *probe = (const char *)sqlite3_column_text(q, 0);
-			json_object *res = json_tokener_parse((const char *)sqlite3_column_text(q, 3));
-
-			any = 1;
-			fmt_time(sqlite3_column_int64(q, 2), when, sizeof(when));
-			html_addf(&r->body, "<h2>%s <a href=\"/probe/%s\">%s</a></h2><p>",
-				  tr("probe", english), probe, probe);
-			html_verdict(&r->body, (const char *)sqlite3_column_text(q, 1));
-			html_addf(&r->body, " %s %s</p><p class=\"why\">%s</p><p><small>%s</small>"
-				  "</p><h3>%s</h3>", tr("since", english), when,
-				  jstr(res, english ? "why_en" : "why_vi"), jstr(res, "payload"),
-				  tr("last_check", english));
-			waterfall(&r->body, res);
-			html_addf(&r->body, "<h3>%s</h3>", tr("graphs", english));
-			for (int k = 0; k < 4; k++)
-				html_addf(&r->body, "<img alt=\"%s\" src=\"/graph/%s/%s/%s.png\">",
-					  periods[k], probe, id, periods[k]);
-			json_object_put(res);
-		}
-		sqlite3_finalize(q);
-		if (!any)
-			html_addf(&r->body, "<p>%s</p>", tr("no_results", english));
+		fmt_time(latest[i].since_ms, when, sizeof(when));
+		html_addf(&r->body, "<h2>%s <a href=\"/probe/%s\">%s</a></h2><p>",
+			  tr("probe", english), probe, probe);
+		html_verdict(&r->body, verdict_name(res->verdict));
+		html_addf(&r->body, " %s %s</p><p class=\"why\">%s</p><p><small>%s</small>"
+			  "</p><h3>%s</h3>", tr("since", english), when,
+			  english ? res->why_en : res->why_vi, res->payload,
+			  tr("last_check", english));
+		waterfall(&r->body, res);
+		html_addf(&r->body, "<h3>%s</h3>", tr("graphs", english));
+		for (int k = 0; k < 4; k++)
+			html_addf(&r->body, "<img alt=\"%s\" src=\"/graph/%s/%s/%s.png\">",
+				  periods[k], probe, id, periods[k]);
 	}
+	if (n <= 0)
+		html_addf(&r->body, "<p>%s</p>", tr("no_results", english));
 	/* availability per period, and latency by uplink kind side by side */
 	{
 		static const struct { const char *key; int64_t ms; } per[3] = {
 			{ "day", 86400000LL }, { "week", 7 * 86400000LL },
 			{ "month", 30 * 86400000LL } };
+		int nu;
 
 		html_addf(&r->body, "<h2>%s</h2><table><tr>", tr("availability", english));
 		for (int k = 0; k < 3; k++) {
-			double avail = -1;
+			double avail = 0;
 
-			if (store_prepare(d->db->db, "SELECT avg(verdict IN ('OK','SLOW')) "
-					       "FROM results WHERE target = ? AND time_ms > ?", &q) == 0) {
-				sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
-				sqlite3_bind_int64(q, 2, now_ms() - per[k].ms);
-				if (store_step(q) == SQLITE_ROW &&
-				    sqlite3_column_type(q, 0) != SQLITE_NULL)
-					avail = sqlite3_column_double(q, 0);
-				sqlite3_finalize(q);
-			}
-			if (avail < 0)
+			if (store_availability(rd, id, now_ms() - per[k].ms, &avail) != 1)
 				html_addf(&r->body, "<td>%s: –</td>", tr(per[k].key, english));
 			else
 				buf_addf(&r->body, "<td>%s: %.1f%%</td>", tr(per[k].key, english),
@@ -459,60 +434,42 @@ static void page_target(struct dash *d, const char *id, int english, struct repl
 			  "<th>%s</th><th>%s</th><th>%s</th></tr>", tr("by_uplink", english),
 			  tr("uplink", english), tr("avg_total", english),
 			  tr("avg_connect", english), tr("availability", english));
-		if (store_prepare(d->db->db, "SELECT uplink, count(*), "
-				       "avg(json_extract(json, '$.total_us')) / 1000.0, "
-				       "avg(json_extract(json, '$.steps[0].connect_us')) / 1000.0, "
-				       "avg(verdict IN ('OK','SLOW')) FROM results WHERE target = ? "
-				       "AND time_ms > ? GROUP BY uplink ORDER BY uplink", &q) == 0) {
-			sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
-			sqlite3_bind_int64(q, 2, now_ms() - per[1].ms);
-			while (store_step(q) == SQLITE_ROW) {
-				html_addf(&r->body, "<tr><td>%s</td>",
-					  (const char *)sqlite3_column_text(q, 0));
-				buf_addf(&r->body, "<td>%d</td><td>%.0f ms</td><td>%.0f ms</td>"
-					 "<td>%.1f%%</td></tr>", sqlite3_column_int(q, 1),
-					 sqlite3_column_double(q, 2), sqlite3_column_double(q, 3),
-					 sqlite3_column_double(q, 4) * 100);
-			}
-			sqlite3_finalize(q);
+		nu = store_by_uplink(rd, id, now_ms() - per[1].ms, up, 16);
+		for (int k = 0; k < nu; k++) {
+			html_addf(&r->body, "<tr><td>%s</td>", up[k].uplink);
+			buf_addf(&r->body, "<td>%d</td><td>%.0f ms</td><td>%.0f ms</td>"
+				 "<td>%.1f%%</td></tr>", up[k].n, up[k].avg_total_ms,
+				 up[k].avg_connect_ms, up[k].avail * 100);
 		}
 		buf_adds(&r->body, "</table>");
 	}
-	incidents_target_html(d->alerts, id, english, &r->body);
+	incidents_target_html(store_reader_alerts(rd), id, english, &r->body);
 	html_addf(&r->body, "<h2>%s</h2><table>", tr("history", english));
-	if (store_prepare(d->db->db, "SELECT time_ms, probe, old, new FROM "
-			       "verdict_changes WHERE target = ? ORDER BY time_ms DESC "
-			       "LIMIT ?", &q) == 0) {
-		sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
-		sqlite3_bind_int(q, 2, HISTORY_ROWS);
-		while (store_step(q) == SQLITE_ROW) {
-			fmt_time(sqlite3_column_int64(q, 0), when, sizeof(when));
-			html_addf(&r->body, "<tr><td>%s</td><td>%s</td><td>", when,
-				  (const char *)sqlite3_column_text(q, 1));
-			html_verdict(&r->body, (const char *)sqlite3_column_text(q, 3));
-			buf_adds(&r->body, "</td></tr>");
-		}
-		sqlite3_finalize(q);
+	n = ch ? store_changes_of(rd, id, ch, HISTORY_ROWS) : 0;
+	for (int i = 0; i < n; i++) {
+		fmt_time(ch[i].time_ms, when, sizeof(when));
+		html_addf(&r->body, "<tr><td>%s</td><td>%s</td><td>", when, ch[i].probe);
+		html_verdict(&r->body, ch[i].now);
+		buf_adds(&r->body, "</td></tr>");
 	}
-	pthread_mutex_unlock(&d->db->lock);
 	html_addf(&r->body, "</table><p><a href=\"/api/v1/targets/%s/history.csv\">CSV</a>"
 		  "</p>", id);
 	html_end(&r->body);
+	free(latest);
+	free(ch);
+	arena_release(&a);
 }
 
 /* ---- codes to reprint ---- */
 
-static void page_stale(struct dash *d, int english, struct reply *r)
+static void page_stale(struct dash *d, struct store_reader *rd, int english, struct reply *r)
 {
 	int any = 0;
-
 	struct states ss;
 
 	html_begin(&r->body, tr("stale", english), "/stale", english);
 	html_addf(&r->body, "<h1>%s</h1>", tr("stale", english));
-	pthread_mutex_lock(&d->db->lock);
-	if (load_states(d, &ss) < 0) {
-		pthread_mutex_unlock(&d->db->lock);
+	if (load_states(d, rd, &ss) < 0) {
 		html_end(&r->body);
 		return;
 	}
@@ -536,7 +493,6 @@ static void page_stale(struct dash *d, int english, struct reply *r)
 		buf_release(&place);
 	}
 	free(ss.st);
-	pthread_mutex_unlock(&d->db->lock);
 	if (!any)
 		html_addf(&r->body, "<p>%s</p>", tr("none_stale", english));
 	html_end(&r->body);
@@ -544,25 +500,22 @@ static void page_stale(struct dash *d, int english, struct reply *r)
 
 /* ---- probes ---- */
 
+#define PAGE_EPOCHS 50		/* spools listed on a probe's page */
+#define PAGE_PROBES_MAX 10000	/* probes on the probes page: a province's routers */
+
 /* The spools a probe has sent from, newest first, and what a new one means. */
-static void probe_spools(struct dash *d, const char *id, int english, struct reply *r)
+static void probe_spools(struct store_reader *rd, const char *id, int english,
+			 struct reply *r)
 {
-	sqlite3_stmt *q;
+	struct store_epoch ep[PAGE_EPOCHS];
 	char first[32], last[32];
-	int n = 0;
+	int n = store_epochs(rd, id, ep, PAGE_EPOCHS);
 
-	if (store_prepare(d->db->db, "SELECT epoch, first_seq, last_seq, batches, first_ms, "
-			       "last_ms FROM probe_epochs WHERE probe = ? ORDER BY first_ms DESC, "
-			       "epoch", &q) != 0)
-		return;
-	sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
 	html_addf(&r->body, "<h2>%s</h2>", tr("spools", english));
-	while (store_step(q) == SQLITE_ROW) {
-		const char *ep = (const char *)sqlite3_column_text(q, 0);
-
-		fmt_time(sqlite3_column_int64(q, 4), first, sizeof(first));
-		fmt_time(sqlite3_column_int64(q, 5), last, sizeof(last));
-		if (n == 0)
+	for (int i = 0; i < n; i++) {
+		fmt_time(ep[i].first_ms, first, sizeof(first));
+		fmt_time(ep[i].last_ms, last, sizeof(last));
+		if (i == 0)
 			html_addf(&r->body, "<table><tr><th>%s</th><th>%s</th><th>%s</th><th>%s</th>"
 				  "<th>%s</th><th>%s</th></tr>", tr("spool_epoch", english),
 				  tr("first_batch", english), tr("last_batch", english),
@@ -570,62 +523,48 @@ static void probe_spools(struct dash *d, const char *id, int english, struct rep
 				  tr("last_seen", english));
 		html_addf(&r->body, "<tr><td><code>%s</code></td><td>%lld</td><td>%lld</td>"
 			  "<td>%lld</td><td>%s</td><td>%s</td></tr>",
-			  ep && ep[0] ? ep : tr("before_epochs", english),
-			  (long long)sqlite3_column_int64(q, 1),
-			  (long long)sqlite3_column_int64(q, 2),
-			  (long long)sqlite3_column_int64(q, 3), first, last);
-		n++;
+			  ep[i].epoch[0] ? ep[i].epoch : tr("before_epochs", english),
+			  (long long)ep[i].first_seq, (long long)ep[i].last_seq,
+			  (long long)ep[i].batches, first, last);
 	}
-	sqlite3_finalize(q);
-	if (n)
+	if (n > 0)
 		buf_adds(&r->body, "</table>");
 }
 
-static void page_probes(struct dash *d, const char *one, int english, struct reply *r)
+static void page_probes(struct dash *d, struct store_reader *rd, const char *one,
+			int english, struct reply *r)
 {
-	sqlite3_stmt *q;
+	struct store_probe *ps = malloc(PAGE_PROBES_MAX * sizeof(*ps));
 	char when[32], since[32];
 	int64_t remade_ms = 0;
+	int n;
 
+	(void)d;
 	html_begin(&r->body, tr("probes", english), "/probes", english);
 	html_addf(&r->body, "<h1>%s</h1><table><tr><th>%s</th><th>%s</th><th>%s</th>"
 		  "<th>%s</th><th>%s</th><th>%s</th><th>%s</th></tr>", tr("probes", english),
 		  tr("probe", english), tr("last_seen", english), tr("uplink", english),
 		  tr("backlog", english), tr("spool", english), tr("offset", english),
 		  tr("version", english));
-	pthread_mutex_lock(&d->db->lock);
-	if (store_prepare(d->db->db, "SELECT id, last_seen_ms, uplink, spool_pending, "
-			       "spool_dropped, clock_offset_ms, version, epoch_since_ms, epochs "
-			       "FROM probes WHERE ?1 IS NULL OR id = ?1 ORDER BY id", &q) == 0) {
-		if (one)
-			sqlite3_bind_text(q, 1, one, -1, SQLITE_STATIC);
-		while (store_step(q) == SQLITE_ROW) {
-			long long epochs = sqlite3_column_int64(q, 8);
+	n = ps ? store_probes(rd, one, ps, PAGE_PROBES_MAX) : 0;
+	for (int i = 0; i < n; i++) {
+		const struct store_probe *p = &ps[i];
 
-			fmt_time(sqlite3_column_int64(q, 1), when, sizeof(when));
-			fmt_time(sqlite3_column_int64(q, 7), since, sizeof(since));
-			html_addf(&r->body, "<tr><td><a href=\"/probe/%s\">%s</a></td><td>%s</td>"
-				  "<td>%s</td><td>%lld B (%lld dropped)</td>",
-				  (const char *)sqlite3_column_text(q, 0),
-				  (const char *)sqlite3_column_text(q, 0), when,
-				  (const char *)sqlite3_column_text(q, 2),
-				  (long long)sqlite3_column_int64(q, 3),
-				  (long long)sqlite3_column_int64(q, 4));
-			if (epochs > 1)
-				html_addf(&r->body, "<td>%s %s <strong>(%s %lld %s)</strong></td>",
-					  tr("spool_since", english), since,
-					  tr("spool_remade", english), epochs - 1,
-					  tr("times", english));
-			else
-				html_addf(&r->body, "<td>%s %s</td>", tr("spool_since", english),
-					  since);
-			html_addf(&r->body, "<td>%lld ms</td><td>%s</td></tr>",
-				  (long long)sqlite3_column_int64(q, 5),
-				  (const char *)sqlite3_column_text(q, 6));
-			if (epochs > 1)
-				remade_ms = sqlite3_column_int64(q, 7);
-		}
-		sqlite3_finalize(q);
+		fmt_time(p->last_seen_ms, when, sizeof(when));
+		fmt_time(p->epoch_since_ms, since, sizeof(since));
+		html_addf(&r->body, "<tr><td><a href=\"/probe/%s\">%s</a></td><td>%s</td>"
+			  "<td>%s</td><td>%lld B (%lld dropped)</td>", p->id, p->id, when,
+			  p->uplink, (long long)p->spool_pending, (long long)p->spool_dropped);
+		if (p->epochs > 1)
+			html_addf(&r->body, "<td>%s %s <strong>(%s %lld %s)</strong></td>",
+				  tr("spool_since", english), since, tr("spool_remade", english),
+				  (long long)(p->epochs - 1), tr("times", english));
+		else
+			html_addf(&r->body, "<td>%s %s</td>", tr("spool_since", english), since);
+		html_addf(&r->body, "<td>%lld ms</td><td>%s</td></tr>",
+			  (long long)p->clock_offset_ms, p->version);
+		if (p->epochs > 1)
+			remade_ms = p->epoch_since_ms;
 	}
 	buf_adds(&r->body, "</table>");
 	if (one) {
@@ -635,9 +574,9 @@ static void page_probes(struct dash *d, const char *one, int english, struct rep
 			html_addf(&r->body, tr("spool_new_vi_en", english), since);
 			buf_adds(&r->body, "</p>");
 		}
-		probe_spools(d, one, english, r);
+		probe_spools(rd, one, english, r);
 	}
-	pthread_mutex_unlock(&d->db->lock);
+	free(ps);
 	html_end(&r->body);
 }
 
@@ -748,14 +687,12 @@ static void poster(struct dash *d, const char *path, struct reply *r)
 
 /* ---- JSON, CSV, metrics ---- */
 
-static void api_targets(struct dash *d, struct reply *r)
+static void api_targets(struct dash *d, struct store_reader *rd, struct reply *r)
 {
 	json_object *a = json_object_new_array();
 	struct states ss;
 
-	pthread_mutex_lock(&d->db->lock);
-	if (load_states(d, &ss) < 0) {
-		pthread_mutex_unlock(&d->db->lock);
+	if (load_states(d, rd, &ss) < 0) {
 		json_object_put(a);
 		r->status = 503;
 		buf_adds(&r->body, "{\"error\":\"out of memory\"}");
@@ -776,161 +713,154 @@ static void api_targets(struct dash *d, struct reply *r)
 		json_object_array_add(a, o);
 	}
 	free(ss.st);
-	pthread_mutex_unlock(&d->db->lock);
 	r->type = "application/json";
 	buf_adds(&r->body, json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN));
 	json_object_put(a);
 }
 
-static void api_target(struct dash *d, const char *id, struct reply *r)
+static void api_target(struct dash *d, struct store_reader *rd, const char *id,
+		       struct reply *r)
 {
-	json_object *o = json_object_new_object(), *latest = json_object_new_array();
-	sqlite3_stmt *q;
+	json_object *o, *latest;
+	struct store_latest *l;
+	struct arena a;
+	int n;
 
 	r->type = "application/json";
 	if (!catalog_target(d->cat, id)) {
 		r->status = 404;
 		buf_adds(&r->body, "{\"error\":\"no such target\"}");
-		json_object_put(o);
-		json_object_put(latest);
 		return;
 	}
-	pthread_mutex_lock(&d->db->lock);
-	if (store_prepare(d->db->db, "SELECT probe, json FROM latest WHERE target = ?", &q) == 0) {
-		sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
-		while (store_step(q) == SQLITE_ROW) {
-			json_object *e = json_object_new_object();
+	l = malloc(PAGE_PROBES * sizeof(*l));
+	arena_init(&a, 0);
+	n = l ? store_latest_of(rd, id, &a, l, PAGE_PROBES) : 0;
+	o = json_object_new_object();
+	latest = json_object_new_array();
+	for (int i = 0; i < n; i++) {
+		json_object *e = json_object_new_object();
+		struct buf js;
 
-			json_object_object_add(e, "probe", json_object_new_string(
-				(const char *)sqlite3_column_text(q, 0)));
-			json_object_object_add(e, "result", json_tokener_parse(
-				(const char *)sqlite3_column_text(q, 1)));
-			json_object_array_add(latest, e);
-		}
-		sqlite3_finalize(q);
+		buf_init(&js, PAGE_MAX);
+		result_to_json(&l[i].r, &js);
+		json_object_object_add(e, "probe", json_object_new_string(l[i].probe));
+		json_object_object_add(e, "result", json_tokener_parse(buf_str(&js)));
+		json_object_array_add(latest, e);
+		buf_release(&js);
 	}
-	pthread_mutex_unlock(&d->db->lock);
 	json_object_object_add(o, "id", json_object_new_string(id));
 	json_object_object_add(o, "latest", latest);
 	buf_adds(&r->body, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
 	json_object_put(o);
+	free(l);
+	arena_release(&a);
 }
 
-static void api_probes(struct dash *d, struct reply *r)
+static void api_probes(struct store_reader *rd, struct reply *r)
 {
 	json_object *a = json_object_new_array();
-	sqlite3_stmt *q;
+	struct store_probe *ps = malloc(PAGE_PROBES_MAX * sizeof(*ps));
+	int n = ps ? store_probes(rd, NULL, ps, PAGE_PROBES_MAX) : 0;
 
-	pthread_mutex_lock(&d->db->lock);
-	if (store_prepare(d->db->db, "SELECT id, last_seq, last_seen_ms, uplink, version, "
-			       "clock_offset_ms, since_sync_s, spool_pending, spool_dropped, "
-			       "epoch, epoch_since_ms, epochs FROM probes ORDER BY id", &q) == 0) {
-		while (store_step(q) == SQLITE_ROW) {
-			json_object *o = json_object_new_object();
-			static const char *const ints[] = { NULL, "last_seq", "last_seen_ms", NULL,
-							    NULL, "clock_offset_ms", "since_sync_s",
-							    "spool_pending_bytes", "spool_dropped",
-							    NULL, "epoch_since_ms", "epochs" };
+	for (int i = 0; i < n; i++) {
+		const struct store_probe *p = &ps[i];
+		json_object *o = json_object_new_object();
 
-			json_object_object_add(o, "id", json_object_new_string(
-				(const char *)sqlite3_column_text(q, 0)));
-			json_object_object_add(o, "uplink", json_object_new_string(
-				sqlite3_column_text(q, 3) ? (const char *)sqlite3_column_text(q, 3) : ""));
-			json_object_object_add(o, "version", json_object_new_string(
-				sqlite3_column_text(q, 4) ? (const char *)sqlite3_column_text(q, 4) : ""));
-			json_object_object_add(o, "epoch", json_object_new_string(
-				sqlite3_column_text(q, 9) ? (const char *)sqlite3_column_text(q, 9) : ""));
-			for (int k = 0; k < 12; k++)
-				if (ints[k])
-					json_object_object_add(o, ints[k], json_object_new_int64(
-						sqlite3_column_int64(q, k)));
-			json_object_array_add(a, o);
-		}
-		sqlite3_finalize(q);
+		json_object_object_add(o, "id", json_object_new_string(p->id));
+		json_object_object_add(o, "uplink", json_object_new_string(p->uplink));
+		json_object_object_add(o, "version", json_object_new_string(p->version));
+		json_object_object_add(o, "epoch", json_object_new_string(p->epoch));
+		json_object_object_add(o, "last_seq", json_object_new_int64(p->last_seq));
+		json_object_object_add(o, "last_seen_ms", json_object_new_int64(p->last_seen_ms));
+		json_object_object_add(o, "clock_offset_ms",
+				       json_object_new_int64(p->clock_offset_ms));
+		json_object_object_add(o, "since_sync_s", json_object_new_int64(p->since_sync_s));
+		json_object_object_add(o, "spool_pending_bytes",
+				       json_object_new_int64(p->spool_pending));
+		json_object_object_add(o, "spool_dropped", json_object_new_int64(p->spool_dropped));
+		json_object_object_add(o, "epoch_since_ms",
+				       json_object_new_int64(p->epoch_since_ms));
+		json_object_object_add(o, "epochs", json_object_new_int64(p->epochs));
+		json_object_array_add(a, o);
 	}
-	pthread_mutex_unlock(&d->db->lock);
+	free(ps);
 	r->type = "application/json";
 	buf_adds(&r->body, json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN));
 	json_object_put(a);
 }
 
-static void api_incidents(struct dash *d, const char *target, struct reply *r)
+static void api_incidents(struct store_reader *rd, const char *target, struct reply *r)
 {
 	r->type = "application/json";
-	pthread_mutex_lock(&d->db->lock);
-	incidents_json(d->alerts, target, &r->body);
-	pthread_mutex_unlock(&d->db->lock);
+	incidents_json(store_reader_alerts(rd), target, &r->body);
 }
 
-/* A CSV field: quoted, quotes doubled; a leading =+-@ is defused for spreadsheets. */
-static void api_history_csv(struct dash *d, const char *id, struct reply *r)
+static int csv_row(void *ctx, const struct store_history_row *h)
 {
-	sqlite3_stmt *q;
+	struct buf *b = ctx;
 
+	buf_addf(b, "%lld,", (long long)h->time_ms);
+	text_csv_field(b, h->probe);
+	buf_addc(b, ',');
+	text_csv_field(b, h->verdict);
+	buf_addc(b, ',');
+	text_csv_field(b, h->uplink);
+	buf_addf(b, ",%.1f\r\n", (double)h->total_us / 1000);
+	return b->overflow ? -1 : 0;
+}
+
+static void api_history_csv(struct store_reader *rd, const char *id, struct reply *r)
+{
 	r->type = "text/csv; charset=utf-8";
 	buf_adds(&r->body, "time_ms,probe,verdict,uplink,total_ms\r\n");
-	pthread_mutex_lock(&d->db->lock);
-	if (store_prepare(d->db->db, "SELECT time_ms, probe, verdict, uplink, "
-			       "json_extract(json, '$.total_us') FROM results WHERE target = ? "
-			       "ORDER BY time_ms", &q) == 0) {
-		sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
-		while (store_step(q) == SQLITE_ROW) {
-			buf_addf(&r->body, "%lld,", (long long)sqlite3_column_int64(q, 0));
-			text_csv_field(&r->body, (const char *)sqlite3_column_text(q, 1));
-			buf_addc(&r->body, ',');
-			text_csv_field(&r->body, (const char *)sqlite3_column_text(q, 2));
-			buf_addc(&r->body, ',');
-			text_csv_field(&r->body, (const char *)sqlite3_column_text(q, 3));
-			buf_addf(&r->body, ",%.1f\r\n", sqlite3_column_double(q, 4) / 1000);
-		}
-		sqlite3_finalize(q);
-	}
-	pthread_mutex_unlock(&d->db->lock);
+	store_history(rd, id, csv_row, &r->body);
 }
 
-static void metrics(struct dash *d, struct reply *r)
+struct metrics_fill {
+	struct buf *ok, *lat;
+};
+
+static int metric_row(void *ctx, const struct store_latest_brief *l)
 {
-	sqlite3_stmt *q;
+	struct metrics_fill *m = ctx;
+	enum verdict v;
+	int avail = verdict_parse(l->verdict, &v) == 0 && verdict_available(v);
+
+	/* ids are [a-z0-9._-] and verdicts are ours: no label escaping needed */
+	buf_addf(m->ok, "qrwatch_target_ok{probe=\"%s\",target=\"%s\",verdict=\"%s\"} %d\n",
+		 l->probe, l->target, l->verdict, avail);
+	buf_addf(m->lat, "qrwatch_check_seconds{probe=\"%s\",target=\"%s\"} %.6f\n",
+		 l->probe, l->target, (double)l->total_us / 1e6);
+	return 0;
+}
+
+static void metrics(struct dash *d, struct store_reader *rd, struct reply *r)
+{
+	struct metrics_fill m;
+	struct buf lat;
 
 	r->type = "text/plain; version=0.0.4; charset=utf-8";
 	buf_adds(&r->body, "# HELP qrwatch_target_ok 1 when the target's latest verdict from "
 		 "the probe is OK or SLOW.\n# TYPE qrwatch_target_ok gauge\n");
-	pthread_mutex_lock(&d->db->lock);
-	if (store_prepare(d->db->db, "SELECT probe, target, verdict, "
-			       "json_extract(json, '$.total_us') FROM latest ORDER BY probe, "
-			       "target", &q) == 0) {
-		struct buf lat;
-
-		buf_init(&lat, PAGE_MAX);
-		buf_adds(&lat, "# HELP qrwatch_check_seconds Duration of the target's latest "
-			 "check.\n# TYPE qrwatch_check_seconds gauge\n");
-		while (store_step(q) == SQLITE_ROW) {
-			const char *p = (const char *)sqlite3_column_text(q, 0);
-			const char *t = (const char *)sqlite3_column_text(q, 1);
-			const char *v = (const char *)sqlite3_column_text(q, 2);
-
-			/* ids are [a-z0-9._-] and verdicts are ours: no label escaping needed */
-			buf_addf(&r->body, "qrwatch_target_ok{probe=\"%s\",target=\"%s\","
-				 "verdict=\"%s\"} %d\n", p, t, v,
-				 !strcmp(v, "OK") || !strcmp(v, "SLOW"));
-			buf_addf(&lat, "qrwatch_check_seconds{probe=\"%s\",target=\"%s\"} %.6f\n",
-				 p, t, sqlite3_column_double(q, 3) / 1e6);
-		}
-		sqlite3_finalize(q);
-		buf_add(&r->body, lat.data ? lat.data : "", lat.len);
-		buf_release(&lat);
-	}
+	buf_init(&lat, PAGE_MAX);
+	buf_adds(&lat, "# HELP qrwatch_check_seconds Duration of the target's latest "
+		 "check.\n# TYPE qrwatch_check_seconds gauge\n");
+	m.ok = &r->body;
+	m.lat = &lat;
+	store_latest_all(rd, metric_row, &m);
+	buf_add(&r->body, lat.data ? lat.data : "", lat.len);
+	buf_release(&lat);
 	{
 		int nt, nu, ns;
 		int64_t pending, sent, failed;
 
-		if (astore_open_counts(d->alerts, &nt, &nu, &ns) == 0)
+		if (astore_open_counts(store_reader_alerts(rd), &nt, &nu, &ns) == 0)
 			buf_addf(&r->body, "# HELP qrwatch_incidents_open Open incidents by kind.\n"
 				 "# TYPE qrwatch_incidents_open gauge\n"
 				 "qrwatch_incidents_open{kind=\"target\"} %d\n"
 				 "qrwatch_incidents_open{kind=\"uplink\"} %d\n"
 				 "qrwatch_incidents_open{kind=\"silent\"} %d\n", nt, nu, ns);
-		if (astore_note_counts(d->alerts, &pending, &sent, &failed) == 0)
+		if (astore_note_counts(store_reader_alerts(rd), &pending, &sent, &failed) == 0)
 			buf_addf(&r->body, "# HELP qrwatch_notifications Notifications in the "
 				 "outbox by state.\n# TYPE qrwatch_notifications gauge\n"
 				 "qrwatch_notifications{state=\"pending\"} %lld\n"
@@ -938,7 +868,6 @@ static void metrics(struct dash *d, struct reply *r)
 				 "qrwatch_notifications{state=\"failed\"} %lld\n",
 				 (long long)pending, (long long)sent, (long long)failed);
 	}
-	pthread_mutex_unlock(&d->db->lock);
 	buf_addf(&r->body, "# HELP qrwatch_rrd_refused_total Results not newer than their "
 		 "RRD file's last update.\n# TYPE qrwatch_rrd_refused_total counter\n"
 		 "qrwatch_rrd_refused_total %lu\n", d->rrd->refused);
@@ -972,54 +901,155 @@ static void json_harden(struct buf *b)
 	*b = out;
 }
 
+/* ---- routes ---- */
+
+/* What a request asked for, as each route's handler takes it. */
+struct req {
+	struct dash *d;
+	struct store_reader *rd;
+	const char *path, *rest;	/* rest: the path after the route's prefix */
+	int english;
+	struct reply *r;
+};
+
+static void r_overview(const struct req *q)
+{
+	page_overview(q->d, q->rd, q->english, q->r);
+}
+
+static void r_target(const struct req *q)
+{
+	page_target(q->d, q->rd, q->rest, q->english, q->r);
+}
+
+static void r_stale(const struct req *q)
+{
+	page_stale(q->d, q->rd, q->english, q->r);
+}
+
+static void r_probes(const struct req *q)
+{
+	page_probes(q->d, q->rd, NULL, q->english, q->r);
+}
+
+static void r_probe(const struct req *q)
+{
+	page_probes(q->d, q->rd, q->rest, q->english, q->r);
+}
+
+static void r_graph(const struct req *q)
+{
+	graph(q->d, q->path, q->r);
+}
+
+static void r_poster(const struct req *q)
+{
+	poster(q->d, q->path, q->r);
+}
+
+static void r_api_targets(const struct req *q)
+{
+	api_targets(q->d, q->rd, q->r);
+}
+
+static void r_api_probes(const struct req *q)
+{
+	api_probes(q->rd, q->r);
+}
+
+static void r_api_incidents(const struct req *q)
+{
+	api_incidents(q->rd, NULL, q->r);
+}
+
+/* /api/v1/targets/ID, /api/v1/targets/ID/incidents, /api/v1/targets/ID/history.csv */
+static void r_api_target(const struct req *q)
+{
+	char id[80];
+	size_t n = strcspn(q->rest, "/");
+
+	if (n == 0 || n >= sizeof(id))
+		goto none;
+	snprintf(id, sizeof(id), "%.*s", (int)n, q->rest);
+	if (!q->rest[n]) {
+		api_target(q->d, q->rd, id, q->r);
+		return;
+	}
+	if (!strcmp(q->rest + n, "/incidents")) {
+		api_incidents(q->rd, id, q->r);
+		return;
+	}
+	if (!strcmp(q->rest + n, "/history.csv")) {
+		api_history_csv(q->rd, id, q->r);
+		return;
+	}
+none:
+	q->r->status = 404;
+	q->r->type = "application/json";
+	buf_adds(&q->r->body, "{\"error\":\"no such page\"}");
+}
+
+static void r_metrics(const struct req *q)
+{
+	metrics(q->d, q->rd, q->r);
+}
+
+static const struct route {
+	const char *path;
+	int prefix;			/* path is a prefix; the handler gets the rest */
+	int reads;			/* needs a reader connection */
+	void (*fn)(const struct req *q);
+} routes[] = {
+	{ "/", 0, 1, r_overview },
+	{ "/target/", 1, 1, r_target },
+	{ "/stale", 0, 1, r_stale },
+	{ "/probes", 0, 1, r_probes },
+	{ "/probe/", 1, 1, r_probe },
+	{ "/graph/", 1, 0, r_graph },
+	{ "/poster/", 1, 0, r_poster },
+	{ "/api/v1/targets", 0, 1, r_api_targets },
+	{ "/api/v1/targets/", 1, 1, r_api_target },
+	{ "/api/v1/probes", 0, 1, r_api_probes },
+	{ "/api/v1/incidents", 0, 1, r_api_incidents },
+	{ "/metrics", 0, 1, r_metrics },
+};
+
 int dash_get(struct dash *d, const char *path, int english, struct reply *r)
 {
+	const struct route *rt = NULL;
+	struct req q;
 	struct err e;
+	int failed = 0;
 
+	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]) && !rt; i++)
+		if (routes[i].prefix ? !strncmp(path, routes[i].path, strlen(routes[i].path)) :
+		    !strcmp(path, routes[i].path))
+			rt = &routes[i];
+	if (!rt)
+		return 0;
 	r->status = 200;
 	r->type = "text/html; charset=utf-8";
 	buf_init(&r->body, PAGE_MAX);
-	store_clear_error();
-	if (!strcmp(path, "/"))
-		page_overview(d, english, r);
-	else if (!strncmp(path, "/target/", 8))
-		page_target(d, path + 8, english, r);
-	else if (!strcmp(path, "/stale"))
-		page_stale(d, english, r);
-	else if (!strcmp(path, "/probes"))
-		page_probes(d, NULL, english, r);
-	else if (!strncmp(path, "/probe/", 7))
-		page_probes(d, path + 7, english, r);
-	else if (!strncmp(path, "/graph/", 7))
-		graph(d, path, r);
-	else if (!strncmp(path, "/poster/", 8))
-		poster(d, path, r);
-	else if (!strcmp(path, "/api/v1/targets"))
-		api_targets(d, r);
-	else if (!strcmp(path, "/api/v1/probes"))
-		api_probes(d, r);
-	else if (!strcmp(path, "/api/v1/incidents"))
-		api_incidents(d, NULL, r);
-	else if (!strncmp(path, "/api/v1/targets/", 16) && text_ends_with(path, "/incidents")) {
-		char id[80];
-
-		if (sscanf(path, "/api/v1/targets/%64[^/]", id) == 1)
-			api_incidents(d, id, r);
+	memset(&q, 0, sizeof(q));
+	q.d = d;
+	q.path = path;
+	q.rest = path + (rt->prefix ? strlen(rt->path) : strlen(path));
+	q.english = english;
+	q.r = r;
+	if (rt->reads) {
+		/* pages read on a connection of their own: never waiting for ingest */
+		q.rd = store_reader_get(d->db, &e);
+		if (!q.rd) {
+			failed = 1;
+		} else {
+			rt->fn(&q);
+			failed = store_reader_failed(q.rd, &e);
+			store_reader_put(d->db, q.rd);
+		}
+	} else {
+		rt->fn(&q);
 	}
-	else if (!strncmp(path, "/api/v1/targets/", 16) && strstr(path, "/history.csv")) {
-		char id[80];
-
-		if (sscanf(path, "/api/v1/targets/%64[^/]", id) == 1)
-			api_history_csv(d, id, r);
-	} else if (!strncmp(path, "/api/v1/targets/", 16))
-		api_target(d, path + 16, r);
-	else if (!strcmp(path, "/metrics"))
-		metrics(d, r);
-	else {
-		buf_release(&r->body);
-		return 0;
-	}
-	if (store_failed(&e) || astore_failed(d->alerts, &e)) {
+	if (failed) {
 		/* a half-read answer must not pass for a whole one */
 		LOG(LOG_LVL_ERROR, "page-db", "%s failed: %s", path, e.msg);
 		buf_reset(&r->body);

@@ -16,7 +16,6 @@ struct dash {
 	struct rrdstore *rrd;
 	pthread_mutex_t graph_lock;	/* rrd_graph is not thread-safe */
 	struct outbox *outbox;		/* delivery counters for /metrics, or NULL */
-	struct astore *alerts;		/* the alerts' tables, read under db->lock */
 };
 
 /* What a page handler produces. */

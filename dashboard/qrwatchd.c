@@ -246,7 +246,6 @@ int main(int argc, char **argv)
 	dash.cat = cat ? cat : &empty;
 	dash.rrd = &rrd;
 	dash.outbox = &outbox;
-	dash.alerts = &ast;
 	pthread_mutex_init(&dash.graph_lock, NULL);
 	if (outbox_start(&outbox, &alerts, &db.lock, &e) < 0) {
 		LOG(LOG_LVL_ERROR, NULL, "%s", e.msg);

@@ -1,7 +1,9 @@
-/* store.c - opening and migrating the SQLite database (see store.h, docs/storage.md). */
+/* store.c - opening, checking and migrating the database; its connections (see store.h, docs/storage.md). */
 #include "store.h"
+#include "store_sql.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -57,66 +59,187 @@ static const char *const migrations[STORE_SCHEMA] = {
 	"ALTER TABLE probes ADD COLUMN epoch_since_ms INTEGER;"	/* when it was first seen */
 	"ALTER TABLE probes ADD COLUMN epochs INTEGER NOT NULL DEFAULT 0;"
 	"UPDATE probes SET epoch = '', epoch_since_ms = last_seen_ms, epochs = 1 WHERE last_seq > 0;",
+	/*
+	 * 4: results decoded once. What the pages and the RRD files need of a
+	 * result is kept in typed columns, the latest result of each (probe,
+	 * target) with its steps as rows, and each target's worst state over
+	 * its probes in one table, so that no page reads stored JSON. The
+	 * results' JSON stays, written back once, as the record.
+	 */
+	"ALTER TABLE results ADD COLUMN avail INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE results ADD COLUMN total_us INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE results ADD COLUMN dns_us INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE results ADD COLUMN connect_us INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE results ADD COLUMN tls_us INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE results ADD COLUMN ttfb_us INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE results ADD COLUMN status INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE results ADD COLUMN step INTEGER NOT NULL DEFAULT 0;"
+	"UPDATE results SET avail = verdict IN ('OK', 'SLOW'),"
+	"  total_us = coalesce(json_extract(json, '$.total_us'), 0),"
+	"  dns_us = coalesce(json_extract(json, '$.steps[0].dns_us'), 0),"
+	"  connect_us = coalesce(json_extract(json, '$.steps[0].connect_us'), 0),"
+	"  tls_us = coalesce(json_extract(json, '$.steps[0].tls_us'), 0),"
+	"  ttfb_us = coalesce(json_extract(json, '$.steps[0].ttfb_us'), 0),"
+	"  status = coalesce(json_extract(json, '$.steps[#-1].status'), 0),"
+	"  step = CASE WHEN coalesce(json_extract(json, '$.failed_step'), 0) > 0"
+	"    THEN json_extract(json, '$.failed_step')"
+	"    ELSE coalesce(json_array_length(json, '$.steps'), 0) END;"
+	"CREATE INDEX results_pending_rrd ON results (in_rrd, time_ms) WHERE in_rrd = 0;"
+	"CREATE TABLE latest_new ("
+	"  probe TEXT NOT NULL, target TEXT NOT NULL,"
+	"  time_ms INTEGER NOT NULL, probe_time TEXT NOT NULL, verdict TEXT NOT NULL,"
+	"  since_ms INTEGER NOT NULL,"		/* when the verdict last changed */
+	"  why_vi TEXT, why_en TEXT, payload TEXT, decode_step TEXT,"
+	"  failed_step INTEGER, failed_step_name TEXT, total_us INTEGER,"
+	"  uplink TEXT, interface TEXT, nsteps INTEGER NOT NULL DEFAULT 0,"
+	"  PRIMARY KEY (probe, target));"
+	"INSERT INTO latest_new SELECT probe, target, time_ms,"
+	"  coalesce(json_extract(json, '$.time'), ''), verdict, since_ms,"
+	"  json_extract(json, '$.why_vi'), json_extract(json, '$.why_en'),"
+	"  json_extract(json, '$.payload'), json_extract(json, '$.decode_step'),"
+	"  json_extract(json, '$.failed_step'), json_extract(json, '$.failed_step_name'),"
+	"  json_extract(json, '$.total_us'), json_extract(json, '$.uplink'),"
+	"  json_extract(json, '$.interface'), coalesce(json_array_length(json, '$.steps'), 0)"
+	"  FROM latest;"
+	"CREATE TABLE latest_steps ("
+	"  probe TEXT NOT NULL, target TEXT NOT NULL, idx INTEGER NOT NULL,"
+	"  name TEXT, method TEXT, url TEXT, final_url TEXT, status INTEGER, bytes INTEGER,"
+	"  redirects INTEGER, reused INTEGER, cold INTEGER, dns_us INTEGER,"
+	"  connect_us INTEGER, tls_us INTEGER, ttfb_us INTEGER, transfer_us INTEGER,"
+	"  total_us INTEGER, ok INTEGER, error TEXT,"
+	"  hops TEXT,"				/* the redirect chain: 'status url' lines */
+	"  PRIMARY KEY (probe, target, idx));"
+	"INSERT INTO latest_steps SELECT l.probe, l.target, s.key,"
+	"  json_extract(s.value, '$.name'), json_extract(s.value, '$.method'),"
+	"  json_extract(s.value, '$.url'), json_extract(s.value, '$.final_url'),"
+	"  json_extract(s.value, '$.status'), json_extract(s.value, '$.bytes'),"
+	"  json_extract(s.value, '$.redirects'), json_extract(s.value, '$.reused'),"
+	"  json_extract(s.value, '$.cold'), json_extract(s.value, '$.dns_us'),"
+	"  json_extract(s.value, '$.connect_us'), json_extract(s.value, '$.tls_us'),"
+	"  json_extract(s.value, '$.ttfb_us'), json_extract(s.value, '$.transfer_us'),"
+	"  json_extract(s.value, '$.total_us'), json_extract(s.value, '$.ok'),"
+	"  json_extract(s.value, '$.error'), ''"
+	"  FROM latest l, json_each(l.json, '$.steps') s;"
+	"DROP TABLE latest;"
+	"ALTER TABLE latest_new RENAME TO latest;"
+	"CREATE TABLE target_state ("
+	"  target TEXT PRIMARY KEY, verdict TEXT NOT NULL, since_ms INTEGER NOT NULL,"
+	"  time_ms INTEGER NOT NULL, probes INTEGER NOT NULL);"
+	"INSERT INTO target_state SELECT target, verdict, since_ms, time_ms, n FROM ("
+	"  SELECT target, verdict, since_ms, time_ms, count(*) OVER (PARTITION BY target) AS n,"
+	"  row_number() OVER (PARTITION BY target ORDER BY CASE verdict"
+	"    WHEN 'UNREADABLE' THEN 0 WHEN 'TAMPERED' THEN 1 WHEN 'STALE' THEN 2"
+	"    WHEN 'HANG' THEN 3 WHEN 'DOWN' THEN 4 WHEN 'BROKEN_FLOW' THEN 5"
+	"    WHEN 'SLOW' THEN 6 ELSE 7 END, probe) AS rn FROM latest) WHERE rn = 1;"
+	"CREATE INDEX verdict_changes_by_time ON verdict_changes (time_ms);"
+	"CREATE INDEX verdict_changes_by_target ON verdict_changes (target, time_ms);",
 };
 
-int store_exec(struct store *s, const char *sql, struct err *e)
+static int exec(sqlite3 *db, const char *sql, struct err *e)
 {
 	char *msg = NULL;
 
-	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		err_set(e, "database: %s", msg ? msg : sqlite3_errmsg(s->db));
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		err_set(e, "database: %s", msg ? msg : sqlite3_errmsg(db));
 		sqlite3_free(msg);
 		return -1;
 	}
 	return 0;
 }
 
-/* The first statement error of this thread's request, if any. */
-static _Thread_local struct {
-	int failed;
-	char msg[ERR_MAX];
-} thread_error;
-
-static void keep_error(sqlite3 *db, int rc)
+int store_exec(struct store *s, const char *sql, struct err *e)
 {
-	if (thread_error.failed)
-		return;
-	thread_error.failed = 1;
-	snprintf(thread_error.msg, sizeof(thread_error.msg), "database: %s (%s)",
-		 db ? sqlite3_errmsg(db) : "no connection", sqlite3_errstr(rc));
+	return exec(s->db, sql, e);
 }
 
-int store_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st)
-{
-	int rc = sqlite3_prepare_v2(db, sql, -1, st, NULL);
+/* ---- a connection with its statements (store_sql.h) ---- */
 
-	if (rc == SQLITE_OK)
-		return 0;
-	keep_error(db, rc);
-	*st = NULL;
-	return -1;
+int conn_init(struct conn *c, sqlite3 *db, const char *const *sql, size_t nsql,
+	      char *error)
+{
+	memset(c, 0, sizeof(*c));
+	c->db = db;
+	c->sql = sql;
+	c->nsql = nsql;
+	c->error = error;
+	c->st = calloc(nsql, sizeof(*c->st));
+	return c->st ? 0 : -1;
 }
 
-int store_step(sqlite3_stmt *st)
+void conn_release(struct conn *c)
+{
+	for (size_t i = 0; c->st && i < c->nsql; i++)
+		sqlite3_finalize(c->st[i]);
+	free(c->st);
+	c->st = NULL;
+}
+
+void conn_keep(struct conn *c)
+{
+	if (!c->error[0])
+		snprintf(c->error, ERR_MAX, "database: %s", sqlite3_errmsg(c->db));
+}
+
+sqlite3_stmt *conn_get(struct conn *c, int k)
+{
+	sqlite3_stmt *st = c->st[k];
+
+	if (st) {
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+		return st;
+	}
+	if (sqlite3_prepare_v3(c->db, c->sql[k], -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) !=
+	    SQLITE_OK) {
+		conn_keep(c);
+		return NULL;
+	}
+	c->st[k] = st;
+	return st;
+}
+
+int conn_step(struct conn *c, sqlite3_stmt *st)
 {
 	int rc = sqlite3_step(st);
 
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		keep_error(sqlite3_db_handle(st), rc);
+		conn_keep(c);
 	return rc;
 }
 
-void store_clear_error(void)
+int conn_done(struct conn *c, sqlite3_stmt *st)
 {
-	thread_error.failed = 0;
-	thread_error.msg[0] = '\0';
+	int rc;
+
+	if (!st)
+		return -1;
+	while ((rc = conn_step(c, st)) == SQLITE_ROW)
+		;
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : -1;
 }
 
-int store_failed(struct err *e)
+void conn_text(sqlite3_stmt *st, int i, const char *v)
 {
-	if (!thread_error.failed)
+	if (v)
+		sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+void conn_col(sqlite3_stmt *st, int i, char *out, size_t cap)
+{
+	const unsigned char *v = sqlite3_column_text(st, i);
+
+	snprintf(out, cap, "%s", v ? (const char *)v : "");
+}
+
+int store_failed(struct store *s, struct err *e)
+{
+	if (!s->error[0])
 		return 0;
-	err_set(e, "%s", thread_error.msg);
+	err_set(e, "%s", s->error);
+	s->error[0] = '\0';
 	return 1;
 }
 
@@ -197,25 +320,37 @@ static int user_version(struct store *s)
 	return v;
 }
 
+struct store_stmts {
+	struct conn c;
+};
+
+/* A page's connection: read-only, its own statements, its own view of the alerts. */
+struct store_reader {
+	struct conn c;
+	struct astore alerts;
+	char error[ERR_MAX];
+};
+
 int store_open(struct store *s, const char *data_dir, struct err *e)
 {
-	char path[1100], sql[64];
+	char sql[64];
 	int v;
 
 	memset(s, 0, sizeof(*s));
-	snprintf(path, sizeof(path), "%s/qrwatch.db", data_dir);
-	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+	snprintf(s->path, sizeof(s->path), "%s/qrwatch.db", data_dir);
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_mutex_init(&s->readers_lock, NULL);
+	pthread_cond_init(&s->reader_free, NULL);
+	if (sqlite3_open_v2(s->path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 			    SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK) {
-		err_set(e, "cannot open database '%s': %s", path,
+		err_set(e, "cannot open database '%s': %s", s->path,
 			s->db ? sqlite3_errmsg(s->db) : "out of memory");
-		sqlite3_close(s->db);
-		s->db = NULL;
+		store_close(s);
 		return -1;
 	}
 	sqlite3_busy_timeout(s->db, 5000);
-	pthread_mutex_init(&s->lock, NULL);
 	/* a damaged database is refused before anything is written to it */
-	if (quick_check(s->db, path, e) < 0) {
+	if (quick_check(s->db, s->path, e) < 0) {
 		store_close(s);
 		return -1;
 	}
@@ -224,28 +359,154 @@ int store_open(struct store *s, const char *data_dir, struct err *e)
 	v = user_version(s);
 	if (v < 0 || v > STORE_SCHEMA) {
 		err_set(e, "database '%s' has schema %d; this qrwatchd knows up to %d",
-			path, v, STORE_SCHEMA);
+			s->path, v, STORE_SCHEMA);
 		goto fail;
 	}
 	for (; v < STORE_SCHEMA; v++) {
-		if (store_exec(s, "BEGIN", e) < 0 || store_exec(s, migrations[v], e) < 0)
+		if (store_exec(s, "BEGIN", e) < 0 || store_exec(s, migrations[v], e) < 0) {
+			exec(s->db, "ROLLBACK", NULL);
 			goto fail;
+		}
 		snprintf(sql, sizeof(sql), "PRAGMA user_version=%d", v + 1);
 		if (store_exec(s, sql, e) < 0 || store_exec(s, "COMMIT", e) < 0)
 			goto fail;
 	}
+	if (astore_migrate(s->db, e) < 0)
+		goto fail;
+	s->st = calloc(1, sizeof(*s->st));
+	if (!s->st || conn_init(&s->st->c, s->db, store_writer_sql, store_writer_nsql,
+				s->error) < 0) {
+		err_set(e, "out of memory");
+		goto fail;
+	}
 	return 0;
 fail:
-	err_prefix(e, "'%s'", path);
+	err_prefix(e, "'%s'", s->path);
 	store_close(s);
 	return -1;
 }
 
+static void reader_free(struct store_reader *r)
+{
+	if (!r)
+		return;
+	astore_release(&r->alerts);
+	conn_release(&r->c);
+	sqlite3_close(r->c.db);
+	free(r);
+}
+
 void store_close(struct store *s)
 {
+	for (int i = 0; i < s->nreaders; i++)
+		reader_free(s->readers[i]);
+	s->nreaders = 0;
+	if (s->st) {
+		conn_release(&s->st->c);
+		free(s->st);
+		s->st = NULL;
+	}
 	if (s->db) {
 		sqlite3_close(s->db);
 		s->db = NULL;
-		pthread_mutex_destroy(&s->lock);
 	}
+	pthread_mutex_destroy(&s->lock);
+	pthread_mutex_destroy(&s->readers_lock);
+	pthread_cond_destroy(&s->reader_free);
+}
+
+/* ---- readers ---- */
+
+static struct store_reader *reader_open(struct store *s, struct err *e)
+{
+	struct store_reader *r = calloc(1, sizeof(*r));
+	sqlite3 *db = NULL;
+
+	if (!r) {
+		err_set(e, "out of memory");
+		return NULL;
+	}
+	if (sqlite3_open_v2(s->path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+	    SQLITE_OK || exec(db, "PRAGMA query_only = 1", e) < 0) {
+		err_set(e, "cannot open database '%s' to read: %s", s->path,
+			db ? sqlite3_errmsg(db) : "out of memory");
+		sqlite3_close(db);
+		free(r);
+		return NULL;
+	}
+	sqlite3_busy_timeout(db, 5000);
+	if (conn_init(&r->c, db, store_reader_sql, store_reader_nsql, r->error) < 0 ||
+	    astore_init(&r->alerts, db, e) < 0) {
+		conn_release(&r->c);
+		sqlite3_close(db);
+		free(r);
+		err_set(e, "out of memory");
+		return NULL;
+	}
+	return r;
+}
+
+struct store_reader *store_reader_get(struct store *s, struct err *e)
+{
+	struct store_reader *r = NULL;
+
+	pthread_mutex_lock(&s->readers_lock);
+	for (;;) {
+		for (int i = 0; i < s->nreaders; i++)
+			if (!s->busy[i]) {
+				s->busy[i] = 1;
+				r = s->readers[i];
+				break;
+			}
+		if (r || s->nreaders < STORE_READERS_MAX)
+			break;
+		pthread_cond_wait(&s->reader_free, &s->readers_lock);
+	}
+	if (!r) {
+		r = reader_open(s, e);
+		if (r) {
+			s->busy[s->nreaders] = 1;
+			s->readers[s->nreaders++] = r;
+		}
+	}
+	pthread_mutex_unlock(&s->readers_lock);
+	if (r)
+		r->error[0] = '\0';
+	return r;
+}
+
+void store_reader_put(struct store *s, struct store_reader *r)
+{
+	pthread_mutex_lock(&s->readers_lock);
+	for (int i = 0; i < s->nreaders; i++)
+		if (s->readers[i] == r)
+			s->busy[i] = 0;
+	pthread_cond_signal(&s->reader_free);
+	pthread_mutex_unlock(&s->readers_lock);
+}
+
+struct astore *store_reader_alerts(struct store_reader *r)
+{
+	return &r->alerts;
+}
+
+int store_reader_failed(struct store_reader *r, struct err *e)
+{
+	if (r->error[0]) {
+		err_set(e, "%s", r->error);
+		r->error[0] = '\0';
+		return 1;
+	}
+	return astore_failed(&r->alerts, e);
+}
+
+/* The reader's connection, for store_read.c. */
+struct conn *store_reader_conn(struct store_reader *r)
+{
+	return &r->c;
+}
+
+struct conn *store_writer_conn(struct store *s)
+{
+	return &s->st->c;
 }

@@ -1,31 +1,57 @@
-/* store.h - the server's SQLite database (WAL): probes, results, latest state, sequence numbers. */
+/* store.h - the server's SQLite database (WAL): every statement of the dashboard, behind functions. */
 #ifndef QRW_STORE_H
 #define QRW_STORE_H
 
 #include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include <sqlite3.h>
 
+#include "../alerts/astore.h"
+#include "../common/arena.h"
 #include "../common/err.h"
+#include "../targets/result.h"
 
 /* The schema version this build writes; older databases are migrated. */
-#define STORE_SCHEMA 3
+#define STORE_SCHEMA 4
+#define STORE_READERS_MAX 16	/* page threads reading at once, each with a connection */
+
+/*
+ * The database has one writer connection, used under lock by ingest and
+ * the alerts, and a few reader connections for the pages: in WAL mode a
+ * reader sees the last commit and never waits for the writer, nor the
+ * writer for it. Every statement lives in dashboard/store*.c (this header
+ * is their contract) or, for the alerts' own tables, alerts/astore.c; each
+ * is prepared once per connection and kept.
+ *
+ * A statement error (a damaged database, a full disk) makes the call fail
+ * and is kept until store_failed() / store_reader_failed() takes it, so
+ * that a page whose loop it cut short answers 500, never half a page.
+ */
+struct store_stmts;
+struct store_reader;
 
 struct store {
-	sqlite3 *db;
-	pthread_mutex_t lock;	/* one connection, one user at a time */
+	sqlite3 *db;			/* the writer's connection */
+	pthread_mutex_t lock;		/* held by whoever uses the writer */
+	struct store_stmts *st;
+	char error[ERR_MAX];		/* the writer's first error since store_failed() */
+	char path[1100];
+	pthread_mutex_t readers_lock;
+	struct store_reader *readers[STORE_READERS_MAX];
+	int nreaders, busy[STORE_READERS_MAX];
+	pthread_cond_t reader_free;
 };
 
 /*
  * Open (creating) DATA_DIR/qrwatch.db in WAL mode with full syncs, so that
- * a committed transaction survives a kill -9 or a power cut, and bring its
- * schema up to STORE_SCHEMA. Returns 0 or -1 with e.
+ * a committed transaction survives a kill -9 or a power cut; refuse it if
+ * PRAGMA quick_check finds damage; and bring its schema up to STORE_SCHEMA
+ * (the alerts' tables too, through astore_migrate()). Returns 0 or -1 with e.
  */
 int store_open(struct store *s, const char *data_dir, struct err *e);
 void store_close(struct store *s);
-
-/* Run SQL with no results (under the caller's lock). -1 with e on error. */
-int store_exec(struct store *s, const char *sql, struct err *e);
 
 /*
  * Check the database file in data_dir (read-only) with PRAGMA quick_check,
@@ -34,20 +60,167 @@ int store_exec(struct store *s, const char *sql, struct err *e);
  */
 int store_check(const char *data_dir, struct err *e);
 
+/* BEGIN IMMEDIATE, COMMIT, ROLLBACK on the writer (under its lock). -1 with e. */
+int store_exec(struct store *s, const char *sql, struct err *e);
+
+/* The writer's first statement error since the last call: 1 with e, or 0. */
+int store_failed(struct store *s, struct err *e);
+
+/* ---- the writer: what a batch changes (under s->lock, in a transaction) ---- */
+
+/* The last batch number applied in (probe, epoch): 1 with *last, 0 for a new epoch, -1. */
+int store_epoch_last(struct store *s, const char *probe, const char *epoch, int64_t *last);
+
+/* The probe's newest epoch, its last batch and how many epochs it has had: 1, 0 unknown, -1. */
+int store_probe_epoch(struct store *s, const char *probe, char epoch[32], int64_t *last,
+		      int64_t *epochs);
+
+/* Record that batch seq of (probe, epoch) was applied at now_ms. */
+int store_put_epoch(struct store *s, const char *probe, const char *epoch, int64_t seq,
+		    int64_t now_ms);
+
+/* What a batch says of its probe. */
+struct store_probe_news {
+	const char *probe, *epoch, *uplink, *version;
+	int64_t seq, now_ms, clock_offset_ms, since_sync_s, spool_pending, spool_dropped;
+	int new_epoch, duplicate;
+};
+int store_put_probe(struct store *s, const struct store_probe_news *n);
+
+/* One result as the stores keep it: the decoded result and what the server judged. */
+struct store_result {
+	const char *probe;
+	const struct result *r;
+	const char *probe_time;		/* the probe's own time, the result's key */
+	int64_t time_ms;		/* corrected to the server's clock */
+	const char *uplink;		/* the result's, else the batch's */
+	const char *json;		/* the result written back once, kept for the record */
+};
+
 /*
- * Prepare and step statements for a request: as sqlite3_prepare_v2() and
- * sqlite3_step(), but an error (a damaged database, a full disk) is also
- * kept for the calling thread, so that a loop that ends on it cannot pass
- * for a short answer: the request asks store_failed() at its end.
- * store_prepare() returns 0 or -1 (with *st NULL).
+ * Keep a result: in results (unique by probe, target, probe_time), and,
+ * when it is the newest of its (probe, target), as the latest state with
+ * its steps, a verdict change, and the target's worst state over its
+ * probes. Returns 1 when it was new, 0 when it was already kept, -1.
  */
-int store_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st);
-int store_step(sqlite3_stmt *st);
+int store_put_result(struct store *s, const struct store_result *x);
 
-/* Forget this thread's kept error (at the start of a request). */
-void store_clear_error(void);
+/* After the RRD write: 1 written, 2 refused as not newer (then it is never tried again). */
+int store_mark_rrd(struct store *s, const char *probe, const char *target,
+		   const char *probe_time, int state);
 
-/* Whether a statement failed in this thread since store_clear_error(); its reason in e. */
-int store_failed(struct err *e);
+/* A result still to be written to its RRD file, with the values the file takes. */
+struct store_rrd_row {
+	char probe[65], target[65], probe_time[32];
+	int64_t time_ms, total_us, dns_us, connect_us, tls_us, ttfb_us;
+	int avail, status, step;
+};
+
+/*
+ * Kept results not yet in their RRD files, oldest first, after the cursor
+ * (start it at zeros), at most max; the cursor moves past them. Returns
+ * how many (0 at the end), or -1.
+ */
+struct store_rrd_cursor {
+	int64_t time_ms, id;
+};
+int store_rrd_pending(struct store *s, struct store_rrd_cursor *at,
+		      struct store_rrd_row *out, size_t max);
+
+/* ---- the readers: the pages' queries ---- */
+
+/*
+ * A reader connection for one request: a free one, opened on first need
+ * (up to STORE_READERS_MAX, then waiting for one to be put back). NULL with
+ * e when the database cannot be opened. Put it back after the request.
+ */
+struct store_reader *store_reader_get(struct store *s, struct err *e);
+void store_reader_put(struct store *s, struct store_reader *r);
+
+/* The reader's view of the alerts' tables, on its connection. */
+struct astore *store_reader_alerts(struct store_reader *r);
+
+/* The reader's first statement error since the last call: 1 with e, or 0. */
+int store_reader_failed(struct store_reader *r, struct err *e);
+
+/* A target's worst state over its probes (updated at ingest). */
+struct store_state {
+	char target[65];
+	char verdict[16];
+	int64_t since_ms, time_ms;
+	int probes;
+};
+
+/* Every target's state, to fn; ordered by target. */
+int store_states(struct store_reader *r, int (*fn)(void *ctx, const struct store_state *st),
+		 void *ctx);
+
+/* The latest result of (probe, target): one per probe of a target. */
+struct store_latest {
+	char probe[65];
+	int64_t since_ms;		/* when its verdict last changed */
+	struct result r;		/* strings and steps in the caller's arena */
+};
+
+/* The latest results of target (by probe), at most max. Returns how many, or -1. */
+int store_latest_of(struct store_reader *r, const char *target, struct arena *a,
+		    struct store_latest *out, size_t max);
+
+/* Every (probe, target)'s latest verdict and duration, to fn, ordered by probe and target. */
+struct store_latest_brief {
+	char probe[65], target[65], verdict[16];
+	int64_t total_us;
+};
+int store_latest_all(struct store_reader *r,
+		     int (*fn)(void *ctx, const struct store_latest_brief *l), void *ctx);
+
+/* Verdict changes: since a time (every target), or a target's newest. */
+struct store_change {
+	int64_t time_ms;
+	char probe[65], target[65], old[16], now[16];
+};
+int store_changes_since(struct store_reader *r, int64_t since_ms, struct store_change *out,
+			size_t max);
+int store_changes_of(struct store_reader *r, const char *target, struct store_change *out,
+		     size_t max);
+
+/* The share of available results of target since since_ms: 1 with *avail, 0 none, -1. */
+int store_availability(struct store_reader *r, const char *target, int64_t since_ms,
+		       double *avail);
+
+/* A target's results since since_ms by uplink kind. */
+struct store_uplink {
+	char uplink[16];
+	int n;
+	double avg_total_ms, avg_connect_ms, avail;
+};
+int store_by_uplink(struct store_reader *r, const char *target, int64_t since_ms,
+		    struct store_uplink *out, size_t max);
+
+/* A target's results, oldest first, to fn (the CSV export). */
+struct store_history_row {
+	int64_t time_ms, total_us;
+	char probe[65], verdict[16], uplink[16];
+};
+int store_history(struct store_reader *r, const char *target,
+		  int (*fn)(void *ctx, const struct store_history_row *h), void *ctx);
+
+/* The probes as their batches describe them. */
+struct store_probe {
+	char id[65], uplink[16], version[33], epoch[32];
+	int64_t last_seq, last_seen_ms, clock_offset_ms, since_sync_s;
+	int64_t spool_pending, spool_dropped, epoch_since_ms, epochs;
+};
+
+/* Every probe, or just one (one not NULL), ordered by id, at most max. */
+int store_probes(struct store_reader *r, const char *one, struct store_probe *out, size_t max);
+
+/* The spools a probe has sent from, newest first. */
+struct store_epoch {
+	char epoch[32];
+	int64_t first_seq, last_seq, batches, first_ms, last_ms;
+};
+int store_epochs(struct store_reader *r, const char *probe, struct store_epoch *out,
+		 size_t max);
 
 #endif

@@ -359,24 +359,43 @@ expect_contains "the overview shows what could not be delivered" "$PAGE" "Thông
 expect_contains "and to whom" "$PAGE" "broken (webhook)"
 kill "$SPID"; wait "$SPID"
 expect_eq "server stopped cleanly" "$?" "0"
-# 10. a database from before the alerts (schema 1) is migrated at start,
-#     keeping its results, and incidents work on it
+# 10. a database as the first qrwatchd wrote it (schema 1: before the
+#     alerts, epochs and typed results) is migrated at start, keeping its
+#     results and latest states, and incidents work on it
 DATA="$TMP/data3"
+mkdir -p "$DATA"
+T1=$(date -u -d "@$((T + 10))" +%Y-%m-%dT%H:%M:%S.000Z)
+T=$((T + 10))
+R1='{"target":"t1","time":"'$T1'","verdict":"DOWN","why_vi":"Cổng dịch vụ trả lỗi","payload":"code-t1","failed_step":1,"total_us":1234000,"steps":[{"name":"Trang thủ tục","method":"GET","status":503,"dns_us":1000,"connect_us":2000,"ttfb_us":800000,"total_us":1234000}]}'
+sqlite3 "$DATA/qrwatch.db" "PRAGMA journal_mode=WAL;
+    CREATE TABLE probes (id TEXT PRIMARY KEY, last_seq INTEGER NOT NULL DEFAULT 0,
+      last_seen_ms INTEGER, uplink TEXT, version TEXT, clock_offset_ms INTEGER,
+      since_sync_s INTEGER, spool_pending INTEGER, spool_dropped INTEGER);
+    CREATE TABLE results (id INTEGER PRIMARY KEY, probe TEXT NOT NULL, target TEXT NOT NULL,
+      time_ms INTEGER NOT NULL, probe_time TEXT NOT NULL, verdict TEXT NOT NULL, uplink TEXT,
+      json TEXT NOT NULL, in_rrd INTEGER NOT NULL DEFAULT 0, UNIQUE (probe, target, probe_time));
+    CREATE INDEX results_by_target ON results (target, time_ms);
+    CREATE TABLE latest (probe TEXT NOT NULL, target TEXT NOT NULL, time_ms INTEGER NOT NULL,
+      verdict TEXT NOT NULL, json TEXT NOT NULL, since_ms INTEGER NOT NULL,
+      PRIMARY KEY (probe, target));
+    CREATE TABLE verdict_changes (probe TEXT NOT NULL, target TEXT NOT NULL,
+      time_ms INTEGER NOT NULL, old TEXT, new TEXT NOT NULL);
+    CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+    INSERT INTO probes VALUES ('p3', 7, $((T * 1000)), '4g', 't', 0, 0, 0, 0);
+    INSERT INTO results VALUES (1, 'p3', 't1', $((T * 1000)), '$T1', 'DOWN', '4g', '$R1', 1);
+    INSERT INTO latest VALUES ('p3', 't1', $((T * 1000)), 'DOWN', '$R1', $((T * 1000)));
+    PRAGMA user_version = 1;" > /dev/null
+expect_eq "a schema-1 database" "$(db 'PRAGMA user_version')" "1"
 conf "$TMP/c.conf" "$DATA" ""
 start_server "$TMP/c.conf"
-add t1 DOWN; push p3
-kill "$SPID"; wait "$SPID"
-sqlite3 "$DATA/qrwatch.db" "DROP TABLE streaks; DROP TABLE incidents; DROP TABLE incident_probes;
-    DROP TABLE incident_events; DROP TABLE outbox; DELETE FROM counters WHERE name = 'instance';
-    DROP TABLE schema_modules; DROP TABLE alert_probes; DROP TABLE alert_state;
-    DROP TABLE probe_epochs; ALTER TABLE probes DROP COLUMN epoch;
-    ALTER TABLE probes DROP COLUMN epoch_since_ms; ALTER TABLE probes DROP COLUMN epochs;
-    PRAGMA user_version = 1;"
-expect_eq "a schema-1 database" "$(db 'PRAGMA user_version')" "1"
-start_server "$TMP/c.conf"
-expect_eq "migrated to the current schema at start" "$(db 'PRAGMA user_version')" "3"
-expect_eq "its batch numbers kept as the epoch before epochs" "$(db "SELECT epoch || ':' || (last_seq > 0) FROM probe_epochs WHERE probe = 'p3'")" ":1"
-expect_eq "its results kept" "$(db "SELECT count(*) FROM results WHERE target = 't1'")" "1"
+expect_eq "migrated to the current schema at start" "$(db 'PRAGMA user_version')" "4"
+expect_eq "the alerts' tables made by their own migrations" "$(db "SELECT version FROM schema_modules WHERE name = 'alerts'")" "2"
+expect_eq "its batch numbers kept as the epoch before epochs" "$(db "SELECT epoch || ':' || last_seq FROM probe_epochs WHERE probe = 'p3'")" ":7"
+expect_eq "its results kept, their values typed" "$(db "SELECT count(*) || ':' || total_us || ':' || connect_us || ':' || status FROM results WHERE target = 't1'")" "1:1234000:2000:503"
+expect_eq "its latest state kept, its steps as rows" "$(db "SELECT l.verdict || ':' || l.payload || ':' || s.name FROM latest l JOIN latest_steps s USING (probe, target)")" "DOWN:code-t1:Trang thủ tục"
+expect_eq "and the target's state" "$(db "SELECT verdict || ':' || probes FROM target_state WHERE target = 't1'")" "DOWN:1"
+expect_contains "the target page reads it" "$(curl -s "http://127.0.0.1:$S/target/t1")" "Cổng dịch vụ trả lỗi"
+SEQ_p3=7
 add t1 DOWN; add t1 DOWN; add t1 DOWN; push p3
 settle
 expect_eq "incidents work on the migrated database" "$(db "SELECT count(*) FROM incidents WHERE target = 't1' AND state = 'open'")" "1"

@@ -1,0 +1,388 @@
+/* store_read.c - what the pages read, on a reader's own connection (see store.h). */
+#include "store.h"
+#include "store_sql.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/text.h"
+#include "../targets/verdict.h"
+#include "../common/banned.h"
+
+enum {
+	R_STATES, R_LATEST_OF, R_STEPS_OF, R_LATEST_ALL, R_CHANGES_SINCE, R_CHANGES_OF,
+	R_AVAIL, R_BY_UPLINK, R_HISTORY, R_PROBES, R_EPOCHS, R_COUNT
+};
+
+const char *const store_reader_sql[R_COUNT] = {
+	[R_STATES] = "SELECT target, verdict, since_ms, time_ms, probes FROM target_state "
+		"ORDER BY target",
+	[R_LATEST_OF] = "SELECT probe, since_ms, probe_time, verdict, coalesce(why_vi, ''), "
+		"coalesce(why_en, ''), coalesce(payload, ''), coalesce(decode_step, ''), "
+		"coalesce(failed_step, 0), coalesce(failed_step_name, ''), coalesce(total_us, 0), "
+		"coalesce(uplink, ''), coalesce(interface, ''), nsteps FROM latest "
+		"WHERE target = ? ORDER BY probe LIMIT ?",
+	[R_STEPS_OF] = "SELECT idx, coalesce(name, ''), coalesce(method, ''), coalesce(url, ''), "
+		"coalesce(final_url, ''), coalesce(status, 0), coalesce(bytes, 0), "
+		"coalesce(redirects, 0), coalesce(reused, 0), coalesce(cold, 0), "
+		"coalesce(dns_us, 0), coalesce(connect_us, 0), coalesce(tls_us, 0), "
+		"coalesce(ttfb_us, 0), coalesce(transfer_us, 0), coalesce(total_us, 0), "
+		"coalesce(ok, 0), coalesce(error, ''), coalesce(hops, '') FROM latest_steps "
+		"WHERE probe = ? AND target = ? ORDER BY idx",
+	[R_LATEST_ALL] = "SELECT probe, target, verdict, coalesce(total_us, 0) FROM latest "
+		"ORDER BY probe, target",
+	[R_CHANGES_SINCE] = "SELECT time_ms, probe, target, coalesce(old, ''), new FROM "
+		"verdict_changes WHERE time_ms > ? ORDER BY time_ms DESC LIMIT ?",
+	[R_CHANGES_OF] = "SELECT time_ms, probe, target, coalesce(old, ''), new FROM "
+		"verdict_changes WHERE target = ? ORDER BY time_ms DESC LIMIT ?",
+	[R_AVAIL] = "SELECT avg(avail) FROM results WHERE target = ? AND time_ms > ?",
+	[R_BY_UPLINK] = "SELECT coalesce(uplink, ''), count(*), avg(total_us) / 1000.0, "
+		"avg(connect_us) / 1000.0, avg(avail) FROM results WHERE target = ? AND "
+		"time_ms > ? GROUP BY uplink ORDER BY uplink LIMIT ?",
+	[R_HISTORY] = "SELECT time_ms, probe, verdict, coalesce(uplink, ''), total_us FROM "
+		"results WHERE target = ? ORDER BY time_ms",
+	[R_PROBES] = "SELECT id, last_seq, coalesce(last_seen_ms, 0), coalesce(uplink, ''), "
+		"coalesce(version, ''), coalesce(clock_offset_ms, 0), coalesce(since_sync_s, 0), "
+		"coalesce(spool_pending, 0), coalesce(spool_dropped, 0), coalesce(epoch, ''), "
+		"coalesce(epoch_since_ms, 0), epochs FROM probes WHERE ?1 IS NULL OR id = ?1 "
+		"ORDER BY id LIMIT ?2",
+	[R_EPOCHS] = "SELECT epoch, first_seq, last_seq, batches, first_ms, last_ms FROM "
+		"probe_epochs WHERE probe = ? ORDER BY first_ms DESC, epoch LIMIT ?",
+};
+const size_t store_reader_nsql = R_COUNT;
+
+/* The reader's error, as a return value: -1 once one is kept, else rc. */
+static int ended(struct conn *c, int rc)
+{
+	return c->error[0] ? -1 : rc;
+}
+
+int store_states(struct store_reader *r, int (*fn)(void *ctx, const struct store_state *st),
+		 void *ctx)
+{
+	struct conn *c = store_reader_conn(r);
+	sqlite3_stmt *st = conn_get(c, R_STATES);
+	struct store_state row;
+	int n = 0;
+
+	if (!st)
+		return -1;
+	while (conn_step(c, st) == SQLITE_ROW) {
+		conn_col(st, 0, row.target, sizeof(row.target));
+		conn_col(st, 1, row.verdict, sizeof(row.verdict));
+		row.since_ms = sqlite3_column_int64(st, 2);
+		row.time_ms = sqlite3_column_int64(st, 3);
+		row.probes = sqlite3_column_int(st, 4);
+		n++;
+		if (fn(ctx, &row) < 0)
+			break;
+	}
+	sqlite3_reset(st);
+	return ended(c, n);
+}
+
+static const char *dup(struct arena *a, sqlite3_stmt *st, int i)
+{
+	const unsigned char *v = sqlite3_column_text(st, i);
+	const char *d = arena_strdup(a, v ? (const char *)v : "");
+
+	return d ? d : "";
+}
+
+/* The redirect chain back from its 'status url' lines. */
+static void hops_of(struct arena *a, const char *text, struct result_step *s)
+{
+	while (*text) {
+		size_t n = strcspn(text, "\n");
+		char *end;
+		long status = strtol(text, &end, 10);
+
+		if (end > text && *end == ' ') {
+			char *url = arena_strndup(a, end + 1, n - (size_t)(end + 1 - text));
+
+			result_add_hop(a, s, (int)status, url ? url : "");
+		}
+		text += n;
+		text += *text == '\n';
+	}
+}
+
+static int steps_of(struct conn *c, const char *probe, const char *target, struct arena *a,
+		    struct result *res, int nsteps)
+{
+	sqlite3_stmt *st = conn_get(c, R_STEPS_OF);
+
+	res->nsteps = 0;
+	res->steps = result_steps_new(a, nsteps);
+	if (!st || !res->steps)
+		return -1;
+	conn_text(st, 1, probe);
+	conn_text(st, 2, target);
+	while (conn_step(c, st) == SQLITE_ROW) {
+		int i = sqlite3_column_int(st, 0);
+		struct result_step *s;
+
+		if (i < 0 || i >= nsteps)
+			continue;
+		s = &res->steps[i];
+		s->name = dup(a, st, 1);
+		s->method = dup(a, st, 2);
+		s->url = dup(a, st, 3);
+		s->final_url = dup(a, st, 4);
+		s->status = sqlite3_column_int(st, 5);
+		s->bytes = sqlite3_column_int64(st, 6);
+		s->redirects = sqlite3_column_int(st, 7);
+		s->reused = sqlite3_column_int(st, 8);
+		s->cold = sqlite3_column_int(st, 9);
+		s->dns_us = sqlite3_column_int64(st, 10);
+		s->connect_us = sqlite3_column_int64(st, 11);
+		s->tls_us = sqlite3_column_int64(st, 12);
+		s->ttfb_us = sqlite3_column_int64(st, 13);
+		s->transfer_us = sqlite3_column_int64(st, 14);
+		s->total_us = sqlite3_column_int64(st, 15);
+		s->ok = sqlite3_column_int(st, 16);
+		s->error = dup(a, st, 17);
+		hops_of(a, (const char *)sqlite3_column_text(st, 18), s);
+		if (i + 1 > res->nsteps)
+			res->nsteps = i + 1;
+	}
+	sqlite3_reset(st);
+	/* a step missing in between reads as empty, never as NULL */
+	for (int i = 0; i < res->nsteps; i++)
+		if (!res->steps[i].name) {
+			struct result_step *s = &res->steps[i];
+
+			s->name = s->method = s->url = s->final_url = s->error = "";
+		}
+	return ended(c, 0);
+}
+
+int store_latest_of(struct store_reader *r, const char *target, struct arena *a,
+		    struct store_latest *out, size_t max)
+{
+	struct conn *c = store_reader_conn(r);
+	sqlite3_stmt *st = conn_get(c, R_LATEST_OF);
+	size_t n = 0;
+
+	if (!st)
+		return -1;
+	conn_text(st, 1, target);
+	sqlite3_bind_int64(st, 2, (int64_t)max);
+	while (n < max && conn_step(c, st) == SQLITE_ROW) {
+		struct store_latest *l = &out[n++];
+		struct result *res = &l->r;
+
+		memset(l, 0, sizeof(*l));
+		conn_col(st, 0, l->probe, sizeof(l->probe));
+		l->since_ms = sqlite3_column_int64(st, 1);
+		res->target = arena_strdup(a, target);
+		text_utc_parse((const char *)sqlite3_column_text(st, 2), &res->time_ms);
+		verdict_parse((const char *)sqlite3_column_text(st, 3), &res->verdict);
+		res->why_vi = dup(a, st, 4);
+		res->why_en = dup(a, st, 5);
+		res->payload = dup(a, st, 6);
+		res->decode_step = dup(a, st, 7);
+		res->failed_step = sqlite3_column_int(st, 8);
+		res->failed_step_name = dup(a, st, 9);
+		res->total_us = sqlite3_column_int64(st, 10);
+		res->uplink = dup(a, st, 11);
+		res->interface = dup(a, st, 12);
+		res->nsteps = sqlite3_column_int(st, 13);
+	}
+	sqlite3_reset(st);
+	/* then each one's steps (a second statement, once the first is done) */
+	for (size_t i = 0; i < n; i++)
+		if (steps_of(c, out[i].probe, target, a, &out[i].r, out[i].r.nsteps) < 0)
+			return -1;
+	return ended(c, (int)n);
+}
+
+int store_latest_all(struct store_reader *r,
+		     int (*fn)(void *ctx, const struct store_latest_brief *l), void *ctx)
+{
+	struct conn *c = store_reader_conn(r);
+	sqlite3_stmt *st = conn_get(c, R_LATEST_ALL);
+	struct store_latest_brief row;
+	int n = 0;
+
+	if (!st)
+		return -1;
+	while (conn_step(c, st) == SQLITE_ROW) {
+		conn_col(st, 0, row.probe, sizeof(row.probe));
+		conn_col(st, 1, row.target, sizeof(row.target));
+		conn_col(st, 2, row.verdict, sizeof(row.verdict));
+		row.total_us = sqlite3_column_int64(st, 3);
+		n++;
+		if (fn(ctx, &row) < 0)
+			break;
+	}
+	sqlite3_reset(st);
+	return ended(c, n);
+}
+
+static int changes(struct conn *c, sqlite3_stmt *st, struct store_change *out, size_t max)
+{
+	size_t n = 0;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 2, (int64_t)max);
+	while (n < max && conn_step(c, st) == SQLITE_ROW) {
+		struct store_change *ch = &out[n++];
+
+		ch->time_ms = sqlite3_column_int64(st, 0);
+		conn_col(st, 1, ch->probe, sizeof(ch->probe));
+		conn_col(st, 2, ch->target, sizeof(ch->target));
+		conn_col(st, 3, ch->old, sizeof(ch->old));
+		conn_col(st, 4, ch->now, sizeof(ch->now));
+	}
+	sqlite3_reset(st);
+	return ended(c, (int)n);
+}
+
+int store_changes_since(struct store_reader *r, int64_t since_ms, struct store_change *out,
+			size_t max)
+{
+	struct conn *c = store_reader_conn(r);
+	sqlite3_stmt *st = conn_get(c, R_CHANGES_SINCE);
+
+	if (st)
+		sqlite3_bind_int64(st, 1, since_ms);
+	return changes(c, st, out, max);
+}
+
+int store_changes_of(struct store_reader *r, const char *target, struct store_change *out,
+		     size_t max)
+{
+	struct conn *c = store_reader_conn(r);
+	sqlite3_stmt *st = conn_get(c, R_CHANGES_OF);
+
+	if (st)
+		conn_text(st, 1, target);
+	return changes(c, st, out, max);
+}
+
+int store_availability(struct store_reader *r, const char *target, int64_t since_ms,
+		       double *avail)
+{
+	struct conn *c = store_reader_conn(r);
+	sqlite3_stmt *st = conn_get(c, R_AVAIL);
+	int found = 0;
+
+	if (!st)
+		return -1;
+	conn_text(st, 1, target);
+	sqlite3_bind_int64(st, 2, since_ms);
+	if (conn_step(c, st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+		*avail = sqlite3_column_double(st, 0);
+		found = 1;
+	}
+	sqlite3_reset(st);
+	return ended(c, found);
+}
+
+int store_by_uplink(struct store_reader *r, const char *target, int64_t since_ms,
+		    struct store_uplink *out, size_t max)
+{
+	struct conn *c = store_reader_conn(r);
+	sqlite3_stmt *st = conn_get(c, R_BY_UPLINK);
+	size_t n = 0;
+
+	if (!st)
+		return -1;
+	conn_text(st, 1, target);
+	sqlite3_bind_int64(st, 2, since_ms);
+	sqlite3_bind_int64(st, 3, (int64_t)max);
+	while (n < max && conn_step(c, st) == SQLITE_ROW) {
+		struct store_uplink *u = &out[n++];
+
+		conn_col(st, 0, u->uplink, sizeof(u->uplink));
+		u->n = sqlite3_column_int(st, 1);
+		u->avg_total_ms = sqlite3_column_double(st, 2);
+		u->avg_connect_ms = sqlite3_column_double(st, 3);
+		u->avail = sqlite3_column_double(st, 4);
+	}
+	sqlite3_reset(st);
+	return ended(c, (int)n);
+}
+
+int store_history(struct store_reader *r, const char *target,
+		  int (*fn)(void *ctx, const struct store_history_row *h), void *ctx)
+{
+	struct conn *c = store_reader_conn(r);
+	sqlite3_stmt *st = conn_get(c, R_HISTORY);
+	struct store_history_row row;
+	int n = 0;
+
+	if (!st)
+		return -1;
+	conn_text(st, 1, target);
+	while (conn_step(c, st) == SQLITE_ROW) {
+		row.time_ms = sqlite3_column_int64(st, 0);
+		conn_col(st, 1, row.probe, sizeof(row.probe));
+		conn_col(st, 2, row.verdict, sizeof(row.verdict));
+		conn_col(st, 3, row.uplink, sizeof(row.uplink));
+		row.total_us = sqlite3_column_int64(st, 4);
+		n++;
+		if (fn(ctx, &row) < 0)
+			break;
+	}
+	sqlite3_reset(st);
+	return ended(c, n);
+}
+
+int store_probes(struct store_reader *r, const char *one, struct store_probe *out, size_t max)
+{
+	struct conn *c = store_reader_conn(r);
+	sqlite3_stmt *st = conn_get(c, R_PROBES);
+	size_t n = 0;
+
+	if (!st)
+		return -1;
+	conn_text(st, 1, one);
+	sqlite3_bind_int64(st, 2, (int64_t)max);
+	while (n < max && conn_step(c, st) == SQLITE_ROW) {
+		struct store_probe *p = &out[n++];
+
+		conn_col(st, 0, p->id, sizeof(p->id));
+		p->last_seq = sqlite3_column_int64(st, 1);
+		p->last_seen_ms = sqlite3_column_int64(st, 2);
+		conn_col(st, 3, p->uplink, sizeof(p->uplink));
+		conn_col(st, 4, p->version, sizeof(p->version));
+		p->clock_offset_ms = sqlite3_column_int64(st, 5);
+		p->since_sync_s = sqlite3_column_int64(st, 6);
+		p->spool_pending = sqlite3_column_int64(st, 7);
+		p->spool_dropped = sqlite3_column_int64(st, 8);
+		conn_col(st, 9, p->epoch, sizeof(p->epoch));
+		p->epoch_since_ms = sqlite3_column_int64(st, 10);
+		p->epochs = sqlite3_column_int64(st, 11);
+	}
+	sqlite3_reset(st);
+	return ended(c, (int)n);
+}
+
+int store_epochs(struct store_reader *r, const char *probe, struct store_epoch *out,
+		 size_t max)
+{
+	struct conn *c = store_reader_conn(r);
+	sqlite3_stmt *st = conn_get(c, R_EPOCHS);
+	size_t n = 0;
+
+	if (!st)
+		return -1;
+	conn_text(st, 1, probe);
+	sqlite3_bind_int64(st, 2, (int64_t)max);
+	while (n < max && conn_step(c, st) == SQLITE_ROW) {
+		struct store_epoch *ep = &out[n++];
+
+		conn_col(st, 0, ep->epoch, sizeof(ep->epoch));
+		ep->first_seq = sqlite3_column_int64(st, 1);
+		ep->last_seq = sqlite3_column_int64(st, 2);
+		ep->batches = sqlite3_column_int64(st, 3);
+		ep->first_ms = sqlite3_column_int64(st, 4);
+		ep->last_ms = sqlite3_column_int64(st, 5);
+	}
+	sqlite3_reset(st);
+	return ended(c, (int)n);
+}
