@@ -46,7 +46,7 @@ static void build(struct probe *p, int pi)
 
 	clock_gettime(CLOCK_REALTIME, &now);
 	buf_reset(&p->body);
-	buf_addf(&p->body, "{\"probe\":\"%s\",\"seq\":%d,\"clock\":\"x\",\"clock_ms\":%lld,"
+	buf_addf(&p->body, "{\"probe\":\"%s\",\"seq\":%d,\"clock_ms\":%lld,"
 		 "\"since_sync_s\":0,\"uplink\":\"4g\",\"version\":\"bench\",\"spool\":"
 		 "{\"dropped\":0,\"pending_bytes\":0},\"results\":[", p->id, p->next,
 		 (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000);

@@ -739,14 +739,10 @@ static void api_target(struct dash *d, struct store_reader *rd, const char *id,
 	latest = json_object_new_array();
 	for (int i = 0; i < n; i++) {
 		json_object *e = json_object_new_object();
-		struct buf js;
 
-		buf_init(&js, PAGE_MAX);
-		result_to_json(&l[i].r, &js);
 		json_object_object_add(e, "probe", json_object_new_string(l[i].probe));
-		json_object_object_add(e, "result", json_tokener_parse(buf_str(&js)));
+		json_object_object_add(e, "result", result_to_object(&l[i].r));
 		json_object_array_add(latest, e);
-		buf_release(&js);
 	}
 	json_object_object_add(o, "id", json_object_new_string(id));
 	json_object_object_add(o, "latest", latest);

@@ -130,6 +130,11 @@ int result_to_json(const struct result *r, struct buf *out)
 	return rc;
 }
 
+json_object *result_to_object(const struct result *r)
+{
+	return wire_encode(r, &result_table);
+}
+
 int result_from_json(json_object *o, struct arena *a, const char *path,
 		     struct result *out, struct err *e)
 {

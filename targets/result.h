@@ -83,6 +83,9 @@ int result_add_hop(struct arena *a, struct result_step *s, int status, const cha
  */
 int result_to_json(const struct result *r, struct buf *out);
 
+/* The same as a new json-c object (the caller puts it), to embed in another answer. */
+json_object *result_to_object(const struct result *r);
+
 /*
  * Decode one result from o (a batch's results[i]), checking every field
  * against the same table that writes them: type, range, length, a real
