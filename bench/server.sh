@@ -60,7 +60,7 @@ set -- $("$TMP/ingest_load" "http://127.0.0.1:$S/api/v1/ingest" bench-secret-of-
     $PROBES $BATCHES $RESULTS 2000 1)
 acked=$1 secs=$2 rate=$3
 echo "acknowledged $acked results in $secs s: $rate results/s"
-refused=$(sqlite3 "$TMP/data/qrwatch.db" 'SELECT count(*) FROM results WHERE in_rrd != 1')
+refused=$(curl -s "http://127.0.0.1:$S/metrics" | awk '$1 == "qrwatch_rrd_refused_total" { print $2 }')
 
 echo "== dashboard under wrk (2 threads, 8 connections, 5 s each)"
 wrkrow() {  # wrkrow NAME PATH

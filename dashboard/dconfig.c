@@ -25,7 +25,7 @@ static const char *const known[] = {
 	"smtp_user", "smtp_password_file", "smtp_starttls", "smtp_ca_file",
 	"header_timeout", "body_timeout", "max_pending_per_ip", "connection_reserve",
 	"page_threads", "page_queue", "auth_threads", "auth_queue", "login_rate_ip",
-	"login_rate_user", "login_cache", "trusted_proxy",
+	"login_rate_user", "login_cache", "trusted_proxy", "rrd_checkpoint",
 };
 
 static void set_str(char *dst, size_t cap, const char *v, const char *key,
@@ -348,6 +348,8 @@ static void on_key(void *ctx, size_t index, const char *key, const char *cval,
 		}
 	} else if (!strcmp(key, "rrdcached")) {
 		set_str(c->rrdcached, sizeof(c->rrdcached), val, key, path, line, errors);
+	} else if (!strcmp(key, "rrd_checkpoint")) {
+		set_secs(&c->rrd_checkpoint_s, val, 1, 3600, key, path, line, errors);
 	} else if (!strcmp(key, "log_level")) {
 		set_str(c->log_level, sizeof(c->log_level), val, key, path, line, errors);
 	}
@@ -365,6 +367,7 @@ int dconfig_load(const char *path, struct dconfig *c, struct buf *errors)
 	server_limits_default(&c->lim);
 	snprintf(c->log, sizeof(c->log), "stderr");
 	snprintf(c->log_level, sizeof(c->log_level), "info");
+	c->rrd_checkpoint_s = INGEST_CHECKPOINT_S;
 	alert_cfg_init(&c->alerts);
 	line = conf_read(path, known, sizeof(known) / sizeof(known[0]), on_key, c, errors);
 	if (line < 0)

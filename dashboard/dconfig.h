@@ -25,7 +25,8 @@ struct dconfig {
 	struct web_user *users;		/* optional login for the pages */
 	size_t nusers;
 	char trusted_proxy[64];		/* a reverse proxy whose X-Forwarded-For is believed */
-	char rrdcached[256];		/* rrdcached address, or "" for direct writes */
+	char rrdcached[256];		/* "" our own rrdcached, "off", or an address */
+	long rrd_checkpoint_s;		/* RRD files made durable and marked this often */
 	struct alert_cfg alerts;	/* recipients malloc'ed; freed by dconfig_release() */
 };
 

@@ -2,6 +2,7 @@
 #ifndef QRW_INGEST_H
 #define QRW_INGEST_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -14,12 +15,17 @@
 
 #define INGEST_MAX_BODY     (2u * 1024 * 1024)	/* a probe sends at most 1 MiB */
 #define INGEST_FUTURE_MS    60000	/* tolerated clock error after correction */
+#define INGEST_GROUP_RESULTS 4000	/* results applied in one transaction at most */
+#define INGEST_QUEUE_MAX    256		/* batches waiting for the committer; then 503 */
+#define INGEST_CHECKPOINT_S 300		/* RRD files made durable and marked, by default */
 
 struct probe_key {
 	char id[65];
 	unsigned char secret[BATCH_SECRET_MAX];
 	size_t secret_len;
 };
+
+struct ingest_job;
 
 struct ingest {
 	struct store *db;
@@ -29,6 +35,18 @@ struct ingest {
 	size_t nprobes;
 	struct alerts *alerts;		/* incidents, in the batch's transaction; or NULL */
 	struct outbox *outbox;		/* woken when a batch wrote notifications */
+	/* the committer (ingest_start) and the batches waiting for it */
+	pthread_t thread;
+	pthread_mutex_t qlock;
+	pthread_cond_t qcond;
+	struct ingest_job *queue, **queue_tail;
+	unsigned queued_jobs;
+	int stopping, started;
+	/* the checkpoints of the RRD files (under qlock too) */
+	long checkpoint_s;		/* every so often; 0 for INGEST_CHECKPOINT_S */
+	pthread_t ck_thread;
+	pthread_cond_t ckcond;
+	int ck_stopping, ck_started;
 };
 
 struct ingest_reply {
@@ -37,16 +55,32 @@ struct ingest_reply {
 };
 
 /*
- * Handle one POST to /api/v1/ingest (docs/protocol.md). The signature is
- * checked, in constant time, before the body is parsed; every field is
- * checked before anything is written, and a rejected batch changes
- * nothing; the results are committed to SQLite (synchronous) before the
- * acknowledgement, then written to the RRD files. Replays are known by
- * (probe, spool epoch, batch number): a number already applied in its
- * epoch is acknowledged again and not applied twice, and a new epoch (a
+ * One POST to /api/v1/ingest (docs/protocol.md). The signature is checked,
+ * in constant time, before the body is parsed; every field is checked
+ * before anything is written, and a rejected batch changes nothing. These
+ * checks run on the caller's thread; the batch then waits for the
+ * committer, which applies every batch waiting at that moment (up to
+ * INGEST_GROUP_RESULTS results) in one SQLite transaction (synchronous),
+ * each under a savepoint of its own, and answers them only after the
+ * commit, then writes them to the RRD files. Replays are known by (probe,
+ * spool epoch, batch number): a number already applied in its epoch is
+ * acknowledged again and nothing in it applied twice, and a new epoch (a
  * probe whose spool was made anew) starts a new sequence, logged and shown
  * on the probe's page.
+ *
+ * ingest_submit() fills out and calls done(ctx) once, from whichever
+ * thread finished (the caller's at once for a refusal, the committer's
+ * after the commit); body may be freed when it returns. ingest_batch()
+ * waits for it. ingest_start() starts the committer, and the RRD
+ * checkpoints: every checkpoint_s, what the files hold is made durable
+ * and their marks moved (rrdstore.h); ingest_stop() answers what waits,
+ * stops the committer, then makes a last checkpoint.
  */
+int ingest_start(struct ingest *x, struct err *e);
+void ingest_stop(struct ingest *x);
+void ingest_submit(struct ingest *x, const char *probe_hdr, const char *sig_hdr,
+		   const char *body, size_t len, int64_t now_ms, struct ingest_reply *out,
+		   void (*done)(void *ctx), void *ctx);
 void ingest_batch(struct ingest *x, const char *probe_hdr, const char *sig_hdr,
 		  const char *body, size_t len, int64_t now_ms,
 		  struct ingest_reply *out);
@@ -72,9 +106,17 @@ int ingest_parse(const struct ingest *x, const char *probe_id, const char *body,
 void ingest_parsed_release(struct ingest_parsed *b);
 
 /*
- * Results still to be written to RRD files (after a crash): write them.
- * Returns how many, or -1 with e when the database could not be read.
+ * Results above their RRD files' marks (after a crash, or a stop before a
+ * checkpoint): write them again; a file refuses what it already holds.
+ * Returns how many were read, or -1 with e when the database could not be
+ * read.
  */
 int ingest_replay_rrd(struct ingest *x, struct err *e);
+
+/*
+ * rrdstore's on_created (ctx is the struct ingest): write what waited for
+ * the file of (probe, target), then open it to new updates.
+ */
+void ingest_rrd_created(void *ctx, const char *probe, const char *target);
 
 #endif

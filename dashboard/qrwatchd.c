@@ -190,10 +190,12 @@ int main(int argc, char **argv)
 		LOG(LOG_LVL_ERROR, NULL, "%s", e.msg);
 		goto out_cfg;
 	}
-	if (rrdstore_init(&rrd, cfg.data_dir, cfg.rrdcached, &e) < 0) {
+	memset(&ing, 0, sizeof(ing));
+	if (rrdstore_init(&rrd, cfg.data_dir, cfg.rrdcached, ingest_rrd_created, &ing, &e) < 0) {
 		LOG(LOG_LVL_ERROR, NULL, "%s", e.msg);
 		goto out_db;
 	}
+	ing.checkpoint_s = cfg.rrd_checkpoint_s;
 	ing.db = &db;
 	ing.rrd = &rrd;
 	ing.cat = cat;
@@ -251,9 +253,15 @@ int main(int argc, char **argv)
 		LOG(LOG_LVL_ERROR, NULL, "%s", e.msg);
 		goto out_rrd;
 	}
+	if (ingest_start(&ing, &e) < 0) {
+		LOG(LOG_LVL_ERROR, NULL, "%s", e.msg);
+		outbox_stop(&outbox);
+		goto out_rrd;
+	}
 	srv = server_start(&scfg, &ing, &dash, &e);
 	if (!srv) {
 		LOG(LOG_LVL_ERROR, NULL, "%s", e.msg);
+		ingest_stop(&ing);
 		outbox_stop(&outbox);
 		goto out_rrd;
 	}

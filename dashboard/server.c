@@ -39,7 +39,7 @@ struct server {
 };
 
 /* What a request waits for, off the HTTP thread, while its connection is suspended. */
-enum waiting { WAIT_NONE, WAIT_AUTH, WAIT_PAGE };
+enum waiting { WAIT_NONE, WAIT_AUTH, WAIT_PAGE, WAIT_INGEST };
 
 struct request {
 	struct server *s;
@@ -56,6 +56,7 @@ struct request {
 	int auth_ok;
 	int found;			/* dash_get knew the path */
 	struct reply reply;
+	struct ingest_reply ingest;	/* the committer's answer to a batch */
 };
 
 void server_limits_default(struct server_limits *lim)
@@ -157,16 +158,30 @@ static enum MHD_Result send_json(struct MHD_Connection *c, unsigned status,
 	return send_text(c, status, "application/json", body, strlen(body), NULL);
 }
 
+/* The committer applied the batch (or it was refused): answer it. */
+static void ingest_answered(void *ctx)
+{
+	struct request *rq = ctx;
+
+	MHD_resume_connection(rq->c);
+}
+
+/*
+ * A batch is checked here, then waits for the committer with its
+ * connection suspended, so that the HTTP threads go on moving bytes and
+ * batches arriving together are committed together.
+ */
 static enum MHD_Result route_ingest(struct server *s, struct MHD_Connection *c,
 				    struct request *rq)
 {
-	struct ingest_reply out;
-
-	ingest_batch(s->ing,
-		     MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Qrwatch-Probe"),
-		     MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Qrwatch-Signature"),
-		     rq->body.data ? rq->body.data : "", rq->body.len, now_ms(), &out);
-	return send_json(c, (unsigned)out.status, out.body);
+	rq->waiting = WAIT_INGEST;
+	MHD_suspend_connection(c);
+	ingest_submit(s->ing,
+		      MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Qrwatch-Probe"),
+		      MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Qrwatch-Signature"),
+		      rq->body.data ? rq->body.data : "", rq->body.len, now_ms(), &rq->ingest,
+		      ingest_answered, rq);
+	return MHD_YES;
 }
 
 /* GET /api/v1/probes/ID/catalog: the probe's assignment, signed request, ETag. */
@@ -461,6 +476,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		return login_done(rq);
 	if (rq->waiting == WAIT_PAGE)
 		return page_done(rq);
+	if (rq->waiting == WAIT_INGEST)
+		return send_json(c, (unsigned)rq->ingest.status, rq->ingest.body);
 	if (!strcmp(url, "/api/v1/ingest")) {
 		if (strcmp(method, "POST"))
 			return send_json(c, 405, "{\"error\":\"ingest takes POST\"}");
@@ -624,6 +641,7 @@ void server_stop(struct server *s)
 	 */
 	workers_stop(s->auth);
 	workers_stop(s->pages);
+	ingest_stop(s->ing);	/* answers the batches waiting, refuses what comes after */
 	MHD_stop_daemon(s->d);
 	release(s);
 }

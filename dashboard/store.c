@@ -133,6 +133,19 @@ static const char *const migrations[STORE_SCHEMA] = {
 	"    WHEN 'SLOW' THEN 6 ELSE 7 END, probe) AS rn FROM latest) WHERE rn = 1;"
 	"CREATE INDEX verdict_changes_by_time ON verdict_changes (time_ms);"
 	"CREATE INDEX verdict_changes_by_target ON verdict_changes (target, time_ms);",
+	/*
+	 * 5: each RRD file's high-water mark: the newest result known to be on
+	 * disk in it (after rrdcached's flush and a sync), instead of a mark
+	 * per result written in a transaction of its own. After a crash the
+	 * results above the marks are written again; a file refuses what it
+	 * holds. in_rrd is no longer written.
+	 */
+	"CREATE TABLE rrd_marks (probe TEXT NOT NULL, target TEXT NOT NULL,"
+	"  on_disk_ms INTEGER NOT NULL, PRIMARY KEY (probe, target));"
+	"INSERT INTO rrd_marks SELECT probe, target, max(time_ms) FROM results"
+	"  WHERE in_rrd != 0 GROUP BY probe, target;"
+	"DROP INDEX IF EXISTS results_pending_rrd;"
+	"CREATE INDEX results_by_pair ON results (probe, target, time_ms);",
 };
 
 static int exec(sqlite3 *db, const char *sql, struct err *e)

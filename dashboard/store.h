@@ -14,7 +14,7 @@
 #include "../targets/result.h"
 
 /* The schema version this build writes; older databases are migrated. */
-#define STORE_SCHEMA 4
+#define STORE_SCHEMA 5
 #define STORE_READERS_MAX 16	/* page threads reading at once, each with a connection */
 
 /*
@@ -105,27 +105,37 @@ struct store_result {
  */
 int store_put_result(struct store *s, const struct store_result *x);
 
-/* After the RRD write: 1 written, 2 refused as not newer (then it is never tried again). */
-int store_mark_rrd(struct store *s, const char *probe, const char *target,
-		   const char *probe_time, int state);
-
-/* A result still to be written to its RRD file, with the values the file takes. */
+/* A result the RRD files still need, with the values a file takes. */
 struct store_rrd_row {
-	char probe[65], target[65], probe_time[32];
+	char probe[65], target[65];
 	int64_t time_ms, total_us, dns_us, connect_us, tls_us, ttfb_us;
 	int avail, status, step;
 };
 
 /*
- * Kept results not yet in their RRD files, oldest first, after the cursor
- * (start it at zeros), at most max; the cursor moves past them. Returns
- * how many (0 at the end), or -1.
+ * The results of one (probe, target) above its file's high-water mark,
+ * oldest first, after the cursor (start it at zeros), at most max; the
+ * cursor moves past them. Returns how many (0 at the end), or -1.
  */
 struct store_rrd_cursor {
 	int64_t time_ms, id;
 };
-int store_rrd_pending(struct store *s, struct store_rrd_cursor *at,
-		      struct store_rrd_row *out, size_t max);
+int store_rrd_pending(struct store *s, const char *probe, const char *target,
+		      struct store_rrd_cursor *at, struct store_rrd_row *out, size_t max);
+
+/*
+ * The (probe, target) pairs with results above their marks, in order,
+ * after *after (start it at empty strings), at most max; *after moves to
+ * the last. Returns how many (0 at the end), or -1.
+ */
+struct store_rrd_pair {
+	char probe[65], target[65];
+};
+int store_rrd_pairs(struct store *s, struct store_rrd_pair *after,
+		    struct store_rrd_pair *out, size_t max);
+
+/* Move a file's high-water mark up to ms (never down): what it holds on disk. */
+int store_put_mark(struct store *s, const char *probe, const char *target, int64_t ms);
 
 /* ---- the readers: the pages' queries ---- */
 

@@ -12,7 +12,7 @@
 enum {
 	W_EPOCH_LAST, W_PROBE_EPOCH, W_PUT_EPOCH, W_PUT_PROBE, W_PUT_RESULT, W_LATEST_GET,
 	W_CHANGE, W_LATEST_PUT, W_STEP_PUT, W_STEPS_TRIM, W_TARGET_PROBES, W_STATE_PUT,
-	W_MARK_RRD, W_RRD_PENDING, W_COUNT
+	W_PUT_MARK, W_RRD_PAIRS, W_RRD_PENDING_OF, W_COUNT
 };
 
 const char *const store_writer_sql[W_COUNT] = {
@@ -52,12 +52,19 @@ const char *const store_writer_sql[W_COUNT] = {
 		"ORDER BY probe",
 	[W_STATE_PUT] = "INSERT OR REPLACE INTO target_state (target, verdict, since_ms, "
 		"time_ms, probes) VALUES (?, ?, ?, ?, ?)",
-	[W_MARK_RRD] = "UPDATE results SET in_rrd = ? WHERE probe = ? AND target = ? AND "
-		"probe_time = ?",
-	[W_RRD_PENDING] = "SELECT probe, target, probe_time, time_ms, total_us, dns_us, "
-		"connect_us, tls_us, ttfb_us, avail, status, step, id FROM results WHERE "
-		"in_rrd = 0 AND (time_ms > ?1 OR (time_ms = ?1 AND id > ?2)) "
-		"ORDER BY time_ms, id LIMIT ?3",
+	[W_PUT_MARK] = "INSERT INTO rrd_marks (probe, target, on_disk_ms) VALUES (?1, ?2, ?3) "
+		"ON CONFLICT (probe, target) DO UPDATE SET on_disk_ms = max(on_disk_ms, ?3)",
+#define RRD_COLS "r.probe, r.target, r.time_ms, r.total_us, r.dns_us, r.connect_us, " \
+	"r.tls_us, r.ttfb_us, r.avail, r.status, r.step, r.id"
+	/* the files with results above their marks: their newest is in latest */
+	[W_RRD_PAIRS] = "SELECT l.probe, l.target FROM latest l LEFT JOIN rrd_marks m ON "
+		"m.probe = l.probe AND m.target = l.target WHERE l.time_ms > "
+		"coalesce(m.on_disk_ms, 0) AND (l.probe, l.target) > (?1, ?2) ORDER BY "
+		"l.probe, l.target LIMIT ?3",
+	[W_RRD_PENDING_OF] = "SELECT " RRD_COLS " FROM results r WHERE r.probe = ?4 AND "
+		"r.target = ?5 AND r.time_ms > coalesce((SELECT on_disk_ms FROM rrd_marks WHERE "
+		"probe = ?4 AND target = ?5), 0) AND (r.time_ms > ?1 OR (r.time_ms = ?1 AND "
+		"r.id > ?2)) ORDER BY r.time_ms, r.id LIMIT ?3",
 };
 const size_t store_writer_nsql = W_COUNT;
 
@@ -316,26 +323,24 @@ int store_put_result(struct store *s, const struct store_result *x)
 	return 1;
 }
 
-int store_mark_rrd(struct store *s, const char *probe, const char *target,
-		   const char *probe_time, int state)
+int store_put_mark(struct store *s, const char *probe, const char *target, int64_t ms)
 {
 	struct conn *c = store_writer_conn(s);
-	sqlite3_stmt *st = conn_get(c, W_MARK_RRD);
+	sqlite3_stmt *st = conn_get(c, W_PUT_MARK);
 
 	if (!st)
 		return -1;
-	sqlite3_bind_int(st, 1, state);
-	conn_text(st, 2, probe);
-	conn_text(st, 3, target);
-	conn_text(st, 4, probe_time);
+	conn_text(st, 1, probe);
+	conn_text(st, 2, target);
+	sqlite3_bind_int64(st, 3, ms);
 	return conn_done(c, st);
 }
 
-int store_rrd_pending(struct store *s, struct store_rrd_cursor *at,
-		      struct store_rrd_row *out, size_t max)
+int store_rrd_pending(struct store *s, const char *probe, const char *target,
+		      struct store_rrd_cursor *at, struct store_rrd_row *out, size_t max)
 {
 	struct conn *c = store_writer_conn(s);
-	sqlite3_stmt *st = conn_get(c, W_RRD_PENDING);
+	sqlite3_stmt *st = conn_get(c, W_RRD_PENDING_OF);
 	size_t n = 0;
 
 	if (!st)
@@ -343,24 +348,48 @@ int store_rrd_pending(struct store *s, struct store_rrd_cursor *at,
 	sqlite3_bind_int64(st, 1, at->time_ms);
 	sqlite3_bind_int64(st, 2, at->id);
 	sqlite3_bind_int64(st, 3, (int64_t)max);
+	conn_text(st, 4, probe);
+	conn_text(st, 5, target);
 	while (n < max && conn_step(c, st) == SQLITE_ROW) {
 		struct store_rrd_row *row = &out[n++];
 
 		conn_col(st, 0, row->probe, sizeof(row->probe));
 		conn_col(st, 1, row->target, sizeof(row->target));
-		conn_col(st, 2, row->probe_time, sizeof(row->probe_time));
-		row->time_ms = sqlite3_column_int64(st, 3);
-		row->total_us = sqlite3_column_int64(st, 4);
-		row->dns_us = sqlite3_column_int64(st, 5);
-		row->connect_us = sqlite3_column_int64(st, 6);
-		row->tls_us = sqlite3_column_int64(st, 7);
-		row->ttfb_us = sqlite3_column_int64(st, 8);
-		row->avail = sqlite3_column_int(st, 9);
-		row->status = sqlite3_column_int(st, 10);
-		row->step = sqlite3_column_int(st, 11);
+		row->time_ms = sqlite3_column_int64(st, 2);
+		row->total_us = sqlite3_column_int64(st, 3);
+		row->dns_us = sqlite3_column_int64(st, 4);
+		row->connect_us = sqlite3_column_int64(st, 5);
+		row->tls_us = sqlite3_column_int64(st, 6);
+		row->ttfb_us = sqlite3_column_int64(st, 7);
+		row->avail = sqlite3_column_int(st, 8);
+		row->status = sqlite3_column_int(st, 9);
+		row->step = sqlite3_column_int(st, 10);
 		at->time_ms = row->time_ms;
-		at->id = sqlite3_column_int64(st, 12);
+		at->id = sqlite3_column_int64(st, 11);
 	}
 	sqlite3_reset(st);
+	return s->error[0] ? -1 : (int)n;
+}
+
+int store_rrd_pairs(struct store *s, struct store_rrd_pair *after,
+		    struct store_rrd_pair *out, size_t max)
+{
+	struct conn *c = store_writer_conn(s);
+	sqlite3_stmt *st = conn_get(c, W_RRD_PAIRS);
+	size_t n = 0;
+
+	if (!st)
+		return -1;
+	conn_text(st, 1, after->probe);
+	conn_text(st, 2, after->target);
+	sqlite3_bind_int64(st, 3, (int64_t)max);
+	while (n < max && conn_step(c, st) == SQLITE_ROW) {
+		conn_col(st, 0, out[n].probe, sizeof(out[n].probe));
+		conn_col(st, 1, out[n].target, sizeof(out[n].target));
+		n++;
+	}
+	sqlite3_reset(st);
+	if (n)
+		*after = out[n - 1];
 	return s->error[0] ? -1 : (int)n;
 }

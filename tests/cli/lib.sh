@@ -44,6 +44,39 @@ wait_file() {
     while [ ! -s "$1" ] && [ $i -lt "${2:-100}" ]; do sleep 0.1; i=$((i + 1)); done
 }
 
+# rrd DATA_DIR rrdtool-ARGS...: rrdtool on a running qrwatchd's files, through
+# its rrdcached (DATA_DIR/rrdcached.sock) when there is one, which writes out
+# what it holds for the file first
+rrd() {
+    d=$1
+    shift
+    if [ -S "$d/rrdcached.sock" ]; then
+        RRDCACHED_ADDRESS="unix:$d/rrdcached.sock" rrdtool "$@"
+    else
+        rrdtool "$@"
+    fi
+}
+
+# rrd_last DATA_DIR FILE: the time of FILE's last update (rrdcached's own LAST
+# answers the last step boundary, so through lastupdate)
+rrd_last() {
+    rrd "$1" lastupdate "$2" | tail -n 1 | cut -d: -f1
+}
+
+# wait_rrd DATA_DIR FILE [TENTHS]: until FILE (made in the background) holds a
+# result, 10 s by default
+wait_rrd() {
+    i=0
+    while [ $i -lt "${3:-100}" ]; do
+        if [ -e "$2" ] && rrd "$1" lastupdate "$2" 2>/dev/null | tail -n 1 | grep -q '^[0-9]*: [0-9]'; then
+            return 0
+        fi
+        sleep 0.1
+        i=$((i + 1))
+    done
+    return 1
+}
+
 finish() {
     echo "$T_PASS passed, $T_FAIL failed"
     [ "$T_FAIL" -eq 0 ]

@@ -388,12 +388,13 @@ sqlite3 "$DATA/qrwatch.db" "PRAGMA journal_mode=WAL;
 expect_eq "a schema-1 database" "$(db 'PRAGMA user_version')" "1"
 conf "$TMP/c.conf" "$DATA" ""
 start_server "$TMP/c.conf"
-expect_eq "migrated to the current schema at start" "$(db 'PRAGMA user_version')" "4"
+expect_eq "migrated to the current schema at start" "$(db 'PRAGMA user_version')" "5"
 expect_eq "the alerts' tables made by their own migrations" "$(db "SELECT version FROM schema_modules WHERE name = 'alerts'")" "2"
 expect_eq "its batch numbers kept as the epoch before epochs" "$(db "SELECT epoch || ':' || last_seq FROM probe_epochs WHERE probe = 'p3'")" ":7"
 expect_eq "its results kept, their values typed" "$(db "SELECT count(*) || ':' || total_us || ':' || connect_us || ':' || status FROM results WHERE target = 't1'")" "1:1234000:2000:503"
 expect_eq "its latest state kept, its steps as rows" "$(db "SELECT l.verdict || ':' || l.payload || ':' || s.name FROM latest l JOIN latest_steps s USING (probe, target)")" "DOWN:code-t1:Trang thủ tục"
 expect_eq "and the target's state" "$(db "SELECT verdict || ':' || probes FROM target_state WHERE target = 't1'")" "DOWN:1"
+expect_eq "its RRD file's mark from the result written there (in_rrd)" "$(db "SELECT on_disk_ms FROM rrd_marks WHERE probe = 'p3' AND target = 't1'")" "$((T * 1000))"
 expect_contains "the target page reads it" "$(curl -s "http://127.0.0.1:$S/target/t1")" "Cổng dịch vụ trả lỗi"
 SEQ_p3=7
 add t1 DOWN; add t1 DOWN; add t1 DOWN; push p3

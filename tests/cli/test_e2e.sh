@@ -100,12 +100,12 @@ expect_contains "the hanging service, seen from the second probe too: an update,
 RRD="$D/data/rrd/thon-dong/ks-thon-dong.rrd"
 got=""
 while [ $(($(date +%s) - start)) -lt 150 ]; do
-    got=$(rrdtool fetch "$RRD" AVERAGE --start end-10min --end now 2>/dev/null | grep -v nan | grep -c ': 1.0000000000e+00')
+    got=$(rrd "$D/data" fetch "$RRD" AVERAGE --start end-10min --end now 2>/dev/null | grep -v nan | grep -c ': 1.0000000000e+00')
     [ "$got" -ge 1 ] && break
     sleep 2
 done
 expect_eq "rrdtool fetch: the healthy code available at a full minute" "$([ "${got:-0}" -ge 1 ] && echo yes)" "yes"
-expect_contains "rrdtool fetch: the hanging code unavailable" "$(rrdtool lastupdate "$D/data/rrd/thon-dong/trich-luc-dong-ngan.rrd")" ": 0 "
+expect_contains "rrdtool fetch: the hanging code unavailable" "$(rrd "$D/data" lastupdate "$D/data/rrd/thon-dong/trich-luc-dong-ngan.rrd")" ": 0 "
 AVG=$(db "SELECT group_concat(uplink || '=' || ms) FROM (SELECT uplink, CAST(avg(total_us) / 1000 AS INTEGER) AS ms FROM results WHERE target IN ('ks-thon-dong','kt-thon-dong','kh-dong-ngan','ct-dong-ngan') GROUP BY uplink ORDER BY uplink)")
 g4=$(echo "$AVG" | sed 's/.*4g=\([0-9]*\).*/\1/')
 g5=$(echo "$AVG" | sed 's/.*5g=\([0-9]*\).*/\1/')

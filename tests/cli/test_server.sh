@@ -80,18 +80,21 @@ expect_eq "three results stored" "$(db 'SELECT count(*) FROM results')" "3"
 expect_eq "verdicts stored" "$(db "SELECT target || '=' || verdict FROM latest ORDER BY target" | tr '\n' ' ')" "gone=STALE ks=OK kt=OK "
 expect_eq "probe known with its uplink" "$(db "SELECT uplink FROM probes WHERE id = 'thon-dong-1'")" "5g"
 expect_eq "the batch numbers were recorded" "$(db "SELECT last_seq > 0 FROM probes")" "1"
-expect_eq "all results in the RRD files" "$(db 'SELECT count(*) FROM results WHERE in_rrd = 1')" "3"
+# the files are made in the background, then written from the database
+n=0
+for t in ks kt gone; do wait_rrd "$TMP/data" "$TMP/data/rrd/thon-dong-1/$t.rrd" && n=$((n + 1)); done
+expect_eq "all results in the RRD files" "$n" "3"
+expect_eq "the server runs its own rrdcached" "$([ -S "$TMP/data/rrdcached.sock" ] && echo yes)" "yes"
 RRD="$TMP/data/rrd/thon-dong-1/ks.rrd"
-expect_run "rrdtool info reads the file" 0 rrdtool info "$RRD"
+expect_run "rrdtool info reads the file" 0 rrd "$TMP/data" info "$RRD"
 expect_contains "RRD has the availability source" "$OUT" 'ds[avail].type = "GAUGE"'
 expect_contains "RRD keeps one-minute detail for a week" "$OUT" 'rra[0].rows = 10080'
 expect_contains "RRD keeps daily values for five years" "$OUT" 'rra[6].pdp_per_row = 1440'
 expect_contains "RRD keeps hourly values for 90 days" "$OUT" 'rra[1].rows = 2160'
 expect_contains "RRD has MAX archives" "$OUT" 'rra[3].cf = "MAX"'
-last=$(rrdtool last "$RRD")
-expect_run "rrdtool lastupdate" 0 rrdtool lastupdate "$RRD"
+expect_run "rrdtool lastupdate" 0 rrd "$TMP/data" lastupdate "$RRD"
 expect_contains "last update holds availability 1 and status 200" "$OUT" ": 1 "
-gone_last=$(rrdtool lastupdate "$TMP/data/rrd/thon-dong-1/gone.rrd" | tail -n 1)
+gone_last=$(rrd "$TMP/data" lastupdate "$TMP/data/rrd/thon-dong-1/gone.rrd" | tail -n 1)
 expect_contains "the stale target is unavailable with status 404" "$gone_last" " 0 "
 expect_contains "the stale target's status is 404" "$gone_last" " 404"
 
@@ -190,8 +193,10 @@ expect_eq "verdict change recorded" "$(db "SELECT new FROM verdict_changes WHERE
 # an older result than the RRD's last update: kept in SQLite, counted, not in the RRD
 OLD=$(date -u -d '-1 hour' +%Y-%m-%dT%H:%M:%S.000Z)
 R_OLD=$(printf '%s' "$R1" | sed "s/\"$NOW\"/\"$OLD\"/")
+kt_last=$(rrd_last "$TMP/data" "$TMP/data/rrd/thon-dong-1/kt.rrd")
 send "late result" 200 '"rrd_refused":1' "$(batch 1001 "$R_OLD")"
-expect_eq "late result kept in SQLite only" "$(db "SELECT in_rrd FROM results WHERE probe_time = '$OLD'")" "2"
+expect_eq "late result kept in SQLite" "$(db "SELECT count(*) FROM results WHERE probe_time = '$OLD'")" "1"
+expect_eq "late result not in the RRD file" "$(rrd_last "$TMP/data" "$TMP/data/rrd/thon-dong-1/kt.rrd")" "$kt_last"
 
 # a probe whose spool was made anew (a power cut on a RAM spool) numbers its
 # batches from 1 again under a new epoch: those results are stored, not
@@ -335,7 +340,8 @@ else
     fail "browser tests" "chromium is not installed (.ci/deps installs it)"
 fi
 
-# through rrdcached: updates reach the RRD files via the cache daemon
+# through an rrdcached of its own (rrdcached = ADDRESS): updates reach the
+# RRD files via that cache daemon, and qrwatchd starts none
 if command -v rrdcached >/dev/null; then
     mkdir -p "$TMP/cdata"
     rrdcached -g -l "unix:$TMP/rrdcached.sock" -j "$TMP/cdata" -w 3600 -z 1 \
@@ -352,8 +358,11 @@ if command -v rrdcached >/dev/null; then
     wait_file "$TMP/cached.port"
     printf '%s' "$(batch 1 "$R1")" > "$TMP/c1.json"
     expect_contains "ingest through rrdcached" "$("$SEND" "http://127.0.0.1:$(cat "$TMP/cached.port")/api/v1/ingest" thon-dong-1 "$SECRET" "$TMP/c1.json")" '"rrd_refused":0'
-    OUT=$(rrdtool lastupdate --daemon "unix:$TMP/rrdcached.sock" "$TMP/cdata/rrd/thon-dong-1/kt.rrd" 2>&1)
+    i=0
+    until OUT=$(rrdtool lastupdate --daemon "unix:$TMP/rrdcached.sock" "$TMP/cdata/rrd/thon-dong-1/kt.rrd" 2>&1) &&
+        [ "${OUT#* 503}" != "$OUT" ] || [ $i -ge 100 ]; do sleep 0.1; i=$((i + 1)); done
     expect_contains "rrdcached holds the update" "$OUT" " 503"
+    expect_eq "qrwatchd started no rrdcached of its own" "$([ -e "$TMP/cdata/rrdcached.sock" ] && echo yes)" ""
     # four results a minute apart: rrdtool fetch reads consolidated values back
     EPOCH=$(date +%s)
     rs=""
@@ -364,6 +373,9 @@ if command -v rrdcached >/dev/null; then
     # shellcheck disable=SC2086
     printf '%s' "$(batch 2 $rs)" > "$TMP/c2.json"
     expect_contains "four timed results ingested" "$("$SEND" "http://127.0.0.1:$(cat "$TMP/cached.port")/api/v1/ingest" thon-dong-1 "$SECRET" "$TMP/c2.json")" '"rrd_refused":0'
+    i=0
+    until [ "$(rrdtool lastupdate --daemon "unix:$TMP/rrdcached.sock" "$TMP/cdata/rrd/thon-dong-1/ks.rrd" 2>/dev/null | tail -n 1 | cut -d: -f1)" = "$((EPOCH - 60))" ] ||
+        [ $i -ge 100 ]; do sleep 0.1; i=$((i + 1)); done
     OUT=$(rrdtool fetch --daemon "unix:$TMP/rrdcached.sock" "$TMP/cdata/rrd/thon-dong-1/ks.rrd" AVERAGE \
         --start "$((EPOCH - 360))" --end "$EPOCH" 2>&1)
     expect_contains "rrdtool fetch lists the data sources" "$OUT" "avail"
@@ -383,6 +395,8 @@ fi
 "$QRW_BUILD/tests/mkcert" "$TMP"
 sed -e "s|^data_dir = .*|data_dir = $TMP/tdata|" "$TMP/qrwatchd.conf" > "$TMP/tls.conf"
 printf 'tls_cert = %s/good.pem\ntls_key = %s/good.key\n' "$TMP" "$TMP" >> "$TMP/tls.conf"
+# and the RRD files written directly, without rrdcached
+printf 'rrdcached = off\n' >> "$TMP/tls.conf"
 "$SERVER" -c "$TMP/tls.conf" -p "$TMP/tls.port" 2>"$TMP/tls.log" &
 TPID=$!
 PIDS="$PIDS $TPID"
@@ -397,8 +411,12 @@ PIDS="$PIDS $DPID"
 i=0
 while [ "$(sqlite3 "$TMP/tdata/qrwatch.db" 'SELECT count(*) FROM results' 2>/dev/null || echo 0)" -lt 3 ] && [ $i -lt 150 ]; do sleep 0.1; i=$((i + 1)); done
 kill "$DPID"; wait "$DPID"
+n=0
+for t in ks kt gone; do wait_rrd "$TMP/tdata" "$TMP/tdata/rrd/thon-dong-1/$t.rrd" && n=$((n + 1)); done
 kill "$TPID"; wait "$TPID"
 expect_eq "results pushed over HTTPS" "$(sqlite3 "$TMP/tdata/qrwatch.db" 'SELECT count(*) FROM results')" "3"
+expect_eq "RRD files written directly (rrdcached = off)" "$n" "3"
+expect_eq "no rrdcached started with rrdcached = off" "$([ -e "$TMP/tdata/rrdcached.sock" ] && echo yes)" ""
 
 # the optional login: users with salted password hashes
 LINE=$(printf 'mật-khẩu đúng\n' | "$SERVER" --hash-password can-bo)
@@ -416,6 +434,9 @@ SPID=$!
 PIDS="$PIDS $SPID"
 wait_file "$TMP/server2.port"
 expect_eq "acknowledged results survive kill -9" "$(count)" "$((before + 3 + 6))"
+expect_contains "the rrdcached of the killed server wrote out what it held" \
+    "$(rrd_last "$TMP/data" "$TMP/data/rrd/thon-dong-1/kt.rrd")" \
+    "$(db "SELECT max(time_ms) / 1000 FROM results WHERE probe = 'thon-dong-1' AND target = 'kt'")"
 kill "$SPID"
 wait "$SPID"
 # with a user configured, pages need the login; probes still push by HMAC
