@@ -464,56 +464,60 @@ static const char **split_words(struct arena *a, const char *s, size_t *n)
 	return arr;
 }
 
-/* Index of sorted (id, position) pairs for duplicate checks and look-ups. */
-struct idx {
-	const char *id;
-	size_t pos;
-	int line;
-};
-
+/*
+ * Index of sorted (id, position) pairs for duplicate checks and look-ups;
+ * the catalog keeps those of its targets and boards (catalog.h).
+ */
 static int idx_cmp(const void *a, const void *b)
 {
-	const struct idx *x = a, *y = b;
+	const struct catalog_ix *x = a, *y = b;
 	int c = strcmp(x->id, y->id);
 
 	if (c)
 		return c;
-	return x->line - y->line;
+	return x->pos < y->pos ? -1 : x->pos > y->pos;
 }
 
-static struct idx *build_index(struct parser *p, enum sec_kind k, size_t *n)
+static struct catalog_ix *build_index(struct parser *p, enum sec_kind k, size_t *n)
 {
-	struct idx *ix;
+	struct catalog_ix *ix;
+	int *line;		/* of each section by position, for the messages */
 	size_t c = 0;
 
 	for (size_t i = 0; i < p->nsecs; i++)
 		c += p->secs[i].kind == k;
 	*n = c;
 	ix = calloc(c ? c : 1, sizeof(*ix));
-	if (!ix)
+	line = calloc(c ? c : 1, sizeof(*line));
+	if (!ix || !line) {
+		free(ix);
+		free(line);
 		return NULL;
+	}
 	c = 0;
 	for (size_t i = 0; i < p->nsecs; i++)
 		if (p->secs[i].kind == k) {
 			ix[c].id = p->secs[i].id;
 			ix[c].pos = c;
-			ix[c].line = p->secs[i].line;
+			line[c] = p->secs[i].line;
 			c++;
 		}
 	qsort(ix, c, sizeof(*ix), idx_cmp);
 	for (size_t i = 1; i < c; i++)
 		if (strcmp(ix[i].id, ix[i - 1].id) == 0)
-			perr(p, ix[i].line, "duplicate %s id '%s' (first defined at "
-			     "line %d)", sec_names[k], ix[i].id, ix[i - 1].line);
+			perr(p, line[ix[i].pos], "duplicate %s id '%s' (first defined at line %d)",
+			     sec_names[k], ix[i].id, line[ix[i - 1].pos]);
+	free(line);
 	return ix;
 }
 
-static long lookup(const struct idx *ix, size_t n, const char *id)
+/* The position of id in a sorted index of n, or -1. */
+static long lookup(const struct catalog_ix *ix, size_t n, const char *id)
 {
 	size_t lo = 0, hi = n;
 
 	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
+		size_t mid = lo + (hi - lo) / 2;
 		int c = strcmp(ix[mid].id, id);
 
 		if (c == 0)
@@ -537,7 +541,7 @@ static void build_place(struct parser *p, const struct sec *s, struct place *pl)
 }
 
 static void build_board(struct parser *p, const struct sec *s, struct board *b,
-			const struct idx *pix, size_t npix)
+			const struct catalog_ix *pix, size_t npix)
 {
 	const struct kv *place = get(p, s, "place"), *gps = get(p, s, "gps");
 
@@ -902,8 +906,8 @@ static void check_vietqr(struct parser *p, const struct sec *s, struct target *t
 }
 
 static void build_target(struct parser *p, const struct sec *s, struct target *t,
-			 const struct idx *bix, size_t nbix,
-			 const struct idx *fix, size_t nfix)
+			 const struct catalog_ix *bix, size_t nbix,
+			 const struct catalog_ix *fix, size_t nfix)
 {
 	struct arena *a = &p->cat->arena;
 	const struct kv *kv;
@@ -1047,7 +1051,7 @@ static void build(struct parser *p)
 {
 	struct catalog *c = p->cat;
 	struct arena *a = &c->arena;
-	struct idx *pix, *bix, *fix, *tix;
+	struct catalog_ix *pix, *bix, *fix, *tix;
 	size_t npix, nbix, nfix, ntix, k;
 
 	pix = build_index(p, S_PLACE, &npix);
@@ -1094,6 +1098,20 @@ static void build(struct parser *p)
 				     fix, nfix);
 	if (ntix == 0 && p->nerrors == 0)
 		perr(p, 0, "no [target] sections: nothing to watch");
+	/* the lookups' indices, kept: a server looks up a target per result */
+	if (!p->nerrors) {
+		struct catalog_ix *ti = arena_alloc(a, (ntix ? ntix : 1) * sizeof(*ti));
+		struct catalog_ix *bi = arena_alloc(a, (nbix ? nbix : 1) * sizeof(*bi));
+
+		if (!ti || !bi) {
+			perr(p, 0, "out of memory");
+			goto out;
+		}
+		memcpy(ti, tix, ntix * sizeof(*ti));
+		memcpy(bi, bix, nbix * sizeof(*bi));
+		c->target_ix = ti;
+		c->board_ix = bi;
+	}
 out:
 	free(pix);
 	free(bix);
@@ -1172,18 +1190,31 @@ void catalog_free(struct catalog *c)
 
 const struct target *catalog_target(const struct catalog *c, const char *id)
 {
-	for (size_t i = 0; i < c->ntargets; i++)
-		if (strcmp(c->targets[i].id, id) == 0)
-			return &c->targets[i];
-	return NULL;
+	long i;
+
+	if (!c->target_ix) {
+		/* a catalog put together by hand (tests): no index */
+		for (size_t k = 0; k < c->ntargets; k++)
+			if (strcmp(c->targets[k].id, id) == 0)
+				return &c->targets[k];
+		return NULL;
+	}
+	i = lookup(c->target_ix, c->ntargets, id);
+	return i < 0 ? NULL : &c->targets[i];
 }
 
 const struct board *catalog_board(const struct catalog *c, const char *id)
 {
-	for (size_t i = 0; i < c->nboards; i++)
-		if (strcmp(c->boards[i].id, id) == 0)
-			return &c->boards[i];
-	return NULL;
+	long i;
+
+	if (!c->board_ix) {
+		for (size_t k = 0; k < c->nboards; k++)
+			if (strcmp(c->boards[k].id, id) == 0)
+				return &c->boards[k];
+		return NULL;
+	}
+	i = lookup(c->board_ix, c->nboards, id);
+	return i < 0 ? NULL : &c->boards[i];
 }
 
 int place_format(const struct place *p, struct buf *out)

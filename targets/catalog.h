@@ -115,6 +115,13 @@ struct catalog {
 	size_t nflows;
 	struct target *targets;
 	size_t ntargets;
+	/* targets and boards by id, sorted, for catalog_target() and catalog_board() */
+	const struct catalog_ix *target_ix, *board_ix;
+};
+
+struct catalog_ix {
+	const char *id;
+	size_t pos;
 };
 
 /* Defaults and bounds of target keys. */
