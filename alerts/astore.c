@@ -66,6 +66,8 @@ static const char *const migrations[ASTORE_SCHEMA] = {
 	"CREATE TABLE alert_state (name TEXT PRIMARY KEY, value INTEGER NOT NULL);"
 	/* a random number that keeps this database's dedupe keys apart from another's */
 	"INSERT INTO alert_state (name, value) VALUES ('instance', abs(random()));",
+	/* 3: a service incident's worst verdict and evidence are looked up by target */
+	"CREATE INDEX streaks_by_target ON streaks (target);",
 };
 
 /* What version 2 takes over from a database of the dashboard's older schemas. */

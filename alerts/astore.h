@@ -24,7 +24,7 @@
  * astore_failed() takes it, so that a loop cut short by it cannot pass for
  * a short answer.
  */
-#define ASTORE_SCHEMA 2
+#define ASTORE_SCHEMA 3
 
 struct astore_stmts;
 

@@ -363,6 +363,7 @@ static void *committer(void *arg)
 {
 	struct ingest *x = arg;
 
+	pthread_setname_np(pthread_self(), "qrw-ingest");
 	for (;;) {
 		struct ingest_job *group = NULL, **tail = &group;
 		size_t results = 0;
@@ -718,6 +719,7 @@ static void *checkpointer(void *arg)
 {
 	struct ingest *x = arg;
 
+	pthread_setname_np(pthread_self(), "qrw-rrd-ckpt");
 	pthread_mutex_lock(&x->qlock);
 	while (!x->ck_stopping) {
 		struct timespec ts;

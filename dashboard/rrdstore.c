@@ -400,6 +400,7 @@ static void *creator(void *arg)
 {
 	struct rrdstore *s = arg;
 
+	pthread_setname_np(pthread_self(), "qrw-rrd-create");
 	pthread_mutex_lock(&s->lock);
 	for (;;) {
 		char probe[65], target[65], path[1400], dir[1200];

@@ -5,8 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "../common/log.h"
 #include "../common/banned.h"
 
 /* Each entry takes the schema from version i to i + 1. */
@@ -146,6 +148,11 @@ static const char *const migrations[STORE_SCHEMA] = {
 	"  WHERE in_rrd != 0 GROUP BY probe, target;"
 	"DROP INDEX IF EXISTS results_pending_rrd;"
 	"CREATE INDEX results_by_pair ON results (probe, target, time_ms);",
+	/*
+	 * 6: a target's state is its probes' worst, read by target at every
+	 * verdict change: without this, a scan of every (probe, target).
+	 */
+	"CREATE INDEX latest_by_target ON latest (target);",
 };
 
 static int exec(sqlite3 *db, const char *sql, struct err *e)
@@ -344,6 +351,90 @@ struct store_reader {
 	char error[ERR_MAX];
 };
 
+/* ---- the WAL's checkpoints ---- */
+
+static void *wal_run(void *arg)
+{
+	struct store *s = arg;
+	sqlite3 *db = NULL;
+
+	pthread_setname_np(pthread_self(), "qrw-wal");
+	if (sqlite3_open_v2(s->path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+	    SQLITE_OK) {
+		sqlite3_close(db);
+		return NULL;
+	}
+	sqlite3_busy_timeout(db, 1000);
+	/* a connection opens the WAL at its first read; before, a checkpoint does nothing */
+	if (exec(db, "SELECT count(*) FROM sqlite_schema", NULL) < 0)
+		LOG(LOG_LVL_WARN, NULL, "database: WAL checkpoints: %s", sqlite3_errmsg(db));
+	pthread_mutex_lock(&s->wal_lock);
+	while (!s->wal_stopping) {
+		struct timespec ts;
+		int log = 0, done = 0, rc;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += STORE_WAL_MS * 1000000L;
+		ts.tv_sec += ts.tv_nsec / 1000000000L;
+		ts.tv_nsec %= 1000000000L;
+		pthread_cond_timedwait(&s->wal_wake, &s->wal_lock, &ts);
+		if (s->wal_stopping)
+			break;
+		pthread_mutex_unlock(&s->wal_lock);
+		/* as much as no reader still needs, without waiting for anyone */
+		rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+		/*
+		 * The writer starts the WAL over only when every frame is back
+		 * in the database, which under steady commits a passive
+		 * checkpoint never quite reaches: past STORE_WAL_RESTART frames,
+		 * a restart waits for the writer (the rest is copied by then, so
+		 * briefly) and makes the next commit write from the start.
+		 */
+		if (rc == SQLITE_OK && log > STORE_WAL_RESTART)
+			rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_RESTART, &log,
+						       &done);
+		pthread_mutex_lock(&s->wal_lock);
+		if (rc == SQLITE_OK && done > 0)
+			s->wal_checkpoints++;
+		else if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+			LOG(LOG_LVL_WARN, NULL, "database: WAL checkpoint: %s", sqlite3_errmsg(db));
+	}
+	pthread_mutex_unlock(&s->wal_lock);
+	sqlite3_close(db);
+	return NULL;
+}
+
+/* Checkpoints off the writer: its own stop at 1000 pages is turned off. */
+static int wal_start(struct store *s, struct err *e)
+{
+	pthread_mutex_init(&s->wal_lock, NULL);
+	pthread_cond_init(&s->wal_wake, NULL);
+	s->wal_stopping = 0;
+	if (pthread_create(&s->wal_thread, NULL, wal_run, s) != 0) {
+		pthread_mutex_destroy(&s->wal_lock);
+		pthread_cond_destroy(&s->wal_wake);
+		return err_set(e, "cannot start the WAL checkpoints");
+	}
+	s->wal_started = 1;
+	/* the WAL file is kept at up to 128 MiB when it starts over: growing it costs more */
+	return store_exec(s, "PRAGMA wal_autocheckpoint=0; PRAGMA journal_size_limit=134217728;",
+			  e);
+}
+
+static void wal_stop(struct store *s)
+{
+	if (!s->wal_started)
+		return;
+	pthread_mutex_lock(&s->wal_lock);
+	s->wal_stopping = 1;
+	pthread_cond_signal(&s->wal_wake);
+	pthread_mutex_unlock(&s->wal_lock);
+	pthread_join(s->wal_thread, NULL);
+	pthread_mutex_destroy(&s->wal_lock);
+	pthread_cond_destroy(&s->wal_wake);
+	s->wal_started = 0;
+}
+
 int store_open(struct store *s, const char *data_dir, struct err *e)
 {
 	char sql[64];
@@ -367,7 +458,9 @@ int store_open(struct store *s, const char *data_dir, struct err *e)
 		store_close(s);
 		return -1;
 	}
-	if (store_exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", e) < 0)
+	/* the writer keeps the indices it inserts into in memory: 64 MiB of pages */
+	if (store_exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
+		       "PRAGMA cache_size=-65536;", e) < 0)
 		goto fail;
 	v = user_version(s);
 	if (v < 0 || v > STORE_SCHEMA) {
@@ -392,6 +485,8 @@ int store_open(struct store *s, const char *data_dir, struct err *e)
 		err_set(e, "out of memory");
 		goto fail;
 	}
+	if (wal_start(s, e) < 0)
+		goto fail;
 	return 0;
 fail:
 	err_prefix(e, "'%s'", s->path);
@@ -411,6 +506,7 @@ static void reader_free(struct store_reader *r)
 
 void store_close(struct store *s)
 {
+	wal_stop(s);
 	for (int i = 0; i < s->nreaders; i++)
 		reader_free(s->readers[i]);
 	s->nreaders = 0;

@@ -14,7 +14,7 @@
 #include "../targets/result.h"
 
 /* The schema version this build writes; older databases are migrated. */
-#define STORE_SCHEMA 5
+#define STORE_SCHEMA 6
 #define STORE_READERS_MAX 16	/* page threads reading at once, each with a connection */
 
 /*
@@ -42,14 +42,26 @@ struct store {
 	struct store_reader *readers[STORE_READERS_MAX];
 	int nreaders, busy[STORE_READERS_MAX];
 	pthread_cond_t reader_free;
+	/* the WAL checkpoints, on a thread and connection of their own */
+	pthread_t wal_thread;
+	pthread_mutex_t wal_lock;
+	pthread_cond_t wal_wake;
+	int wal_started, wal_stopping;
+	unsigned long wal_checkpoints;	/* since start, for /metrics */
 };
 
 /*
  * Open (creating) DATA_DIR/qrwatch.db in WAL mode with full syncs, so that
  * a committed transaction survives a kill -9 or a power cut; refuse it if
  * PRAGMA quick_check finds damage; and bring its schema up to STORE_SCHEMA
- * (the alerts' tables too, through astore_migrate()). Returns 0 or -1 with e.
+ * (the alerts' tables too, through astore_migrate()). The WAL is copied
+ * back into the database by a thread of its own every STORE_WAL_MS (a
+ * passive checkpoint, which never waits for readers or the writer), not
+ * by the commit that happens to fill it; past STORE_WAL_RESTART frames it
+ * waits for the writer once, so that the WAL starts over. Returns 0 or -1 with e.
  */
+#define STORE_WAL_MS      500
+#define STORE_WAL_RESTART 16384	/* WAL frames (64 MiB) before it is made to start over */
 int store_open(struct store *s, const char *data_dir, struct err *e);
 void store_close(struct store *s);
 

@@ -39,14 +39,30 @@ const char *const store_writer_sql[W_COUNT] = {
 		"target = ?",
 	[W_CHANGE] = "INSERT INTO verdict_changes (probe, target, time_ms, old, new) "
 		"VALUES (?, ?, ?, ?, ?)",
-	[W_LATEST_PUT] = "INSERT OR REPLACE INTO latest (probe, target, time_ms, probe_time, "
+	/* updated in place: a REPLACE would delete the row and its index entries first */
+	[W_LATEST_PUT] = "INSERT INTO latest (probe, target, time_ms, probe_time, "
 		"verdict, since_ms, why_vi, why_en, payload, decode_step, failed_step, "
 		"failed_step_name, total_us, uplink, interface, nsteps) "
-		"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-	[W_STEP_PUT] = "INSERT OR REPLACE INTO latest_steps (probe, target, idx, name, method, "
+		"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+		"ON CONFLICT (probe, target) DO UPDATE SET time_ms = excluded.time_ms, "
+		"probe_time = excluded.probe_time, verdict = excluded.verdict, "
+		"since_ms = excluded.since_ms, why_vi = excluded.why_vi, why_en = excluded.why_en, "
+		"payload = excluded.payload, decode_step = excluded.decode_step, "
+		"failed_step = excluded.failed_step, failed_step_name = excluded.failed_step_name, "
+		"total_us = excluded.total_us, uplink = excluded.uplink, "
+		"interface = excluded.interface, nsteps = excluded.nsteps",
+	[W_STEP_PUT] = "INSERT INTO latest_steps (probe, target, idx, name, method, "
 		"url, final_url, status, bytes, redirects, reused, cold, dns_us, connect_us, "
 		"tls_us, ttfb_us, transfer_us, total_us, ok, error, hops) "
-		"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+		"ON CONFLICT (probe, target, idx) DO UPDATE SET name = excluded.name, "
+		"method = excluded.method, url = excluded.url, final_url = excluded.final_url, "
+		"status = excluded.status, bytes = excluded.bytes, "
+		"redirects = excluded.redirects, reused = excluded.reused, cold = excluded.cold, "
+		"dns_us = excluded.dns_us, connect_us = excluded.connect_us, "
+		"tls_us = excluded.tls_us, ttfb_us = excluded.ttfb_us, "
+		"transfer_us = excluded.transfer_us, total_us = excluded.total_us, "
+		"ok = excluded.ok, error = excluded.error, hops = excluded.hops",
 	[W_STEPS_TRIM] = "DELETE FROM latest_steps WHERE probe = ? AND target = ? AND idx >= ?",
 	[W_TARGET_PROBES] = "SELECT verdict, since_ms, time_ms FROM latest WHERE target = ? "
 		"ORDER BY probe",
