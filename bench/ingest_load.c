@@ -14,7 +14,8 @@
  * Usage: ingest_load URL SECRET PROBES BATCHES RESULTS TARGETS PHASE
  * PHASE 0 and then 1: the second run's batches and times follow the first's.
  * Probe p is "bench-p"; each sends its batches one after another (a probe
- * never has two batches in flight), all probes at once. Result times go up
+ * never has two batches in flight), all probes at once, about TARGETS
+ * targets of its own: probe p (from 0) reports on t[p*TARGETS] onwards. Result times go up
  * by a second per result of a probe, so every RRD update is newer than the
  * last. Prints: results acknowledged, seconds, results per second.
  */
@@ -64,7 +65,7 @@ static void build(struct probe *p, int pi)
 			 "\"name\":\"Trang\",\"method\":\"GET\",\"url\":\"https://x/\","
 			 "\"status\":200,\"dns_us\":3000,\"connect_us\":40000,\"tls_us\":60000,"
 			 "\"ttfb_us\":120000,\"transfer_us\":20000,\"total_us\":243000,"
-			 "\"bytes\":18000}]}", i ? "," : "", (k * 7 + pi) % ntargets, ts, pi % 1000,
+			 "\"bytes\":18000}]}", i ? "," : "", pi * ntargets + (k * 7) % ntargets, ts, pi % 1000,
 			 k % 17 ? "OK" : "SLOW", 243000 + k % 1000);
 	}
 	buf_adds(&p->body, "]}");
