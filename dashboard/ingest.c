@@ -603,19 +603,21 @@ static int replay_pair(struct ingest *x, const char *probe, const char *target,
 	return total;
 }
 
-/* rrdstore's on_created: a file was made (or lost updates): write what waited, then open it. */
-void ingest_rrd_created(void *ctx, const char *probe, const char *target)
+/* rrdstore's on_created: files were made (or lost updates): write what waited, then open them. */
+void ingest_rrd_created(void *ctx, const struct rrd_made *made, size_t n)
 {
 	struct ingest *x = ctx;
 	struct store_rrd_row *rows = malloc(REPLAY_CHUNK * sizeof(*rows));
 	struct err e;
 
 	pthread_mutex_lock(&x->db->lock);
-	if (!rows || replay_pair(x, probe, target, rows, &e) < 0)
-		LOG(LOG_LVL_WARN, "ingest-rrd", "results of '%s' on '%s' not written to its new "
-		    "RRD file (written at the next start): %s", target, probe,
-		    rows ? e.msg : "out of memory");
-	rrdstore_ready(x->rrd, probe, target);
+	for (size_t i = 0; i < n; i++) {
+		if (!rows || replay_pair(x, made[i].probe, made[i].target, rows, &e) < 0)
+			LOG(LOG_LVL_WARN, "ingest-rrd", "results of '%s' on '%s' not written to "
+			    "its new RRD file (written at the next start): %s", made[i].target,
+			    made[i].probe, rows ? e.msg : "out of memory");
+		rrdstore_ready(x->rrd, made[i].probe, made[i].target);
+	}
 	pthread_mutex_unlock(&x->db->lock);
 	free(rows);
 }

@@ -115,8 +115,8 @@ int ingest_replay_rrd(struct ingest *x, struct err *e);
 
 /*
  * rrdstore's on_created (ctx is the struct ingest): write what waited for
- * the file of (probe, target), then open it to new updates.
+ * each file made, then open it to new updates (one lock for them all).
  */
-void ingest_rrd_created(void *ctx, const char *probe, const char *target);
+void ingest_rrd_created(void *ctx, const struct rrd_made *made, size_t n);
 
 #endif

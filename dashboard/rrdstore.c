@@ -92,7 +92,23 @@ static int grow(struct rrd_files *t)
 	return 0;
 }
 
-/* The entry of (probe, target), made on first sight; NULL when the table is full. */
+/*
+ * Room for n more entries, so that file_of() does not move the table
+ * (and the entries a caller holds) while the caller goes on.
+ */
+static void reserve(struct rrd_files *t, size_t n)
+{
+	if (n > RRD_FILES_MAX)
+		n = RRD_FILES_MAX;
+	while ((t->n + n + 1) * 2 > t->cap && t->cap < 4 * (size_t)RRD_FILES_MAX && grow(t) == 0)
+		;
+}
+
+/*
+ * The entry of (probe, target), made on first sight; NULL when the table
+ * is full. Making one may move the table: reserve() first when holding
+ * entries.
+ */
 static struct rrd_file *file_of(struct rrd_files *t, const char *probe, const char *target)
 {
 	struct rrd_file *f;
@@ -113,7 +129,8 @@ static struct rrd_file *file_of(struct rrd_files *t, const char *probe, const ch
 void rrdstore_path(const struct rrdstore *s, const char *probe, const char *target,
 		   char *out, size_t cap)
 {
-	snprintf(out, cap, "%s/%s/%s.rrd", s->dir, probe, target);
+	/* ids are at most 64 bytes (ingest checks them) */
+	snprintf(out, cap, "%s/%.64s/%.64s.rrd", s->dir, probe, target);
 }
 
 /* ---- talking to rrdcached ---- */
@@ -403,12 +420,10 @@ static void *creator(void *arg)
 	pthread_setname_np(pthread_self(), "qrw-rrd-create");
 	pthread_mutex_lock(&s->lock);
 	for (;;) {
-		char probe[65], target[65], path[1400], dir[1200];
-		long interval;
-		int64_t first;
-		struct rrd_file *f;
-		struct err e;
-		int ok;
+		struct { char probe[65], target[65]; long interval_s; int64_t first_ms; }
+			round[RRD_CREATE_ROUND];
+		struct rrd_made made[RRD_CREATE_ROUND];
+		size_t n, nmade = 0;
 
 		while ((!s->files->qn || mono_ms() < s->retry_ms) && !s->stopping) {
 			if (s->files->qn) {
@@ -428,31 +443,42 @@ static void *creator(void *arg)
 		}
 		if (s->stopping)
 			break;
-		snprintf(probe, sizeof(probe), "%s", s->files->queue[0].probe);
-		snprintf(target, sizeof(target), "%s", s->files->queue[0].target);
-		interval = s->files->queue[0].interval_s;
-		first = s->files->queue[0].first_ms;
-		memmove(&s->files->queue[0], &s->files->queue[1],
-			(s->files->qn - 1) * sizeof(s->files->queue[0]));
-		s->files->qn--;
+		n = s->files->qn < RRD_CREATE_ROUND ? s->files->qn : RRD_CREATE_ROUND;
+		memcpy(round, s->files->queue, n * sizeof(round[0]));
+		memmove(&s->files->queue[0], &s->files->queue[n],
+			(s->files->qn - n) * sizeof(s->files->queue[0]));
+		s->files->qn -= n;
 		pthread_mutex_unlock(&s->lock);
-		/* the slow part, while ingest goes on: a file is a megabyte of rows */
-		snprintf(dir, sizeof(dir), "%s/%s", s->dir, probe);
-		rrdstore_path(s, probe, target, path, sizeof(path));
-		ok = (mkdir(dir, 0750) == 0 || errno == EEXIST) &&
-		     (access(path, F_OK) == 0 ||
-		      /* a day before the oldest waiting sample: late ones still fit */
-		      create(path, interval, (time_t)(first / 1000) - 86400, &e) == 0);
-		if (!ok)
-			LOG(LOG_LVL_ERROR, "rrd-create", "%s", access(dir, W_OK) ? strerror(errno) :
-			    e.msg);
-		pthread_mutex_lock(&s->lock);
-		f = file_of(s->files, probe, target);
-		if (f)
-			f->state = !ok ? F_UNKNOWN : s->on_created ? F_MADE : F_READY;
-		pthread_mutex_unlock(&s->lock);
-		if (ok && f && s->on_created)
-			s->on_created(s->created_ctx, probe, target);
+		for (size_t i = 0; i < n; i++) {
+			char path[1400], dir[1200];
+			struct rrd_file *f;
+			struct err e;
+			int ok;
+
+			/* the slow part, while ingest goes on: a file is a megabyte of rows */
+			snprintf(dir, sizeof(dir), "%s/%.64s", s->dir, round[i].probe);
+			rrdstore_path(s, round[i].probe, round[i].target, path, sizeof(path));
+			ok = (mkdir(dir, 0750) == 0 || errno == EEXIST) &&
+			     (access(path, F_OK) == 0 ||
+			      /* a day before the oldest waiting sample: late ones still fit */
+			      create(path, round[i].interval_s,
+				     (time_t)(round[i].first_ms / 1000) - 86400, &e) == 0);
+			if (!ok)
+				LOG(LOG_LVL_ERROR, "rrd-create", "%s",
+				    access(dir, W_OK) ? strerror(errno) : e.msg);
+			pthread_mutex_lock(&s->lock);
+			f = file_of(s->files, round[i].probe, round[i].target);
+			if (f)
+				f->state = !ok ? F_UNKNOWN : s->on_created ? F_MADE : F_READY;
+			pthread_mutex_unlock(&s->lock);
+			if (ok && f && s->on_created) {
+				memcpy(made[nmade].probe, round[i].probe, sizeof(made[0].probe));
+				memcpy(made[nmade].target, round[i].target, sizeof(made[0].target));
+				nmade++;
+			}
+		}
+		if (nmade)
+			s->on_created(s->created_ctx, made, nmade);
 		pthread_mutex_lock(&s->lock);
 	}
 	pthread_mutex_unlock(&s->lock);
@@ -547,7 +573,7 @@ static int connection(struct rrdstore *s, struct err *e)
 /* ---- set-up ---- */
 
 int rrdstore_init(struct rrdstore *s, const char *data_dir, const char *cached,
-		  void (*on_created)(void *ctx, const char *probe, const char *target),
+		  void (*on_created)(void *ctx, const struct rrd_made *made, size_t n),
 		  void *ctx, struct err *e)
 {
 	char dir[1100], abs[PATH_MAX];
@@ -780,6 +806,7 @@ int rrdstore_write(struct rrdstore *s, const struct rrd_write *w, size_t n, int 
 		return err_set(e, "out of memory");
 	}
 	pthread_mutex_lock(&s->lock);
+	reserve(s->files, n);		/* t.file holds entries */
 	for (size_t i = 0; i < n; i++) {
 		struct rrd_file *f = file_of(s->files, w[i].probe, w[i].target);
 		char path[1400], val[256];

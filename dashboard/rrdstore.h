@@ -60,6 +60,13 @@ struct rrdstore_counts {
 	size_t deferred;		/* the file is being created: written when it is */
 };
 
+/* A file the creator made, for on_created. */
+struct rrd_made {
+	char probe[65], target[65];
+};
+
+#define RRD_CREATE_ROUND 64		/* files made before on_created is told of them */
+
 struct rrd_files;
 
 struct rrdstore {
@@ -77,7 +84,7 @@ struct rrdstore {
 	pthread_t thread;
 	pthread_cond_t wake;
 	int stopping, started;
-	void (*on_created)(void *ctx, const char *probe, const char *target);
+	void (*on_created)(void *ctx, const struct rrd_made *made, size_t n);
 	void *created_ctx;
 };
 
@@ -86,15 +93,17 @@ struct rrdstore {
  * (socket DATA_DIR/rrdcached.sock), or writes directly when the rrdcached
  * program is not installed (logged); "off" always writes directly; any
  * other value is the address of an rrdcached to use ("unix:/path",
- * "/path" or "host:port"). on_created(ctx, probe, target) is called from
- * the creator thread, without any of rrdstore's locks, when a file is
- * made (or needs its updates again); it must end with rrdstore_ready()
- * for the file, and write what waited before that under the same lock
- * as the caller's other writes, so that nothing newer goes first. With
- * no on_created, a file is ready at once. Returns 0 or -1 with e.
+ * "/path" or "host:port"). on_created(ctx, made, n) is called from the
+ * creator thread, without any of rrdstore's locks, when files are made
+ * (or need their updates again), up to RRD_CREATE_ROUND at a time so
+ * that the caller takes its lock once for them; it must end with
+ * rrdstore_ready() for each file, and write what waited before that
+ * under the same lock as the caller's other writes, so that nothing newer
+ * goes first. With no on_created, a file is ready at once. Returns 0 or
+ * -1 with e.
  */
 int rrdstore_init(struct rrdstore *s, const char *data_dir, const char *cached,
-		  void (*on_created)(void *ctx, const char *probe, const char *target),
+		  void (*on_created)(void *ctx, const struct rrd_made *made, size_t n),
 		  void *ctx, struct err *e);
 
 /* Stop the creator, and the rrdcached qrwatchd started (which writes out what it holds). */

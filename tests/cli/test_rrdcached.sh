@@ -139,6 +139,26 @@ while kill -0 "$CP" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); d
 expect_eq "the killed server's rrdcached stopped" "$(kill -0 "$CP" 2>/dev/null && echo running)" ""
 expect_eq "after writing out what it held" "$(rrdtool lastupdate "$RRD" | tail -n 1 | cut -d: -f1)" "$((E - 30))"
 
+# one batch for a file that takes updates and 700 new ones: the file
+# table grows under the updates it holds (a use after free before)
+awk 'BEGIN { for (i = 0; i < 700; i++) printf "\n[target m%04d]\nboard = b\nprocedure = Đăng ký kết hôn\nimage = x.png\nofficial_domains = portal.test\n", i }' >> "$TMP/c.catalog"
+start
+many="$(result 20 208)"
+i=0
+while [ $i -lt 700 ]; do
+    many="$many,$(result 20 200 | sed "s/\"target\":\"ks\"/\"target\":\"m$(printf %04d $i)\"/")"
+    i=$((i + 1))
+done
+push "one result on ks and 700 on new files" "$many"
+expect_eq "ks written among them" "$(wait_last $((E - 20)))" "$((E - 20))"
+i=0
+while [ "$(find "$TMP/data/rrd/thon-dong-1" -name 'm*.rrd' | wc -l)" -lt 700 ] && [ $i -lt 300 ]; do
+    sleep 0.1; i=$((i + 1))
+done
+expect_eq "the 700 new files made" "$(find "$TMP/data/rrd/thon-dong-1" -name 'm*.rrd' | wc -l)" "700"
+stop
+expect_eq "and the server stops cleanly" "$?" "0"
+
 # without the rrdcached program: direct writes, and the log says why
 start PATH=/nonexistent
 expect_contains "no rrdcached: said at start" "$(cat "$TMP/server.log")" "rrdcached is not installed"
