@@ -153,6 +153,14 @@ static const char *const migrations[STORE_SCHEMA] = {
 	 * verdict change: without this, a scan of every (probe, target).
 	 */
 	"CREATE INDEX latest_by_target ON latest (target);",
+	/*
+	 * 7: one index on results, the key (probe, target, probe_time): every
+	 * index costs a random page per result, and the two by target and by
+	 * pair halved ingest. Reads by target go through its probes in
+	 * latest, by time through the probe's own clock (STORE_PT_FLOOR).
+	 */
+	"DROP INDEX IF EXISTS results_by_target;"
+	"DROP INDEX IF EXISTS results_by_pair;",
 };
 
 static int exec(sqlite3 *db, const char *sql, struct err *e)

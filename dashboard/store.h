@@ -14,7 +14,21 @@
 #include "../targets/result.h"
 
 /* The schema version this build writes; older databases are migrated. */
-#define STORE_SCHEMA 6
+#define STORE_SCHEMA 7
+
+/*
+ * Results are indexed only by their key (probe, target, probe_time), the
+ * probe's own clock. A read by server time ("since T") bounds probe_time
+ * from below by T less the probe's clock offset as last seen and a day
+ * (STORE_PT_MARGIN_MS), then filters on time_ms: exact unless the probe's
+ * clock offset moved by more than a day between the result and now. The
+ * SQL expression for the bound, from a server time and a probe id:
+ */
+#define STORE_PT_MARGIN_MS "86400000"
+#define STORE_PT_FLOOR(ms, probe) \
+	"strftime('%Y-%m-%dT%H:%M:%fZ', ((" ms ") - coalesce((SELECT clock_offset_ms " \
+	"FROM probes WHERE id = " probe "), 0) - " STORE_PT_MARGIN_MS ") / 1000.0, " \
+	"'unixepoch')"
 #define STORE_READERS_MAX 16	/* page threads reading at once, each with a connection */
 
 /*

@@ -77,10 +77,11 @@ const char *const store_writer_sql[W_COUNT] = {
 		"m.probe = l.probe AND m.target = l.target WHERE l.time_ms > "
 		"coalesce(m.on_disk_ms, 0) AND (l.probe, l.target) > (?1, ?2) ORDER BY "
 		"l.probe, l.target LIMIT ?3",
-	[W_RRD_PENDING_OF] = "SELECT " RRD_COLS " FROM results r WHERE r.probe = ?4 AND "
-		"r.target = ?5 AND r.time_ms > coalesce((SELECT on_disk_ms FROM rrd_marks WHERE "
-		"probe = ?4 AND target = ?5), 0) AND (r.time_ms > ?1 OR (r.time_ms = ?1 AND "
-		"r.id > ?2)) ORDER BY r.time_ms, r.id LIMIT ?3",
+	[W_RRD_PENDING_OF] = "WITH m (ms) AS (SELECT coalesce((SELECT on_disk_ms FROM "
+		"rrd_marks WHERE probe = ?4 AND target = ?5), 0)) SELECT " RRD_COLS " FROM "
+		"results r, m WHERE r.probe = ?4 AND r.target = ?5 AND r.probe_time > "
+		STORE_PT_FLOOR("m.ms", "?4") " AND r.time_ms > m.ms AND (r.time_ms > ?1 OR "
+		"(r.time_ms = ?1 AND r.id > ?2)) ORDER BY r.time_ms, r.id LIMIT ?3",
 };
 const size_t store_writer_nsql = W_COUNT;
 

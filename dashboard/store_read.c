@@ -36,12 +36,18 @@ const char *const store_reader_sql[R_COUNT] = {
 		"verdict_changes WHERE time_ms > ? ORDER BY time_ms DESC LIMIT ?",
 	[R_CHANGES_OF] = "SELECT time_ms, probe, target, coalesce(old, ''), new FROM "
 		"verdict_changes WHERE target = ? ORDER BY time_ms DESC LIMIT ?",
-	[R_AVAIL] = "SELECT avg(avail) FROM results WHERE target = ? AND time_ms > ?",
-	[R_BY_UPLINK] = "SELECT coalesce(uplink, ''), count(*), avg(total_us) / 1000.0, "
-		"avg(connect_us) / 1000.0, avg(avail) FROM results WHERE target = ? AND "
-		"time_ms > ? GROUP BY uplink ORDER BY uplink LIMIT ?",
-	[R_HISTORY] = "SELECT time_ms, probe, verdict, coalesce(uplink, ''), total_us FROM "
-		"results WHERE target = ? ORDER BY time_ms",
+	/* a target's results: each of its probes' (store.h, STORE_PT_FLOOR) */
+	[R_AVAIL] = "SELECT avg(r.avail) FROM latest l JOIN results r ON r.probe = l.probe "
+		"AND r.target = l.target AND r.probe_time > " STORE_PT_FLOOR("?2", "l.probe")
+		" WHERE l.target = ?1 AND r.time_ms > ?2",
+	[R_BY_UPLINK] = "SELECT coalesce(r.uplink, ''), count(*), avg(r.total_us) / 1000.0, "
+		"avg(r.connect_us) / 1000.0, avg(r.avail) FROM latest l JOIN results r ON "
+		"r.probe = l.probe AND r.target = l.target AND r.probe_time > "
+		STORE_PT_FLOOR("?2", "l.probe") " WHERE l.target = ?1 AND r.time_ms > ?2 "
+		"GROUP BY r.uplink ORDER BY r.uplink LIMIT ?3",
+	[R_HISTORY] = "SELECT r.time_ms, r.probe, r.verdict, coalesce(r.uplink, ''), "
+		"r.total_us FROM latest l JOIN results r ON r.probe = l.probe AND "
+		"r.target = l.target WHERE l.target = ?1 ORDER BY r.time_ms",
 	[R_PROBES] = "SELECT id, last_seq, coalesce(last_seen_ms, 0), coalesce(uplink, ''), "
 		"coalesce(version, ''), coalesce(clock_offset_ms, 0), coalesce(since_sync_s, 0), "
 		"coalesce(spool_pending, 0), coalesce(spool_dropped, 0), coalesce(epoch, ''), "
