@@ -152,6 +152,7 @@ bench: deps
 	sh bench/run.sh $(O)
 	sh bench/probe.sh $(O)
 	sh bench/server.sh $(O)
+	sh bench/ingest.sh $(O)
 	sh bench/alerts.sh $(O)
 	sh bench/attack.sh $(O)
 
