@@ -7,11 +7,11 @@
 #include "../common/arena.h"
 #include "../common/buf.h"
 
-/* Named limits: a district catalog has hundreds of targets, not millions. */
-#define CATALOG_MAX_BYTES   (4u * 1024 * 1024)
+/* Named limits: a province catalog has up to about 100,000 targets, not millions. */
+#define CATALOG_MAX_BYTES   (64u * 1024 * 1024)	/* 100,000 targets take about 20 MiB */
 #define CATALOG_MAX_LINE    4096
 #define CATALOG_MAX_ERRORS  50	/* errors reported before giving up */
-#define CATALOG_MAX_ITEMS   20000	/* places + boards + targets + flows */
+#define CATALOG_MAX_ITEMS   250000	/* places + boards + targets + flows: a province of 100,000 targets */
 #define CATALOG_MAX_STEPS   32	/* per flow */
 #define CATALOG_ID_MAX      64
 
