@@ -342,6 +342,8 @@ static void commit_group(struct ingest *x, struct ingest_job *group)
 			LOG(LOG_LVL_INFO, NULL, "probe '%s': first batch %lld of spool epoch %s",
 			    j->pk->id, (long long)h->seq, h->epoch[0] ? h->epoch : "none");
 		write_rrd(x, j->pk->id, j->b.recs, j->b.n, &refused);
+		__atomic_add_fetch(&x->batches_applied, 1, __ATOMIC_RELAXED);
+		__atomic_add_fetch(&x->results_applied, j->applied, __ATOMIC_RELAXED);
 		j->out->status = 200;
 		snprintf(j->out->body, sizeof(j->out->body), "{\"ack\":%lld,\"applied\":%zu,"
 			 "\"rrd_refused\":%zu%s}", (long long)h->seq, j->applied, refused,
@@ -513,6 +515,15 @@ void ingest_submit(struct ingest *x, const char *probe_hdr, const char *sig_hdr,
 	x->queue_tail = &j->next;
 	x->queued_jobs++;
 	pthread_cond_signal(&x->qcond);
+	pthread_mutex_unlock(&x->qlock);
+}
+
+void ingest_get_stats(struct ingest *x, struct ingest_stats *st)
+{
+	st->batches = __atomic_load_n(&x->batches_applied, __ATOMIC_RELAXED);
+	st->results = __atomic_load_n(&x->results_applied, __ATOMIC_RELAXED);
+	pthread_mutex_lock(&x->qlock);
+	st->queued = x->queued_jobs;
 	pthread_mutex_unlock(&x->qlock);
 }
 

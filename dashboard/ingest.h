@@ -47,6 +47,8 @@ struct ingest {
 	pthread_t ck_thread;
 	pthread_cond_t ckcond;
 	int ck_stopping, ck_started;
+	/* since the start, written by the committer alone (ingest_get_stats) */
+	unsigned long batches_applied, results_applied;
 };
 
 struct ingest_reply {
@@ -84,6 +86,14 @@ void ingest_submit(struct ingest *x, const char *probe_hdr, const char *sig_hdr,
 void ingest_batch(struct ingest *x, const char *probe_hdr, const char *sig_hdr,
 		  const char *body, size_t len, int64_t now_ms,
 		  struct ingest_reply *out);
+
+/* What ingest has done since the start, for /metrics. */
+struct ingest_stats {
+	unsigned long batches;		/* batches applied and acknowledged */
+	unsigned long results;		/* results in them that were new */
+	unsigned queued;		/* batches waiting for the committer now */
+};
+void ingest_get_stats(struct ingest *x, struct ingest_stats *st);
 
 /* A batch whose every field was checked, and its results judged. */
 struct ingest_rec;

@@ -10,12 +10,15 @@
 #include "../common/buf.h"
 #include "../targets/catalog.h"
 
+struct server;
+
 struct dash {
 	struct store *db;
 	const struct catalog *cat;
 	struct rrdstore *rrd;
 	pthread_mutex_t graph_lock;	/* rrd_graph is not thread-safe */
 	struct outbox *outbox;		/* delivery counters for /metrics, or NULL */
+	struct server *srv;		/* set by server_start(): its counters for /metrics */
 };
 
 /* What a page handler produces. */

@@ -36,7 +36,10 @@ struct server {
 	pthread_mutex_t report_lock;
 	unsigned long cut_bodies, reported_bodies;
 	int64_t last_report_ms;
+	unsigned long ingest_answers[SERVER_INGEST_NCODES];	/* atomic adds */
 };
+
+static const int ingest_codes[SERVER_INGEST_NCODES] = SERVER_INGEST_CODES;
 
 /* What a request waits for, off the HTTP thread, while its connection is suspended. */
 enum waiting { WAIT_NONE, WAIT_AUTH, WAIT_PAGE, WAIT_INGEST };
@@ -156,6 +159,16 @@ static enum MHD_Result send_json(struct MHD_Connection *c, unsigned status,
 				 const char *body)
 {
 	return send_text(c, status, "application/json", body, strlen(body), NULL);
+}
+
+/* One more answer to a batch, counted by its status for /metrics. */
+static void count_ingest(struct server *s, int status)
+{
+	size_t i = 0;
+
+	while (i < SERVER_INGEST_NCODES - 1 && ingest_codes[i] != status)
+		i++;
+	__atomic_add_fetch(&s->ingest_answers[i], 1, __ATOMIC_RELAXED);
 }
 
 /* The committer applied the batch (or it was refused): answer it. */
@@ -442,6 +455,8 @@ static enum MHD_Result begin(struct server *s, struct MHD_Connection *c, const c
 		connguard_arrived(s->guard, rq->gc);
 		snprintf(msg, sizeof(msg), "{\"error\":\"body over the limit of %zu bytes\"}",
 			 s->cfg.lim.max_body);
+		if (!strcmp(url, "/api/v1/ingest"))
+			count_ingest(s, 413);
 		return send_json(c, 413, msg);
 	}
 	connguard_head(s->guard, rq->gc, length > 0 || (te && strstr(te, "chunked")));
@@ -476,8 +491,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		return login_done(rq);
 	if (rq->waiting == WAIT_PAGE)
 		return page_done(rq);
-	if (rq->waiting == WAIT_INGEST)
+	if (rq->waiting == WAIT_INGEST) {
+		count_ingest(s, rq->ingest.status);
 		return send_json(c, (unsigned)rq->ingest.status, rq->ingest.body);
+	}
 	if (!strcmp(url, "/api/v1/ingest")) {
 		if (strcmp(method, "POST"))
 			return send_json(c, 405, "{\"error\":\"ingest takes POST\"}");
@@ -538,6 +555,8 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_ctx
 
 static void release(struct server *s)
 {
+	if (s->dash && s->dash->srv == s)
+		s->dash->srv = NULL;
 	workers_free(s->auth);
 	workers_free(s->pages);
 	login_free(s->login);
@@ -565,6 +584,8 @@ struct server *server_start(const struct server_cfg *cfg, struct ingest *ing,
 	s->cfg = *cfg;
 	s->ing = ing;
 	s->dash = dash;
+	if (dash)
+		dash->srv = s;
 	memset(&sa, 0, sizeof(sa));
 	sa.sin_family = AF_INET;
 	sa.sin_port = htons((uint16_t)cfg->port);
@@ -627,6 +648,24 @@ struct server *server_start(const struct server_cfg *cfg, struct ingest *ing,
 unsigned server_port(const struct server *s)
 {
 	return MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT)->port;
+}
+
+void server_get_stats(struct server *s, struct server_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	connguard_get_stats(s->guard, &st->guard);
+	if (s->login) {
+		login_get_stats(s->login, &st->login);
+		st->login_on = 1;
+	}
+	pthread_mutex_lock(&s->report_lock);
+	st->cut_bodies = s->cut_bodies;
+	pthread_mutex_unlock(&s->report_lock);
+	for (size_t i = 0; i < SERVER_INGEST_NCODES; i++) {
+		st->ingest_answers[i].code = ingest_codes[i];
+		st->ingest_answers[i].n = __atomic_load_n(&s->ingest_answers[i], __ATOMIC_RELAXED);
+	}
+	ingest_get_stats(s->ing, &st->ingest);
 }
 
 void server_stop(struct server *s)

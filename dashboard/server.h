@@ -2,7 +2,9 @@
 #ifndef QRW_SERVER_H
 #define QRW_SERVER_H
 
+#include "connguard.h"
 #include "ingest.h"
+#include "login.h"
 #include "pages.h"
 #include "auth.h"
 #include "../common/err.h"
@@ -70,12 +72,35 @@ struct server;
  */
 int server_fd_limit(const struct server_limits *lim, struct err *e);
 
-/* Start serving. Returns NULL with e when the port or TLS setup fails. */
+/*
+ * Start serving. dash->srv is set to the server (for /metrics) before the
+ * first request. Returns NULL with e when the port or TLS setup fails.
+ */
 struct server *server_start(const struct server_cfg *cfg, struct ingest *ing,
 			    struct dash *dash, struct err *e);
 
 /* The port actually bound (useful with port 0). */
 unsigned server_port(const struct server *s);
+
+/* Answers to probes' batches by HTTP status: these, then any other (code 0). */
+#define SERVER_INGEST_CODES { 200, 400, 401, 413, 422, 503, 0 }
+#define SERVER_INGEST_NCODES 7
+
+/* What the server has done since the start, for /metrics. */
+struct server_stats {
+	struct connguard_stats guard;	/* connections opened and cut off */
+	struct login_stats login;	/* zeros when no users are configured */
+	int login_on;			/* users are configured */
+	unsigned long cut_bodies;	/* chunked bodies cut off past max_body_kb */
+	struct {
+		int code;		/* 0: any status not listed before */
+		unsigned long n;
+	} ingest_answers[SERVER_INGEST_NCODES];
+	struct ingest_stats ingest;
+};
+
+/* Fill st; safe from any thread while the server runs. */
+void server_get_stats(struct server *s, struct server_stats *st);
 
 /* Finish the pages and password checks under way, then stop and free. NULL is allowed. */
 void server_stop(struct server *s);
