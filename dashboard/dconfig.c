@@ -25,7 +25,7 @@ static const char *const known[] = {
 	"smtp_user", "smtp_password_file", "smtp_starttls", "smtp_ca_file",
 	"header_timeout", "body_timeout", "max_pending_per_ip", "connection_reserve",
 	"page_threads", "page_queue", "auth_threads", "auth_queue", "login_rate_ip",
-	"login_rate_user", "login_cache", "trusted_proxy", "rrd_checkpoint",
+	"login_rate_user", "login_cache", "trusted_proxy", "rrd_checkpoint", "province",
 };
 
 static void set_str(char *dst, size_t cap, const char *v, const char *key,
@@ -350,6 +350,17 @@ static void on_key(void *ctx, size_t index, const char *key, const char *cval,
 		set_str(c->rrdcached, sizeof(c->rrdcached), val, key, path, line, errors);
 	} else if (!strcmp(key, "rrd_checkpoint")) {
 		set_secs(&c->rrd_checkpoint_s, val, 1, 3600, key, path, line, errors);
+	} else if (!strcmp(key, "province")) {
+		int ok = utf8_valid(val, strlen(val)) && strlen(val) <= DCONFIG_PROVINCE_MAX;
+
+		for (const char *q = val; ok && *q; q++)
+			ok = (unsigned char)*q >= 0x20 && *q != 0x7f;
+		if (!ok)
+			conf_err(errors, path, line, "province must be UTF-8 text of at most %d "
+				 "bytes without control characters, such as 'bac-ninh'",
+				 DCONFIG_PROVINCE_MAX);
+		else
+			set_str(c->province, sizeof(c->province), val, key, path, line, errors);
 	} else if (!strcmp(key, "log_level")) {
 		set_str(c->log_level, sizeof(c->log_level), val, key, path, line, errors);
 	}

@@ -10,6 +10,7 @@
 
 #define DCONFIG_MAX_PROBES 10000
 #define DCONFIG_MAX_USERS  100
+#define DCONFIG_PROVINCE_MAX 128	/* bytes of the province label: a name, not a text */
 
 struct dconfig {
 	char listen_addr[64];
@@ -27,6 +28,7 @@ struct dconfig {
 	char trusted_proxy[64];		/* a reverse proxy whose X-Forwarded-For is believed */
 	char rrdcached[256];		/* "" our own rrdcached, "off", or an address */
 	long rrd_checkpoint_s;		/* RRD files made durable and marked this often */
+	char province[DCONFIG_PROVINCE_MAX + 1];	/* /metrics' province label, "" from the catalog */
 	struct alert_cfg alerts;	/* recipients malloc'ed; freed by dconfig_release() */
 };
 

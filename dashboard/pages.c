@@ -11,6 +11,7 @@
 #include <rrd.h>
 
 #include "html.h"
+#include "metrics.h"
 #include "store.h"
 #include "incidents.h"
 #include "../targets/poster.h"
@@ -685,7 +686,7 @@ static void poster(struct dash *d, const char *path, struct reply *r)
 	}
 }
 
-/* ---- JSON, CSV, metrics ---- */
+/* ---- JSON and CSV (/metrics is metrics.c) ---- */
 
 static void api_targets(struct dash *d, struct store_reader *rd, struct reply *r)
 {
@@ -812,63 +813,6 @@ static void api_history_csv(struct store_reader *rd, const char *id, struct repl
 	store_history(rd, id, csv_row, &r->body);
 }
 
-struct metrics_fill {
-	struct buf *ok, *lat;
-};
-
-static int metric_row(void *ctx, const struct store_latest_brief *l)
-{
-	struct metrics_fill *m = ctx;
-	enum verdict v;
-	int avail = verdict_parse(l->verdict, &v) == 0 && verdict_available(v);
-
-	/* ids are [a-z0-9._-] and verdicts are ours: no label escaping needed */
-	buf_addf(m->ok, "qrwatch_target_ok{probe=\"%s\",target=\"%s\",verdict=\"%s\"} %d\n",
-		 l->probe, l->target, l->verdict, avail);
-	buf_addf(m->lat, "qrwatch_check_seconds{probe=\"%s\",target=\"%s\"} %.6f\n",
-		 l->probe, l->target, (double)l->total_us / 1e6);
-	return 0;
-}
-
-static void metrics(struct dash *d, struct store_reader *rd, struct reply *r)
-{
-	struct metrics_fill m;
-	struct buf lat;
-
-	r->type = "text/plain; version=0.0.4; charset=utf-8";
-	buf_adds(&r->body, "# HELP qrwatch_target_ok 1 when the target's latest verdict from "
-		 "the probe is OK or SLOW.\n# TYPE qrwatch_target_ok gauge\n");
-	buf_init(&lat, PAGE_MAX);
-	buf_adds(&lat, "# HELP qrwatch_check_seconds Duration of the target's latest "
-		 "check.\n# TYPE qrwatch_check_seconds gauge\n");
-	m.ok = &r->body;
-	m.lat = &lat;
-	store_latest_all(rd, metric_row, &m);
-	buf_add(&r->body, lat.data ? lat.data : "", lat.len);
-	buf_release(&lat);
-	{
-		int nt, nu, ns;
-		int64_t pending, sent, failed;
-
-		if (astore_open_counts(store_reader_alerts(rd), &nt, &nu, &ns) == 0)
-			buf_addf(&r->body, "# HELP qrwatch_incidents_open Open incidents by kind.\n"
-				 "# TYPE qrwatch_incidents_open gauge\n"
-				 "qrwatch_incidents_open{kind=\"target\"} %d\n"
-				 "qrwatch_incidents_open{kind=\"uplink\"} %d\n"
-				 "qrwatch_incidents_open{kind=\"silent\"} %d\n", nt, nu, ns);
-		if (astore_note_counts(store_reader_alerts(rd), &pending, &sent, &failed) == 0)
-			buf_addf(&r->body, "# HELP qrwatch_notifications Notifications in the "
-				 "outbox by state.\n# TYPE qrwatch_notifications gauge\n"
-				 "qrwatch_notifications{state=\"pending\"} %lld\n"
-				 "qrwatch_notifications{state=\"sent\"} %lld\n"
-				 "qrwatch_notifications{state=\"failed\"} %lld\n",
-				 (long long)pending, (long long)sent, (long long)failed);
-	}
-	buf_addf(&r->body, "# HELP qrwatch_rrd_refused_total Results not newer than their "
-		 "RRD file's last update.\n# TYPE qrwatch_rrd_refused_total counter\n"
-		 "qrwatch_rrd_refused_total %lu\n", d->rrd->refused);
-}
-
 /*
  * JSON answers carry text from codes and pages: write < > & as \u escapes
  * (they can only occur inside JSON strings), so that no client that pastes
@@ -987,7 +931,7 @@ none:
 
 static void r_metrics(const struct req *q)
 {
-	metrics(q->d, q->rd, q->r);
+	metrics_page(q->d, q->rd, q->r);
 }
 
 static const struct route {

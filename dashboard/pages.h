@@ -1,4 +1,4 @@
-/* pages.h - the dashboard: HTML pages, graphs, posters, the JSON API, CSV and /metrics. */
+/* pages.h - the dashboard: HTML pages, graphs, posters, the JSON API, CSV and /metrics (metrics.h). */
 #ifndef QRW_PAGES_H
 #define QRW_PAGES_H
 
@@ -10,6 +10,7 @@
 #include "../common/buf.h"
 #include "../targets/catalog.h"
 
+struct metrics;
 struct server;
 
 struct dash {
@@ -18,6 +19,7 @@ struct dash {
 	struct rrdstore *rrd;
 	pthread_mutex_t graph_lock;	/* rrd_graph is not thread-safe */
 	struct outbox *outbox;		/* delivery counters for /metrics, or NULL */
+	struct metrics *metrics;	/* /metrics' labels, made from the catalog at start */
 	struct server *srv;		/* set by server_start(): its counters for /metrics */
 };
 

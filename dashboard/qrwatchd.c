@@ -14,6 +14,7 @@
 #include "dconfig.h"
 #include "pages.h"
 #include "ingest.h"
+#include "metrics.h"
 #include "rrdstore.h"
 #include "server.h"
 #include "store.h"
@@ -191,6 +192,7 @@ int main(int argc, char **argv)
 		goto out_cfg;
 	}
 	memset(&ing, 0, sizeof(ing));
+	memset(&dash, 0, sizeof(dash));
 	if (rrdstore_init(&rrd, cfg.data_dir, cfg.rrdcached, ingest_rrd_created, &ing, &e) < 0) {
 		LOG(LOG_LVL_ERROR, NULL, "%s", e.msg);
 		goto out_db;
@@ -248,6 +250,11 @@ int main(int argc, char **argv)
 	dash.cat = cat ? cat : &empty;
 	dash.rrd = &rrd;
 	dash.outbox = &outbox;
+	dash.metrics = metrics_new(dash.cat, cfg.province[0] ? cfg.province : NULL, VERSION, &e);
+	if (!dash.metrics) {
+		LOG(LOG_LVL_ERROR, NULL, "%s", e.msg);
+		goto out_rrd;
+	}
 	pthread_mutex_init(&dash.graph_lock, NULL);
 	if (outbox_start(&outbox, &alerts, &db.lock, &e) < 0) {
 		LOG(LOG_LVL_ERROR, NULL, "%s", e.msg);
@@ -291,6 +298,7 @@ int main(int argc, char **argv)
 	    outbox.delivered, outbox.retried, outbox.given_up);
 	rc = 0;
 out_rrd:
+	metrics_free(dash.metrics);
 	free(cert);
 	free(key);
 	astore_release(&ast);	/* its statements, before the connection closes */

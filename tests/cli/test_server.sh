@@ -293,7 +293,8 @@ expect_contains "JSON target carries the steps" "$(cat "$TMP/got")" '"steps":[{'
 expect_eq "CSV history" "$(get /api/v1/targets/ks/history.csv)" "200 text/csv; charset=utf-8"
 expect_contains "CSV header" "$(cat "$TMP/got")" "time_ms,probe,verdict,uplink,total_ms"
 expect_eq "metrics" "$(get /metrics | cut -d' ' -f1)" "200"
-expect_contains "metrics in the exposition format" "$(cat "$TMP/got")" 'qrwatch_target_ok{probe="thon-dong-1",target="gone",verdict="STALE"} 0'
+expect_contains "metrics in the exposition format" "$(cat "$TMP/got")" 'qrwatch_target_ok{province="Tỉnh Bắc Ninh",commune="Xã Tân An",procedure="Đăng ký khai sinh",probe="thon-dong-1",target="gone"} 0'
+expect_contains "metrics: the verdict is a value" "$(cat "$TMP/got")" 'qrwatch_target_verdict{province="Tỉnh Bắc Ninh",commune="Xã Tân An",procedure="Đăng ký khai sinh",probe="thon-dong-1",target="gone"} 5'
 
 # hostile text from a code and a web page is shown escaped on every page
 NOW=$(date -u +%Y-%m-%dT%H:%M:%S.500Z)
