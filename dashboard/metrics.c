@@ -229,8 +229,10 @@ struct scrape {
 	const struct catalog *cat;
 	struct pair *p;
 	size_t n, cap;
-	char (*probe)[65];	/* names, each once while rows come by probe */
-	size_t nprobes, probes_cap;
+	char (*probe)[65];	/* the probes' names, each once */
+	size_t nprobes, probes_cap, last;
+	uint32_t *slot;		/* open addressing over them: index + 1, 0 free */
+	size_t nslots;		/* a power of two, at least twice nprobes */
 	int oom;
 };
 
@@ -249,31 +251,95 @@ static int grow(void **arr, size_t *cap, size_t n, size_t size)
 	return 0;
 }
 
+static size_t name_hash(const char *k)
+{
+	uint32_t h = 2166136261u;	/* FNV-1a */
+
+	while (*k)
+		h = (h ^ (unsigned char)*k++) * 16777619u;
+	return h;
+}
+
+static size_t free_slot(const struct scrape *s, const char *name, long *found)
+{
+	size_t i = name_hash(name) & (s->nslots - 1);
+
+	*found = -1;
+	while (s->slot[i]) {
+		if (!strcmp(s->probe[s->slot[i] - 1], name)) {
+			*found = (long)s->slot[i] - 1;
+			break;
+		}
+		i = (i + 1) & (s->nslots - 1);
+	}
+	return i;
+}
+
+/* The index of a probe's name, added when new; -1 when out of memory. */
+static long probe_index(struct scrape *s, const char *name)
+{
+	long found;
+	size_t i;
+
+	if (s->nprobes && !strcmp(s->probe[s->last], name))
+		return (long)s->last;	/* rows of one probe often come together */
+	if (2 * (s->nprobes + 1) > s->nslots) {
+		size_t n = s->nslots ? s->nslots * 2 : 1024;
+		uint32_t *old = s->slot;
+
+		if (!(s->slot = calloc(n, sizeof(*s->slot)))) {
+			s->slot = old;
+			return -1;
+		}
+		free(old);
+		s->nslots = n;
+		for (size_t k = 0; k < s->nprobes; k++)
+			s->slot[free_slot(s, s->probe[k], &found)] = (uint32_t)k + 1;
+	}
+	i = free_slot(s, name, &found);
+	if (found < 0) {
+		if (grow((void **)&s->probe, &s->probes_cap, s->nprobes, sizeof(*s->probe)) < 0)
+			return -1;
+		snprintf(s->probe[s->nprobes], sizeof(*s->probe), "%s", name);
+		found = (long)s->nprobes++;
+		s->slot[i] = (uint32_t)found + 1;
+	}
+	s->last = (size_t)found;
+	return found;
+}
+
 static int take_pair(void *ctx, const struct store_latest_brief *l)
 {
 	struct scrape *s = ctx;
 	const struct target *t = catalog_target(s->cat, l->target);
 	int code = code_of(l->verdict);
 	struct pair *p;
+	long probe;
 
 	if (!t || code < 0)
 		return 0;	/* gone from the catalog: no series for it */
-	if (!s->nprobes || strcmp(s->probe[s->nprobes - 1], l->probe)) {
-		if (grow((void **)&s->probe, &s->probes_cap, s->nprobes, sizeof(*s->probe)) < 0)
-			goto oom;
-		snprintf(s->probe[s->nprobes++], sizeof(*s->probe), "%s", l->probe);
-	}
-	if (grow((void **)&s->p, &s->cap, s->n, sizeof(*s->p)) < 0)
+	if ((probe = probe_index(s, l->probe)) < 0 ||
+	    grow((void **)&s->p, &s->cap, s->n, sizeof(*s->p)) < 0)
 		goto oom;
 	p = &s->p[s->n++];
 	p->target = (uint32_t)(t - s->cat->targets);
-	p->probe = (uint32_t)(s->nprobes - 1);
+	p->probe = (uint32_t)probe;
 	p->total_us = l->total_us > 0 ? l->total_us : 0;
 	p->code = code;
 	return 0;
 oom:
 	s->oom = 1;
 	return -1;
+}
+
+/* By target in the catalog's order, then by probe as first seen. */
+static int pair_cmp(const void *pa, const void *pb)
+{
+	const struct pair *a = pa, *b = pb;
+
+	if (a->target != b->target)
+		return a->target < b->target ? -1 : 1;
+	return (a->probe > b->probe) - (a->probe < b->probe);
 }
 
 /* Where the lines go, and how many series they are. */
@@ -606,6 +672,9 @@ void metrics_page(struct dash *d, struct store_reader *rd, struct reply *r)
 		buf_adds(&r->body, s.oom ? "out of memory\n" : "the database could not be read\n");
 		goto out;
 	}
+	/* rows come in the table's order, the fastest to read: list them in the catalog's */
+	if (s.n > 1)
+		qsort(s.p, s.n, sizeof(*s.p), pair_cmp);
 	family(&o, "qrwatch_server_info", "gauge", "Always 1: the server's version, and its "
 	       "province when qrwatchd.conf names one.");
 	{
@@ -635,4 +704,5 @@ void metrics_page(struct dash *d, struct store_reader *rd, struct reply *r)
 out:
 	free(s.p);
 	free(s.probe);
+	free(s.slot);
 }

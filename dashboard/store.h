@@ -202,7 +202,11 @@ struct store_latest {
 int store_latest_of(struct store_reader *r, const char *target, struct arena *a,
 		    struct store_latest *out, size_t max);
 
-/* Every (probe, target)'s latest verdict and duration, to fn, ordered by probe and target. */
+/*
+ * Every (probe, target)'s latest verdict and duration, to fn, in the
+ * table's own order: the fastest to read (at 100,000 rows a few times
+ * faster than through the primary key); sort them if you need an order.
+ */
 struct store_latest_brief {
 	char probe[65], target[65], verdict[16];
 	int64_t total_us;

@@ -30,8 +30,7 @@ const char *const store_reader_sql[R_COUNT] = {
 		"coalesce(ttfb_us, 0), coalesce(transfer_us, 0), coalesce(total_us, 0), "
 		"coalesce(ok, 0), coalesce(error, ''), coalesce(hops, '') FROM latest_steps "
 		"WHERE probe = ? AND target = ? ORDER BY idx",
-	[R_LATEST_ALL] = "SELECT probe, target, verdict, coalesce(total_us, 0) FROM latest "
-		"ORDER BY probe, target",
+	[R_LATEST_ALL] = "SELECT probe, target, verdict, coalesce(total_us, 0) FROM latest",
 	[R_CHANGES_SINCE] = "SELECT time_ms, probe, target, coalesce(old, ''), new FROM "
 		"verdict_changes WHERE time_ms > ? ORDER BY time_ms DESC LIMIT ?",
 	[R_CHANGES_OF] = "SELECT time_ms, probe, target, coalesce(old, ''), new FROM "
