@@ -176,7 +176,8 @@ test-cross: deps
 	sh tests/run-cross.sh $(O) $(CROSS_ARCHS)
 
 # make install [DESTDIR=...] [PREFIX=/usr/local]: programs, man pages,
-# systemd units and users, and the commented sample configurations.
+# systemd units and users, the commented sample configurations, and the
+# national Prometheus's configuration and rules (docs/deploy.md).
 install: $(PROGRAMS)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8 \
 		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(DOCDIR)
@@ -189,6 +190,8 @@ install: $(PROGRAMS)
 	install -m 0644 dashboard/qrwatch.sysusers $(DESTDIR)$(SYSUSERSDIR)/qrwatch.conf
 	install -m 0644 dashboard/qrwatchd.conf.sample prober/probe.conf.sample \
 		docs/deploy.md $(DESTDIR)$(DOCDIR)/
+	install -d $(DESTDIR)$(DOCDIR)/prometheus
+	install -m 0644 $(wildcard dashboard/prometheus/*.yml) $(DESTDIR)$(DOCDIR)/prometheus/
 
 clean:
 	rm -rf build

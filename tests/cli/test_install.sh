@@ -13,7 +13,9 @@ for f in bin/qrwatch bin/qrwatch-probe bin/qrwatchd share/man/man1/qrwatch.1 \
          share/man/man8/qrwatch-probe.8 share/man/man8/qrwatchd.8 \
          lib/systemd/system/qrwatchd.service lib/systemd/system/qrwatch-probe.service \
          lib/sysusers.d/qrwatch.conf share/doc/qrwatch/qrwatchd.conf.sample \
-         share/doc/qrwatch/probe.conf.sample; do
+         share/doc/qrwatch/probe.conf.sample share/doc/qrwatch/prometheus/prometheus.yml \
+         share/doc/qrwatch/prometheus/qrwatch-rules.yml share/doc/qrwatch/prometheus/qrwatch-alerts.yml \
+         share/doc/qrwatch/prometheus/qrwatch-provinces.yml; do
     expect_eq "installed $f" "$([ -s "$PFX/$f" ] && echo yes)" "yes"
 done
 expect_eq "programs are executable" "$([ -x "$PFX/bin/qrwatchd" ] && [ -x "$PFX/bin/qrwatch-probe" ] && echo yes)" "yes"
