@@ -199,6 +199,9 @@ wait_q "every province is scraped" "bac-ninh 1, ha-noi 1, Thành phố Huế 1" 
 wait_q "a national query sees every province's STALE codes" \
     "bac-ninh|a2|bn-p1 5, ha-noi|b1|hn-p1 5, ha-noi|b2|hn-p1 5, Thành phố Huế|c1|hue-p1 5" \
     'qrwatch_target_verdict == 5' province target probe
+expect_eq "the country keeps every code's verdict" "$(q 'count(qrwatch_target_verdict)')" "11"
+expect_eq "but not each code's latency and 0/1 (metric_relabel_configs)" \
+    "$(q 'count({__name__=~"qrwatch_target_ok|qrwatch_check_seconds"})')" ""
 wait_q "STALE codes per province (recording rule)" "bac-ninh 1, ha-noi 2, Thành phố Huế 1" \
     'province:qrwatch_stale_codes:sum' province
 wait_q "availability per province (recording rule)" "bac-ninh 0.5, ha-noi 0.333, Thành phố Huế 0.5" \
