@@ -153,6 +153,7 @@ bench: deps
 	sh bench/probe.sh $(O)
 	sh bench/server.sh $(O)
 	sh bench/ingest.sh $(O)
+	sh bench/metrics.sh $(O)
 	sh bench/alerts.sh $(O)
 	sh bench/attack.sh $(O)
 
