@@ -4,8 +4,7 @@
 # code's latest result from PER probes. The results are put straight into
 # the database (ingest has its own benchmark, bench/server.sh), then GET
 # /metrics is timed, and checked with promtool when it is installed.
-# Usage: sh bench/metrics.sh BUILD-DIR [TARGETS [PER]]
-# (more than about 19,000 targets needs CATALOG_MAX_ITEMS raised.)
+# Usage: sh bench/metrics.sh BUILD-DIR [TARGETS [PER]]   (10,000 and 1 by default)
 set -eu
 O=${1:-build}
 N=${2:-10000}
