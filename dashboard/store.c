@@ -617,6 +617,11 @@ int store_reader_failed(struct store_reader *r, struct err *e)
 	return astore_failed(&r->alerts, e);
 }
 
+int store_reader_ok(const struct store_reader *r)
+{
+	return !r->error[0] && !r->alerts.error[0];
+}
+
 /* The reader's connection, for store_read.c. */
 struct conn *store_reader_conn(struct store_reader *r)
 {

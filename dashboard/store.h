@@ -163,6 +163,13 @@ int store_rrd_pairs(struct store *s, struct store_rrd_pair *after,
 /* Move a file's high-water mark up to ms (never down): what it holds on disk. */
 int store_put_mark(struct store *s, const char *probe, const char *target, int64_t ms);
 
+/*
+ * Delete at most max verdict changes older than before_ms, oldest first
+ * (the retention, changes_keep; under s->lock, in the caller's
+ * transaction). Returns how many went, or -1.
+ */
+int store_prune_changes(struct store *s, int64_t before_ms, int max);
+
 /* ---- the readers: the pages' queries ---- */
 
 /*
@@ -178,6 +185,9 @@ struct astore *store_reader_alerts(struct store_reader *r);
 
 /* The reader's first statement error since the last call: 1 with e, or 0. */
 int store_reader_failed(struct store_reader *r, struct err *e);
+
+/* 1 while r keeps no statement error (its own or the alerts'); takes nothing. */
+int store_reader_ok(const struct store_reader *r);
 
 /* A target's worst state over its probes (updated at ingest). */
 struct store_state {
@@ -223,6 +233,30 @@ int store_changes_since(struct store_reader *r, int64_t since_ms, struct store_c
 			size_t max);
 int store_changes_of(struct store_reader *r, const char *target, struct store_change *out,
 		     size_t max);
+
+/*
+ * A number that moves whenever a verdict changes anywhere (the newest
+ * verdict change's row id; 0 before the first). It moves when the change
+ * commits: a page drawn from states read after it is at least as new as
+ * the number. Returns 0 with *mark, or -1.
+ */
+int store_changes_mark(struct store_reader *r, int64_t *mark);
+
+/*
+ * The targets whose verdict changed between two marks (after < mark <=
+ * upto), each once, to fn (which may stop them with -1): so that a page
+ * kept from the states as of one mark reads only what moved since.
+ * Returns how many, or -1.
+ */
+int store_changed_targets(struct store_reader *r, int64_t after, int64_t upto,
+			  int (*fn)(void *ctx, const char *target), void *ctx);
+
+/* One target's state: 1 with *out, 0 when it has none yet, -1. */
+int store_state_of(struct store_reader *r, const char *target, struct store_state *out);
+
+/* When (probe, target)'s latest result was taken (ms), 0 if it has none. 0, or -1. */
+int store_latest_time(struct store_reader *r, const char *probe, const char *target,
+		      int64_t *ms);
 
 /* The share of available results of target since since_ms: 1 with *avail, 0 none, -1. */
 int store_availability(struct store_reader *r, const char *target, int64_t since_ms,

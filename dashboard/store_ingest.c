@@ -12,7 +12,7 @@
 enum {
 	W_EPOCH_LAST, W_PROBE_EPOCH, W_PUT_EPOCH, W_PUT_PROBE, W_PUT_RESULT, W_LATEST_GET,
 	W_CHANGE, W_LATEST_PUT, W_STEP_PUT, W_STEPS_TRIM, W_TARGET_PROBES, W_STATE_PUT,
-	W_PUT_MARK, W_RRD_PAIRS, W_RRD_PENDING_OF, W_COUNT
+	W_PUT_MARK, W_RRD_PAIRS, W_RRD_PENDING_OF, W_PRUNE_CHANGES, W_COUNT
 };
 
 const char *const store_writer_sql[W_COUNT] = {
@@ -82,6 +82,9 @@ const char *const store_writer_sql[W_COUNT] = {
 		"results r, m WHERE r.probe = ?4 AND r.target = ?5 AND r.probe_time > "
 		STORE_PT_FLOOR("m.ms", "?4") " AND r.time_ms > m.ms AND (r.time_ms > ?1 OR "
 		"(r.time_ms = ?1 AND r.id > ?2)) ORDER BY r.time_ms, r.id LIMIT ?3",
+	/* the oldest first, by verdict_changes_by_time: a few pages per call */
+	[W_PRUNE_CHANGES] = "DELETE FROM verdict_changes WHERE rowid IN (SELECT rowid FROM "
+		"verdict_changes WHERE time_ms < ?1 ORDER BY time_ms LIMIT ?2)",
 };
 const size_t store_writer_nsql = W_COUNT;
 
@@ -409,4 +412,18 @@ int store_rrd_pairs(struct store *s, struct store_rrd_pair *after,
 	if (n)
 		*after = out[n - 1];
 	return s->error[0] ? -1 : (int)n;
+}
+
+int store_prune_changes(struct store *s, int64_t before_ms, int max)
+{
+	struct conn *c = store_writer_conn(s);
+	sqlite3_stmt *st = conn_get(c, W_PRUNE_CHANGES);
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, before_ms);
+	sqlite3_bind_int(st, 2, max);
+	if (conn_done(c, st) < 0)
+		return -1;
+	return sqlite3_changes(s->db);
 }

@@ -12,7 +12,8 @@
 
 enum {
 	R_STATES, R_LATEST_OF, R_STEPS_OF, R_LATEST_ALL, R_CHANGES_SINCE, R_CHANGES_OF,
-	R_AVAIL, R_BY_UPLINK, R_HISTORY, R_PROBES, R_EPOCHS, R_COUNT
+	R_AVAIL, R_BY_UPLINK, R_HISTORY, R_PROBES, R_EPOCHS, R_CHANGES_MARK, R_LATEST_TIME,
+	R_CHANGED, R_STATE_OF, R_COUNT
 };
 
 const char *const store_reader_sql[R_COUNT] = {
@@ -54,6 +55,12 @@ const char *const store_reader_sql[R_COUNT] = {
 		"ORDER BY id LIMIT ?2",
 	[R_EPOCHS] = "SELECT epoch, first_seq, last_seq, batches, first_ms, last_ms FROM "
 		"probe_epochs WHERE probe = ? ORDER BY first_ms DESC, epoch LIMIT ?",
+	/* the rowid b-tree's last entry: one page read */
+	[R_CHANGES_MARK] = "SELECT coalesce(max(rowid), 0) FROM verdict_changes",
+	[R_LATEST_TIME] = "SELECT time_ms FROM latest WHERE probe = ? AND target = ?",
+	[R_CHANGED] = "SELECT DISTINCT target FROM verdict_changes WHERE rowid > ? AND rowid <= ?",
+	[R_STATE_OF] = "SELECT target, verdict, since_ms, time_ms, probes FROM target_state "
+		"WHERE target = ?",
 };
 const size_t store_reader_nsql = R_COUNT;
 
@@ -390,4 +397,78 @@ int store_epochs(struct store_reader *r, const char *probe, struct store_epoch *
 	}
 	sqlite3_reset(st);
 	return ended(c, (int)n);
+}
+
+int store_changes_mark(struct store_reader *r, int64_t *mark)
+{
+	struct conn *c = store_reader_conn(r);
+	sqlite3_stmt *st = conn_get(c, R_CHANGES_MARK);
+
+	*mark = 0;
+	if (!st)
+		return -1;
+	if (conn_step(c, st) == SQLITE_ROW)
+		*mark = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return ended(c, 0);
+}
+
+int store_latest_time(struct store_reader *r, const char *probe, const char *target,
+		      int64_t *ms)
+{
+	struct conn *c = store_reader_conn(r);
+	sqlite3_stmt *st = conn_get(c, R_LATEST_TIME);
+
+	*ms = 0;
+	if (!st)
+		return -1;
+	conn_text(st, 1, probe);
+	conn_text(st, 2, target);
+	if (conn_step(c, st) == SQLITE_ROW)
+		*ms = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return ended(c, 0);
+}
+
+int store_changed_targets(struct store_reader *r, int64_t after, int64_t upto,
+			  int (*fn)(void *ctx, const char *target), void *ctx)
+{
+	struct conn *c = store_reader_conn(r);
+	sqlite3_stmt *st = conn_get(c, R_CHANGED);
+	char target[65];
+	int n = 0;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, after);
+	sqlite3_bind_int64(st, 2, upto);
+	while (conn_step(c, st) == SQLITE_ROW) {
+		conn_col(st, 0, target, sizeof(target));
+		n++;
+		if (fn(ctx, target) < 0)
+			break;
+	}
+	sqlite3_reset(st);
+	return ended(c, n);
+}
+
+int store_state_of(struct store_reader *r, const char *target, struct store_state *out)
+{
+	struct conn *c = store_reader_conn(r);
+	sqlite3_stmt *st = conn_get(c, R_STATE_OF);
+	int found = 0;
+
+	if (!st)
+		return -1;
+	conn_text(st, 1, target);
+	if (conn_step(c, st) == SQLITE_ROW) {
+		conn_col(st, 0, out->target, sizeof(out->target));
+		conn_col(st, 1, out->verdict, sizeof(out->verdict));
+		out->since_ms = sqlite3_column_int64(st, 2);
+		out->time_ms = sqlite3_column_int64(st, 3);
+		out->probes = sqlite3_column_int(st, 4);
+		found = 1;
+	}
+	sqlite3_reset(st);
+	return ended(c, found);
 }
