@@ -10,6 +10,7 @@
 
 #include <openssl/crypto.h>
 
+#include "prune.h"
 #include "../common/conffile.h"
 #include "../common/fileio.h"
 #include "../common/text.h"
@@ -26,6 +27,7 @@ static const char *const known[] = {
 	"header_timeout", "body_timeout", "max_pending_per_ip", "connection_reserve",
 	"page_threads", "page_queue", "auth_threads", "auth_queue", "login_rate_ip",
 	"login_rate_user", "login_cache", "trusted_proxy", "rrd_checkpoint", "province",
+	"changes_keep",
 };
 
 static void set_str(char *dst, size_t cap, const char *v, const char *key,
@@ -361,6 +363,13 @@ static void on_key(void *ctx, size_t index, const char *key, const char *cval,
 				 DCONFIG_PROVINCE_MAX);
 		else
 			set_str(c->province, sizeof(c->province), val, key, path, line, errors);
+	} else if (!strcmp(key, "changes_keep")) {
+		/* 0 keeps them all; less than a day would empty the overview's 24 hours */
+		if (strcmp(val, "0"))
+			set_secs(&c->changes_keep_s, val, 86400, 100L * 366 * 86400, key, path, line,
+				 errors);
+		else
+			c->changes_keep_s = 0;
 	} else if (!strcmp(key, "log_level")) {
 		set_str(c->log_level, sizeof(c->log_level), val, key, path, line, errors);
 	}
@@ -379,6 +388,7 @@ int dconfig_load(const char *path, struct dconfig *c, struct buf *errors)
 	snprintf(c->log, sizeof(c->log), "stderr");
 	snprintf(c->log_level, sizeof(c->log_level), "info");
 	c->rrd_checkpoint_s = INGEST_CHECKPOINT_S;
+	c->changes_keep_s = PRUNE_CHANGES_KEEP_S;
 	alert_cfg_init(&c->alerts);
 	line = conf_read(path, known, sizeof(known) / sizeof(known[0]), on_key, c, errors);
 	if (line < 0)

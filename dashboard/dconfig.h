@@ -29,6 +29,7 @@ struct dconfig {
 	char rrdcached[256];		/* "" our own rrdcached, "off", or an address */
 	long rrd_checkpoint_s;		/* RRD files made durable and marked this often */
 	char province[DCONFIG_PROVINCE_MAX + 1];	/* /metrics' province label, "" from the catalog */
+	long changes_keep_s;		/* verdict changes kept this long, 0: for ever */
 	struct alert_cfg alerts;	/* recipients malloc'ed; freed by dconfig_release() */
 };
 

@@ -13,6 +13,7 @@
 #include "auth.h"
 #include "dconfig.h"
 #include "pages.h"
+#include "prune.h"
 #include "ingest.h"
 #include "metrics.h"
 #include "rrdstore.h"
@@ -88,6 +89,7 @@ int main(int argc, char **argv)
 	struct astore ast;
 	struct outbox outbox;
 	struct catalog empty;
+	struct prune *prune = NULL;
 	char *cert = NULL, *key = NULL;
 	enum log_level level;
 	struct err e;
@@ -256,6 +258,10 @@ int main(int argc, char **argv)
 		goto out_rrd;
 	}
 	pthread_mutex_init(&dash.graph_lock, NULL);
+	if (prune_start(&db, cfg.changes_keep_s, &prune, &e) < 0) {
+		LOG(LOG_LVL_ERROR, NULL, "%s", e.msg);
+		goto out_rrd;
+	}
 	if (outbox_start(&outbox, &alerts, &db.lock, &e) < 0) {
 		LOG(LOG_LVL_ERROR, NULL, "%s", e.msg);
 		goto out_rrd;
@@ -299,6 +305,7 @@ int main(int argc, char **argv)
 	rc = 0;
 out_rrd:
 	metrics_free(dash.metrics);
+	prune_stop(prune);
 	free(cert);
 	free(key);
 	astore_release(&ast);	/* its statements, before the connection closes */
