@@ -847,6 +847,7 @@ static void json_harden(struct buf *b)
 struct req {
 	struct dash *d;
 	struct store_reader *rd;
+	const struct dash_req *q;	/* the request's path and headers */
 	const char *path, *rest;	/* rest: the path after the route's prefix */
 	int english;
 	struct reply *r;
@@ -954,8 +955,9 @@ static const struct route {
 	{ "/metrics", 0, 1, r_metrics },
 };
 
-int dash_get(struct dash *d, const char *path, int english, struct reply *r)
+int dash_get(struct dash *d, const struct dash_req *dq, struct reply *r)
 {
+	const char *path = dq->path;
 	const struct route *rt = NULL;
 	struct req q;
 	struct err e;
@@ -972,9 +974,10 @@ int dash_get(struct dash *d, const char *path, int english, struct reply *r)
 	buf_init(&r->body, PAGE_MAX);
 	memset(&q, 0, sizeof(q));
 	q.d = d;
+	q.q = dq;
 	q.path = path;
 	q.rest = path + (rt->prefix ? strlen(rt->path) : strlen(path));
-	q.english = english;
+	q.english = dq->english;
 	q.r = r;
 	if (rt->reads) {
 		/* pages read on a connection of their own: never waiting for ingest */
@@ -995,6 +998,8 @@ int dash_get(struct dash *d, const char *path, int english, struct reply *r)
 		buf_reset(&r->body);
 		r->status = 500;
 		r->type = "application/json";
+		r->etag[0] = '\0';
+		r->encoding = NULL;
 		buf_adds(&r->body, "{\"error\":\"the database could not be read; the "
 			 "server's log says why\"}");
 		return 1;

@@ -23,17 +23,30 @@ struct dash {
 	struct server *srv;		/* set by server_start(): its counters for /metrics */
 };
 
+/* A GET as the dashboard takes it: the path and what of the request it reads. */
+struct dash_req {
+	const char *path;		/* without the query */
+	int english;			/* ?lang=en */
+	const char *page;		/* ?page=N (lists in pages), or NULL */
+	const char *commune;		/* ?commune=PLACE-ID (the overview of one commune), or NULL */
+	const char *if_none_match;	/* the header, or NULL */
+	int gzip_ok;			/* Accept-Encoding allows gzip */
+};
+
 /* What a page handler produces. */
 struct reply {
-	int status;
-	const char *type;	/* Content-Type */
+	int status;			/* 304: the client's copy (etag) is current, no body */
+	const char *type;		/* Content-Type */
 	struct buf body;
+	char etag[48];			/* "" for none; with one, clients may revalidate */
+	const char *encoding;		/* Content-Encoding of body ("gzip"), or NULL */
+	int vary_encoding;		/* the answer depends on Accept-Encoding */
 };
 
 /*
- * Serve a GET for path (without the query) into r; english picks the
- * language. Returns 1 when the path is one of the dashboard's, 0 if not.
+ * Serve a GET into r. Returns 1 when the path is one of the dashboard's,
+ * 0 if not.
  */
-int dash_get(struct dash *d, const char *path, int english, struct reply *r);
+int dash_get(struct dash *d, const struct dash_req *q, struct reply *r);
 
 #endif

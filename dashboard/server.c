@@ -13,6 +13,7 @@
 #include <openssl/crypto.h>
 
 #include "connguard.h"
+#include "httpcache.h"
 #include "login.h"
 #include "workers.h"
 #include "../common/buf.h"
@@ -54,7 +55,7 @@ struct request {
 	int busy;			/* the pool was full: answer 503 */
 	char addr[INET6_ADDRSTRLEN];	/* the client, for limits and logs */
 	const char *url;		/* the connection's, valid for the request */
-	int english;
+	struct dash_req dq;		/* what a page reads of the request */
 	char *user, *pass;		/* from Basic auth (MHD_free), during the check */
 	int auth_ok;
 	int found;			/* dash_get knew the path */
@@ -121,10 +122,17 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Queue an answer with the headers every answer carries; etag and retry_s may be NULL. */
+/* The headers some answers carry besides those every answer does. */
+struct extra {
+	const char *etag;		/* with one, the client may keep it and revalidate */
+	const char *encoding;		/* Content-Encoding */
+	int vary_encoding;		/* the body depends on Accept-Encoding */
+	const char *retry_s;		/* Retry-After */
+};
+
+/* Queue an answer with the headers every answer carries, and x's (NULL: none). */
 static enum MHD_Result send_full(struct MHD_Connection *c, unsigned status, const char *type,
-				 const char *body, size_t len, const char *etag,
-				 const char *retry_s)
+				 const char *body, size_t len, const struct extra *x)
 {
 	struct MHD_Response *r = MHD_create_response_from_buffer(
 		len, (void *)body, MHD_RESPMEM_MUST_COPY);
@@ -134,15 +142,21 @@ static enum MHD_Result send_full(struct MHD_Connection *c, unsigned status, cons
 		return MHD_NO;
 	MHD_add_response_header(r, "Content-Type", type);
 	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-	MHD_add_response_header(r, "Cache-Control", "no-store");
+	/* what has an ETag may be kept, but asked about again every time */
+	MHD_add_response_header(r, "Cache-Control", x && x->etag ? "private, no-cache" :
+				"no-store");
 	/* pages load nothing from elsewhere and run no script */
 	MHD_add_response_header(r, "Content-Security-Policy",
 				"default-src 'none'; img-src 'self'; style-src 'unsafe-inline'");
 	MHD_add_response_header(r, "X-Frame-Options", "DENY");
-	if (etag)
-		MHD_add_response_header(r, "ETag", etag);
-	if (retry_s)
-		MHD_add_response_header(r, "Retry-After", retry_s);
+	if (x && x->etag)
+		MHD_add_response_header(r, "ETag", x->etag);
+	if (x && x->encoding)
+		MHD_add_response_header(r, "Content-Encoding", x->encoding);
+	if (x && x->vary_encoding)
+		MHD_add_response_header(r, "Vary", "Accept-Encoding");
+	if (x && x->retry_s)
+		MHD_add_response_header(r, "Retry-After", x->retry_s);
 	ret = MHD_queue_response(c, status, r);
 	MHD_destroy_response(r);
 	return ret;
@@ -152,7 +166,9 @@ static enum MHD_Result send_text(struct MHD_Connection *c, unsigned status,
 				 const char *type, const char *body, size_t len,
 				 const char *etag)
 {
-	return send_full(c, status, type, body, len, etag, NULL);
+	struct extra x = { etag, NULL, 0, NULL };
+
+	return send_full(c, status, type, body, len, &x);
 }
 
 static enum MHD_Result send_json(struct MHD_Connection *c, unsigned status,
@@ -171,6 +187,15 @@ static void count_ingest(struct server *s, int status)
 	__atomic_add_fetch(&s->ingest_answers[i], 1, __ATOMIC_RELAXED);
 }
 
+/* A page's reply, with its ETag and encoding (a 304 has no body). */
+static enum MHD_Result send_reply(struct MHD_Connection *c, const struct reply *r)
+{
+	struct extra x = { r->etag[0] ? r->etag : NULL, r->encoding, r->vary_encoding, NULL };
+
+	return send_full(c, (unsigned)r->status, r->type, r->body.data ? r->body.data : "",
+			 r->body.len, &x);
+}
+
 /* The committer applied the batch (or it was refused): answer it. */
 static void ingest_answered(void *ctx)
 {
@@ -184,9 +209,11 @@ static void ingest_answered(void *ctx)
  * connection suspended, so that the HTTP threads go on moving bytes and
  * batches arriving together are committed together.
  */
-static enum MHD_Result route_ingest(struct server *s, struct MHD_Connection *c,
-				    struct request *rq)
+static enum MHD_Result route_ingest(struct request *rq)
 {
+	struct server *s = rq->s;
+	struct MHD_Connection *c = rq->c;
+
 	rq->waiting = WAIT_INGEST;
 	MHD_suspend_connection(c);
 	ingest_submit(s->ing,
@@ -198,10 +225,11 @@ static enum MHD_Result route_ingest(struct server *s, struct MHD_Connection *c,
 }
 
 /* GET /api/v1/probes/ID/catalog: the probe's assignment, signed request, ETag. */
-static enum MHD_Result route_assignment(struct server *s, struct MHD_Connection *c,
-					const char *url)
+static enum MHD_Result route_assignment(struct request *rq)
 {
-	const char *id = url + strlen("/api/v1/probes/");
+	struct server *s = rq->s;
+	struct MHD_Connection *c = rq->c;
+	const char *id = rq->url + strlen("/api/v1/probes/");
 	const char *slash = strchr(id, '/');
 	const char *hp = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Qrwatch-Probe");
 	const char *ht = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Qrwatch-Time");
@@ -317,7 +345,7 @@ static void page_job(void *arg)
 {
 	struct request *rq = arg;
 
-	rq->found = dash_get(rq->s->dash, rq->url, rq->english, &rq->reply);
+	rq->found = dash_get(rq->s->dash, &rq->dq, &rq->reply);
 	MHD_resume_connection(rq->c);
 }
 
@@ -333,8 +361,9 @@ static void auth_job(void *arg)
 static enum MHD_Result send_busy(struct MHD_Connection *c)
 {
 	static const char msg[] = "{\"error\":\"the server is busy; try again in a second\"}";
+	struct extra x = { NULL, NULL, 0, BUSY_RETRY_S };
 
-	return send_full(c, 503, "application/json", msg, sizeof(msg) - 1, NULL, BUSY_RETRY_S);
+	return send_full(c, 503, "application/json", msg, sizeof(msg) - 1, &x);
 }
 
 static enum MHD_Result send_login_required(struct MHD_Connection *c)
@@ -367,8 +396,7 @@ static enum MHD_Result page_done(struct request *rq)
 		return send_json(c, 404, "{\"error\":\"no such page\"}");
 	if (rq->reply.body.overflow)
 		return send_json(c, 500, "{\"error\":\"page too large\"}");
-	return send_text(c, (unsigned)rq->reply.status, rq->reply.type,
-			 rq->reply.body.data ? rq->reply.body.data : "", rq->reply.body.len, NULL);
+	return send_reply(c, &rq->reply);
 }
 
 /* Pages need a login when users are configured; ingest uses its HMAC instead. */
@@ -391,8 +419,12 @@ static enum MHD_Result start_login(struct request *rq)
 		snprintf(after, sizeof(after), "%u", retry);
 		snprintf(msg, sizeof(msg), "Đăng nhập quá nhiều lần. Hãy thử lại sau %u giây.\n"
 			 "Too many login attempts. Try again in %u s.\n", retry, retry);
-		return send_full(rq->c, 429, "text/plain; charset=utf-8", msg, strlen(msg), NULL,
-				 after);
+		{
+			struct extra x = { NULL, NULL, 0, after };
+
+			return send_full(rq->c, 429, "text/plain; charset=utf-8", msg, strlen(msg),
+					 &x);
+		}
 	case LOGIN_CHECK:
 		break;
 	}
@@ -426,6 +458,60 @@ static void report_cut_body(struct server *s, const char *addr)
 	}
 	pthread_mutex_unlock(&s->report_lock);
 }
+
+static enum MHD_Result route_health(struct request *rq)
+{
+	return send_text(rq->c, 200, "text/plain", "ok\n", 3, NULL);
+}
+
+/* A dashboard page: what it reads of the request, then the login or a page thread. */
+static enum MHD_Result route_dashboard(struct request *rq)
+{
+	struct MHD_Connection *c = rq->c;
+	const char *lang = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "lang");
+
+	if (!rq->s->dash)
+		return send_json(c, 404, "{\"error\":\"no such page\"}");
+	rq->dq.path = rq->url;
+	rq->dq.english = lang && !strcmp(lang, "en");
+	rq->dq.page = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "page");
+	rq->dq.commune = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "commune");
+	rq->dq.if_none_match = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "If-None-Match");
+	rq->dq.gzip_ok = httpcache_accepts_gzip(
+		MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Accept-Encoding"));
+	return rq->s->login ? start_login(rq) : start_page(rq);
+}
+
+static enum MHD_Result ingest_done(struct request *rq)
+{
+	count_ingest(rq->s, rq->ingest.status);
+	return send_json(rq->c, (unsigned)rq->ingest.status, rq->ingest.body);
+}
+
+/*
+ * The routes of the HTTP side, tried in order: the first whose path (and
+ * method) fits answers. Ingest and catalogs are answered here, pages on
+ * the page threads (dash_get() has their own table).
+ */
+static const struct route {
+	const char *path;
+	int prefix;			/* path is a prefix of the URL */
+	const char *method;		/* the one it takes, NULL: any */
+	const char *wrong_method;	/* the 405 for another, NULL: the next route may take it */
+	enum MHD_Result (*fn)(struct request *rq);
+} routes[] = {
+	{ "/api/v1/ingest", 0, "POST", "{\"error\":\"ingest takes POST\"}", route_ingest },
+	{ "/api/v1/probes/", 1, "GET", NULL, route_assignment },
+	{ "/healthz", 0, NULL, NULL, route_health },
+	{ "/", 1, "GET", NULL, route_dashboard },
+};
+
+/* A request resumed after the work it waited for, by what it waited for. */
+static enum MHD_Result (*const resumed[])(struct request *rq) = {
+	[WAIT_AUTH] = login_done,
+	[WAIT_PAGE] = page_done,
+	[WAIT_INGEST] = ingest_done,
+};
 
 /* The first call for a request: its head is complete. */
 static enum MHD_Result begin(struct server *s, struct MHD_Connection *c, const char *url,
@@ -487,28 +573,19 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		rq->arrived = 1;
 		connguard_arrived(s->guard, rq->gc);
 	}
-	if (rq->waiting == WAIT_AUTH)
-		return login_done(rq);
-	if (rq->waiting == WAIT_PAGE)
-		return page_done(rq);
-	if (rq->waiting == WAIT_INGEST) {
-		count_ingest(s, rq->ingest.status);
-		return send_json(c, (unsigned)rq->ingest.status, rq->ingest.body);
-	}
-	if (!strcmp(url, "/api/v1/ingest")) {
-		if (strcmp(method, "POST"))
-			return send_json(c, 405, "{\"error\":\"ingest takes POST\"}");
-		return route_ingest(s, c, rq);
-	}
-	if (!strncmp(url, "/api/v1/probes/", 15) && !strcmp(method, "GET"))
-		return route_assignment(s, c, url);
-	if (!strcmp(url, "/healthz"))
-		return send_text(c, 200, "text/plain", "ok\n", 3, NULL);
-	if (!strcmp(method, "GET") && s->dash) {
-		const char *lang = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "lang");
+	if (rq->waiting != WAIT_NONE)
+		return resumed[rq->waiting](rq);
+	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+		const struct route *rt = &routes[i];
 
-		rq->english = lang && !strcmp(lang, "en");
-		return s->login ? start_login(rq) : start_page(rq);
+		if (rt->prefix ? strncmp(url, rt->path, strlen(rt->path)) : strcmp(url, rt->path))
+			continue;
+		if (rt->method && strcmp(method, rt->method)) {
+			if (rt->wrong_method)
+				return send_json(c, 405, rt->wrong_method);
+			continue;	/* another route may take it */
+		}
+		return rt->fn(rq);
 	}
 	return send_json(c, 404, "{\"error\":\"no such page\"}");
 }
