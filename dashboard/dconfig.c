@@ -10,6 +10,7 @@
 
 #include <openssl/crypto.h>
 
+#include "graphwork.h"
 #include "prune.h"
 #include "../common/conffile.h"
 #include "../common/fileio.h"
@@ -27,7 +28,7 @@ static const char *const known[] = {
 	"header_timeout", "body_timeout", "max_pending_per_ip", "connection_reserve",
 	"page_threads", "page_queue", "auth_threads", "auth_queue", "login_rate_ip",
 	"login_rate_user", "login_cache", "trusted_proxy", "rrd_checkpoint", "province",
-	"changes_keep",
+	"changes_keep", "graph_workers",
 };
 
 static void set_str(char *dst, size_t cap, const char *v, const char *key,
@@ -370,6 +371,8 @@ static void on_key(void *ctx, size_t index, const char *key, const char *cval,
 				 errors);
 		else
 			c->changes_keep_s = 0;
+	} else if (!strcmp(key, "graph_workers")) {
+		set_num(&c->graph_workers, val, 1, GRAPHWORK_MAX, key, path, line, errors);
 	} else if (!strcmp(key, "log_level")) {
 		set_str(c->log_level, sizeof(c->log_level), val, key, path, line, errors);
 	}
@@ -389,6 +392,7 @@ int dconfig_load(const char *path, struct dconfig *c, struct buf *errors)
 	snprintf(c->log_level, sizeof(c->log_level), "info");
 	c->rrd_checkpoint_s = INGEST_CHECKPOINT_S;
 	c->changes_keep_s = PRUNE_CHANGES_KEEP_S;
+	c->graph_workers = GRAPHWORK_DEFAULT;
 	alert_cfg_init(&c->alerts);
 	line = conf_read(path, known, sizeof(known) / sizeof(known[0]), on_key, c, errors);
 	if (line < 0)

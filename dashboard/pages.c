@@ -5,11 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <json-c/json.h>
-#include <rrd.h>
 
+#include "graphs.h"
 #include "html.h"
 #include "metrics.h"
 #include "store.h"
@@ -583,80 +582,6 @@ static void page_probes(struct dash *d, struct store_reader *rd, const char *one
 
 /* ---- graphs and posters ---- */
 
-static int valid_part(const char *s, size_t n)
-{
-	if (n == 0 || n > 64)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') ||
-		      s[i] == '-' || s[i] == '_' || (s[i] == '.' && i > 0)))
-			return 0;
-	return 1;
-}
-
-static void graph(struct dash *d, const char *path, struct reply *r)
-{
-	char probe[80], target[80], period[16], file[1400], defs[3][1600];
-	const char *argv[18];
-	int argc = 0;
-	rrd_info_t *info, *it;
-	const char *start;
-
-	if (sscanf(path, "/graph/%64[^/]/%64[^/]/%15[a-z].png", probe, target, period) != 3 ||
-	    !valid_part(probe, strlen(probe)) || !valid_part(target, strlen(target))) {
-		r->status = 404;
-		buf_adds(&r->body, "no such graph\n");
-		r->type = "text/plain";
-		return;
-	}
-	start = !strcmp(period, "day") ? "-1d" : !strcmp(period, "week") ? "-1w" :
-		!strcmp(period, "month") ? "-1m" : !strcmp(period, "year") ? "-1y" : NULL;
-	rrdstore_path(d->rrd, probe, target, file, sizeof(file));
-	if (!start || access(file, R_OK) != 0) {
-		r->status = 404;
-		r->type = "text/plain";
-		buf_adds(&r->body, "no such graph\n");
-		return;
-	}
-	snprintf(defs[0], sizeof(defs[0]), "DEF:total=%s:total:AVERAGE", file);
-	snprintf(defs[1], sizeof(defs[1]), "DEF:ttfb=%s:ttfb:AVERAGE", file);
-	snprintf(defs[2], sizeof(defs[2]), "DEF:conn=%s:connect:AVERAGE", file);
-	argv[argc++] = "graph";
-	argv[argc++] = "-";
-	argv[argc++] = "--imgformat=PNG";
-	argv[argc++] = "--start";
-	argv[argc++] = start;
-	argv[argc++] = "--vertical-label=ms";
-	if (d->rrd->cached[0]) {
-		/* let rrdcached write out what it holds for this file first */
-		argv[argc++] = "--daemon";
-		argv[argc++] = d->rrd->cached;
-	}
-	argv[argc++] = "--width=480";
-	argv[argc++] = "--height=140";
-	argv[argc++] = defs[0];
-	argv[argc++] = defs[1];
-	argv[argc++] = defs[2];
-	argv[argc++] = "LINE1:total#0b4f8a:total";
-	argv[argc++] = "LINE1:ttfb#ffb300:first byte";
-	argv[argc++] = "LINE1:conn#42a5f5:connect";
-	pthread_mutex_lock(&d->graph_lock);
-	rrd_clear_error();
-	info = rrd_graph_v(argc, (char **)argv);
-	for (it = info; it; it = it->next)
-		if (!strcmp(it->key, "image") && it->type == RD_I_BLO)
-			buf_add(&r->body, it->value.u_blo.ptr, it->value.u_blo.size);
-	if (info)
-		rrd_info_free(info);
-	pthread_mutex_unlock(&d->graph_lock);
-	r->type = "image/png";
-	if (!r->body.len) {
-		r->status = 500;
-		r->type = "text/plain";
-		buf_adds(&r->body, "graph failed\n");
-	}
-}
-
 static void poster(struct dash *d, const char *path, struct reply *r)
 {
 	char id[80], ext[8];
@@ -880,7 +805,7 @@ static void r_probe(const struct req *q)
 
 static void r_graph(const struct req *q)
 {
-	graph(q->d, q->path, q->r);
+	graphs_get(q->d->graphs, q->rd, q->q, q->r);
 }
 
 static void r_poster(const struct req *q)
@@ -946,7 +871,7 @@ static const struct route {
 	{ "/stale", 0, 1, r_stale },
 	{ "/probes", 0, 1, r_probes },
 	{ "/probe/", 1, 1, r_probe },
-	{ "/graph/", 1, 0, r_graph },
+	{ "/graph/", 1, 1, r_graph },
 	{ "/poster/", 1, 0, r_poster },
 	{ "/api/v1/targets", 0, 1, r_api_targets },
 	{ "/api/v1/targets/", 1, 1, r_api_target },

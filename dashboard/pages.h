@@ -12,12 +12,13 @@
 
 struct metrics;
 struct server;
+struct graphs;
 
 struct dash {
 	struct store *db;
 	const struct catalog *cat;
 	struct rrdstore *rrd;
-	pthread_mutex_t graph_lock;	/* rrd_graph is not thread-safe */
+	struct graphs *graphs;		/* latency graphs: drawn by worker processes, cached */
 	struct outbox *outbox;		/* delivery counters for /metrics, or NULL */
 	struct metrics *metrics;	/* /metrics' labels, made from the catalog at start */
 	struct server *srv;		/* set by server_start(): its counters for /metrics */

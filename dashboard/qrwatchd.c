@@ -12,6 +12,8 @@
 
 #include "auth.h"
 #include "dconfig.h"
+#include "graphs.h"
+#include "graphwork.h"
 #include "pages.h"
 #include "prune.h"
 #include "ingest.h"
@@ -95,6 +97,9 @@ int main(int argc, char **argv)
 	struct err e;
 	int test = 0, ch, rc = 1;
 
+	/* a process that draws graphs for a qrwatchd (graphwork.h), never run by hand */
+	if (argc == 2 && !strcmp(argv[1], "--graph-worker"))
+		return graphwork_serve(0, 1);
 	while ((ch = getopt_long(argc, argv, "c:tp:h", lo, NULL)) != -1) {
 		switch (ch) {
 		case 'c': path = optarg; break;
@@ -257,7 +262,11 @@ int main(int argc, char **argv)
 		LOG(LOG_LVL_ERROR, NULL, "%s", e.msg);
 		goto out_rrd;
 	}
-	pthread_mutex_init(&dash.graph_lock, NULL);
+	dash.graphs = graphs_new(&rrd, cfg.graph_workers, GRAPHS_CACHE_BYTES, &e);
+	if (!dash.graphs) {
+		LOG(LOG_LVL_ERROR, NULL, "%s", e.msg);
+		goto out_rrd;
+	}
 	if (prune_start(&db, cfg.changes_keep_s, &prune, &e) < 0) {
 		LOG(LOG_LVL_ERROR, NULL, "%s", e.msg);
 		goto out_rrd;
@@ -306,6 +315,7 @@ int main(int argc, char **argv)
 out_rrd:
 	metrics_free(dash.metrics);
 	prune_stop(prune);
+	graphs_free(dash.graphs);
 	free(cert);
 	free(key);
 	astore_release(&ast);	/* its statements, before the connection closes */
