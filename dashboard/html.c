@@ -83,6 +83,19 @@ static const struct {
 	{ "offset", "Lệch đồng hồ", "Clock offset" },
 	{ "version", "Phiên bản", "Version" },
 	{ "changes", "Thay đổi trong 24 giờ", "Changes in the last 24 hours" },
+	{ "attention", "Mã cần xử lý", "Codes that need attention" },
+	{ "all_ok", "Tất cả các mã đều hoạt động tốt.", "Every code works." },
+	{ "by_commune", "Theo xã, phường", "By commune" },
+	{ "codes", "mã", "codes" },
+	{ "no_result_yet", "chưa có kết quả", "no result yet" },
+	{ "no_commune", "Không có xã, phường", "No commune" },
+	{ "page", "Trang", "Page" },
+	{ "page_prev", "Trang trước", "Previous" },
+	{ "page_next", "Trang sau", "Next" },
+	{ "just_now", "vừa xong", "just now" },
+	{ "minutes", "phút", "min" },
+	{ "hours", "giờ", "h" },
+	{ "days", "ngày", "d" },
 	{ "no_results", "Chưa có kết quả nào.", "No results yet." },
 	{ "poster", "Mã thay thế để in", "Replacement code to print" },
 	{ "none_stale", "Không có bảng nào cần in lại mã.", "No board needs a new code." },
@@ -155,12 +168,13 @@ void html_begin(struct buf *b, const char *title, const char *path, int english)
 		  "img{max-width:100%%}@media print{header{display:none}}"
 		  "</style></head><body><header><strong>%s</strong>"
 		  "<a href=\"/?%s\">%s</a><a href=\"/stale?%s\">%s</a><a href=\"/probes?%s\">%s</a>"
-		  "<a href=\"%s?%s\">%s</a></header><main>",
+		  "<a href=\"%s%s%s\">%s</a></header><main>",
 		  english ? "en" : "vi", title, tr("title", english),
 		  english ? "lang=en" : "", tr("overview", english),
 		  english ? "lang=en" : "", tr("stale", english),
 		  english ? "lang=en" : "", tr("probes", english),
-		  path, english ? "" : "lang=en", tr("lang", english));
+		  path, strchr(path, '?') ? "&" : "?", english ? "" : "lang=en",
+		  tr("lang", english));
 }
 
 void html_end(struct buf *b)

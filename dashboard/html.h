@@ -19,7 +19,7 @@ int html_addf(struct buf *b, const char *fmt, ...);
 const char *tr(const char *key, int english);
 
 /* The page's start: doctype, title (escaped), inline CSS, the header with a
- * language switch that keeps path. */
+ * language switch that keeps path (which may hold a query, without lang). */
 void html_begin(struct buf *b, const char *title, const char *path, int english);
 void html_end(struct buf *b);
 

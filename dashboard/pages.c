@@ -11,6 +11,7 @@
 #include "graphs.h"
 #include "html.h"
 #include "metrics.h"
+#include "overview.h"
 #include "store.h"
 #include "incidents.h"
 #include "../targets/poster.h"
@@ -46,8 +47,6 @@ struct state {
 	int64_t since_ms, time_ms;
 	int nprobes;
 };
-
-static int rank(const char *verdict);
 
 /* Every target's worst state in one query, for the pages that list them all. */
 struct states {
@@ -114,211 +113,6 @@ static int load_states(struct dash *d, struct store_reader *rd, struct states *s
 	rc = store_states(rd, fill_state, &f);
 	free(f.ix);
 	return rc < 0 ? -1 : 0;
-}
-
-static int rank(const char *verdict)
-{
-	enum verdict v;
-
-	return verdict[0] && verdict_parse(verdict, &v) == 0 ? (int)v : VERDICT_COUNT;
-}
-
-struct row {
-	const struct target *t;
-	struct state st;
-};
-
-/* ---- the places as a tree ---- */
-
-/* One node per province, district, commune and village that has targets. */
-struct node {
-	char name[128];
-	int parent;		/* index, -1 for a province */
-	int depth;
-	int counts[VERDICT_COUNT + 1];
-	int worst;
-};
-
-static int node_get(struct node *nodes, int *n, int max, int parent, int depth,
-		    const char *name)
-{
-	for (int i = 0; i < *n; i++)
-		if (nodes[i].parent == parent && !strcmp(nodes[i].name, name))
-			return i;
-	if (*n == max)
-		return -1;
-	memset(&nodes[*n], 0, sizeof(nodes[*n]));
-	snprintf(nodes[*n].name, sizeof(nodes[*n].name), "%s", name);
-	nodes[*n].parent = parent;
-	nodes[*n].depth = depth;
-	nodes[*n].worst = VERDICT_COUNT;
-	return (*n)++;
-}
-
-static void tree_print(struct buf *b, const struct node *nodes, int n, int parent)
-{
-	int *kids = malloc(sizeof(int) * (size_t)(n ? n : 1)), nk = 0;
-
-	if (!kids)
-		return;
-	for (int i = 0; i < n; i++)
-		if (nodes[i].parent == parent)
-			kids[nk++] = i;
-	/* siblings worst first, then by name */
-	for (int i = 1; i < nk; i++)
-		for (int j = i; j > 0; j--) {
-			const struct node *x = &nodes[kids[j - 1]], *y = &nodes[kids[j]];
-
-			if (x->worst < y->worst ||
-			    (x->worst == y->worst && strcmp(x->name, y->name) <= 0))
-				break;
-			int t = kids[j];
-
-			kids[j] = kids[j - 1];
-			kids[j - 1] = t;
-		}
-	for (int k = 0; k < nk; k++) {
-		const struct node *nd = &nodes[kids[k]];
-
-		html_addf(b, "<tr><td style=\"padding-left:%dem\">%s</td>",
-			  nd->depth * 2 + 0, nd->name);
-		for (int v = 0; v < VERDICT_COUNT; v++)
-			if (nd->counts[v])
-				html_addf(b, "<td><span class=\"v %s\">%d</span></td>",
-					  verdict_name((enum verdict)v), nd->counts[v]);
-			else
-				buf_adds(b, "<td></td>");
-		buf_adds(b, "</tr>");
-		tree_print(b, nodes, n, kids[k]);
-	}
-	free(kids);
-}
-
-static void place_tree(struct dash *d, const struct row *rows, int english,
-		       struct buf *b)
-{
-	int max = (int)d->cat->ntargets * 4 + 1, n = 0;
-	struct node *nodes = calloc((size_t)max, sizeof(*nodes));
-
-	if (!nodes)
-		return;
-	for (size_t i = 0; i < d->cat->ntargets; i++) {
-		const struct place *pl = rows[i].t->board ? rows[i].t->board->place : NULL;
-		const char *levels[4];
-		int parent = -1, depth = 0, rk = rank(rows[i].st.verdict);
-
-		if (!pl)
-			continue;
-		levels[0] = pl->province;
-		levels[1] = pl->district;
-		levels[2] = pl->commune;
-		levels[3] = pl->village;
-		for (int l = 0; l < 4; l++) {
-			int k;
-
-			if (!levels[l])
-				continue;
-			k = node_get(nodes, &n, max, parent, depth++, levels[l]);
-			if (k < 0)
-				break;
-			nodes[k].counts[rk]++;
-			if (rk < nodes[k].worst)
-				nodes[k].worst = rk;
-			parent = k;
-		}
-	}
-	html_addf(b, "<h1>%s</h1><table><tr><th>%s</th>", tr("overview", english),
-		  tr("place", english));
-	for (int v = 0; v < VERDICT_COUNT; v++)
-		html_addf(b, "<th>%s</th>", verdict_name((enum verdict)v));
-	buf_adds(b, "</tr>");
-	tree_print(b, nodes, n, -1);
-	buf_adds(b, "</table>");
-	free(nodes);
-}
-
-/* ---- overview ---- */
-
-static int by_severity(const void *a, const void *b)
-{
-	const struct row *x = a, *y = b;
-	int c = rank(x->st.verdict) - rank(y->st.verdict);
-
-	return c ? c : strcmp(x->t->id, y->t->id);
-}
-
-#define CHANGES_ROWS 200	/* changes listed on the overview */
-
-static void page_overview(struct dash *d, struct store_reader *rd, int english,
-			  struct reply *r)
-{
-	struct row *rows = calloc(d->cat->ntargets ? d->cat->ntargets : 1, sizeof(*rows));
-	struct store_change *ch = malloc(CHANGES_ROWS * sizeof(*ch));
-	char when[32];
-	int nch;
-
-	html_begin(&r->body, tr("overview", english), "/", english);
-	if (!rows || !ch) {
-		free(rows);
-		free(ch);
-		html_end(&r->body);
-		return;
-	}
-	{
-		struct states ss;
-
-		if (load_states(d, rd, &ss) == 0) {
-			for (size_t i = 0; i < d->cat->ntargets; i++) {
-				rows[i].t = &d->cat->targets[i];
-				rows[i].st = ss.st[i];
-			}
-			free(ss.st);
-		} else {
-			for (size_t i = 0; i < d->cat->ntargets; i++)
-				rows[i].t = &d->cat->targets[i];
-		}
-	}
-	qsort(rows, d->cat->ntargets, sizeof(*rows), by_severity);
-	incidents_open_html(store_reader_alerts(rd), d->cat, english, &r->body);
-	place_tree(d, rows, english, &r->body);
-	html_addf(&r->body, "<h2>%s</h2><table><tr><th>%s</th><th>%s</th>"
-		  "<th>%s</th><th>%s</th><th>%s</th></tr>", tr("procedure", english),
-		  tr("verdict", english), tr("procedure", english), tr("board", english),
-		  tr("place", english), tr("since", english));
-	for (size_t i = 0; i < d->cat->ntargets; i++) {
-		const struct target *t = rows[i].t;
-		struct buf name;
-
-		buf_init(&name, 1024);
-		if (t->board && t->board->place)
-			place_format(t->board->place, &name);
-		buf_adds(&r->body, "<tr><td>");
-		if (rows[i].st.verdict[0])
-			html_verdict(&r->body, rows[i].st.verdict);
-		else
-			buf_adds(&r->body, "–");
-		fmt_time(rows[i].st.since_ms, when, sizeof(when));
-		html_addf(&r->body, "</td><td><a href=\"/target/%s%s\">%s</a></td><td>%s</td>"
-			  "<td>%s</td><td>%s</td></tr>", t->id, english ? "?lang=en" : "",
-			  t->procedure, t->board ? t->board->location : "", buf_str(&name),
-			  rows[i].st.verdict[0] ? when : "");
-		buf_release(&name);
-	}
-	buf_adds(&r->body, "</table>");
-	/* what changed in the last 24 hours */
-	html_addf(&r->body, "<h2>%s</h2><table>", tr("changes", english));
-	nch = store_changes_since(rd, now_ms() - 86400000LL, ch, CHANGES_ROWS);
-	for (int i = 0; i < nch; i++) {
-		fmt_time(ch[i].time_ms, when, sizeof(when));
-		html_addf(&r->body, "<tr><td>%s</td><td>%s</td><td>%s</td><td>%s → ", when,
-			  ch[i].probe, ch[i].target, ch[i].old[0] ? ch[i].old : "–");
-		html_verdict(&r->body, ch[i].now);
-		buf_adds(&r->body, "</td></tr>");
-	}
-	buf_adds(&r->body, "</table>");
-	free(rows);
-	free(ch);
-	html_end(&r->body);
 }
 
 /* ---- target page ---- */
@@ -780,7 +574,7 @@ struct req {
 
 static void r_overview(const struct req *q)
 {
-	page_overview(q->d, q->rd, q->english, q->r);
+	overview_get(q->d->ov, q->rd, q->q, q->r);
 }
 
 static void r_target(const struct req *q)

@@ -12,12 +12,14 @@
 
 struct metrics;
 struct server;
+struct overview;
 struct graphs;
 
 struct dash {
 	struct store *db;
 	const struct catalog *cat;
 	struct rrdstore *rrd;
+	struct overview *ov;		/* the overview, drawn when a verdict changes */
 	struct graphs *graphs;		/* latency graphs: drawn by worker processes, cached */
 	struct outbox *outbox;		/* delivery counters for /metrics, or NULL */
 	struct metrics *metrics;	/* /metrics' labels, made from the catalog at start */

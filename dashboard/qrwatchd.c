@@ -14,6 +14,7 @@
 #include "dconfig.h"
 #include "graphs.h"
 #include "graphwork.h"
+#include "overview.h"
 #include "pages.h"
 #include "prune.h"
 #include "ingest.h"
@@ -262,6 +263,12 @@ int main(int argc, char **argv)
 		LOG(LOG_LVL_ERROR, NULL, "%s", e.msg);
 		goto out_rrd;
 	}
+	dash.ov = overview_new(dash.cat);
+	if (!dash.ov) {
+		LOG(LOG_LVL_ERROR, NULL, "out of memory for the overview of %zu targets",
+		    dash.cat->ntargets);
+		goto out_rrd;
+	}
 	dash.graphs = graphs_new(&rrd, cfg.graph_workers, GRAPHS_CACHE_BYTES, &e);
 	if (!dash.graphs) {
 		LOG(LOG_LVL_ERROR, NULL, "%s", e.msg);
@@ -316,6 +323,7 @@ out_rrd:
 	metrics_free(dash.metrics);
 	prune_stop(prune);
 	graphs_free(dash.graphs);
+	overview_free(dash.ov);
 	free(cert);
 	free(key);
 	astore_release(&ast);	/* its statements, before the connection closes */

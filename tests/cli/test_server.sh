@@ -260,7 +260,7 @@ send "the good batch after all that" 200 '"ack":3,"applied":1' "$GOOD"
 get() { curl -s -o "$TMP/got" -w '%{http_code} %{content_type}' "http://127.0.0.1:$S$1"; }
 expect_eq "overview page" "$(get /)" "200 text/html; charset=utf-8"
 expect_contains "overview has the province in its tree" "$(cat "$TMP/got")" '<td style="padding-left:0em">Tỉnh Bắc Ninh</td>'
-expect_contains "and the commune under it" "$(cat "$TMP/got")" '<td style="padding-left:2em">Xã Tân An</td>'
+expect_contains "and the commune under it, linking to its list" "$(cat "$TMP/got")" '<td style="padding-left:2em"><a href="/?commune=p">Xã Tân An</a></td>'
 expect_contains "overview names the place of each target" "$(cat "$TMP/got")" "Xã Tân An, Tỉnh Bắc Ninh"
 expect_contains "overview is Vietnamese" "$(cat "$TMP/got")" "Thay đổi trong 24 giờ"
 expect_contains "overview lists the stale target" "$(cat "$TMP/got")" 'class="v STALE"'
