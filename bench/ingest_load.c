@@ -4,6 +4,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <signal.h>
+
 #include <curl/curl.h>
 
 #include "../common/buf.h"
@@ -11,18 +13,29 @@
 #include "../common/banned.h"
 
 /*
- * Usage: ingest_load URL SECRET PROBES BATCHES RESULTS TARGETS PHASE
+ * Usage: ingest_load URL SECRET PROBES BATCHES RESULTS TARGETS PHASE [RATE]
  * PHASE 0 and then 1: the second run's batches and times follow the first's.
  * Probe p is "bench-p"; each sends its batches one after another (a probe
  * never has two batches in flight), all probes at once, about TARGETS
  * targets of its own: probe p (from 0) reports on t[p*TARGETS] onwards. Result times go up
  * by a second per result of a probe, so every RRD update is newer than the
  * last. Prints: results acknowledged, seconds, results per second.
+ *
+ * With RATE (results per second, all probes together; 0 or none: as fast
+ * as they are answered) each probe sends a batch every
+ * PROBES * RESULTS / RATE seconds, the probes evenly apart, and results
+ * are stamped with the wall clock (a millisecond apart within a batch), so
+ * that a run can go on beside other measurements; later phases number
+ * their batches after the earlier ones (PHASE 2 after 0 and 1 when BATCHES
+ * is at least theirs). SIGTERM or SIGINT ends a run early: it stops
+ * sending, waits for the batches in flight and prints what it has.
  */
 
 struct probe {
 	char id[32];
 	int next;		/* next batch number, from 1 */
+	int busy;		/* a batch in flight */
+	double due;		/* with a rate: when the next batch goes (monotonic s) */
 	CURL *h;
 	struct curl_slist *hdr;
 	struct buf body, resp;
@@ -33,6 +46,22 @@ static const char *secret;
 static int nbatches, nresults, ntargets;
 static time_t base;
 static int first_seq;
+static double rate;		/* results per second, 0: no pacing */
+static volatile sig_atomic_t stop;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static double mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 static size_t keep(char *p, size_t size, size_t n, void *ud)
 {
@@ -54,9 +83,18 @@ static void build(struct probe *p, int pi)
 	for (int i = 0; i < nresults; i++) {
 		long k = k0 + i;
 		time_t t = base + k;
+		int ms = pi % 1000;
 		struct tm tm;
 		char ts[40];
 
+		if (rate > 0) {
+			/* paced: the wall clock, a millisecond apart */
+			long long at = (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000 -
+				       nresults + i;
+
+			t = (time_t)(at / 1000);
+			ms = (int)(at % 1000);
+		}
 		gmtime_r(&t, &tm);
 		strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
 		buf_addf(&p->body, "%s{\"target\":\"t%05ld\",\"time\":\"%s.%03dZ\","
@@ -65,7 +103,7 @@ static void build(struct probe *p, int pi)
 			 "\"name\":\"Trang\",\"method\":\"GET\",\"url\":\"https://x/\","
 			 "\"status\":200,\"dns_us\":3000,\"connect_us\":40000,\"tls_us\":60000,"
 			 "\"ttfb_us\":120000,\"transfer_us\":20000,\"total_us\":243000,"
-			 "\"bytes\":18000}]}", i ? "," : "", pi * ntargets + (k * 7) % ntargets, ts, pi % 1000,
+			 "\"bytes\":18000}]}", i ? "," : "", pi * ntargets + (k * 7) % ntargets, ts, ms,
 			 k % 17 ? "OK" : "SLOW", 243000 + k % 1000);
 	}
 	buf_adds(&p->body, "]}");
@@ -90,11 +128,14 @@ int main(int argc, char **argv)
 	long total = 0;
 	CURLM *m;
 
-	if (argc != 8) {
+	if (argc != 8 && argc != 9) {
 		fprintf(stderr, "usage: ingest_load URL SECRET PROBES BATCHES RESULTS TARGETS "
-			"PHASE\n");
+			"PHASE [RATE]\n");
 		return 2;
 	}
+	rate = argc == 9 ? strtod(argv[8], NULL) : 0;
+	signal(SIGTERM, on_stop);
+	signal(SIGINT, on_stop);
 	secret = argv[2];
 	np = (int)strtol(argv[3], NULL, 10);
 	nbatches = (int)strtol(argv[4], NULL, 10);
@@ -121,12 +162,12 @@ int main(int argc, char **argv)
 		curl_easy_setopt(ps[i].h, CURLOPT_WRITEFUNCTION, keep);
 		curl_easy_setopt(ps[i].h, CURLOPT_WRITEDATA, &ps[i].resp);
 		curl_easy_setopt(ps[i].h, CURLOPT_PRIVATE, &ps[i]);
-		build(&ps[i], i);
-		curl_multi_add_handle(m, ps[i].h);
+		ps[i].due = mono_s() + (rate > 0 ? (double)i * nresults / rate : 0);
 		running++;
 	}
 	while (running) {
 		CURLMsg *msg;
+		double now, wait = 0.1;
 		int left;
 
 		curl_multi_perform(m, &still);
@@ -139,19 +180,39 @@ int main(int argc, char **argv)
 			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&p);
 			curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &status);
 			curl_multi_remove_handle(m, p->h);
+			p->busy = 0;
 			if (status == 200 && strstr(buf_str(&p->resp), "\"ack\""))
 				p->acked += nresults;
 			else
 				fprintf(stderr, "%s batch %d: HTTP %ld %s\n", p->id, p->next, status,
 					buf_str(&p->resp));
-			if (++p->next >= first_seq + nbatches) {
+			if (++p->next >= first_seq + nbatches)
+				running--;
+		}
+		/* the probes whose next batch is due: at once without a rate */
+		now = mono_s();
+		for (int i = 0; i < np; i++) {
+			struct probe *p = &ps[i];
+
+			if (p->busy || p->next >= first_seq + nbatches)
+				continue;
+			if (stop) {
+				p->next = first_seq + nbatches;	/* no more */
 				running--;
 				continue;
 			}
-			build(p, (int)(p - ps));
+			if (p->due > now) {
+				if (p->due - now < wait)
+					wait = p->due - now;
+				continue;
+			}
+			build(p, i);
 			curl_multi_add_handle(m, p->h);
+			p->busy = 1;
+			p->due += rate > 0 ? (double)np * nresults / rate : 0;
 		}
-		curl_multi_poll(m, NULL, 0, 100, NULL);
+		if (running)
+			curl_multi_poll(m, NULL, 0, (int)(wait * 1000) + 1, NULL);
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	for (int i = 0; i < np; i++) {

@@ -1,8 +1,9 @@
 #!/bin/sh
 # bench/server.sh - qrwatchd: ingest throughput (results acknowledged, i.e.
 # committed to SQLite and written to RRD) and dashboard latency under wrk
-# with 10,000 targets. Appends to docs/BENCHMARKS.md.
-# Usage: sh bench/server.sh BUILD-DIR
+# with 10,000 targets while ingest runs at 500 results/s. Appends to
+# docs/BENCHMARKS.md.
+# Usage: sh bench/server.sh BUILD-DIR   (RATE=, RUNS= to change the load and runs)
 set -eu
 O=${1:-build}
 cd "$(dirname "$0")/.."
@@ -11,10 +12,13 @@ TARGETS=10000
 PROBES=8
 BATCHES=25
 RESULTS=100
+RATE=${RATE:-500}	# results/s of ingest while the dashboard is measured
+RUNS=${RUNS:-3}		# wrk runs of each page
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/qrwatch-bench.XXXXXX")
 PIDS=""
 trap 'for p in $PIDS; do kill "$p" 2>/dev/null; done; rm -rf "$TMP"' EXIT INT TERM
 command -v wrk >/dev/null || { echo "bench: wrk not found (package wrk)" >&2; exit 1; }
+command -v sqlite3 >/dev/null || { echo "bench: sqlite3 not found (package sqlite3)" >&2; exit 1; }
 
 # a nation-sized catalog: 10,000 targets on 1,000 boards in 100 communes
 {
@@ -62,19 +66,73 @@ acked=$1 secs=$2 rate=$3
 echo "acknowledged $acked results in $secs s: $rate results/s"
 refused=$(curl -s "http://127.0.0.1:$S/metrics" | awk '$1 == "qrwatch_rrd_refused_total" { print $2 }')
 
-echo "== dashboard under wrk (2 threads, 8 connections, 5 s each)"
-wrkrow() {  # wrkrow NAME PATH
-    wrk -t2 -c8 -d5s --latency "http://127.0.0.1:$S$2" > "$TMP/wrk.txt" 2>&1 || true
-    rps=$(awk '/Requests\/sec/ { print $2 }' "$TMP/wrk.txt")
-    p50=$(awk '$1 == "50%" { print $2 }' "$TMP/wrk.txt")
-    p99=$(awk '$1 == "99%" { print $2 }' "$TMP/wrk.txt")
-    echo "| $1 | $rps | $p50 | $p99 |"
+echo "== dashboard under wrk (2 threads, 8 connections, 5 s, $RUNS runs each) with ingest at $RATE results/s"
+# the load beside it: the probes of the runs above whose slices are in the
+# catalog, over the same (probe, target) pairs (their RRD files are made:
+# no file is created while the pages are measured), batches of 25, paced,
+# stamped with the wall clock
+SLICE=2000
+LPROBES=$((TARGETS / SLICE < PROBES ? TARGETS / SLICE : PROBES))
+"$TMP/ingest_load" "http://127.0.0.1:$S/api/v1/ingest" bench-secret-of-enough-length \
+    $LPROBES 1000000 25 $SLICE 2 $RATE > "$TMP/load.txt" 2> "$TMP/load.err" &
+LOAD=$!
+PIDS="$PIDS $LOAD"
+sleep 2
+changes0=$(sqlite3 "$TMP/data/qrwatch.db" 'SELECT count(*) FROM verdict_changes')
+t_changes0=$(date +%s)
+# every graph a new one: files and periods in a shuffled list, each run its own part
+find "$TMP/data/rrd" -name '*.rrd' | sed "s|^$TMP/data/rrd/||; s|\.rrd$||" |
+    while read -r f; do for p in day week month year; do echo "/graph/$f/$p.png"; done; done |
+    shuf > "$TMP/graphs.txt"
+cat > "$TMP/fresh.lua" <<'LUA'
+-- every request a graph not asked for before: thread t takes every other line
+local paths = {}
+for line in io.lines(os.getenv("GRAPHS")) do paths[#paths + 1] = line end
+local n, threads = 0, 0
+function setup(thread) thread:set("tid", threads); threads = threads + 1 end
+function request()
+  local i = tonumber(os.getenv("OFFSET")) + tid + 2 * n
+  n = n + 1
+  return wrk.format("GET", paths[i % #paths + 1])
+end
+LUA
+wrkrun() {  # wrkrun PATH [wrk args]: prints "rps p50 p99" of one 5 s run
+    path=$1
+    shift
+    wrk -t2 -c"${CONNS:-8}" -d5s --latency "$@" "http://127.0.0.1:$S$path" > "$TMP/wrk.txt" 2>&1 || true
+    awk '/Requests\/sec/ { r = $2 } $1 == "50%" { p50 = $2 } $1 == "99%" { p99 = $2 }
+         /Non-2xx/ { bad = $NF } END { printf "%s %s %s %s\n", r, p50, p99, bad ? bad : 0 }' "$TMP/wrk.txt"
 }
-r1=$(wrkrow "overview, $TARGETS targets" /)
+wrkrow() {  # wrkrow NAME PATH [wrk args]: RUNS runs, one table row
+    name=$1 path=$2
+    shift 2
+    args="$*" rps="" p50="" p99="" bad=0 k=0
+    while [ $k -lt "$RUNS" ]; do
+        export OFFSET=$((${BASE:-0} + k * 5000))	# the fresh graphs' part of the list
+        # shellcheck disable=SC2086
+        set -- $(wrkrun "$path" $args)
+        rps="$rps${rps:+, }$1" p50="$p50${p50:+, }$2" p99="$p99${p99:+, }$3" bad=$((bad + $4))
+        k=$((k + 1))
+    done
+    echo "| $name | $rps | $p50 | $p99 | $bad |"
+}
+export GRAPHS="$TMP/graphs.txt"
+r1=$(wrkrow "overview, $TARGETS targets (gzip)" / -H Accept-Encoding:gzip)
 r2=$(wrkrow "a target page" /target/t00007)
-r3=$(wrkrow "a latency graph (rrd_graph PNG)" /graph/bench-1/t00007/day.png)
-r4=$(wrkrow "health check (floor)" /healthz)
-printf '%s\n%s\n%s\n%s\n' "$r1" "$r2" "$r3" "$r4"
+r3=$(wrkrow "a graph, fresh (each request another file or period)" / -s "$TMP/fresh.lua")
+r3b=$(CONNS=2 BASE=20000 wrkrow "a graph, fresh, 2 connections (one per graph worker)" / -s "$TMP/fresh.lua")
+curl -s -o /dev/null "http://127.0.0.1:$S/graph/bench-1/t00007/day.png"
+r4=$(wrkrow "a graph, cached (one file and period)" /graph/bench-1/t00007/day.png)
+r5=$(wrkrow "health check (floor)" /healthz)
+changes=$(( $(sqlite3 "$TMP/data/qrwatch.db" 'SELECT count(*) FROM verdict_changes') - changes0 ))
+changes_s=$(( changes / ( $(date +%s) - t_changes0 ) ))
+kill -TERM "$LOAD"
+wait "$LOAD" || true
+set -- $(cat "$TMP/load.txt") 0 0 0
+lacked=$1 lsecs=$2 lrate=$3
+lerrs=$(wc -l < "$TMP/load.err")
+printf '%s\n%s\n%s\n%s\n%s\n%s\n' "$r1" "$r2" "$r3" "$r3b" "$r4" "$r5"
+echo "ingest beside it: $lacked results in $lsecs s ($lrate/s, $lerrs refused), $changes_s verdict changes/s"
 
 cat >> "$OUT" <<EOF2
 
@@ -97,15 +155,24 @@ the end: $refused.
 For scale: 3,300 communes with 10 targets each checked every minute is
 about 550 results per second.
 
-Dashboard: wrk, 2 threads, 8 connections, 5 s per page, against the same
-server with a $TARGETS-target catalog; the health check is the floor (no
-work but HTTP).
+Dashboard: wrk, 2 threads, 8 connections, 5 s per page, $RUNS runs each
+(the figures of each run, in order), against the same server with a
+$TARGETS-target catalog, while $LPROBES probes push batches of 25 at
+$RATE results/s over the whole catalog: $lacked results acknowledged in
+$lsecs s ($lrate/s; $lerrs batches refused), about $changes_s verdict
+changes a second (OK and SLOW alternate), so the overview is drawn again
+for most requests. A fresh graph is one not asked for before (files and
+periods from a shuffled list), a cached one the same file and period
+again. The health check is the floor: no work but HTTP, on the same two
+cores as the load, wrk and the server.
 
-| page | requests/s | latency p50 | latency p99 |
-|---|---|---|---|
+| page | requests/s | latency p50 | latency p99 | non-2xx |
+|---|---|---|---|---|
 $r1
 $r2
 $r3
+$r3b
 $r4
+$r5
 EOF2
 echo "== appended to $OUT"
