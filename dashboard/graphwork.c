@@ -23,9 +23,16 @@
 
 /*
  * The exchange, in big-endian 32-bit numbers: a request is argc, then
- * each argument as its length and bytes; an answer is a status (0: the
- * image follows, 1: librrd's message follows), a length and the bytes.
+ * each argument as its length and bytes; the worker answers at once one
+ * byte, GRAPHWORK_TAKEN, then a status (0: the image follows, 1: librrd's
+ * message follows), a length and the bytes. A worker that does not take
+ * a request within GRAPHWORK_TAKE_MS is dead or dying (a killed process
+ * can linger in its exit, its socket still open): another is started and
+ * the graph asked of it.
  */
+#define GRAPHWORK_TAKEN 'T'
+#define GRAPHWORK_TAKE_MS 2000
+#define GRAPHWORK_REAP_MAX 64		/* workers killed and not yet reaped */
 
 struct worker {
 	pid_t pid;		/* 0 when not running */
@@ -39,6 +46,8 @@ struct graphwork {
 	pthread_cond_t freed;
 	unsigned n;
 	struct worker w[GRAPHWORK_MAX];
+	pid_t reap[GRAPHWORK_REAP_MAX];	/* gone, to be reaped without waiting (under lock) */
+	int nreap;
 };
 
 static int64_t mono_ms(void)
@@ -148,26 +157,38 @@ static int spawn(struct worker *w, struct err *e)
 	return 0;
 }
 
-/* A worker done with: its socket closed, it exits, and is reaped. */
-static void finish(struct worker *w)
+/* Reap what has exited of the workers let go (under g->lock), without waiting. */
+static void reap(struct graphwork *g)
 {
-	close(w->fd);
-	while (waitpid(w->pid, NULL, 0) < 0 && errno == EINTR)
-		;
-	w->fd = -1;
-	w->pid = 0;
-	w->drawn = 0;
+	for (int i = 0; i < g->nreap;)
+		if (waitpid(g->reap[i], NULL, WNOHANG) != 0)
+			g->reap[i] = g->reap[--g->nreap];	/* reaped, or not ours any more */
+		else
+			i++;
 }
 
-/* A worker that failed: killed (it may be stuck) and reaped. */
-static void retire(struct worker *w)
+/*
+ * Let a worker go: its socket closed (it reads EOF and exits) or, when it
+ * failed, killed too (it may be stuck). It is reaped later, never waited
+ * for here: a killed process can take seconds to finish exiting.
+ */
+static void let_go(struct graphwork *g, struct worker *w, int kill_it)
 {
 	if (w->fd >= 0)
 		close(w->fd);
 	if (w->pid > 0) {
-		kill(w->pid, SIGKILL);
-		while (waitpid(w->pid, NULL, 0) < 0 && errno == EINTR)
-			;
+		if (kill_it)
+			kill(w->pid, SIGKILL);
+		pthread_mutex_lock(&g->lock);
+		reap(g);
+		if (g->nreap == GRAPHWORK_REAP_MAX) {
+			/* too many at once: wait for the oldest */
+			while (waitpid(g->reap[0], NULL, 0) < 0 && errno == EINTR)
+				;
+			g->reap[0] = g->reap[--g->nreap];
+		}
+		g->reap[g->nreap++] = w->pid;
+		pthread_mutex_unlock(&g->lock);
 	}
 	w->fd = -1;
 	w->pid = 0;
@@ -200,8 +221,10 @@ void graphwork_free(struct graphwork *g)
 	if (!g)
 		return;
 	for (unsigned i = 0; i < g->n; i++)
-		if (g->w[i].fd >= 0)
-			finish(&g->w[i]);	/* it reads EOF and exits */
+		let_go(g, &g->w[i], 0);		/* it reads EOF and exits */
+	for (int i = 0; i < g->nreap; i++)
+		while (waitpid(g->reap[i], NULL, 0) < 0 && errno == EINTR)
+			;
 	pthread_cond_destroy(&g->freed);
 	pthread_mutex_destroy(&g->lock);
 	free(g);
@@ -210,11 +233,11 @@ void graphwork_free(struct graphwork *g)
 /*
  * One request and its answer. Returns 0 with the image in png, 1 with
  * librrd's message in e (the worker is fine), -1 with e when the worker
- * is not (dead, stuck or talking nonsense); *sent says whether the whole
- * request went out.
+ * is not (dead, stuck or talking nonsense); *taken says whether it had
+ * taken the graph (then it is not asked of another).
  */
 static int exchange(struct worker *w, int argc, const char *const *argv, struct buf *png,
-		    int *sent, struct err *e)
+		    int *taken, struct err *e)
 {
 	unsigned char hd[8];
 	int64_t deadline;
@@ -222,7 +245,7 @@ static int exchange(struct worker *w, int argc, const char *const *argv, struct 
 	char *msg;
 	int rc;
 
-	*sent = 0;
+	*taken = 0;
 	put_u32(hd, (uint32_t)argc);
 	if (send_all(w->fd, hd, 4) < 0)
 		return err_set(e, "graph worker %d is gone", (int)w->pid);
@@ -233,7 +256,9 @@ static int exchange(struct worker *w, int argc, const char *const *argv, struct 
 		if (send_all(w->fd, hd, 4) < 0 || send_all(w->fd, argv[i], n) < 0)
 			return err_set(e, "graph worker %d is gone", (int)w->pid);
 	}
-	*sent = 1;
+	if (recv_all(w->fd, hd, 1, mono_ms() + GRAPHWORK_TAKE_MS) != 1 || hd[0] != GRAPHWORK_TAKEN)
+		return err_set(e, "graph worker %d did not take the graph", (int)w->pid);
+	*taken = 1;
 	deadline = mono_ms() + GRAPHWORK_TIMEOUT_MS;
 	rc = recv_all(w->fd, hd, 8, deadline);
 	if (rc <= 0)
@@ -282,22 +307,22 @@ int graphwork_draw(struct graphwork *g, int argc, const char *const *argv, struc
 	}
 	w->busy = 1;
 	pthread_mutex_unlock(&g->lock);
-	/* a worker found dead (killed while idle) is started again once */
+	/* a worker found dead (killed while idle) is started again, once */
 	for (int attempt = 0; attempt < 2; attempt++) {
-		int sent = 0;
+		int taken = 0;
 
 		if (w->fd < 0 && spawn(w, e) < 0)
 			break;
-		rc = exchange(w, argc, argv, png, &sent, e);
+		rc = exchange(w, argc, argv, png, &taken, e);
 		if (rc >= 0) {
 			if (++w->drawn >= GRAPHWORK_RECYCLE)
-				finish(w);
+				let_go(g, w, 0);
 			break;
 		}
 		LOG(LOG_LVL_WARN, "graph-worker", "%s; starting another", e->msg);
-		retire(w);
-		if (sent && strstr(e->msg, "within"))
-			break;	/* stuck on this graph: not twice */
+		let_go(g, w, 1);
+		if (taken)
+			break;	/* it died or stuck on this graph: not twice */
 	}
 	pthread_mutex_lock(&g->lock);
 	w->busy = 0;
@@ -320,6 +345,7 @@ static int answer(int out, uint32_t status, const void *p, size_t n)
 int graphwork_serve(int in, int out)
 {
 	char *argv[GRAPHWORK_ARGS_MAX + 1];
+	int rc;
 
 	prctl(PR_SET_NAME, "qrwatchd-graph");	/* not "exe", for ps and top */
 	/* stopped by its server: the socket closes (a Ctrl-C or SIGTERM is the server's) */
@@ -330,21 +356,17 @@ int graphwork_serve(int in, int out)
 		unsigned char hd[4];
 		uint32_t argc;
 		rrd_info_t *info, *it;
-		int rc, sent = 0;
+		int sent = 0;
 
 		memset(argv, 0, sizeof(argv));
 		rc = recv_all(in, hd, 4, 0);
-		if (rc <= 0) {
-			/*
-			 * The server closed its end. What is left allocated is the
-			 * font libraries' caches and librrd's own, kept to the end:
-			 * out without the exit handlers (a leak check finds only those).
-			 */
-			_exit(rc < 0);
-		}
+		if (rc <= 0)
+			break;		/* the server closed its end (0), or the socket failed */
 		argc = get_u32(hd);
-		if (argc < 1 || argc > GRAPHWORK_ARGS_MAX)
-			return 1;
+		if (argc < 1 || argc > GRAPHWORK_ARGS_MAX) {
+			rc = -1;
+			break;
+		}
 		for (int i = 0; i < (int)argc && rc > 0; i++) {
 			uint32_t len;
 
@@ -354,28 +376,33 @@ int graphwork_serve(int in, int out)
 			else
 				argv[i][len] = '\0';
 		}
-		if (rc < 0) {
-			for (int i = 0; i < (int)argc; i++)
-				free(argv[i]);
-			return 1;
-		}
-		rrd_clear_error();
-		info = rrd_graph_v((int)argc, argv);
-		for (it = info; it && !sent; it = it->next)
-			if (!strcmp(it->key, "image") && it->type == RD_I_BLO) {
-				rc = answer(out, 0, it->value.u_blo.ptr, it->value.u_blo.size);
-				sent = 1;
-			}
-		if (!sent) {
-			const char *why = rrd_test_error() ? rrd_get_error() : "no image drawn";
+		if (rc > 0 && send_all(out, &(char){ GRAPHWORK_TAKEN }, 1) == 0) {
+			rrd_clear_error();
+			info = rrd_graph_v((int)argc, argv);
+			for (it = info; it && !sent; it = it->next)
+				if (!strcmp(it->key, "image") && it->type == RD_I_BLO) {
+					rc = answer(out, 0, it->value.u_blo.ptr, it->value.u_blo.size);
+					sent = 1;
+				}
+			if (!sent) {
+				const char *why = rrd_test_error() ? rrd_get_error() : "no image drawn";
 
-			rc = answer(out, 1, why, strlen(why));
+				rc = answer(out, 1, why, strlen(why));
+			}
+			if (info)
+				rrd_info_free(info);
+		} else {
+			rc = -1;
 		}
-		if (info)
-			rrd_info_free(info);
 		for (int i = 0; i < (int)argc; i++)
 			free(argv[i]);
 		if (rc < 0)
-			return 1;
+			break;
 	}
+	/*
+	 * What is left allocated is the font libraries' caches and librrd's
+	 * own, kept to the end: out without the exit handlers (a leak check
+	 * would find only those).
+	 */
+	_exit(rc < 0);
 }

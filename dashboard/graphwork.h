@@ -14,9 +14,9 @@
  * worker processes, each one graph at a time: `qrwatchd --graph-worker`,
  * this server's own executable started again (posix_spawn of
  * /proc/self/exe, no state inherited), when a graph is first asked for.
- * They talk over a socket pair; a worker that dies or takes too long is
- * killed and started again, and one whose server went away (its socket
- * closed) exits.
+ * They talk over a socket pair; a worker that dies, does not take a graph
+ * at once or takes too long to draw it is killed and another started, and
+ * one whose server went away (its socket closed) exits.
  */
 #define GRAPHWORK_MAX 16		/* workers at most (graph_workers) */
 #define GRAPHWORK_DEFAULT 2		/* one per core of a small server */
@@ -43,7 +43,10 @@ void graphwork_free(struct graphwork *g);
 int graphwork_draw(struct graphwork *g, int argc, const char *const *argv, struct buf *png,
 		   struct err *e);
 
-/* The worker (qrwatchd --graph-worker): requests on fd in, answers on out, until EOF. */
+/*
+ * The worker (qrwatchd --graph-worker): requests on fd in, answers on out,
+ * until EOF; then it exits the process (status 0, 1 after an error).
+ */
 int graphwork_serve(int in, int out);
 
 #endif
