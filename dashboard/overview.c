@@ -58,11 +58,20 @@ struct page {
 	int used;
 	int english, commune, page;	/* what it is */
 	int64_t mark;			/* what it was drawn from */
-	uint64_t incidents;
+	int has_incidents;		/* it shows the open incidents (the first page) */
+	uint64_t incidents;		/* their hash */
 	int64_t built_ms;		/* monotonic */
+	int64_t checked_ms;		/* its incidents found the same (monotonic) */
 	unsigned long last_use;
 	struct buf raw, gz;
 	char etag[HTTPCACHE_ETAG_MAX], etag_gz[HTTPCACHE_ETAG_MAX];
+};
+
+/* The open incidents as the first page shows them, in one language. */
+struct incidents_part {
+	struct buf html;
+	uint64_t hash;
+	int64_t read_ms;		/* monotonic, 0: not read */
 };
 
 struct overview {
@@ -77,6 +86,7 @@ struct overview {
 	size_t nplaces;
 	pthread_mutex_t draw;		/* held by the one page thread drawing */
 	struct model *model;		/* under draw */
+	struct incidents_part incidents[2];	/* Vietnamese, English; under draw */
 	pthread_mutex_t lock;		/* the pages */
 	struct page pages[OVERVIEW_CACHE_PAGES];
 	unsigned long uses;
@@ -275,6 +285,8 @@ void overview_free(struct overview *ov)
 	if (!ov)
 		return;
 	if (ov->ready) {
+		buf_release(&ov->incidents[0].html);
+		buf_release(&ov->incidents[1].html);
 		for (int i = 0; i < OVERVIEW_CACHE_PAGES; i++) {
 			buf_release(&ov->pages[i].raw);
 			buf_release(&ov->pages[i].gz);
@@ -725,7 +737,7 @@ static void draw_page(struct buf *b, const struct overview *ov, const struct mod
 		html_begin(b, tr("overview", english), buf_str(&u), english);
 		html_addf(b, "<h1>%s</h1>", tr("overview", english));
 		counts_line(b, m->counts, english);
-		if (page == 1)
+		if (page == 1 && incidents)
 			buf_add(b, incidents->data ? incidents->data : "", incidents->len);
 		html_addf(b, "<h2 id=\"attention\">%s (%d)</h2>", tr("attention", english), m->nbad);
 		if (m->nbad) {
@@ -801,10 +813,13 @@ static struct page *page_slot(struct overview *ov)
 	return lru;
 }
 
-static int page_fresh(const struct page *p, int64_t mark, uint64_t incidents)
+/* 1 when p still shows the states as of mark, its incidents are recent and its times too. */
+static int page_fresh(const struct page *p, int64_t mark)
 {
-	return p->mark == mark && p->incidents == incidents &&
-	       mono_ms() - p->built_ms < OVERVIEW_MAX_AGE_S * 1000;
+	int64_t now = mono_ms();
+
+	return p->mark == mark && now - p->built_ms < OVERVIEW_MAX_AGE_S * 1000 &&
+	       (!p->has_incidents || now - p->checked_ms < OVERVIEW_INCIDENTS_MS);
 }
 
 /* The page as kept, or 304 (under ov->lock). */
@@ -836,22 +851,62 @@ static int find_commune(const struct overview *ov, const char *id)
 	return hit ? hit->commune : -1;
 }
 
-/* Draw page (english, commune, page) from the states as of mark and keep it (holding ov->draw). */
-static void draw_and_keep(struct overview *ov, struct store_reader *rd, int64_t mark,
-			  uint64_t ih, const struct buf *incidents, int english, int commune,
-			  int page, const struct dash_req *q, struct reply *r)
+/*
+ * The open incidents' part of the first page, read again when older than
+ * OVERVIEW_INCIDENTS_MS (holding ov->draw). NULL on a statement error.
+ */
+static const struct incidents_part *incidents_get(struct overview *ov, struct store_reader *rd,
+						  int english)
 {
+	struct incidents_part *x = &ov->incidents[english ? 1 : 0];
+	int64_t now = mono_ms();
+
+	if (x->read_ms && now - x->read_ms < OVERVIEW_INCIDENTS_MS)
+		return x;
+	buf_release(&x->html);
+	buf_init(&x->html, OVERVIEW_PAGE_MAX);
+	incidents_open_html(store_reader_alerts(rd), ov->cat, english, &x->html);
+	if (!store_reader_ok(rd) || x->html.overflow) {
+		x->read_ms = 0;
+		return NULL;
+	}
+	x->hash = httpcache_hash(HTTPCACHE_HASH_INIT, buf_str(&x->html), x->html.len);
+	x->read_ms = now;
+	return x;
+}
+
+/*
+ * Answer from page (english, commune, page) as of mark, drawing it first
+ * unless only its incidents were due and they have not changed (holding
+ * ov->draw).
+ */
+static void draw_and_keep(struct overview *ov, struct store_reader *rd, int64_t mark,
+			  int english, int commune, int page, const struct dash_req *q,
+			  struct reply *r)
+{
+	const struct incidents_part *inc = NULL;
 	struct buf raw, gz;
+	struct model *m;
 	struct page *p;
 	uint64_t h;
 
-	struct model *m = model_get(ov, rd, mark);
-
-	if (!m)
+	if (commune < 0 && page == 1 && !(inc = incidents_get(ov, rd, english)))
 		return;		/* a statement error, kept in rd: the caller answers 500 */
+	pthread_mutex_lock(&ov->lock);
+	p = page_find(ov, english, commune, page);
+	if (p && p->mark == mark && mono_ms() - p->built_ms < OVERVIEW_MAX_AGE_S * 1000 &&
+	    (!inc || p->incidents == inc->hash)) {
+		p->checked_ms = inc ? inc->read_ms : mono_ms();	/* as they were: no drawing */
+		page_serve(ov, p, q, r);
+		pthread_mutex_unlock(&ov->lock);
+		return;
+	}
+	pthread_mutex_unlock(&ov->lock);
+	if (!(m = model_get(ov, rd, mark)))
+		return;
 	buf_init(&raw, OVERVIEW_PAGE_MAX);
 	buf_init(&gz, OVERVIEW_PAGE_MAX);
-	draw_page(&raw, ov, m, commune, page, incidents, english);
+	draw_page(&raw, ov, m, commune, page, inc ? &inc->html : NULL, english);
 	if (raw.overflow || httpcache_gzip(raw.data, raw.len, &gz) < 0) {
 		r->body.overflow = 1;	/* the caller answers "too large" */
 		buf_release(&raw);
@@ -872,8 +927,10 @@ static void draw_and_keep(struct overview *ov, struct store_reader *rd, int64_t 
 	p->commune = commune;
 	p->page = page;
 	p->mark = mark;
-	p->incidents = ih;
+	p->has_incidents = inc != NULL;
+	p->incidents = inc ? inc->hash : 0;
 	p->built_ms = mono_ms();
+	p->checked_ms = inc ? inc->read_ms : p->built_ms;
 	httpcache_etag(p->etag, 'o', h, NULL);
 	httpcache_etag(p->etag_gz, 'o', h, "-gz");
 	page_serve(ov, p, q, r);
@@ -884,8 +941,6 @@ void overview_get(struct overview *ov, struct store_reader *rd, const struct das
 		  struct reply *r)
 {
 	int commune = -1, page = 1, drawing;
-	struct buf incidents;
-	uint64_t ih = 0;
 	int64_t mark;
 	struct page *p;
 	long n;
@@ -902,42 +957,33 @@ void overview_get(struct overview *ov, struct store_reader *rd, const struct das
 	/* first the mark, then the states: a page is never older than its mark */
 	if (store_changes_mark(rd, &mark) < 0)
 		return;
-	buf_init(&incidents, OVERVIEW_PAGE_MAX);
-	if (commune < 0 && page == 1) {
-		incidents_open_html(store_reader_alerts(rd), ov->cat, q->english, &incidents);
-		ih = httpcache_hash(HTTPCACHE_HASH_INIT, buf_str(&incidents), incidents.len);
-	}
-	if (!store_reader_ok(rd))
-		goto out;
 	pthread_mutex_lock(&ov->lock);
 	p = page_find(ov, q->english, commune, page);
-	if (p && page_fresh(p, mark, ih)) {
+	if (p && page_fresh(p, mark)) {
 		page_serve(ov, p, q, r);
 		pthread_mutex_unlock(&ov->lock);
-		goto out;
+		return;
 	}
 	drawing = pthread_mutex_trylock(&ov->draw) == 0;
 	if (!drawing && p && mono_ms() - p->built_ms < OVERVIEW_MAX_AGE_S * 1000) {
-		/* a verdict changed: the page as it was, while another thread draws */
+		/* the page as it was, while another thread draws */
 		page_serve(ov, p, q, r);
 		pthread_mutex_unlock(&ov->lock);
-		goto out;
+		return;
 	}
 	pthread_mutex_unlock(&ov->lock);
 	if (!drawing) {
 		pthread_mutex_lock(&ov->draw);
 		pthread_mutex_lock(&ov->lock);
 		p = page_find(ov, q->english, commune, page);
-		if (p && page_fresh(p, mark, ih)) {
+		if (p && page_fresh(p, mark)) {
 			page_serve(ov, p, q, r);	/* drawn meanwhile */
 			pthread_mutex_unlock(&ov->lock);
 			pthread_mutex_unlock(&ov->draw);
-			goto out;
+			return;
 		}
 		pthread_mutex_unlock(&ov->lock);
 	}
-	draw_and_keep(ov, rd, mark, ih, &incidents, q->english, commune, page, q, r);
+	draw_and_keep(ov, rd, mark, q->english, commune, page, q, r);
 	pthread_mutex_unlock(&ov->draw);
-out:
-	buf_release(&incidents);
 }

@@ -20,9 +20,10 @@
  * A page is drawn once and kept, as it is and gzipped, each with an ETag.
  * It is drawn again when a verdict has changed since (store_changes_mark(),
  * read before the states, so a page is never older than the mark it is
- * kept under), when the open incidents differ (read on every request: a
- * few small queries), or after OVERVIEW_MAX_AGE_S, since its durations
- * and its 24 hours move. The states are kept between drawings and read
+ * kept under), when the open incidents differ (read again, when a page is
+ * asked for, at most every OVERVIEW_INCIDENTS_MS: hundreds of them take
+ * milliseconds), or after OVERVIEW_MAX_AGE_S, since its durations and its
+ * 24 hours move. The states are kept between drawings and read
  * again only for the codes whose verdict changed (store_changed_targets()),
  * all of them every OVERVIEW_MAX_AGE_S. One page thread draws at a time;
  * meanwhile the others serve the page as it was, if there is one.
@@ -32,6 +33,7 @@
 #define OVERVIEW_CACHE_PAGES 64		/* pages kept (language x page x commune), least used out */
 #define OVERVIEW_CHANGES_ROWS 200	/* verdict changes on the first page */
 #define OVERVIEW_DELTA_MAX 2000		/* changes read one by one; more: every state again */
+#define OVERVIEW_INCIDENTS_MS 2000	/* the open incidents read again at most this often */
 #define OVERVIEW_PAGE_MAX (16u * 1024 * 1024)
 
 struct overview;

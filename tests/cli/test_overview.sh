@@ -187,6 +187,13 @@ expect_contains "and the page lists it" "$P3" '<h2 id="attention">Mã cần xử
 expect_eq "where HANG goes: after STALE, before DOWN" "$(printf '%s' "$P3" | codes | targets | cut -d' ' -f6-8)" "b000 a125 a124"
 expect_eq "the old ETag now gets the page" "$(curl -s -o /dev/null -w '%{http_code}' -H "If-None-Match: $E1" "$URL/")" "200"
 expect_eq "a commune's page follows too" "$(page "$URL/?commune=pa" | grep -c 'data-target="a125"><td><span class="v HANG">')" "1"
+# an incident opened without a verdict change (the third DOWN in a row) shows within 2 s
+{ res a201 DOWN $((T1 + 10)); printf ','; res a201 DOWN $((T1 + 11)); printf ','; res a201 DOWN $((T1 + 12)); } > "$TMP/r5"
+page "$URL/" >/dev/null
+expect_contains "three DOWN in a row" "$(push "$TMP/r5")" '"applied":3'
+i=0
+until page "$URL/" | grep -q 'data-kind="target" data-target="a201"' || [ $i -ge 40 ]; do sleep 0.1; i=$((i + 1)); done
+expect_eq "its incident is on the overview within 2 s" "$(page "$URL/" | grep -c 'data-kind="target" data-target="a201"')" "1"
 
 # graphs: drawn once per (file, period, last update), with an ETag
 G="$URL/graph/p1/a000/day.png"
