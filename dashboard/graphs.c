@@ -251,6 +251,15 @@ void graphs_get(struct graphs *g, struct store_reader *rd, const struct dash_req
 			lru_front(g, x);
 			break;
 		}
+		if (x->drawing && x->png &&
+		    mono_ms() - x->drawn_ms < 2 * GRAPHS_MAX_AGE_S * 1000) {
+			/* drawn again after a new result: the one before meanwhile */
+			lru_unlink(g, x);
+			lru_front(g, x);
+			serve(x, q, r);
+			pthread_mutex_unlock(&g->lock);
+			return;
+		}
 		if (x->drawing) {
 			pthread_cond_wait(&g->drawn, &g->lock);
 			continue;

@@ -15,7 +15,8 @@
  * the time of the file's latest result (from the database, so a new
  * result makes a new graph), for at most GRAPHS_MAX_AGE_S: its time axis
  * ends now. It is served with an ETag; If-None-Match with that tag gets
- * 304. Two requests for one graph being drawn wait for the one drawing.
+ * 304. A request for a graph being drawn gets the one drawn before it, if
+ * any, else waits for the one drawing.
  * The kept images take at most cache_bytes; the least recently served go
  * first.
  */
