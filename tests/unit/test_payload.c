@@ -7,6 +7,7 @@
 #include "../../targets/emvco.h"
 #include "../../targets/payload.h"
 #include "../../targets/policy.h"
+#include "../../common/text.h"
 #include "../../common/banned.h"
 
 /* Built with the shared builder: BIN 970405, account 2605205012345. */
@@ -79,6 +80,15 @@ static void test_malformed(void)
 		{ "0002016304XYZW", "not hexadecimal" },
 		{ "000201x10211", "not two digits" },
 		{ "000201385A0010", "bad length" },
+		/*
+		 * bytes of the code are shown as ASCII or \xHH, never as half a
+		 * character: the message becomes a result's explanation, which must
+		 * stay valid UTF-8 (found by a fuzzer)
+		 */
+		{ "000201Tr\xe1\xbb\xa9", "field id 'Tr' at offset 6" },
+		{ "000201010211\xe1\xbb\xa9x", "field id '\\xE1\\xBB' at offset 12 is not two digits" },
+		{ "00020138\xc3\xa2n", "field 38 has a bad length '\\xC3\\xA2'" },
+		{ "0002016304\xe1\xbb\xa9x", "field 63 '\\xE1\\xBB\\xA9x' is not hexadecimal" },
 	};
 
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
@@ -89,8 +99,10 @@ static void test_malformed(void)
 		harness_case("'%s'", rows[i].s);
 		if (rows[i].msg[0]) {
 			CHECK_INT(rc, -1);
-			if (rc < 0)
+			if (rc < 0) {
 				CHECK_CONTAINS(e.msg, rows[i].msg);
+				CHECK(text_is_ascii(e.msg, strlen(e.msg)));
+			}
 		} else {
 			CHECK_INT(rc, 0);
 			CHECK(!m.crc_ok);
