@@ -10,6 +10,8 @@
 #include "text.h"
 #include "banned.h"
 
+#define CONF_SUGGEST_MAX 2	/* edits between a typo and the key it suggests */
+
 void conf_err(struct buf *errors, const char *path, int line, const char *fmt, ...)
 {
 	va_list ap;
@@ -19,6 +21,23 @@ void conf_err(struct buf *errors, const char *path, int line, const char *fmt, .
 	buf_vaddf(errors, fmt, ap);
 	va_end(ap);
 	buf_addc(errors, '\n');
+}
+
+/* The known key nearest to key (at most CONF_SUGGEST_MAX edits), or NULL. */
+static const char *nearest(const char *key, const char *const *known, size_t nknown)
+{
+	const char *best = NULL;
+	int bd = CONF_SUGGEST_MAX + 1;
+
+	for (size_t k = 0; k < nknown; k++) {
+		int d = text_distance_max(known[k], key, CONF_SUGGEST_MAX);
+
+		if (d < bd) {
+			bd = d;
+			best = known[k];
+		}
+	}
+	return best;
 }
 
 int conf_read(const char *path, const char *const *known, size_t nknown, conf_fn *fn,
@@ -59,14 +78,8 @@ int conf_read(const char *path, const char *const *known, size_t nknown, conf_fn
 			continue;
 		}
 		{
-			const char *best = NULL;
-			int bd = 3;
+			const char *best = nearest(key, known, nknown);
 
-			for (size_t k = 0; k < nknown; k++)
-				if (text_distance(known[k], key) < bd) {
-					bd = text_distance(known[k], key);
-					best = known[k];
-				}
 			if (best)
 				conf_err(errors, path, line, "unknown key '%s' (did you mean '%s'?)",
 					 key, best);

@@ -155,6 +155,7 @@ static const struct keydef *find_key(enum sec_kind k, const char *name)
 	return NULL;
 }
 
+/* The key of section kind k nearest to name (at most two edits), or NULL. */
 static const char *closest_key(enum sec_kind k, const char *name)
 {
 	const char *best = NULL;
@@ -165,7 +166,7 @@ static const char *closest_key(enum sec_kind k, const char *name)
 
 		if (keys[i].sec != k)
 			continue;
-		d = text_distance(keys[i].name, name);
+		d = text_distance_max(keys[i].name, name, 2);
 		if (d < bd) {
 			bd = d;
 			best = keys[i].name;
