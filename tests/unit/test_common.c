@@ -174,6 +174,26 @@ static void test_conffile(void)
 	buf_release(&errs);
 }
 
+/* A NUL byte is refused on its line, and the lines after it are still read (found by a fuzzer). */
+static void test_conffile_nul(void)
+{
+	static const char *const known[] = { "alpha", "beta" };
+	static const char text[] = "alpha = 1\0 and more\nbeta = 2\n";
+	char path[512];
+	struct buf got, errs;
+	struct err e;
+
+	snprintf(path, sizeof(path), "%s/nul.conf", harness_tmpdir());
+	CHECK_INT(file_write_atomic(path, text, sizeof(text) - 1, &e), 0);
+	buf_init(&got, 4096);
+	buf_init(&errs, 4096);
+	CHECK_INT(conf_read(path, known, 2, note_key, &got, &errs), 2);
+	CHECK_CONTAINS(buf_str(&errs), "nul.conf:1: line contains a NUL byte");
+	CHECK_STR(buf_str(&got), "1:beta=2@2;");
+	buf_release(&got);
+	buf_release(&errs);
+}
+
 /*
  * The did-you-mean for an unknown key costs little whatever the key: a
  * megabyte of 63-character unknown keys used to take seconds (found by a
@@ -231,6 +251,7 @@ static const struct test text_tests[] = {
 	{ "durations", test_seconds },
 	{ "edit_distance", test_distance },
 	{ "config_reader", test_conffile },
+	{ "config_reader_nul_byte", test_conffile_nul },
 	{ "config_reader_suggestion_bounded", test_conffile_suggest_bounded },
 	{ "csv_fields", test_csv },
 };
