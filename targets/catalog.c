@@ -1144,6 +1144,8 @@ struct catalog *catalog_parse(const char *name, const char *dir,
 		parse_lines(&p, text, len);
 	if (p.nsecs)
 		build(&p);
+	else if (!p.nerrors)
+		perr(&p, 0, "no [target] sections: nothing to watch");
 	if (p.nerrors > CATALOG_MAX_ERRORS)
 		buf_addf(errors, "%s: %d more errors not shown\n", name,
 			 p.nerrors - CATALOG_MAX_ERRORS);

@@ -127,6 +127,9 @@ static void test_errors(void)
 		{ PLACE BOARD TARGET "allow_private = maybe\n",
 		  "c.catalog:13: allow_private must be yes, no, or addresses and networks: 'maybe' is not an address" },
 		{ PLACE BOARD, "c.catalog: no [target] sections" },
+		/* an empty file, or one of comments, watches nothing either (found by a fuzzer) */
+		{ "", "c.catalog: no [target] sections" },
+		{ "# the catalog moved\n\n", "c.catalog: no [target] sections" },
 	};
 
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
