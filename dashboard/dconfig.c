@@ -12,6 +12,7 @@
 
 #include "../common/conffile.h"
 #include "../common/fileio.h"
+#include "../common/log.h"
 #include "../common/text.h"
 #include "../common/banned.h"
 
@@ -362,7 +363,13 @@ static void on_key(void *ctx, size_t index, const char *key, const char *cval,
 		else
 			set_str(c->province, sizeof(c->province), val, key, path, line, errors);
 	} else if (!strcmp(key, "log_level")) {
-		set_str(c->log_level, sizeof(c->log_level), val, key, path, line, errors);
+		enum log_level level;
+
+		if (log_level_parse(val, &level) < 0)
+			conf_err(errors, path, line, "log_level must be error, warn, info or debug, "
+				 "got '%s'", val);
+		else
+			set_str(c->log_level, sizeof(c->log_level), val, key, path, line, errors);
 	}
 }
 
