@@ -11,8 +11,9 @@
 
 /*
  * The input is the text a board's code decoded to, judged against the
- * example catalog's link target, its two fee (VietQR) targets, and a link
- * target and a text target that register no payload. Whatever the text:
+ * example catalog's link target, its two fee (VietQR) targets, a link
+ * target that registers no payload, and a text target. Whatever the text:
+ *   - a link's host is a DNS name or an IPv6 address in brackets;
  *   - the verdict is OK, TAMPERED or UNREADABLE, OK exactly when genuine,
  *     with a reason of its own kind;
  *   - OK for a link means the host is an official domain or under one by
@@ -117,6 +118,22 @@ static void check_explained(const struct judgement *j, int utf8, int braces)
 	}
 }
 
+/* What url_parse_http() gives as a host is a DNS name or a bracketed IPv6 address. */
+static void check_host(const char *text)
+{
+	struct payload p;
+	size_t n;
+
+	payload_classify(text, &p);
+	if (p.kind != PAYLOAD_URL)
+		return;
+	n = strlen(p.host);
+	if (!n || (p.host[0] == '[' ?
+		   p.host[n - 1] != ']' || strspn(p.host + 1, "0123456789abcdef:.") != n - 2 :
+		   strspn(p.host, "abcdefghijklmnopqrstuvwxyz0123456789-_.") != n))
+		abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *text = malloc(size + 1);
@@ -127,6 +144,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(text, data, size);
 	text[size] = '\0';	/* decoded text is a C string: it ends at a NUL */
 	utf8 = utf8_valid(text, strlen(text));
+	check_host(text);
 	for (size_t i = 0; i < 5; i++) {
 		const struct target *t = targets[i];
 		struct judgement j, again;

@@ -123,6 +123,18 @@ static void test_classify(void)
 		{ "javascript:alert(1)", PAYLOAD_TEXT, "not a valid link" },
 		{ "https://hanoi.gov.vn@evil.example/", PAYLOAD_TEXT, "user name" },
 		{ "https://hà-nội.vn/", PAYLOAD_TEXT, "non-ASCII" },
+		/*
+		 * libcurl decodes %XX in the host: what it gives back is a host
+		 * name or an address, or the link is refused (found by a fuzzer:
+		 * %ee made a host with a byte that is not UTF-8, in the
+		 * explanation the server then refused)
+		 */
+		{ "https://dichvucong.gov.vn%ee/x", PAYLOAD_TEXT, "characters a host name cannot have" },
+		{ "https://h%c3%a0-n%e1%bb%99i.vn/", PAYLOAD_TEXT, "characters a host name cannot have" },
+		{ "https://evil.example%2f.dichvucong.gov.vn/", PAYLOAD_TEXT, "not a valid link" },
+		{ "https://dichvucong%2egov%2evn/p/home", PAYLOAD_URL, "" },
+		{ "http://[2001:db8::1]:8080/", PAYLOAD_URL, "" },
+		{ "http://my_portal.tanan.gov.vn/", PAYLOAD_URL, "" },
 		{ "Liên hệ: 0243 123 4567", PAYLOAD_TEXT, "" },
 		{ "000201010211", PAYLOAD_TEXT, "missing" },
 	};
