@@ -177,7 +177,8 @@ test: deps
 fuzz:
 	@sh .ci/deps fuzz
 	$(MAKE) --no-print-directory O=build/fuzz CC=clang SANITIZE=address,undefined \
-		OPT="-O2 -g" FUZZ_CFLAGS=-fsanitize=fuzzer-no-link FUZZ_LDFLAGS=-fsanitize=fuzzer \
+		OPT="-O2 -g" FUZZ_LDFLAGS=-fsanitize=fuzzer \
+		FUZZ_CFLAGS="-fsanitize=fuzzer-no-link -fsanitize-coverage-ignorelist=tests/fuzz/coverage.ignore" \
 		FUZZ_DRIVER= FUZZ_NAMES="$(FUZZ)" fuzz-build
 	sh tests/fuzz/run.sh build/fuzz $(FUZZ_S) $(FUZZ)
 

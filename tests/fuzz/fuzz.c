@@ -107,23 +107,31 @@ char *fuzz_expand(const uint8_t *data, size_t n, size_t *len)
 {
 	static const char mark[] = "@DIR@";
 	const char *dir = fuzz_tmpdir();
+	const uint8_t *p, *at, *end = data + n;
 	size_t dl = strlen(dir), ml = sizeof(mark) - 1, count = 0, o = 0;
 	char *out;
 
-	/* '@' first: memcmp() at every byte is what libFuzzer's hooks make slow */
-	for (size_t i = 0; i + ml <= n; i++)
-		if (data[i] == '@' && !memcmp(data + i, mark, ml))
-			count++;
+	/* memchr() to each '@': a comparison per byte is what libFuzzer's hooks make slow */
+	for (p = data; (at = memchr(p, '@', (size_t)(end - p))) != NULL; p = at + 1)
+		count++;
 	out = malloc(n + count * dl + 1);
 	if (!out)
 		abort();
-	for (size_t i = 0; i < n;) {
-		if (data[i] == '@' && i + ml <= n && !memcmp(data + i, mark, ml)) {
+	for (p = data; p < end; p = at) {
+		at = memchr(p, '@', (size_t)(end - p));
+		if (!at)
+			at = end;
+		memcpy(out + o, p, (size_t)(at - p));
+		o += (size_t)(at - p);
+		if (at == end)
+			break;
+		if ((size_t)(end - at) >= ml && !memcmp(at, mark, ml)) {
 			memcpy(out + o, dir, dl);
 			o += dl;
-			i += ml;
+			at += ml;
 		} else {
-			out[o++] = (char)data[i++];
+			out[o++] = '@';
+			at++;
 		}
 	}
 	out[o] = '\0';
