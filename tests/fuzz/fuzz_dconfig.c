@@ -6,6 +6,7 @@
 #include "fuzz.h"
 #include "../../dashboard/dconfig.h"
 #include "../../common/log.h"
+#include "../../common/text.h"
 #include "../../common/banned.h"
 
 /*
@@ -19,7 +20,8 @@
  *     once with a resolved language, e-mail ones only with smtp_url and
  *     smtp_from; every limit within the bounds docs/api.md gives, and
  *     max_pending_per_ip never above max_per_ip; TLS files in pairs; a
- *     retry_max not below retry_min; log and log_level that qrwatchd can use;
+ *     retry_max not below retry_min; log and log_level that qrwatchd can
+ *     use; a province label of UTF-8 text without control characters;
  *   - a config that loads gives the same config when loaded again.
  */
 static char conf_path[4200];
@@ -98,6 +100,13 @@ static void check_config(const struct dconfig *c)
 	if ((strcmp(c->log, "stderr") && strcmp(c->log, "syslog")) ||
 	    log_level_parse(c->log_level, &level) < 0)
 		abort();
+	/* /metrics' province label: UTF-8 text without control characters */
+	if (!memchr(c->province, '\0', sizeof(c->province)) ||
+	    !utf8_valid(c->province, strlen(c->province)))
+		abort();
+	for (const char *q = c->province; *q; q++)
+		if ((unsigned char)*q < 0x20 || *q == 0x7f)
+			abort();
 }
 
 static void check_errors(const char *errs, size_t len, int lines)
