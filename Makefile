@@ -7,6 +7,8 @@
 #   make install    programs, man pages, systemd units (DESTDIR, PREFIX)
 #   make cross ARCH=mipsel|armhf|arm64   the probe for routers; make test-cross
 #   make SANITIZE=address,undefined O=build/san   a sanitizer build
+#   make fuzz [FUZZ_S=60] [FUZZ="emvco policy"]   the libFuzzer harnesses
+#                   (tests/fuzz/), built with clang, each run FUZZ_S seconds
 
 O ?= build
 CC ?= cc
@@ -24,6 +26,8 @@ ifneq ($(SANITIZE),)
 ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
 ALL_LDFLAGS += -fsanitize=$(SANITIZE)
 endif
+# make fuzz: coverage for libFuzzer in every object (FUZZ_CFLAGS=-fsanitize=fuzzer-no-link)
+ALL_CFLAGS += $(FUZZ_CFLAGS)
 
 # Libraries per part: the probe must never pull in librrd, libmicrohttpd or SQLite.
 PKGS_TARGETS = zbar libpng libjpeg libcurl libpsl json-c zlib libcrypto
@@ -70,6 +74,12 @@ ALERTS_SRC = alerts/route.c alerts/message.c alerts/channel.c
 FIXTURE_SRC = tests/fixture/portal.c tests/fixture/mkcert.c tests/fixture/receiver.c \
 	tests/fixture/sendbatch.c tests/fixture/loadgen.c tests/fixture/spooldump.c
 UNIT_SRC = tests/harness.c $(wildcard tests/unit/*.c)
+# One libFuzzer harness per parser of outside input (docs/fuzzing.md):
+# tests/fuzz/fuzz_NAME.c, its corpus tests/fuzz/corpus/NAME/, its
+# dictionary tests/fuzz/NAME.dict where the format has keywords.
+FUZZ_NAMES = $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_S ?= 60
+FUZZ ?= $(FUZZ_NAMES)
 
 LIB_OBJ = $(patsubst %.c,$(O)/%.o,$(COMMON_SRC) $(TARGETS_SRC) $(PROBE_LIB_SRC))
 CLI_OBJ = $(patsubst %.c,$(O)/%.o,$(CLI_SRC))
@@ -77,10 +87,19 @@ PROBE_OBJ = $(patsubst %.c,$(O)/%.o,$(PROBE_SRC))
 SERVER_OBJ = $(patsubst %.c,$(O)/%.o,$(SERVER_SRC))
 FIXTURE_OBJ = $(patsubst %.c,$(O)/%.o,$(FIXTURE_SRC))
 UNIT_OBJ = $(patsubst %.c,$(O)/%.o,$(UNIT_SRC) $(ALERTS_SRC) alerts/astore.c alerts/engine.c)
+# qrwatchd's modules without its main(), for the harnesses of its parsers
+SERVER_LIB_OBJ = $(filter-out $(O)/dashboard/qrwatchd.o,$(SERVER_OBJ))
+FUZZ_OBJ = $(patsubst %,$(O)/tests/fuzz/fuzz_%.o,$(FUZZ_NAMES)) $(O)/tests/fuzz/fuzz.o \
+	$(O)/tests/fuzz/replay.o
+FUZZ_BIN = $(patsubst %,$(O)/tests/fuzz/fuzz_%,$(FUZZ_NAMES))
+# The harnesses' main(): replay.c in the test build (every corpus file
+# once, no clang needed); libFuzzer's own in make fuzz (FUZZ_DRIVER=).
+FUZZ_DRIVER ?= $(O)/tests/fuzz/replay.o
 
 PROGRAMS = $(O)/qrwatch $(O)/qrwatch-probe $(O)/qrwatchd
 TEST_PROGRAMS = $(O)/tests/unit-tests $(O)/tests/portal $(O)/tests/mkcert \
-	$(O)/tests/receiver $(O)/tests/sendbatch $(O)/tests/loadgen $(O)/tests/spooldump
+	$(O)/tests/receiver $(O)/tests/sendbatch $(O)/tests/loadgen $(O)/tests/spooldump \
+	$(FUZZ_BIN)
 
 PREFIX ?= /usr/local
 BINDIR = $(PREFIX)/bin
@@ -90,7 +109,7 @@ DOCDIR = $(PREFIX)/share/doc/qrwatch
 UNITDIR = $(PREFIX)/lib/systemd/system
 SYSUSERSDIR = $(PREFIX)/lib/sysusers.d
 
-.PHONY: all deps test test-build demo bench clean install cross test-cross
+.PHONY: all deps test test-build demo bench clean install cross test-cross fuzz fuzz-build
 all: $(PROGRAMS)
 
 deps:
@@ -135,12 +154,36 @@ $(O)/tests/mkcert: $(O)/tests/fixture/mkcert.o
 $(O)/tests/unit-tests: $(UNIT_OBJ) $(O)/libqrwatch.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS_CLI) $(shell $(PKG_CONFIG) --libs sqlite3 2>/dev/null) -lm
 
+$(O)/libqrwatchd.a: $(SERVER_LIB_OBJ)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+# fuzz_source() finds the examples from wherever a harness runs.
+$(O)/tests/fuzz/fuzz.o: ALL_CFLAGS += -DFUZZ_SRCDIR='"$(CURDIR)"'
+
+$(FUZZ_BIN): $(O)/tests/fuzz/fuzz_%: $(O)/tests/fuzz/fuzz_%.o $(O)/tests/fuzz/fuzz.o \
+		$(FUZZ_DRIVER) $(O)/libqrwatchd.a $(O)/libqrwatch.a
+	$(CC) $(ALL_LDFLAGS) $(FUZZ_LDFLAGS) -o $@ $^ -Wl,--as-needed $(LIBS_SERVER) -lm
+
 test-build: $(PROGRAMS) $(TEST_PROGRAMS)
 
 # The test build runs under AddressSanitizer and UndefinedBehaviorSanitizer.
 test: deps
 	$(MAKE) --no-print-directory O=build/san SANITIZE=address,undefined test-build
 	sh tests/run.sh build/san
+
+# make fuzz: the harnesses under libFuzzer with Debian's clang, each for
+# FUZZ_S seconds; new inputs go to build/fuzz/corpus/NAME, crashes to
+# build/fuzz/crashes/NAME (docs/fuzzing.md). make test replays the corpora.
+fuzz:
+	@sh .ci/deps fuzz
+	$(MAKE) --no-print-directory O=build/fuzz CC=clang SANITIZE=address,undefined \
+		OPT="-O2 -g" FUZZ_LDFLAGS=-fsanitize=fuzzer \
+		FUZZ_CFLAGS="-fsanitize=fuzzer-no-link -fsanitize-coverage-ignorelist=tests/fuzz/coverage.ignore" \
+		FUZZ_DRIVER= FUZZ_NAMES="$(FUZZ)" fuzz-build
+	sh tests/fuzz/run.sh build/fuzz $(FUZZ_S) $(FUZZ)
+
+fuzz-build: $(FUZZ_BIN)
 
 # The demo runs the fixture portal too, so it builds the test programs.
 demo: deps
@@ -199,4 +242,4 @@ clean:
 	rm -rf build
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(PROBE_OBJ:.o=.d) \
-	$(FIXTURE_OBJ:.o=.d) $(SERVER_OBJ:.o=.d)
+	$(FIXTURE_OBJ:.o=.d) $(SERVER_OBJ:.o=.d) $(FUZZ_OBJ:.o=.d)

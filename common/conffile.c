@@ -10,6 +10,8 @@
 #include "text.h"
 #include "banned.h"
 
+#define CONF_SUGGEST_MAX 2	/* edits between a typo and the key it suggests */
+
 void conf_err(struct buf *errors, const char *path, int line, const char *fmt, ...)
 {
 	va_list ap;
@@ -21,26 +23,51 @@ void conf_err(struct buf *errors, const char *path, int line, const char *fmt, .
 	buf_addc(errors, '\n');
 }
 
+/* The known key nearest to key (at most CONF_SUGGEST_MAX edits), or NULL. */
+static const char *nearest(const char *key, const char *const *known, size_t nknown)
+{
+	const char *best = NULL;
+	int bd = CONF_SUGGEST_MAX + 1;
+
+	for (size_t k = 0; k < nknown; k++) {
+		int d = text_distance_max(known[k], key, CONF_SUGGEST_MAX);
+
+		if (d < bd) {
+			bd = d;
+			best = known[k];
+		}
+	}
+	return best;
+}
+
 int conf_read(const char *path, const char *const *known, size_t nknown, conf_fn *fn,
 	      void *ctx, struct buf *errors)
 {
-	char *text, *p, *next;
+	char *text, *p, *end, *next;
 	struct err e;
+	size_t len;
 	int line = 0;
 
-	text = file_read(path, CONFFILE_MAX_BYTES, NULL, &e);
+	text = file_read(path, CONFFILE_MAX_BYTES, &len, &e);
 	if (!text) {
 		buf_addf(errors, "%s\n", e.msg);
 		return -1;
 	}
-	for (p = text; p && *p; p = next) {
-		char *eq, *key, *val;
+	end = text + len;
+	for (p = text; p < end; p = next) {
+		char *eq, *key, *val, *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *best;
 		size_t i;
 
-		next = strchr(p, '\n');
-		if (next)
-			*next++ = '\0';
+		next = nl ? nl + 1 : end;
+		if (nl)
+			*nl = '\0';
 		line++;
+		/* a NUL would end the line early, hiding the rest of it */
+		if (memchr(p, '\0', (size_t)((nl ? nl : end) - p))) {
+			conf_err(errors, path, line, "line contains a NUL byte");
+			continue;
+		}
 		p = text_trim(p);
 		if (!*p || *p == '#' || *p == ';')
 			continue;
@@ -58,21 +85,12 @@ int conf_read(const char *path, const char *const *known, size_t nknown, conf_fn
 			fn(ctx, i, key, val, path, line, errors);
 			continue;
 		}
-		{
-			const char *best = NULL;
-			int bd = 3;
-
-			for (size_t k = 0; k < nknown; k++)
-				if (text_distance(known[k], key) < bd) {
-					bd = text_distance(known[k], key);
-					best = known[k];
-				}
-			if (best)
-				conf_err(errors, path, line, "unknown key '%s' (did you mean '%s'?)",
-					 key, best);
-			else
-				conf_err(errors, path, line, "unknown key '%s'", key);
-		}
+		best = nearest(key, known, nknown);
+		if (best)
+			conf_err(errors, path, line, "unknown key '%s' (did you mean '%s'?)",
+				 key, best);
+		else
+			conf_err(errors, path, line, "unknown key '%s'", key);
 	}
 	free(text);
 	return line;

@@ -109,33 +109,51 @@ char *text_trim(char *s)
 	return s;
 }
 
-int text_distance(const char *a, const char *b)
+int text_distance_max(const char *a, const char *b, int max)
 {
 	enum { N = 64 };
-	int row[N + 1];
-	size_t la = strlen(a), lb = strlen(b);
+	int rows[2][N + 2], *prev = rows[0], *cur = rows[1];
+	size_t la = strnlen(a, N + 1), lb = strnlen(b, N + 1), band;
+	const int over = max + 1;
 
-	if (la > N || lb > N)
-		return 1000;
+	if (max < 0 || la > N || lb > N || (la > lb ? la - lb : lb - la) > (size_t)max)
+		return over;
+	/* only cells within max of the diagonal can lead to an answer of max or less */
+	band = (size_t)max;
 	for (size_t j = 0; j <= lb; j++)
-		row[j] = (int)j;
+		prev[j] = j <= band ? (int)j : over;
+	prev[lb + 1] = over;
 	for (size_t i = 1; i <= la; i++) {
-		int diag = row[0];
+		size_t lo = i > band ? i - band : 1, hi = i + band < lb ? i + band : lb;
+		int least, *t;
 
-		row[0] = (int)i;
-		for (size_t j = 1; j <= lb; j++) {
-			int up = row[j];
-			int best = diag + (a[i - 1] != b[j - 1]);
+		cur[0] = i <= band ? (int)i : over;
+		cur[lo - 1] = lo > 1 ? over : cur[0];
+		least = cur[lo - 1];
+		for (size_t j = lo; j <= hi; j++) {
+			int best = prev[j - 1] + (a[i - 1] != b[j - 1]);
 
-			if (up + 1 < best)
-				best = up + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			row[j] = best;
-			diag = up;
+			if (prev[j] + 1 < best)
+				best = prev[j] + 1;
+			if (cur[j - 1] + 1 < best)
+				best = cur[j - 1] + 1;
+			cur[j] = best < over ? best : over;
+			if (cur[j] < least)
+				least = cur[j];
 		}
+		cur[hi + 1] = over;	/* what the next row reads beyond the band */
+		if (least > max)
+			return over;	/* no later row can come back under it */
+		t = prev;
+		prev = cur;
+		cur = t;
 	}
-	return row[lb];
+	return prev[lb] <= max ? prev[lb] : over;
+}
+
+int text_distance(const char *a, const char *b)
+{
+	return text_distance_max(a, b, 999);	/* 1000 past 64 chars, as before */
 }
 
 int text_ieq(const char *a, const char *b)

@@ -31,6 +31,14 @@ char *text_trim(char *s);
 /* Levenshtein distance between two short ASCII strings (capped at 64 chars). */
 int text_distance(const char *a, const char *b);
 
+/*
+ * The same when it is at most max; otherwise max + 1, found early: strings
+ * whose lengths differ by more than max cost nothing, and the rows stop
+ * once every cell passes max. For did-you-mean on whatever a file holds.
+ * Strings over 64 chars are max + 1 away.
+ */
+int text_distance_max(const char *a, const char *b, int max);
+
 /* Case-insensitive ASCII equality. */
 int text_ieq(const char *a, const char *b);
 

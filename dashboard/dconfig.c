@@ -14,6 +14,7 @@
 #include "prune.h"
 #include "../common/conffile.h"
 #include "../common/fileio.h"
+#include "../common/log.h"
 #include "../common/text.h"
 #include "../common/banned.h"
 
@@ -374,7 +375,13 @@ static void on_key(void *ctx, size_t index, const char *key, const char *cval,
 	} else if (!strcmp(key, "graph_workers")) {
 		set_num(&c->graph_workers, val, 1, GRAPHWORK_MAX, key, path, line, errors);
 	} else if (!strcmp(key, "log_level")) {
-		set_str(c->log_level, sizeof(c->log_level), val, key, path, line, errors);
+		enum log_level level;
+
+		if (log_level_parse(val, &level) < 0)
+			conf_err(errors, path, line, "log_level must be error, warn, info or debug, "
+				 "got '%s'", val);
+		else
+			set_str(c->log_level, sizeof(c->log_level), val, key, path, line, errors);
 	}
 }
 

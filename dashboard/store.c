@@ -159,8 +159,8 @@ static const char *const migrations[STORE_SCHEMA] = {
 	 * pair halved ingest. Reads by target go through its probes in
 	 * latest, by time through the probe's own clock (STORE_PT_FLOOR).
 	 */
-	"DROP INDEX IF EXISTS results_by_target;"
-	"DROP INDEX IF EXISTS results_by_pair;",
+	("DROP INDEX IF EXISTS results_by_target;"
+	 "DROP INDEX IF EXISTS results_by_pair;"),	/* one step, two statements */
 };
 
 static int exec(sqlite3 *db, const char *sql, struct err *e)

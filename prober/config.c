@@ -163,6 +163,10 @@ static void on_key(void *ctx, size_t i, const char *key, const char *val,
 	if (l->seen[i])
 		conf_err(errors, path, line, "'%s' given twice", key);
 	l->seen[i] = line;
+	if (rows[i].required && !*val) {
+		conf_err(errors, path, line, "'%s' is required and needs a value", key);
+		return;
+	}
 	set_value(&rows[i], val, l->c, path, line, errors);
 }
 

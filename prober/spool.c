@@ -404,6 +404,16 @@ struct spool *spool_open(const char *dir, uint64_t max_bytes, struct err *e)
 		s->cur_off = 0;
 		fresh = 1;
 	}
+	/*
+	 * ... and not past its end: a repair may have cut sent records (a
+	 * damaged tail of the newest segment), and what is written next lands
+	 * where they were. A cursor left beyond would skip it for good.
+	 */
+	for (size_t i = 0; i < s->nsegs; i++)
+		if (s->segs[i] == s->cur_seg && s->cur_off > s->sizes[i]) {
+			s->cur_off = s->sizes[i];
+			fresh = 1;
+		}
 	/* a new identity (or a repair) is on disk before any batch carries it */
 	if (fresh && save_cursor(s, e) < 0)
 		goto fail;

@@ -155,6 +155,7 @@ static const struct keydef *find_key(enum sec_kind k, const char *name)
 	return NULL;
 }
 
+/* The key of section kind k nearest to name (at most two edits), or NULL. */
 static const char *closest_key(enum sec_kind k, const char *name)
 {
 	const char *best = NULL;
@@ -165,7 +166,7 @@ static const char *closest_key(enum sec_kind k, const char *name)
 
 		if (keys[i].sec != k)
 			continue;
-		d = text_distance(keys[i].name, name);
+		d = text_distance_max(keys[i].name, name, 2);
 		if (d < bd) {
 			bd = d;
 			best = keys[i].name;
@@ -663,6 +664,157 @@ static int valid_json_path(const char *s)
 	return 1;
 }
 
+/* x * k, or more than CATALOG_REGEX_MAX_EXPANDED: never overflows. */
+static unsigned long regex_times(unsigned long x, unsigned long k)
+{
+	const unsigned long cap = CATALOG_REGEX_MAX_EXPANDED + 1;
+
+	return k && x > cap / k ? cap : x * k < cap ? x * k : cap;
+}
+
+/* Past a bracket expression "[...]" that starts at s (glibc's reading). */
+static const char *regex_skip_bracket(const char *s)
+{
+	s++;
+	if (*s == '^')
+		s++;
+	if (*s == ']')
+		s++;	/* a ']' first is literal */
+	while (*s && *s != ']') {
+		if (s[0] == '[' && (s[1] == ':' || s[1] == '.' || s[1] == '=')) {
+			const char *end = strchr(s + 2, s[1]);
+
+			while (end && end[1] != ']')
+				end = strchr(end + 1, s[1]);
+			if (!end)
+				return s + strlen(s);
+			s = end + 2;
+			continue;
+		}
+		s++;
+	}
+	return *s ? s + 1 : s;
+}
+
+/*
+ * How many pieces regcomp() makes of the ERE s, counting a repeated piece
+ * once per copy ({n,m} is m copies, {n,} n + 1, '+' two), up to
+ * CATALOG_REGEX_MAX_EXPANDED + 1. Sets *backref when s has \1..\9.
+ */
+static unsigned long regex_expanded(const char *s, int *backref)
+{
+	enum { DEPTH = CATALOG_REGEX_MAX / 2 + 1 };
+	unsigned long sum[DEPTH + 1], last[DEPTH + 1];
+	int d = 0;
+
+	*backref = 0;
+	sum[0] = last[0] = 0;
+	while (*s) {
+		unsigned long lo = 0, hi = 0;
+		char *end;
+
+		switch (*s) {
+		case '(':
+			if (d == DEPTH)
+				return CATALOG_REGEX_MAX_EXPANDED + 1;
+			d++;
+			sum[d] = last[d] = 0;
+			s++;
+			continue;
+		case ')':
+			if (d > 0) {
+				unsigned long w = regex_times(sum[d] + last[d], 1);
+
+				d--;
+				sum[d] = regex_times(sum[d] + last[d], 1);
+				last[d] = w;
+				s++;
+				continue;
+			}
+			break;	/* an unmatched ')' is a literal */
+		case '|':
+			sum[d] = regex_times(sum[d] + last[d], 1);
+			last[d] = 0;
+			s++;
+			continue;
+		case '*':
+		case '?':
+			s++;
+			continue;
+		case '+':
+			last[d] = regex_times(last[d], 2);
+			s++;
+			continue;
+		case '{':
+			if (isdigit((unsigned char)s[1]) || s[1] == ',') {
+				const char *q = s + 1;
+
+				lo = strtoul(q, &end, 10);
+				q = end;
+				hi = lo;
+				if (*q == ',') {
+					q++;
+					hi = isdigit((unsigned char)*q) ? strtoul(q, &end, 10) : lo + 1;
+					q = isdigit((unsigned char)*q) ? end : q;
+				}
+				if (*q == '}') {
+					last[d] = regex_times(last[d], hi > lo ? hi : lo ? lo : 1);
+					s = q + 1;
+					continue;
+				}
+			}
+			break;	/* not an interval: a literal '{' */
+		case '\\':
+			if (s[1] >= '1' && s[1] <= '9')
+				*backref = 1;
+			if (s[1])
+				s++;
+			break;
+		case '[':
+			sum[d] = regex_times(sum[d] + last[d], 1);
+			last[d] = 1;
+			s = regex_skip_bracket(s);
+			continue;
+		}
+		/* one literal piece */
+		sum[d] = regex_times(sum[d] + last[d], 1);
+		last[d] = 1;
+		s++;
+	}
+	while (d > 0) {	/* unclosed groups: regcomp refuses them anyway */
+		d--;
+		sum[d] = regex_times(sum[d] + last[d] + sum[d + 1] + last[d + 1], 1);
+		last[d] = 0;
+	}
+	return regex_times(sum[0] + last[0], 1);
+}
+
+/* Whether the capture's pattern is safe to compile and run on any page. */
+static int check_regex(struct parser *p, int line, const struct capture *c)
+{
+	size_t n = strlen(c->expr);
+	int backref;
+
+	if (n > CATALOG_REGEX_MAX) {
+		perr(p, line, "capture '%s': the regular expression is %zu characters long, "
+		     "more than %d", c->name, n, CATALOG_REGEX_MAX);
+		return -1;
+	}
+	if (regex_expanded(c->expr, &backref) > CATALOG_REGEX_MAX_EXPANDED) {
+		perr(p, line, "capture '%s': the regular expression '%s' repeats too much "
+		     "(nested repetitions such as {1,100} multiply; at most %d pieces once "
+		     "they are copied)", c->name, c->expr, CATALOG_REGEX_MAX_EXPANDED);
+		return -1;
+	}
+	if (backref) {
+		perr(p, line, "capture '%s': the regular expression '%s' has a back-reference "
+		     "(\\1 to \\9), which can make matching a page take hours; match the "
+		     "text itself instead", c->name, c->expr);
+		return -1;
+	}
+	return 0;
+}
+
 static void build_capture(struct parser *p, int line, const char *spec,
 			  struct capture *c)
 {
@@ -700,6 +852,8 @@ static void build_capture(struct parser *p, int line, const char *spec,
 	} else {
 		goto bad;
 	}
+	if (check_regex(p, line, c) < 0)
+		return;
 	rc = regcomp(&re, expr, REG_EXTENDED);
 	if (rc != 0) {
 		char msg[128];
@@ -1143,6 +1297,8 @@ struct catalog *catalog_parse(const char *name, const char *dir,
 		parse_lines(&p, text, len);
 	if (p.nsecs)
 		build(&p);
+	else if (!p.nerrors)
+		perr(&p, 0, "no [target] sections: nothing to watch");
 	if (p.nerrors > CATALOG_MAX_ERRORS)
 		buf_addf(errors, "%s: %d more errors not shown\n", name,
 			 p.nerrors - CATALOG_MAX_ERRORS);

@@ -14,6 +14,15 @@
 #define CATALOG_MAX_ITEMS   250000	/* places + boards + targets + flows: a province of 100,000 targets */
 #define CATALOG_MAX_STEPS   32	/* per flow */
 #define CATALOG_ID_MAX      64
+/*
+ * A capture's regular expression runs on every page the step reads (up to
+ * 2 MB). glibc's regcomp() copies a repeated piece once per repetition, so
+ * nested bounds multiply: "((a{1,100}){1,100}){1,100}" is a million copies
+ * and minutes of compiling. Patterns are refused past these sizes, and
+ * back-references (\1..\9), which make matching exponential, always.
+ */
+#define CATALOG_REGEX_MAX          500	/* characters in a pattern */
+#define CATALOG_REGEX_MAX_EXPANDED 1000	/* its pieces once every repetition is copied */
 
 /* A place: province / optional district / commune / optional village. */
 struct place {

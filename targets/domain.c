@@ -23,6 +23,18 @@ static const psl_ctx_t *psl(void)
 	return ctx;
 }
 
+/* A DNS name (letters, digits, '-', '_', '.') or a bracketed IPv6 address. */
+static int host_chars_ok(const char *h)
+{
+	size_t n = strlen(h);
+
+	if (h[0] == '[')
+		return n > 2 && h[n - 1] == ']' &&
+		       strspn(h + 1, "0123456789abcdefABCDEF:.") == n - 2;
+	return strspn(h, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		      "0123456789-_.") == n;
+}
+
 int url_parse_http(const char *url, char *host, size_t hostlen, struct err *e)
 {
 	CURLU *u = curl_url();
@@ -55,6 +67,11 @@ int url_parse_http(const char *url, char *host, size_t hostlen, struct err *e)
 	}
 	if (strlen(h) >= hostlen) {
 		err_set(e, "link host is too long");
+		goto out;
+	}
+	/* libcurl decodes %XX in a host: what comes back must still be one */
+	if (!host_chars_ok(h)) {
+		err_set(e, "link host has characters a host name cannot have");
 		goto out;
 	}
 	for (char *p = h; *p; p++)

@@ -39,6 +39,27 @@ static int two_digits(const char *p)
 	return (p[0] - '0') * 10 + (p[1] - '0');
 }
 
+/*
+ * n bytes of the code for a message: printable ASCII as it is, any other
+ * byte as \xHH, so that a message never holds half a UTF-8 character (it
+ * becomes a result's explanation, which must stay valid UTF-8).
+ */
+static const char *shown(const char *p, size_t n, char *out, size_t cap)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < n && o + 5 <= cap; i++) {
+		unsigned char c = (unsigned char)p[i];
+
+		if (c >= 0x20 && c < 0x7f)
+			out[o++] = (char)c;
+		else
+			o += (size_t)snprintf(out + o, cap - o, "\\x%02X", c);
+	}
+	out[o] = '\0';
+	return out;
+}
+
 /* Split s into fields. Returns the count, or -1 with e filled. */
 static int tlv_split(const char *s, size_t n, struct tlv *f, int max,
 		     const char *where, struct err *e)
@@ -47,17 +68,18 @@ static int tlv_split(const char *s, size_t n, struct tlv *f, int max,
 	int k = 0;
 
 	while (i < n) {
+		char show[16];
 		int len;
 
 		if (n - i < 4)
 			return err_set(e, "%s: truncated field at offset %zu", where, i);
 		if (two_digits(s + i) < 0)
-			return err_set(e, "%s: field id '%.2s' at offset %zu is not "
-				       "two digits", where, s + i, i);
+			return err_set(e, "%s: field id '%s' at offset %zu is not "
+				       "two digits", where, shown(s + i, 2, show, sizeof(show)), i);
 		len = two_digits(s + i + 2);
 		if (len < 0)
-			return err_set(e, "%s: field %.2s has a bad length '%.2s'",
-				       where, s + i, s + i + 2);
+			return err_set(e, "%s: field %.2s has a bad length '%s'",
+				       where, s + i, shown(s + i + 2, 2, show, sizeof(show)));
 		if ((size_t)len > n - i - 4)
 			return err_set(e, "%s: field %.2s says %d characters but "
 				       "only %zu remain", where, s + i, len, n - i - 4);
@@ -168,10 +190,13 @@ int emvco_parse(const char *s, size_t n, struct emvco *out, struct err *e)
 					c >= 'A' && c <= 'F' ? c - 'A' + 10 :
 					c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 
-				if (d < 0)
+				if (d < 0) {
+					char show[24];
+
 					return err_set(e, "payment code: field 63 "
-						       "'%.4s' is not hexadecimal",
-						       t->val);
+						       "'%s' is not hexadecimal",
+						       shown(t->val, 4, show, sizeof(show)));
+				}
 				v = v * 16 + (unsigned)d;
 			}
 			out->crc_given = v;

@@ -127,7 +127,8 @@ static int load_jpeg(const void *data, size_t len, struct image *img,
 		return err_set(e, "out of memory for a %ux%u image",
 			       ci.output_width, ci.output_height);
 	}
-	while (ci.output_scanline < ci.output_height) {
+	/* stop at the first sign of damage: the rest of a refused file is not worth decoding */
+	while (ci.output_scanline < ci.output_height && !fail.mgr.num_warnings) {
 		JSAMPROW row = px + (size_t)ci.output_scanline * ci.output_width;
 
 		jpeg_read_scanlines(&ci, &row, 1);

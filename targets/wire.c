@@ -148,10 +148,16 @@ static int decode_array(json_object *arr, struct arena *a, const char *path, voi
 	return 0;
 }
 
-/* A string field's checks beyond its length: id, hex, uplink. */
+/*
+ * A string field's checks beyond its length: id, hex, uplink. An optional
+ * field that is "" is what the encoder writes for one left out, and is
+ * taken as left out.
+ */
 static int check_string(const struct wire_field *f, const char *path, const char *s,
 			struct err *e)
 {
+	if (!f->required && !*s)
+		return 0;
 	if (f->type == WIRE_STR && strlen(s) > (size_t)f->max)
 		return refuse(e, 413, "%s%s: longer than %lld bytes", path, f->name,
 			      (long long)f->max);

@@ -56,8 +56,9 @@ json_object *wire_encode(const void *base, const struct wire_table *t);
 /*
  * Fill base from o, checking every field: its type, range, length (a NUL
  * inside a string is refused), and for the special types a real date, a
- * known verdict or uplink, an id. Absent optional strings become "",
- * absent numbers 0, absent arrays empty. Strings and arrays go into a.
+ * known verdict or uplink, an id. Absent optional strings become "" (and
+ * an optional string sent as "", as the encoder writes a NULL one, counts
+ * as absent), absent numbers 0, absent arrays empty. Strings and arrays go into a.
  * Unknown fields are left alone (a newer probe may send more). path
  * prefixes fields in errors: "results[3]." gives "results[3].steps[0].dns_us:
  * -5 is out of range (0 to 86400000000)". Returns 0, or the HTTP status that

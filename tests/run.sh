@@ -42,6 +42,13 @@ run() {
 }
 
 run unit "$O/tests/unit-tests"
+# every fuzzing corpus and stored reproducer, once, through its harness
+# built without libFuzzer (tests/fuzz/replay.c; docs/fuzzing.md)
+for d in tests/fuzz/corpus/*/; do
+    [ -d "$d" ] || continue
+    name=$(basename "$d")
+    run "fuzz_$name replay" "$O/tests/fuzz/fuzz_$name" "tests/fuzz/corpus/$name"
+done
 for t in tests/cli/test_*.sh; do
     run "$(basename "$t" .sh)" sh "$t"
 done

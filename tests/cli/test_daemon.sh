@@ -77,6 +77,15 @@ for k in uplink log log_level emulate; do
     expect_run "run -t with an empty '$k'" 2 timeout 10 "$PROBE" run -t -c "$TMP/empty-$k.conf"
     expect_contains "empty '$k' named" "$ERR" "empty-$k.conf:4: '$k' must be one of"
 done
+# an empty value for a required key is an error, not a probe without an id
+# or a catalog (found by a fuzzer)
+printf 'probe_id =\ncatalog = %s\n' "$TMP/c.catalog" > "$TMP/empty-probe_id.conf"
+printf 'probe_id = x\ncatalog =\n' > "$TMP/empty-catalog.conf"
+for kl in probe_id:1 catalog:2; do
+    k=${kl%:*}
+    expect_run "run -t with an empty '$k'" 2 "$PROBE" run -t -c "$TMP/empty-$k.conf"
+    expect_contains "empty '$k' named" "$ERR" "empty-$k.conf:${kl#*:}: '$k' is required and needs a value"
+done
 printf 'probe_id = x\ncatalog = %s\nserver = http://qrwatch.example.vn/api/v1/ingest\n' "$TMP/c.catalog" > "$TMP/nosecret.conf"
 expect_run "run -t without a secret" 2 "$PROBE" run -t -c "$TMP/nosecret.conf"
 expect_contains "missing secret named" "$ERR" "needs 'secret' or 'secret_file'"

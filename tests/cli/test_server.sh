@@ -46,6 +46,11 @@ expect_run "qrwatchd -t on a bad config" 2 "$SERVER" -t -c "$TMP/bad.conf"
 expect_contains "listen named" "$ERR" "bad.conf:1: listen must be ADDRESS:PORT"
 expect_contains "did-you-mean" "$ERR" "bad.conf:2: unknown key 'threds' (did you mean 'threads'?)"
 expect_contains "secret file named" "$ERR" "bad.conf:3: cannot open '/nonexistent'"
+# a log_level qrwatchd cannot use is refused, not logged at a level left unset
+# (found by a fuzzer)
+{ grep -v '^$' "$TMP/qrwatchd.conf"; printf 'log_level = verbose\n'; } > "$TMP/level.conf"
+expect_run "qrwatchd -t with an unknown log_level" 2 "$SERVER" -t -c "$TMP/level.conf"
+expect_contains "log_level named" "$ERR" "level.conf:6: log_level must be error, warn, info or debug, got 'verbose'"
 
 "$SERVER" -c "$TMP/qrwatchd.conf" -p "$TMP/server.port" 2>"$TMP/server.log" &
 SPID=$!

@@ -11,6 +11,11 @@
 #define TARGET "[target t1]\nboard = b1\nprocedure = Đăng ký khai sinh\nimage = b.png\n" \
 	"official_domains = dichvucong.gov.vn\n"
 
+/* 510 characters of a harmless pattern */
+#define REGEX_50 "(token|csrf)=([A-Za-z0-9_-]+);? (path|domain)=[^;]"
+#define LONG_REGEX REGEX_50 REGEX_50 REGEX_50 REGEX_50 REGEX_50 REGEX_50 REGEX_50 \
+	REGEX_50 REGEX_50 REGEX_50 "0123456789"
+
 static struct catalog *parse(const char *text, struct buf *errs)
 {
 	buf_init(errs, 64 * 1024);
@@ -127,6 +132,20 @@ static void test_errors(void)
 		{ PLACE BOARD TARGET "allow_private = maybe\n",
 		  "c.catalog:13: allow_private must be yes, no, or addresses and networks: 'maybe' is not an address" },
 		{ PLACE BOARD, "c.catalog: no [target] sections" },
+		/* an empty file, or one of comments, watches nothing either (found by a fuzzer) */
+		{ "", "c.catalog: no [target] sections" },
+		{ "# the catalog moved\n\n", "c.catalog: no [target] sections" },
+		/* capture patterns that would take minutes to compile or run (found by a fuzzer) */
+		{ PLACE BOARD TARGET "flow = f1\n[flow f1]\nname = F\n[step]\nname = s\nurl = {payload}\n"
+		  "capture = tok body ((((a{1,20}){1,20}){1,20}){1,20})\n",
+		  "c.catalog:19: capture 'tok': the regular expression '((((a{1,20}){1,20}){1,20}){1,20})' "
+		  "repeats too much" },
+		{ PLACE BOARD TARGET "flow = f1\n[flow f1]\nname = F\n[step]\nname = s\nurl = {payload}\n"
+		  "capture = tok body ([a-z]+)=\\1\n",
+		  "c.catalog:19: capture 'tok': the regular expression '([a-z]+)=\\1' has a back-reference" },
+		{ PLACE BOARD TARGET "flow = f1\n[flow f1]\nname = F\n[step]\nname = s\nurl = {payload}\n"
+		  "capture = tok header:Set-Cookie " LONG_REGEX "\n",
+		  "c.catalog:19: capture 'tok': the regular expression is 510 characters long, more than 500" },
 	};
 
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {

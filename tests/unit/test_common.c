@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../harness.h"
 #include "../../common/buf.h"
@@ -59,12 +60,61 @@ static void test_seconds(void)
 	}
 }
 
+/* The whole Levenshtein table, the plain way, to hold the fast one against. */
+static int reference_distance(const char *a, const char *b)
+{
+	int d[65][65];
+	size_t la = strlen(a), lb = strlen(b);
+
+	for (size_t i = 0; i <= la; i++)
+		for (size_t j = 0; j <= lb; j++) {
+			int best;
+
+			if (!i || !j) {
+				d[i][j] = (int)(i + j);
+				continue;
+			}
+			best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+			if (d[i - 1][j] + 1 < best)
+				best = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < best)
+				best = d[i][j - 1] + 1;
+			d[i][j] = best;
+		}
+	return d[la][lb];
+}
+
 static void test_distance(void)
 {
 	CHECK_INT(text_distance("interval", "intervl"), 1);
 	CHECK_INT(text_distance("kitten", "sitting"), 3);
 	CHECK_INT(text_distance("", "abc"), 3);
 	CHECK_INT(text_distance("same", "same"), 0);
+	/* bounded: beyond max it only says "more" */
+	CHECK_INT(text_distance_max("interval", "intervl", 2), 1);
+	CHECK_INT(text_distance_max("kitten", "sitting", 2), 3);
+	CHECK_INT(text_distance_max("probe_id", "an_unknown_key_much_longer_than_any_known_one", 2), 3);
+	CHECK_INT(text_distance_max("abcdef", "ghijkl", 2), 3);
+	/* the banded, bounded search agrees with the whole table on every pair */
+	{
+		static const char *const w[] = {
+			"", "a", "ab", "ba", "abc", "acb", "interval", "intervl", "intreval",
+			"interval_s", "log", "log_level", "loglevel", "lgo_level", "probe",
+			"probe_id", "prob_id", "secret", "secret_file", "scret_file",
+		};
+		size_t n = sizeof(w) / sizeof(w[0]);
+
+		for (size_t i = 0; i < n; i++)
+			for (size_t k = 0; k < n; k++)
+				for (int max = 0; max <= 3; max++) {
+					int d = reference_distance(w[i], w[k]);
+
+					harness_case("'%s' '%s' max %d", w[i], w[k], max);
+					CHECK_INT(text_distance_max(w[i], w[k], max),
+						  d <= max ? d : max + 1);
+				}
+		harness_case("%s", "");
+	}
 }
 
 static void note_key(void *ctx, size_t index, const char *key, const char *val,
@@ -124,11 +174,85 @@ static void test_conffile(void)
 	buf_release(&errs);
 }
 
+/* A NUL byte is refused on its line, and the lines after it are still read (found by a fuzzer). */
+static void test_conffile_nul(void)
+{
+	static const char *const known[] = { "alpha", "beta" };
+	static const char text[] = "alpha = 1\0 and more\nbeta = 2\n";
+	char path[512];
+	struct buf got, errs;
+	struct err e;
+
+	snprintf(path, sizeof(path), "%s/nul.conf", harness_tmpdir());
+	CHECK_INT(file_write_atomic(path, text, sizeof(text) - 1, &e), 0);
+	buf_init(&got, 4096);
+	buf_init(&errs, 4096);
+	CHECK_INT(conf_read(path, known, 2, note_key, &got, &errs), 2);
+	CHECK_CONTAINS(buf_str(&errs), "nul.conf:1: line contains a NUL byte");
+	CHECK_STR(buf_str(&got), "1:beta=2@2;");
+	buf_release(&got);
+	buf_release(&errs);
+}
+
+/*
+ * The did-you-mean for an unknown key costs little whatever the key: a
+ * megabyte of 63-character unknown keys used to take seconds (found by a
+ * fuzzer).
+ */
+static void test_conffile_suggest_bounded(void)
+{
+	static const char *const known[] = {
+		"listen", "data_dir", "catalog", "probe", "threads", "max_connections",
+		"max_per_ip", "connection_timeout", "max_body_kb", "tls_cert", "tls_key",
+		"log", "log_level", "user", "rrdcached", "public_url", "notify",
+		"alert_open_after", "alert_resolve_after", "alert_uplink_share",
+		"alert_silent_after", "alert_remind_every", "alert_digest_at", "alert_lang",
+		"alert_retry_min", "alert_retry_max", "alert_give_up", "smtp_url", "smtp_from",
+		"smtp_user", "smtp_password_file", "smtp_starttls", "smtp_ca_file",
+		"header_timeout", "body_timeout", "max_pending_per_ip", "connection_reserve",
+		"page_threads", "page_queue", "auth_threads", "auth_queue", "login_rate_ip",
+		"login_rate_user", "login_cache", "trusted_proxy", "rrd_checkpoint",
+	};
+	size_t n = CONFFILE_MAX_BYTES - 1024, line = 66;
+	char *text = malloc(n), path[512];
+	struct buf got, errs;
+	struct timespec t0, t1;
+	struct err e;
+	double took;
+
+	if (!text) {
+		CHECK(text != NULL);
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		text[i] = i % line == line - 1 ? '\n' : i % line == line - 3 ? '=' :
+			  (char)('a' + (i * 7 + i / line) % 26);
+	snprintf(path, sizeof(path), "%s/long-keys.conf", harness_tmpdir());
+	CHECK_INT(file_write_atomic(path, text, n, &e), 0);
+	buf_init(&got, 4096);
+	buf_init(&errs, 64 * 1024 * 1024);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	CHECK(conf_read(path, known, sizeof(known) / sizeof(known[0]), note_key, &got,
+			&errs) > 15000);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	took = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	CHECK_CONTAINS(buf_str(&errs), "long-keys.conf:1: unknown key '");
+	if (took > 1.0)
+		harness_case("took %.2f s", took);
+	CHECK(took < 1.0);
+	harness_case("%s", "");
+	buf_release(&got);
+	buf_release(&errs);
+	free(text);
+}
+
 static const struct test text_tests[] = {
 	{ "utf8_valid", test_utf8 },
 	{ "durations", test_seconds },
 	{ "edit_distance", test_distance },
 	{ "config_reader", test_conffile },
+	{ "config_reader_nul_byte", test_conffile_nul },
+	{ "config_reader_suggestion_bounded", test_conffile_suggest_bounded },
 	{ "csv_fields", test_csv },
 };
 SUITE(text, text_tests);

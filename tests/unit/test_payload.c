@@ -7,6 +7,7 @@
 #include "../../targets/emvco.h"
 #include "../../targets/payload.h"
 #include "../../targets/policy.h"
+#include "../../common/text.h"
 #include "../../common/banned.h"
 
 /* Built with the shared builder: BIN 970405, account 2605205012345. */
@@ -79,6 +80,15 @@ static void test_malformed(void)
 		{ "0002016304XYZW", "not hexadecimal" },
 		{ "000201x10211", "not two digits" },
 		{ "000201385A0010", "bad length" },
+		/*
+		 * bytes of the code are shown as ASCII or \xHH, never as half a
+		 * character: the message becomes a result's explanation, which must
+		 * stay valid UTF-8 (found by a fuzzer)
+		 */
+		{ "000201Tr\xe1\xbb\xa9", "field id 'Tr' at offset 6" },
+		{ "000201010211\xe1\xbb\xa9x", "field id '\\xE1\\xBB' at offset 12 is not two digits" },
+		{ "00020138\xc3\xa2n", "field 38 has a bad length '\\xC3\\xA2'" },
+		{ "0002016304\xe1\xbb\xa9x", "field 63 '\\xE1\\xBB\\xA9x' is not hexadecimal" },
 	};
 
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
@@ -89,8 +99,10 @@ static void test_malformed(void)
 		harness_case("'%s'", rows[i].s);
 		if (rows[i].msg[0]) {
 			CHECK_INT(rc, -1);
-			if (rc < 0)
+			if (rc < 0) {
 				CHECK_CONTAINS(e.msg, rows[i].msg);
+				CHECK(text_is_ascii(e.msg, strlen(e.msg)));
+			}
 		} else {
 			CHECK_INT(rc, 0);
 			CHECK(!m.crc_ok);
@@ -111,6 +123,18 @@ static void test_classify(void)
 		{ "javascript:alert(1)", PAYLOAD_TEXT, "not a valid link" },
 		{ "https://hanoi.gov.vn@evil.example/", PAYLOAD_TEXT, "user name" },
 		{ "https://hà-nội.vn/", PAYLOAD_TEXT, "non-ASCII" },
+		/*
+		 * libcurl decodes %XX in the host: what it gives back is a host
+		 * name or an address, or the link is refused (found by a fuzzer:
+		 * %ee made a host with a byte that is not UTF-8, in the
+		 * explanation the server then refused)
+		 */
+		{ "https://dichvucong.gov.vn%ee/x", PAYLOAD_TEXT, "characters a host name cannot have" },
+		{ "https://h%c3%a0-n%e1%bb%99i.vn/", PAYLOAD_TEXT, "characters a host name cannot have" },
+		{ "https://evil.example%2f.dichvucong.gov.vn/", PAYLOAD_TEXT, "not a valid link" },
+		{ "https://dichvucong%2egov%2evn/p/home", PAYLOAD_URL, "" },
+		{ "http://[2001:db8::1]:8080/", PAYLOAD_URL, "" },
+		{ "http://my_portal.tanan.gov.vn/", PAYLOAD_URL, "" },
 		{ "Liên hệ: 0243 123 4567", PAYLOAD_TEXT, "" },
 		{ "000201010211", PAYLOAD_TEXT, "missing" },
 	};

@@ -303,6 +303,52 @@ static void test_flip_in_newest(void)
 	}
 }
 
+/*
+ * Everything sent, then the last sent record is damaged: the repair cuts
+ * the segment below the cursor, and the next result, written there, is
+ * still sent (found by a fuzzer: it was skipped for good).
+ */
+static void test_cut_below_cursor(void)
+{
+	const char *dir = fresh_dir("below");
+	struct spool *s;
+	struct err e;
+	char r[128], path[600];
+	unsigned char byte;
+	int fd;
+
+	s = spool_open(dir, 0, &e);
+	CHECK(s != NULL);
+	if (!s)
+		return;
+	for (long i = 0; i < 3; i++) {
+		rec(r, sizeof(r), i);
+		spool_append(s, r, strlen(r), &e);
+	}
+	CHECK_INT(spool_flush(s, &e), 0);
+	CHECK_INT(drain(s, 0, 1), 3);
+	spool_close(s);
+	/* a flipped bit in the last record, already sent: a damaged tail */
+	snprintf(path, sizeof(path), "%s/seg-000000000001", dir);
+	fd = open(path, O_RDWR);
+	CHECK(fd >= 0);
+	if (fd < 0)
+		return;
+	CHECK_INT(pread(fd, &byte, 1, 2 * 41 + 20), 1);
+	byte ^= 0x10;
+	CHECK_INT(pwrite(fd, &byte, 1, 2 * 41 + 20), 1);
+	close(fd);
+	s = spool_open(dir, 0, &e);
+	CHECK(s != NULL);
+	if (!s)
+		return;
+	rec(r, sizeof(r), 3);
+	CHECK_INT(spool_append(s, r, strlen(r), &e), 0);
+	CHECK_INT(spool_flush(s, &e), 0);
+	CHECK_INT(drain(s, 3, 1), 1);
+	spool_close(s);
+}
+
 /* A tail of zeros (what ext4 can leave after a power cut) is cut, not read as records. */
 static void test_zero_tail(void)
 {
@@ -617,6 +663,7 @@ static const struct test spool_tests[] = {
 	{ "corrupt_older_segment", test_corrupt_older_segment },
 	{ "flipped_byte_in_newest_segment", test_flip_in_newest },
 	{ "zero_tail_cut", test_zero_tail },
+	{ "cut_below_the_cursor", test_cut_below_cursor },
 	{ "short_write_cut_back", test_short_write },
 	{ "discarded_results_counted", test_discard_counts },
 	{ "epoch", test_epoch },
