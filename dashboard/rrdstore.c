@@ -41,14 +41,17 @@ struct rrd_file {
 	long interval_s;
 	int64_t first_ms;	/* the oldest sample waiting when its creation was asked */
 	int64_t dirty_ms;	/* the newest sample written since the last checkpoint, 0 none */
-	int used;
 };
 
+/*
+ * Entries are allocated one by one and never move or go until the store
+ * is released: a growing table moves only its pointers, so a caller may
+ * hold an entry across file_of() calls.
+ */
 struct rrd_files {
-	struct rrd_file *slot;
+	struct rrd_file **slot;
 	size_t cap, n;		/* cap a power of two, n <= cap / 2 */
-	/* creations asked for, oldest first: indices would move on growth, so copies */
-	struct { char probe[65], target[65]; long interval_s; int64_t first_ms; } *queue;
+	struct rrd_file **queue;	/* creations asked for, oldest first */
 	size_t qn, qcap;
 };
 
@@ -64,19 +67,19 @@ static uint64_t key_hash(const char *probe, const char *target)
 	return h;
 }
 
-static struct rrd_file *slot_for(struct rrd_files *t, const char *probe, const char *target)
+static struct rrd_file **slot_for(struct rrd_files *t, const char *probe, const char *target)
 {
 	size_t i = (size_t)key_hash(probe, target) & (t->cap - 1);
 
-	while (t->slot[i].used && (strcmp(t->slot[i].probe, probe) ||
-				   strcmp(t->slot[i].target, target)))
+	while (t->slot[i] && (strcmp(t->slot[i]->probe, probe) ||
+			      strcmp(t->slot[i]->target, target)))
 		i = (i + 1) & (t->cap - 1);
 	return &t->slot[i];
 }
 
 static int grow(struct rrd_files *t)
 {
-	struct rrd_file *old = t->slot;
+	struct rrd_file **old = t->slot;
 	size_t oldcap = t->cap, cap = oldcap ? oldcap * 2 : 1024;
 
 	t->slot = calloc(cap, sizeof(*t->slot));
@@ -86,44 +89,31 @@ static int grow(struct rrd_files *t)
 	}
 	t->cap = cap;
 	for (size_t i = 0; i < oldcap; i++)
-		if (old[i].used)
-			*slot_for(t, old[i].probe, old[i].target) = old[i];
+		if (old[i])
+			*slot_for(t, old[i]->probe, old[i]->target) = old[i];
 	free(old);
 	return 0;
 }
 
-/*
- * Room for n more entries, so that file_of() does not move the table
- * (and the entries a caller holds) while the caller goes on.
- */
-static void reserve(struct rrd_files *t, size_t n)
-{
-	if (n > RRD_FILES_MAX)
-		n = RRD_FILES_MAX;
-	while ((t->n + n + 1) * 2 > t->cap && t->cap < 4 * (size_t)RRD_FILES_MAX && grow(t) == 0)
-		;
-}
-
-/*
- * The entry of (probe, target), made on first sight; NULL when the table
- * is full. Making one may move the table: reserve() first when holding
- * entries.
- */
+/* The entry of (probe, target), made on first sight; NULL when the table is full. */
 static struct rrd_file *file_of(struct rrd_files *t, const char *probe, const char *target)
 {
-	struct rrd_file *f;
+	struct rrd_file **slot;
 
 	if ((t->n + 1) * 2 > t->cap && (t->n >= RRD_FILES_MAX || grow(t) < 0))
 		return NULL;
-	f = slot_for(t, probe, target);
-	if (!f->used) {
-		memset(f, 0, sizeof(*f));
-		f->used = 1;
+	slot = slot_for(t, probe, target);
+	if (!*slot) {
+		struct rrd_file *f = calloc(1, sizeof(*f));
+
+		if (!f)
+			return NULL;
 		snprintf(f->probe, sizeof(f->probe), "%s", probe);
 		snprintf(f->target, sizeof(f->target), "%s", target);
+		*slot = f;
 		t->n++;
 	}
-	return f;
+	return *slot;
 }
 
 void rrdstore_path(const struct rrdstore *s, const char *probe, const char *target,
@@ -420,8 +410,9 @@ static void *creator(void *arg)
 	pthread_setname_np(pthread_self(), "qrw-rrd-create");
 	pthread_mutex_lock(&s->lock);
 	for (;;) {
-		struct { char probe[65], target[65]; long interval_s; int64_t first_ms; }
-			round[RRD_CREATE_ROUND];
+		struct rrd_file *round[RRD_CREATE_ROUND];
+		long interval[RRD_CREATE_ROUND];
+		int64_t first[RRD_CREATE_ROUND];
 		struct rrd_made made[RRD_CREATE_ROUND];
 		size_t n, nmade = 0;
 
@@ -444,36 +435,38 @@ static void *creator(void *arg)
 		if (s->stopping)
 			break;
 		n = s->files->qn < RRD_CREATE_ROUND ? s->files->qn : RRD_CREATE_ROUND;
-		memcpy(round, s->files->queue, n * sizeof(round[0]));
+		for (size_t i = 0; i < n; i++) {
+			round[i] = s->files->queue[i];
+			interval[i] = round[i]->interval_s;
+			first[i] = round[i]->first_ms;
+		}
 		memmove(&s->files->queue[0], &s->files->queue[n],
 			(s->files->qn - n) * sizeof(s->files->queue[0]));
 		s->files->qn -= n;
 		pthread_mutex_unlock(&s->lock);
 		for (size_t i = 0; i < n; i++) {
+			/* an entry's ids never change: read without the lock */
+			const char *probe = round[i]->probe, *target = round[i]->target;
 			char path[1400], dir[1200];
-			struct rrd_file *f;
 			struct err e;
 			int ok;
 
 			/* the slow part, while ingest goes on: a file is a megabyte of rows */
-			snprintf(dir, sizeof(dir), "%s/%.64s", s->dir, round[i].probe);
-			rrdstore_path(s, round[i].probe, round[i].target, path, sizeof(path));
+			snprintf(dir, sizeof(dir), "%s/%.64s", s->dir, probe);
+			rrdstore_path(s, probe, target, path, sizeof(path));
 			ok = (mkdir(dir, 0750) == 0 || errno == EEXIST) &&
 			     (access(path, F_OK) == 0 ||
 			      /* a day before the oldest waiting sample: late ones still fit */
-			      create(path, round[i].interval_s,
-				     (time_t)(round[i].first_ms / 1000) - 86400, &e) == 0);
+			      create(path, interval[i], (time_t)(first[i] / 1000) - 86400, &e) == 0);
 			if (!ok)
 				LOG(LOG_LVL_ERROR, "rrd-create", "%s",
 				    access(dir, W_OK) ? strerror(errno) : e.msg);
 			pthread_mutex_lock(&s->lock);
-			f = file_of(s->files, round[i].probe, round[i].target);
-			if (f)
-				f->state = !ok ? F_UNKNOWN : s->on_created ? F_MADE : F_READY;
+			round[i]->state = !ok ? F_UNKNOWN : s->on_created ? F_MADE : F_READY;
 			pthread_mutex_unlock(&s->lock);
-			if (ok && f && s->on_created) {
-				memcpy(made[nmade].probe, round[i].probe, sizeof(made[0].probe));
-				memcpy(made[nmade].target, round[i].target, sizeof(made[0].target));
+			if (ok && s->on_created) {
+				memcpy(made[nmade].probe, probe, sizeof(made[0].probe));
+				memcpy(made[nmade].target, target, sizeof(made[0].target));
 				nmade++;
 			}
 		}
@@ -501,13 +494,10 @@ static int ask_create(struct rrdstore *s, struct rrd_file *f, long interval_s, i
 		t->queue = q;
 		t->qcap = nc;
 	}
-	snprintf(t->queue[t->qn].probe, sizeof(t->queue[0].probe), "%s", f->probe);
-	snprintf(t->queue[t->qn].target, sizeof(t->queue[0].target), "%s", f->target);
-	t->queue[t->qn].interval_s = interval_s;
-	t->queue[t->qn].first_ms = first_ms;
-	t->qn++;
+	t->queue[t->qn++] = f;
 	f->state = F_CREATING;
 	f->interval_s = interval_s;
+	f->first_ms = first_ms;
 	pthread_cond_signal(&s->wake);
 	return 0;
 }
@@ -535,9 +525,9 @@ static void connection_lost(struct rrdstore *s)
 	s->fd = -1;
 	s->retry_ms = mono_ms() + 1000;
 	for (size_t i = 0; i < s->files->cap; i++) {
-		struct rrd_file *f = &s->files->slot[i];
+		struct rrd_file *f = s->files->slot[i];
 
-		if (f->used && f->dirty_ms && f->state == F_READY)
+		if (f && f->dirty_ms && f->state == F_READY)
 			ask_create(s, f, f->interval_s, f->dirty_ms);
 	}
 }
@@ -650,6 +640,8 @@ void rrdstore_release(struct rrdstore *s)
 		s->child = 0;
 	}
 	if (s->files) {
+		for (size_t i = 0; i < s->files->cap; i++)
+			free(s->files->slot[i]);
 		free(s->files->slot);
 		free(s->files->queue);
 		free(s->files);
@@ -806,7 +798,6 @@ int rrdstore_write(struct rrdstore *s, const struct rrd_write *w, size_t n, int 
 		return err_set(e, "out of memory");
 	}
 	pthread_mutex_lock(&s->lock);
-	reserve(s->files, n);		/* t.file holds entries */
 	for (size_t i = 0; i < n; i++) {
 		struct rrd_file *f = file_of(s->files, w[i].probe, w[i].target);
 		char path[1400], val[256];
@@ -899,9 +890,9 @@ int rrdstore_checkpoint(struct rrdstore *s,
 	/* what was written since the last checkpoint: taken, to be marked once on disk */
 	pthread_mutex_lock(&s->lock);
 	for (size_t i = 0; i < s->files->cap; i++) {
-		struct rrd_file *f = &s->files->slot[i];
+		struct rrd_file *f = s->files->slot[i];
 
-		if (!f->used || !f->dirty_ms)
+		if (!f || !f->dirty_ms)
 			continue;
 		if (n == cap) {
 			struct dirty *g = realloc(d, (cap = cap ? cap * 2 : 256) * sizeof(*g));
