@@ -5,6 +5,7 @@
 
 #include "fuzz.h"
 #include "../../dashboard/dconfig.h"
+#include "../../dashboard/graphwork.h"
 #include "../../common/log.h"
 #include "../../common/text.h"
 #include "../../common/banned.h"
@@ -22,6 +23,8 @@
  *     max_pending_per_ip never above max_per_ip; TLS files in pairs; a
  *     retry_max not below retry_min; log and log_level that qrwatchd can
  *     use; a province label of UTF-8 text without control characters;
+ *     graph_workers 1 to GRAPHWORK_MAX; changes_keep 0 (for ever) or a
+ *     day to a hundred years;
  *   - a config that loads gives the same config when loaded again.
  */
 static char conf_path[4200];
@@ -89,7 +92,8 @@ static void check_config(const struct dconfig *c)
 	    !in(l->page_queue, 1, 100000) || !in(l->auth_threads, 1, 64) ||
 	    !in(l->auth_queue, 1, 100000) || !in(l->login_rate_ip, 1, 100000) ||
 	    !in(l->login_rate_user, 1, 100000) || !in(l->login_cache_s, 0, 86400) ||
-	    !in(c->rrd_checkpoint_s, 1, 3600))
+	    !in(c->rrd_checkpoint_s, 1, 3600) || !in((long)c->graph_workers, 1, GRAPHWORK_MAX) ||
+	    (c->changes_keep_s != 0 && !in(c->changes_keep_s, 86400, 100L * 366 * 86400)))
 		abort();
 	if (!c->tls_cert[0] != !c->tls_key[0] || a->retry_max_s < a->retry_min_s ||
 	    (a->smtp_url[0] && strncmp(a->smtp_url, "smtp://", 7) &&
@@ -137,6 +141,7 @@ static void check_same(const struct dconfig *a, const struct dconfig *b)
 					     a->alerts.nrecipients *
 					     sizeof(*a->alerts.recipients))) ||
 	    memcmp(&a->lim, &b->lim, sizeof(a->lim)) || a->port != b->port ||
+	    a->graph_workers != b->graph_workers || a->changes_keep_s != b->changes_keep_s ||
 	    strcmp(a->listen_addr, b->listen_addr) || strcmp(a->data_dir, b->data_dir))
 		abort();
 }
