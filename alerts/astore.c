@@ -21,7 +21,7 @@ static const char *const migrations[ASTORE_SCHEMA] = {
 	"  bad INTEGER NOT NULL DEFAULT 0,"	/* non-OK results in a row */
 	"  good INTEGER NOT NULL DEFAULT 0,"	/* OK results in a row */
 	"  held INTEGER NOT NULL DEFAULT 0,"	/* failing during the probe's uplink incident */
-	"  dirty INTEGER NOT NULL DEFAULT 0,"	/* counted a result in this batch */
+	"  dirty INTEGER NOT NULL DEFAULT 0,"	/* no longer written: see astore_counted() */
 	"  verdict TEXT, time_ms INTEGER, first_bad_ms INTEGER,"
 	"  PRIMARY KEY (probe, target));"
 	"CREATE TABLE IF NOT EXISTS incidents ("
@@ -144,7 +144,7 @@ int astore_migrate(sqlite3 *db, struct err *e)
 /* ---- statements, prepared once per connection ---- */
 
 enum sid {
-	S_STREAK_ADD, S_STREAK_GOOD, S_STREAK_BAD, S_DIRTY, S_CLEAR_DIRTY, S_FAILING,
+	S_STREAK_PUT, S_STREAK_GET, S_FAILING,
 	S_PROBE_COUNTS, S_FIRST_BAD, S_HOLD, S_RELEASE_HELD, S_WORST, S_EVIDENCE,
 	S_PROBE_SEEN, S_QUIET,
 	S_INC_OPEN, S_INC_FIND_PROBE, S_INC_FIND_TARGET, S_INC_GET, S_INC_ANNOUNCED,
@@ -167,19 +167,32 @@ enum sid {
 	"p WHERE p.incident = i.id ORDER BY probe)), '')"
 
 static const char *const sql[S_COUNT] = {
-	[S_STREAK_ADD] = "INSERT OR IGNORE INTO streaks (probe, target) VALUES (?, ?)",
-	[S_STREAK_GOOD] = "UPDATE streaks SET good = good + 1, bad = 0, held = 0, time_ms = ?3, "
-		"verdict = ?4, dirty = 1 WHERE probe = ?1 AND target = ?2 AND "
-		"(time_ms IS NULL OR time_ms < ?3)",
-	[S_STREAK_BAD] = "UPDATE streaks SET bad = bad + 1, good = 0, time_ms = ?3, verdict = ?4, "
-		"dirty = 1, first_bad_ms = CASE WHEN bad = 0 THEN ?3 ELSE first_bad_ms END, "
-		"ev_payload = ?5, ev_failed_step = ?6, ev_step_name = ?7, ev_status = ?8, "
-		"ev_error = ?9, ev_ttfb_us = ?10, ev_total_us = ?11 "
-		"WHERE probe = ?1 AND target = ?2 AND (time_ms IS NULL OR time_ms < ?3)",
-	[S_DIRTY] = "SELECT target, coalesce(verdict, ''), bad, good, held, "
-		"coalesce(first_bad_ms, 0) FROM streaks WHERE probe = ? AND dirty = 1 "
-		"ORDER BY target",
-	[S_CLEAR_DIRTY] = "UPDATE streaks SET dirty = 0 WHERE probe = ? AND dirty = 1",
+	/*
+	 * One statement per result: a new streak starts at 1, a known one
+	 * counts on unless the result is not newer than the last one counted.
+	 * ?12 is 1 for an OK result, which resets bad and the hold and keeps
+	 * the evidence; a bad one keeps its own (?5 to ?11) as the latest.
+	 * In DO UPDATE, a bare column is the row as it was.
+	 */
+	[S_STREAK_PUT] = "INSERT INTO streaks (probe, target, bad, good, held, verdict, time_ms, "
+		"first_bad_ms, ev_payload, ev_failed_step, ev_step_name, ev_status, ev_error, "
+		"ev_ttfb_us, ev_total_us) VALUES (?1, ?2, ?12 = 0, ?12 != 0, 0, ?4, ?3, "
+		"CASE WHEN ?12 THEN NULL ELSE ?3 END, ?5, ?6, ?7, ?8, ?9, ?10, ?11) "
+		"ON CONFLICT (probe, target) DO UPDATE SET "
+		"bad = CASE WHEN ?12 THEN 0 ELSE bad + 1 END, "
+		"good = CASE WHEN ?12 THEN good + 1 ELSE 0 END, "
+		"held = CASE WHEN ?12 THEN 0 ELSE held END, time_ms = ?3, verdict = ?4, "
+		"first_bad_ms = CASE WHEN ?12 OR bad > 0 THEN first_bad_ms ELSE ?3 END, "
+		"ev_payload = CASE WHEN ?12 THEN ev_payload ELSE ?5 END, "
+		"ev_failed_step = CASE WHEN ?12 THEN ev_failed_step ELSE ?6 END, "
+		"ev_step_name = CASE WHEN ?12 THEN ev_step_name ELSE ?7 END, "
+		"ev_status = CASE WHEN ?12 THEN ev_status ELSE ?8 END, "
+		"ev_error = CASE WHEN ?12 THEN ev_error ELSE ?9 END, "
+		"ev_ttfb_us = CASE WHEN ?12 THEN ev_ttfb_us ELSE ?10 END, "
+		"ev_total_us = CASE WHEN ?12 THEN ev_total_us ELSE ?11 END "
+		"WHERE time_ms IS NULL OR time_ms < ?3",
+	[S_STREAK_GET] = "SELECT target, coalesce(verdict, ''), bad, good, held, "
+		"coalesce(first_bad_ms, 0) FROM streaks WHERE probe = ? AND target = ?",
 	[S_FAILING] = "SELECT target, coalesce(verdict, ''), bad, good, held, "
 		"coalesce(first_bad_ms, 0) FROM streaks WHERE probe = ? AND bad > 0 "
 		"ORDER BY target",
@@ -258,6 +271,10 @@ static const char *const sql[S_COUNT] = {
 
 struct astore_stmts {
 	sqlite3_stmt *st[S_COUNT];
+	/* the targets counted since astore_counted() last took them, and whose */
+	char probe[65];
+	char (*counted)[65];
+	size_t ncounted, capcounted;
 };
 
 int astore_init(struct astore *s, sqlite3 *db, struct err *e)
@@ -272,9 +289,11 @@ int astore_init(struct astore *s, sqlite3 *db, struct err *e)
 
 void astore_release(struct astore *s)
 {
-	if (s->st)
+	if (s->st) {
 		for (int i = 0; i < S_COUNT; i++)
 			sqlite3_finalize(s->st->st[i]);
+		free(s->st->counted);
+	}
 	free(s->st);
 	memset(s, 0, sizeof(*s));
 }
@@ -369,16 +388,36 @@ static void col(sqlite3_stmt *st, int i, char *out, size_t cap)
 
 /* ---- streaks ---- */
 
+/* Note target as counted for probe; a count for another probe starts the list afresh. */
+static int note_counted(struct astore *s, const char *probe, const char *target)
+{
+	struct astore_stmts *t = s->st;
+
+	if (strcmp(t->probe, probe)) {
+		snprintf(t->probe, sizeof(t->probe), "%s", probe);
+		t->ncounted = 0;
+	}
+	if (t->ncounted == t->capcounted) {
+		size_t cap = t->capcounted ? t->capcounted * 2 : 256;
+		char (*c)[65] = realloc(t->counted, cap * sizeof(*c));
+
+		if (!c) {
+			snprintf(s->error, sizeof(s->error), "out of memory");
+			return -1;
+		}
+		t->counted = c;
+		t->capcounted = cap;
+	}
+	snprintf(t->counted[t->ncounted++], sizeof(t->counted[0]), "%s", target);
+	return 0;
+}
+
 int astore_streak_count(struct astore *s, const char *probe, const char *target, int ok,
 			const char *verdict, int64_t time_ms, const struct alert_evidence *ev)
 {
-	sqlite3_stmt *st = get(s, S_STREAK_ADD);
+	sqlite3_stmt *st = get(s, S_STREAK_PUT);
 
 	if (!st)
-		return -1;
-	text(st, 1, probe);
-	text(st, 2, target);
-	if (done(s, st) < 0 || !(st = get(s, ok ? S_STREAK_GOOD : S_STREAK_BAD)))
 		return -1;
 	text(st, 1, probe);
 	text(st, 2, target);
@@ -393,7 +432,10 @@ int astore_streak_count(struct astore *s, const char *probe, const char *target,
 		sqlite3_bind_int64(st, 10, ev->ttfb_us);
 		sqlite3_bind_int64(st, 11, ev->total_us);
 	}
-	return done(s, st);
+	sqlite3_bind_int(st, 12, ok != 0);
+	if (done(s, st) < 0)
+		return -1;
+	return sqlite3_changes(s->db) ? note_counted(s, probe, target) : 0;
 }
 
 static int read_streaks(struct astore *s, sqlite3_stmt *st, struct astore_streak *out,
@@ -418,14 +460,45 @@ static int read_streaks(struct astore *s, sqlite3_stmt *st, struct astore_streak
 	return s->error[0] ? -1 : (int)n;
 }
 
-int astore_dirty_streaks(struct astore *s, const char *probe, struct astore_streak *out,
-			 size_t max)
+static int by_target(const void *a, const void *b)
 {
-	sqlite3_stmt *st = get(s, S_DIRTY);
+	return strcmp(a, b);
+}
 
-	if (st)
+int astore_counted(struct astore *s, const char *probe, struct astore_streak **out)
+{
+	struct astore_stmts *t = s->st;
+	struct astore_streak *rows;
+	size_t n = 0;
+
+	*out = NULL;
+	if (strcmp(t->probe, probe))
+		t->ncounted = 0;
+	rows = malloc((t->ncounted ? t->ncounted : 1) * sizeof(*rows));
+	if (!rows) {
+		snprintf(s->error, sizeof(s->error), "out of memory");
+		return -1;
+	}
+	qsort(t->counted, t->ncounted, sizeof(t->counted[0]), by_target);
+	for (size_t i = 0; i < t->ncounted; i++) {
+		sqlite3_stmt *st;
+
+		if (i && !strcmp(t->counted[i], t->counted[i - 1]))
+			continue;
+		if (!(st = get(s, S_STREAK_GET)))
+			break;
 		text(st, 1, probe);
-	return read_streaks(s, st, out, max);
+		text(st, 2, t->counted[i]);
+		if (read_streaks(s, st, &rows[n], 1) == 1)
+			n++;
+	}
+	t->ncounted = 0;
+	if (s->error[0]) {
+		free(rows);
+		return -1;
+	}
+	*out = rows;
+	return (int)n;
 }
 
 int astore_failing_streaks(struct astore *s, const char *probe, struct astore_streak *out,
@@ -436,16 +509,6 @@ int astore_failing_streaks(struct astore *s, const char *probe, struct astore_st
 	if (st)
 		text(st, 1, probe);
 	return read_streaks(s, st, out, max);
-}
-
-int astore_clear_dirty(struct astore *s, const char *probe)
-{
-	sqlite3_stmt *st = get(s, S_CLEAR_DIRTY);
-
-	if (!st)
-		return -1;
-	text(st, 1, probe);
-	return done(s, st);
 }
 
 int astore_probe_counts(struct astore *s, const char *probe, int *total, int *failing)

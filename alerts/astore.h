@@ -52,7 +52,7 @@ int astore_exec(struct astore *s, const char *sql, struct err *e);
 /*
  * Count one result in its streak: ok resets the bad count (and the hold),
  * a bad one keeps ev as the latest evidence. A result not newer than the
- * last one counted is ignored.
+ * last one counted is ignored. Returns 0, or -1 (kept).
  */
 int astore_streak_count(struct astore *s, const char *probe, const char *target, int ok,
 			const char *verdict, int64_t time_ms, const struct alert_evidence *ev);
@@ -63,10 +63,15 @@ struct astore_streak {
 	int64_t first_bad_ms;
 };
 
-/* The streaks this probe's batch counted (dirty), at most max. Returns how many or -1. */
-int astore_dirty_streaks(struct astore *s, const char *probe, struct astore_streak *out,
-			 size_t max);
-int astore_clear_dirty(struct astore *s, const char *probe);
+/*
+ * The streaks counted for probe since the last call, as they are now (an
+ * uplink hold after the count shows), each target once, in target order:
+ * *out is malloc'ed for the caller to free. The list is kept in memory,
+ * not in the table, and starts afresh when a count for another probe
+ * comes; a target left over from a batch that was rolled back is read as
+ * it is, so deciding on it again changes nothing. Returns how many or -1.
+ */
+int astore_counted(struct astore *s, const char *probe, struct astore_streak **out);
 
 /* This probe's failing streaks (bad > 0), at most max. Returns how many or -1. */
 int astore_failing_streaks(struct astore *s, const char *probe, struct astore_streak *out,

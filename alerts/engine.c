@@ -307,19 +307,12 @@ static int target_incidents(struct alerts *a, const char *probe, int64_t now_ms,
 			    struct err *e)
 {
 	struct astore_streak *rows;
-	int n, rc = -1, total, failing;
+	int n, rc = -1;
 
 	/* only what this batch counted can change a target incident */
-	if (astore_probe_counts(a->st, probe, &total, &failing) < 0)
+	n = astore_counted(a->st, probe, &rows);
+	if (n < 0)
 		return dberr(a, e, "streaks");
-	rows = malloc((size_t)(total ? total : 1) * sizeof(*rows));
-	if (!rows)
-		return err_set(e, "alerts: out of memory");
-	n = astore_dirty_streaks(a->st, probe, rows, (size_t)(total ? total : 1));
-	if (n < 0) {
-		free(rows);
-		return dberr(a, e, "streaks");
-	}
 	for (int i = 0; i < n; i++) {
 		struct astore_streak *r = &rows[i];
 		int nn, mm, in_set;
@@ -375,7 +368,7 @@ static int target_incidents(struct alerts *a, const char *probe, int64_t now_ms,
 				goto out;
 		}
 	}
-	rc = astore_clear_dirty(a->st, probe) < 0 ? dberr(a, e, "streaks") : 0;
+	rc = 0;
 out:
 	if (rc < 0 && !e->msg[0])
 		dberr(a, e, "incident");

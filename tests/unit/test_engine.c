@@ -214,6 +214,35 @@ static void test_silent(void)
 	rig_close(&r);
 }
 
+/*
+ * A batch decides on what it counted: each target once, however many of
+ * its results the batch held, and never another probe's targets.
+ */
+static void test_batch_decides_its_own(void)
+{
+	struct rig r;
+	struct astore_incident in[4];
+
+	if (rig_open(&r) < 0)
+		return;
+	/* three bad results of one code in one batch: one incident, told once */
+	for (int m = 0; m < 3; m++)
+		CHECK_INT(result(&r, "p1", "ks", VERDICT_DOWN, m), 0);
+	CHECK_INT(batch(&r, "p1", 3), 0);
+	CHECK_INT(astore_open_incidents(&r.st, in, 4), 1);
+	CHECK_INT(query_int(r.db, "SELECT count(*) FROM outbox WHERE event = 'opened'"), 1);
+	/* p2's counts (its batch never decided, as after a rollback) are not p1's to decide */
+	for (int m = 0; m < 3; m++)
+		CHECK_INT(result(&r, "p2", "x", VERDICT_DOWN, m), 0);
+	CHECK_INT(result(&r, "p1", "ks", VERDICT_DOWN, 4) || batch(&r, "p1", 4), 0);
+	CHECK_INT(astore_open_incidents(&r.st, in, 4), 1);
+	CHECK_STR(in[0].target, "ks");
+	/* and p2's next batch decides on what it counts then */
+	CHECK_INT(result(&r, "p2", "x", VERDICT_DOWN, 5) || batch(&r, "p2", 5), 0);
+	CHECK_INT(astore_open_incidents(&r.st, in, 4), 2);
+	rig_close(&r);
+}
+
 /* A statement the database refuses fails the call with its reason, never half a decision. */
 static void test_database_error(void)
 {
@@ -237,6 +266,7 @@ static const struct test engine_tests[] = {
 	{ "two_probes_make_a_service_incident", test_service },
 	{ "uplink_holds_the_codes", test_uplink },
 	{ "silent_probe", test_silent },
+	{ "a_batch_decides_its_own_counts", test_batch_decides_its_own },
 	{ "database_error_fails_the_call", test_database_error },
 };
 SUITE(engine, engine_tests);
