@@ -35,8 +35,8 @@ const char *const store_writer_sql[W_COUNT] = {
 	[W_PUT_RESULT] = "INSERT OR IGNORE INTO results (probe, target, time_ms, probe_time, "
 		"verdict, uplink, json, avail, total_us, dns_us, connect_us, tls_us, ttfb_us, "
 		"status, step) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-	[W_LATEST_GET] = "SELECT time_ms, verdict, since_ms FROM latest WHERE probe = ? AND "
-		"target = ?",
+	[W_LATEST_GET] = "SELECT time_ms, verdict, since_ms, nsteps FROM latest WHERE probe = ? "
+		"AND target = ?",
 	[W_CHANGE] = "INSERT INTO verdict_changes (probe, target, time_ms, old, new) "
 		"VALUES (?, ?, ?, ?, ?)",
 	/* updated in place: a REPLACE would delete the row and its index entries first */
@@ -173,7 +173,9 @@ static void hops_text(const struct result_step *s, struct buf *out)
 		buf_addf(out, "%d %s\n", s->hops[k].status, s->hops[k].url ? s->hops[k].url : "");
 }
 
-static int put_latest(struct store *s, const struct store_result *x, int64_t since_ms)
+/* The latest result of its pair, replacing one of old_steps steps (0: none before). */
+static int put_latest(struct store *s, const struct store_result *x, int64_t since_ms,
+		      int old_steps)
 {
 	struct conn *c = store_writer_conn(s);
 	const struct result *r = x->r;
@@ -235,7 +237,11 @@ static int put_latest(struct store *s, const struct store_result *x, int64_t sin
 		rc = conn_done(c, st);
 	}
 	buf_release(&hops);
-	if (rc < 0 || !(st = conn_get(c, W_STEPS_TRIM)))
+	if (rc < 0)
+		return -1;
+	if (old_steps <= r->nsteps)
+		return 0;	/* every old step was written over */
+	if (!(st = conn_get(c, W_STEPS_TRIM)))
 		return -1;
 	conn_text(st, 1, x->probe);
 	conn_text(st, 2, r->target);
@@ -283,7 +289,7 @@ int store_put_result(struct store *s, const struct store_result *x)
 	sqlite3_stmt *st = conn_get(c, W_PUT_RESULT);
 	char old[16] = "";
 	int64_t old_time = 0, since = x->time_ms;
-	int had, changed;
+	int had, changed, old_steps = 0;
 
 	if (!st)
 		return -1;
@@ -316,6 +322,7 @@ int store_put_result(struct store *s, const struct store_result *x)
 		old_time = sqlite3_column_int64(st, 0);
 		conn_col(st, 1, old, sizeof(old));
 		since = sqlite3_column_int64(st, 2);
+		old_steps = sqlite3_column_int(st, 3);
 	}
 	sqlite3_reset(st);
 	if (s->error[0])
@@ -335,7 +342,7 @@ int store_put_result(struct store *s, const struct store_result *x)
 		if (conn_done(c, st) < 0)
 			return -1;
 	}
-	if (put_latest(s, x, since) < 0)
+	if (put_latest(s, x, since, old_steps) < 0)
 		return -1;
 	/* the target's worst state moves only when a verdict does */
 	if (changed && put_state(s, r->target) < 0)
