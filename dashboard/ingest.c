@@ -323,6 +323,7 @@ static void commit_group(struct ingest *x, struct ingest_job *group)
 		goto out;
 	}
 	/* durable now: the answers, the log, the notifications, the time series */
+	__atomic_add_fetch(&x->commits, 1, __ATOMIC_RELAXED);
 	if (x->alerts && x->alerts->queued != queued)
 		outbox_wake(x->outbox);
 	for (struct ingest_job *j = group; j; j = j->next) {
@@ -522,6 +523,7 @@ void ingest_get_stats(struct ingest *x, struct ingest_stats *st)
 {
 	st->batches = __atomic_load_n(&x->batches_applied, __ATOMIC_RELAXED);
 	st->results = __atomic_load_n(&x->results_applied, __ATOMIC_RELAXED);
+	st->commits = __atomic_load_n(&x->commits, __ATOMIC_RELAXED);
 	pthread_mutex_lock(&x->qlock);
 	st->queued = x->queued_jobs;
 	pthread_mutex_unlock(&x->qlock);

@@ -48,7 +48,7 @@ struct ingest {
 	pthread_cond_t ckcond;
 	int ck_stopping, ck_started;
 	/* since the start, written by the committer alone (ingest_get_stats) */
-	unsigned long batches_applied, results_applied;
+	unsigned long batches_applied, results_applied, commits;
 };
 
 struct ingest_reply {
@@ -91,6 +91,7 @@ void ingest_batch(struct ingest *x, const char *probe_hdr, const char *sig_hdr,
 struct ingest_stats {
 	unsigned long batches;		/* batches applied and acknowledged */
 	unsigned long results;		/* results in them that were new */
+	unsigned long commits;		/* transactions that applied them (group commit) */
 	unsigned queued;		/* batches waiting for the committer now */
 };
 void ingest_get_stats(struct ingest *x, struct ingest_stats *st);

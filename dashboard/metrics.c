@@ -613,6 +613,8 @@ static void server_part(struct out *o, struct dash *d)
 		   "acknowledged since the start.", (long long)st.ingest.batches);
 	server_one(o, "qrwatch_ingest_results_total", "counter", "New results stored since the "
 		   "start (a resent one is not counted again).", (long long)st.ingest.results);
+	server_one(o, "qrwatch_ingest_commits_total", "counter", "Transactions that applied "
+		   "them: batches arriving together share one.", (long long)st.ingest.commits);
 	server_one(o, "qrwatch_ingest_queue_batches", "gauge", "Batches waiting for the "
 		   "committer.", st.ingest.queued);
 	server_one(o, "qrwatch_http_connections_total", "counter", "Connections accepted since "

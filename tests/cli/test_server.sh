@@ -300,6 +300,14 @@ expect_contains "CSV header" "$(cat "$TMP/got")" "time_ms,probe,verdict,uplink,t
 expect_eq "metrics" "$(get /metrics | cut -d' ' -f1)" "200"
 expect_contains "metrics in the exposition format" "$(cat "$TMP/got")" 'qrwatch_target_ok{province="Tỉnh Bắc Ninh",commune="Xã Tân An",procedure="Đăng ký khai sinh",probe="thon-dong-1",target="gone"} 0'
 expect_contains "metrics: the verdict is a value" "$(cat "$TMP/got")" 'qrwatch_target_verdict{province="Tỉnh Bắc Ninh",commune="Xã Tân An",procedure="Đăng ký khai sinh",probe="thon-dong-1",target="gone"} 5'
+# group commit: at least one transaction, never more than the batches it applied
+commits=$(awk '$1 == "qrwatch_ingest_commits_total" { print $2 }' "$TMP/got")
+batches=$(awk '$1 == "qrwatch_ingest_batches_total" { print $2 }' "$TMP/got")
+if [ -n "$commits" ] && [ "$commits" -ge 1 ] && [ "$commits" -le "${batches:-0}" ]; then
+    pass "metrics count the commits ($commits for $batches batches)"
+else
+    fail "metrics count the commits: got '$commits' for '$batches' batches"
+fi
 
 # hostile text from a code and a web page is shown escaped on every page
 NOW=$(date -u +%Y-%m-%dT%H:%M:%S.500Z)
