@@ -16,7 +16,7 @@ TARGETS=$((PROBES * PER_PROBE))
 SECRET=bench-secret-of-enough-length
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/qrwatch-bench.XXXXXX")
 PIDS=""
-trap 'for p in $PIDS; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; [ -n "${BENCH_KEEP:-}" ] || rm -rf "$TMP"' EXIT INT TERM
+trap 'for p in $PIDS; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null; [ -n "${BENCH_KEEP:-}" ] || rm -rf "$TMP"' EXIT INT TERM
 command -v rrdcached >/dev/null || { echo "bench: rrdcached not found (package rrdcached)" >&2; exit 1; }
 command -v sqlite3 >/dev/null || { echo "bench: sqlite3 not found (package sqlite3)" >&2; exit 1; }
 

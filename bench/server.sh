@@ -12,11 +12,12 @@ TARGETS=10000
 PROBES=8
 BATCHES=25
 RESULTS=100
+SLICE=$((TARGETS / PROBES))	# targets of each probe: every probe's slice in the catalog
 RATE=${RATE:-500}	# results/s of ingest while the dashboard is measured
 RUNS=${RUNS:-3}		# wrk runs of each page
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/qrwatch-bench.XXXXXX")
 PIDS=""
-trap 'for p in $PIDS; do kill "$p" 2>/dev/null; done; rm -rf "$TMP"' EXIT INT TERM
+trap 'for p in $PIDS; do kill "$p" 2>/dev/null || true; done; rm -rf "$TMP"' EXIT INT TERM
 command -v wrk >/dev/null || { echo "bench: wrk not found (package wrk)" >&2; exit 1; }
 command -v sqlite3 >/dev/null || { echo "bench: sqlite3 not found (package sqlite3)" >&2; exit 1; }
 
@@ -53,16 +54,18 @@ cc -O2 -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -Werror -o "$TMP/ingest_load" \
     $(pkg-config --cflags --libs libcurl libcrypto json-c zlib libpsl zbar libpng libjpeg) -lm
 
 N=$((PROBES * BATCHES * RESULTS))
-echo "== ingest, first results: $N from $PROBES probes, batches of $RESULTS, 2,000 targets"
+echo "== ingest, first results: $N from $PROBES probes, batches of $RESULTS, $SLICE targets each"
 set -- $("$TMP/ingest_load" "http://127.0.0.1:$S/api/v1/ingest" bench-secret-of-enough-length \
-    $PROBES $BATCHES $RESULTS 2000 0)
+    $PROBES $BATCHES $RESULTS $SLICE 0)
 acked0=$1 secs0=$2 rate0=$3
+[ "$acked0" -eq "$N" ] || { echo "bench: $acked0 of $N results acknowledged" >&2; exit 1; }
 rrds=$(find "$TMP/data/rrd" -name '*.rrd' | wc -l)
 echo "acknowledged $acked0 results in $secs0 s: $rate0 results/s ($rrds RRD files created)"
 echo "== ingest, steady state: the next $N results, every RRD file in place"
 set -- $("$TMP/ingest_load" "http://127.0.0.1:$S/api/v1/ingest" bench-secret-of-enough-length \
-    $PROBES $BATCHES $RESULTS 2000 1)
+    $PROBES $BATCHES $RESULTS $SLICE 1)
 acked=$1 secs=$2 rate=$3
+[ "$acked" -eq "$N" ] || { echo "bench: $acked of $N results acknowledged" >&2; exit 1; }
 echo "acknowledged $acked results in $secs s: $rate results/s"
 refused=$(curl -s "http://127.0.0.1:$S/metrics" | awk '$1 == "qrwatch_rrd_refused_total" { print $2 }')
 
@@ -74,8 +77,7 @@ echo "== dashboard under wrk (2 threads, 8 connections, 5 s, $RUNS runs each) wi
 # the RRD files made above (1.4 MB each) are written out first, so that their
 # writeback does not weigh on the pages measured
 t_sync=$(date +%s); sync; t_sync=$(( $(date +%s) - t_sync ))
-SLICE=2000
-LPROBES=$((TARGETS / SLICE < PROBES ? TARGETS / SLICE : PROBES))
+LPROBES=$PROBES
 "$TMP/ingest_load" "http://127.0.0.1:$S/api/v1/ingest" bench-secret-of-enough-length \
     $LPROBES 1000000 25 $SLICE 2 $RATE > "$TMP/load.txt" 2> "$TMP/load.err" &
 LOAD=$!
@@ -143,7 +145,7 @@ cat >> "$OUT" <<EOF2
 
 Ingest: $PROBES probes at once, each sending $BATCHES signed batches of
 $RESULTS results one after another (a probe never has two in flight), over
-2,000 targets each (one RRD file per probe and target). A result counts
+$SLICE targets each (one RRD file per probe and target). A result counts
 when its batch is acknowledged: committed to
 SQLite (WAL, synchronous=FULL) and written to its RRD file. The first run
 creates the $rrds RRD files (1.4 MB each) on the way; the second is the
