@@ -479,7 +479,8 @@ int astore_counted(struct astore *s, const char *probe, struct astore_streak **o
 		snprintf(s->error, sizeof(s->error), "out of memory");
 		return -1;
 	}
-	qsort(t->counted, t->ncounted, sizeof(t->counted[0]), by_target);
+	if (t->ncounted)	/* qsort's array may not be NULL, even for 0 rows */
+		qsort(t->counted, t->ncounted, sizeof(t->counted[0]), by_target);
 	for (size_t i = 0; i < t->ncounted; i++) {
 		sqlite3_stmt *st;
 

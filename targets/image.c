@@ -134,9 +134,12 @@ static int load_jpeg(const void *data, size_t len, struct image *img,
 		jpeg_read_scanlines(&ci, &row, 1);
 	}
 	if (fail.mgr.num_warnings) {
+		unsigned line = ci.output_scanline, height = ci.output_height;
+
 		jpeg_destroy_decompress(&ci);
 		free(px);
-		return err_set(e, "corrupt JPEG: %s", fail.msg);
+		return err_set(e, "corrupt JPEG at row %u of %u: %s", line, height,
+			       fail.msg);
 	}
 	jpeg_finish_decompress(&ci);
 	img->w = (int)ci.output_width;

@@ -225,6 +225,9 @@ static void test_batch_decides_its_own(void)
 
 	if (rig_open(&r) < 0)
 		return;
+	/* a batch that counted nothing (all its results old news) decides nothing */
+	CHECK_INT(batch(&r, "p1", 0), 0);
+	CHECK_INT(astore_open_incidents(&r.st, in, 4), 0);
 	/* three bad results of one code in one batch: one incident, told once */
 	for (int m = 0; m < 3; m++)
 		CHECK_INT(result(&r, "p1", "ks", VERDICT_DOWN, m), 0);
