@@ -37,11 +37,15 @@ void graphwork_free(struct graphwork *g);
 
 /*
  * Draw one graph: rrd_graph_v(argc, argv) in a free worker (waiting for
- * one), its image appended to png. Returns 0, or -1 with e: librrd's
- * message, or what happened to the worker.
+ * one), its image appended to png. With daemon (an rrdcached address, or
+ * NULL), the worker first has rrdcached write out what it holds for
+ * file, then reads the file itself: argv must not name a --daemon, since
+ * librrd 1.7 would then fetch every value through rrdcached as text, a
+ * parse that costs more than the drawing. Returns 0, or -1 with e:
+ * librrd's message, or what happened to the worker.
  */
-int graphwork_draw(struct graphwork *g, int argc, const char *const *argv, struct buf *png,
-		   struct err *e);
+int graphwork_draw(struct graphwork *g, const char *daemon, const char *file, int argc,
+		   const char *const *argv, struct buf *png, struct err *e);
 
 /*
  * The worker (qrwatchd --graph-worker): requests on fd in, answers on out,
