@@ -11,6 +11,7 @@
 set -eu
 O=${1:-build}
 cd "$(dirname "$0")/.."
+. bench/section.sh
 BASE_REV=${2-979db94}
 OUT=docs/BENCHMARKS.md
 TITLE="## qrwatchd under attack: slow-loris and password guessing"
@@ -184,16 +185,5 @@ $(printf '%s' "$TIMING")
 EOF2
 )
 if [ -z "$BASE_REV" ]; then SECTION=$(printf '%s\n' "$SECTION" | grep -v '^| before'); fi
-if grep -qF "$TITLE" "$OUT"; then
-    # replace the section in place, up to the next one
-    printf '%s\n' "$SECTION" > "$TMP/section"
-    awk -v title="$TITLE" -v file="$TMP/section" '
-        $0 == title { while ((getline l < file) > 0) print l; skip = 1; next }
-        skip && /^## / { skip = 0; print "" }
-        !skip { print }' "$OUT" > "$TMP/out.md"
-    cp "$TMP/out.md" "$OUT"
-    echo "== replaced its section of $OUT"
-else
-    printf '\n%s\n' "$SECTION" >> "$OUT"
-    echo "== appended to $OUT"
-fi
+printf '%s\n' "$SECTION" > "$TMP/section"
+put_section "$OUT" "$TMP/section"

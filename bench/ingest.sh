@@ -1,12 +1,13 @@
 #!/bin/sh
 # bench/ingest.sh - qrwatchd's ingest throughput over 16,000 targets, with
 # the floors measured beside it in the same run: SQLite alone, rrdcached
-# alone and HTTP alone, each taking the same results. Appends to
-# docs/BENCHMARKS.md (or $BENCH_OUT).
+# alone and HTTP alone, each taking the same results. Writes its section of
+# docs/BENCHMARKS.md (or $BENCH_OUT; bench/section.sh).
 # Usage: sh bench/ingest.sh BUILD-DIR
 set -eu
 O=${1:-build}
 cd "$(dirname "$0")/.."
+. bench/section.sh
 OUT=${BENCH_OUT:-docs/BENCHMARKS.md}
 PROBES=${BENCH_PROBES:-8}
 PER_PROBE=${BENCH_PER_PROBE:-2000}	# targets of each probe: PROBES x PER_PROBE files
@@ -140,8 +141,7 @@ refusals=$(grep -c 'HTTP 401' "$TMP/http.log" || true)
 echo "SQLite alone $sq0 / $sq1 results/s, rrdcached alone $rr (then $rr_ckpt s to flush and sync), HTTP alone $http ($refusals batches refused 401)"
 
 r() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
-cat >> "$OUT" <<EOF
-
+cat > "$TMP/section" <<EOF
 ## qrwatchd: ingest over $TARGETS targets
 
 $PROBES probes at once, each sending $BATCHES signed batches of $RESULTS
@@ -184,5 +184,6 @@ for a wrong signature (body read and hashed, nothing stored).
 | rrdcached alone | $rr | $(r "$rate1" "$rr") |
 | HTTP alone | $http | $(r "$rate1" "$http") |
 EOF
-echo "== appended to $OUT ($verdict)"
+put_section "$OUT" "$TMP/section"
+echo "== $verdict"
 [ "$verdict" = ok ]
