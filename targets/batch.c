@@ -49,11 +49,13 @@ struct head_wire {
 #define B(m) offsetof(struct head_wire, h.m)
 #define NF(t) (sizeof(t) / sizeof((t)[0]))
 
-static const struct wire_field spool_fields[] = {
+static const struct wire_field batch_spool_fields[] = {
 	{ "dropped", WIRE_I64, B(dropped), 0, 0, BATCH_SEQ_MAX, 0, NULL },
 	{ "pending_bytes", WIRE_I64, B(pending_bytes), 0, 0, BATCH_SEQ_MAX, 0, NULL },
 };
-static const struct wire_table spool_table = { spool_fields, NF(spool_fields), 0, "" };
+static const struct wire_table batch_spool_table = {
+	batch_spool_fields, NF(batch_spool_fields), 0, ""
+};
 
 static const struct wire_field head_fields[] = {
 	{ "probe", WIRE_ID, B(probe), 0, 0, 64, 1, NULL },
@@ -64,7 +66,7 @@ static const struct wire_field head_fields[] = {
 	{ "since_sync_s", WIRE_I64, B(since_sync_s), 0, -1, 100LL * 365 * 86400, 0, NULL },
 	{ "uplink", WIRE_UPLINK, B(uplink), 0, 0, 16, 0, NULL },
 	{ "version", WIRE_STR, B(version), 0, 0, 32, 0, NULL },
-	{ "spool", WIRE_OBJECT, 0, 0, 0, 0, 0, &spool_table },
+	{ "spool", WIRE_OBJECT, 0, 0, 0, 0, 0, &batch_spool_table },
 };
 static const struct wire_table head_table = { head_fields, NF(head_fields), 0, "" };
 
