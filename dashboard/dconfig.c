@@ -29,7 +29,7 @@ static const char *const known[] = {
 	"header_timeout", "body_timeout", "max_pending_per_ip", "connection_reserve",
 	"page_threads", "page_queue", "auth_threads", "auth_queue", "login_rate_ip",
 	"login_rate_user", "login_cache", "trusted_proxy", "rrd_checkpoint", "province",
-	"changes_keep", "graph_workers",
+	"changes_keep", "results_keep", "graph_workers",
 };
 
 static void set_str(char *dst, size_t cap, const char *v, const char *key,
@@ -372,6 +372,13 @@ static void on_key(void *ctx, size_t index, const char *key, const char *cval,
 				 errors);
 		else
 			c->changes_keep_s = 0;
+	} else if (!strcmp(key, "results_keep")) {
+		/* 0 keeps them all; less than a month would empty the target page's month */
+		if (strcmp(val, "0"))
+			set_secs(&c->results_keep_s, val, PRUNE_RESULTS_MIN_S, 100L * 366 * 86400,
+				 key, path, line, errors);
+		else
+			c->results_keep_s = 0;
 	} else if (!strcmp(key, "graph_workers")) {
 		set_num(&c->graph_workers, val, 1, GRAPHWORK_MAX, key, path, line, errors);
 	} else if (!strcmp(key, "log_level")) {
@@ -399,6 +406,7 @@ int dconfig_load(const char *path, struct dconfig *c, struct buf *errors)
 	snprintf(c->log_level, sizeof(c->log_level), "info");
 	c->rrd_checkpoint_s = INGEST_CHECKPOINT_S;
 	c->changes_keep_s = PRUNE_CHANGES_KEEP_S;
+	c->results_keep_s = PRUNE_RESULTS_KEEP_S;
 	c->graph_workers = GRAPHWORK_DEFAULT;
 	alert_cfg_init(&c->alerts);
 	line = conf_read(path, known, sizeof(known) / sizeof(known[0]), on_key, c, errors);

@@ -30,6 +30,7 @@ struct dconfig {
 	long rrd_checkpoint_s;		/* RRD files made durable and marked this often */
 	char province[DCONFIG_PROVINCE_MAX + 1];	/* /metrics' province label, "" from the catalog */
 	long changes_keep_s;		/* verdict changes kept this long, 0: for ever */
+	long results_keep_s;		/* results kept this long, 0: for ever */
 	unsigned graph_workers;		/* processes drawing graphs */
 	struct alert_cfg alerts;	/* recipients malloc'ed; freed by dconfig_release() */
 };

@@ -274,7 +274,7 @@ int main(int argc, char **argv)
 		LOG(LOG_LVL_ERROR, NULL, "%s", e.msg);
 		goto out_rrd;
 	}
-	if (prune_start(&db, cfg.changes_keep_s, &prune, &e) < 0) {
+	if (prune_start(&db, cfg.changes_keep_s, cfg.results_keep_s, &prune, &e) < 0) {
 		LOG(LOG_LVL_ERROR, NULL, "%s", e.msg);
 		goto out_rrd;
 	}

@@ -170,6 +170,14 @@ int store_put_mark(struct store *s, const char *probe, const char *target, int64
  */
 int store_prune_changes(struct store *s, int64_t before_ms, int max);
 
+/*
+ * Of the max results that arrived first, delete those older than
+ * before_ms (the retention, results_keep; under s->lock, in the caller's
+ * transaction). Returns how many went (0: the first to arrive are all
+ * newer), or -1.
+ */
+int store_prune_results(struct store *s, int64_t before_ms, int max);
+
 /* ---- the readers: the pages' queries ---- */
 
 /*

@@ -12,7 +12,7 @@
 enum {
 	W_EPOCH_LAST, W_PROBE_EPOCH, W_PUT_EPOCH, W_PUT_PROBE, W_PUT_RESULT, W_LATEST_GET,
 	W_CHANGE, W_LATEST_PUT, W_STEP_PUT, W_STEPS_TRIM, W_TARGET_PROBES, W_STATE_PUT,
-	W_PUT_MARK, W_RRD_PAIRS, W_RRD_PENDING_OF, W_PRUNE_CHANGES, W_COUNT
+	W_PUT_MARK, W_RRD_PAIRS, W_RRD_PENDING_OF, W_PRUNE_CHANGES, W_PRUNE_RESULTS, W_COUNT
 };
 
 const char *const store_writer_sql[W_COUNT] = {
@@ -85,6 +85,13 @@ const char *const store_writer_sql[W_COUNT] = {
 	/* the oldest first, by verdict_changes_by_time: a few pages per call */
 	[W_PRUNE_CHANGES] = "DELETE FROM verdict_changes WHERE rowid IN (SELECT rowid FROM "
 		"verdict_changes WHERE time_ms < ?1 ORDER BY time_ms LIMIT ?2)",
+	/*
+	 * the first to arrive first, by the key's id (results has no index by
+	 * time): of the ?2 oldest ids, those older than ?1; one that came late
+	 * waits behind a newer one that arrived before it
+	 */
+	[W_PRUNE_RESULTS] = "DELETE FROM results WHERE id IN (SELECT id FROM results ORDER BY "
+		"id LIMIT ?2) AND time_ms < ?1",
 };
 const size_t store_writer_nsql = W_COUNT;
 
@@ -421,10 +428,10 @@ int store_rrd_pairs(struct store *s, struct store_rrd_pair *after,
 	return s->error[0] ? -1 : (int)n;
 }
 
-int store_prune_changes(struct store *s, int64_t before_ms, int max)
+static int prune(struct store *s, int which, int64_t before_ms, int max)
 {
 	struct conn *c = store_writer_conn(s);
-	sqlite3_stmt *st = conn_get(c, W_PRUNE_CHANGES);
+	sqlite3_stmt *st = conn_get(c, which);
 
 	if (!st)
 		return -1;
@@ -433,4 +440,14 @@ int store_prune_changes(struct store *s, int64_t before_ms, int max)
 	if (conn_done(c, st) < 0)
 		return -1;
 	return sqlite3_changes(s->db);
+}
+
+int store_prune_changes(struct store *s, int64_t before_ms, int max)
+{
+	return prune(s, W_PRUNE_CHANGES, before_ms, max);
+}
+
+int store_prune_results(struct store *s, int64_t before_ms, int max)
+{
+	return prune(s, W_PRUNE_RESULTS, before_ms, max);
 }

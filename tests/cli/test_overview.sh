@@ -3,7 +3,8 @@
 # first, OK codes counted per commune, pages and a commune's list; the page
 # kept (ETag, 304, gzip) and drawn again after a verdict change; latency
 # graphs kept per (file, period, last update) with ETags, drawn by worker
-# processes; old verdict changes deleted past changes_keep.
+# processes; old verdict changes deleted past changes_keep, old results
+# past results_keep.
 . "$(dirname "$0")/lib.sh"
 SERVER="$QRW_BUILD/qrwatchd"
 SEND="$QRW_BUILD/tests/sendbatch"
@@ -47,8 +48,13 @@ printf 'changes_keep = 0\ngraph_workers = 4\n' | cat "$TMP/qrwatchd.conf" - > "$
 expect_run "changes_keep = 0 keeps them all" 0 "$SERVER" -t -c "$TMP/ok.conf"
 printf 'graph_workers = 0\n' | cat "$TMP/qrwatchd.conf" - > "$TMP/bad.conf"
 expect_run "graph_workers = 0 is refused" 2 "$SERVER" -t -c "$TMP/bad.conf"
+printf 'results_keep = 7d\n' | cat "$TMP/qrwatchd.conf" - > "$TMP/bad.conf"
+expect_run "results_keep under a month is refused" 2 "$SERVER" -t -c "$TMP/bad.conf"
+expect_contains "and says why" "$ERR" "'results_keep' must be a duration from 2678400 s"
+printf 'results_keep = 0\n' | cat "$TMP/qrwatchd.conf" - > "$TMP/ok.conf"
+expect_run "results_keep = 0 keeps them all" 0 "$SERVER" -t -c "$TMP/ok.conf"
 ROOT="$(dirname "$0")/../.."
-for k in graph_workers changes_keep; do
+for k in graph_workers changes_keep results_keep; do
     if grep -q "^#* *$k = " "$ROOT/dashboard/qrwatchd.conf.sample" && grep -q "| \`$k\` |" "$ROOT/docs/api.md"; then
         pass "$k is in the sample configuration and docs/api.md"
     else
@@ -254,7 +260,8 @@ before=$(db "SELECT count(*) FROM verdict_changes WHERE time_ms > $(( (NOWS - 86
 printf 'changes_keep = 30d\n' >> "$TMP/qrwatchd.conf"
 start_server
 i=0
-while [ "$(db "SELECT count(*) FROM verdict_changes WHERE time_ms <= $OLD")" != 0 ] && [ $i -lt 100 ]; do
+# the log line comes when a pass is over: the deletes first
+while ! grep -q "deleted [0-9]* verdict changes" "$TMP/server.log" && [ $i -lt 100 ]; do
     sleep 0.1; i=$((i + 1))
 done
 expect_eq "1200 changes older than changes_keep deleted" "$(db "SELECT count(*) FROM verdict_changes WHERE time_ms <= $OLD")" "0"
@@ -263,5 +270,27 @@ expect_contains "and the log says so" "$(cat "$TMP/server.log")" "deleted 1200 v
 expect_eq "the overview is drawn after it" "$(curl -s -o /dev/null -w '%{http_code}' "$URL/")" "200"
 kill "$SPID"; wait "$SPID"
 expect_eq "stopped cleanly again" "$?" "0"
+
+# retention: results older than results_keep go, in the order they
+# arrived; 1200 old ones put before the rest (lower ids), as a server
+# that has run for a season has them
+cols=$(db "SELECT group_concat(name, ', ') FROM pragma_table_info('results')")
+sel=$(printf '%s' "$cols" | sed "s/^id,/(SELECT min(id) FROM results) - i,/; s/ time_ms,/ $OLD - i * 1000,/; s/ probe_time,/ strftime('%Y-%m-%dT%H:%M:%SZ', ($OLD \/ 1000) - i, 'unixepoch'),/")
+db "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1200)
+    INSERT INTO results ($cols) SELECT $sel FROM n, (SELECT * FROM results ORDER BY id LIMIT 1)"
+expect_eq "1200 old results in place" "$(db "SELECT count(*) FROM results WHERE time_ms <= $OLD")" "1200"
+recent=$(db "SELECT count(*) FROM results WHERE time_ms > $OLD")
+printf 'results_keep = 31d\n' >> "$TMP/qrwatchd.conf"
+start_server
+i=0
+while ! grep -q "deleted [0-9]* results" "$TMP/server.log" && [ $i -lt 100 ]; do
+    sleep 0.1; i=$((i + 1))
+done
+expect_eq "1200 results older than results_keep deleted" "$(db "SELECT count(*) FROM results WHERE time_ms <= $OLD")" "0"
+expect_eq "the recent ones kept" "$(db "SELECT count(*) FROM results WHERE time_ms > $OLD")" "$recent"
+expect_contains "and the log says so" "$(cat "$TMP/server.log")" "deleted 1200 results older than results_keep (31 days)"
+expect_eq "a target page is drawn after it" "$(curl -s -o /dev/null -w '%{http_code}' "$URL/target/a000")" "200"
+kill "$SPID"; wait "$SPID"
+expect_eq "stopped cleanly once more" "$?" "0"
 
 finish

@@ -6,6 +6,7 @@
 #include "fuzz.h"
 #include "../../dashboard/dconfig.h"
 #include "../../dashboard/graphwork.h"
+#include "../../dashboard/prune.h"
 #include "../../common/log.h"
 #include "../../common/text.h"
 #include "../../common/banned.h"
@@ -24,7 +25,7 @@
  *     retry_max not below retry_min; log and log_level that qrwatchd can
  *     use; a province label of UTF-8 text without control characters;
  *     graph_workers 1 to GRAPHWORK_MAX; changes_keep 0 (for ever) or a
- *     day to a hundred years;
+ *     day to a hundred years, results_keep 0 or 31 days to a hundred;
  *   - a config that loads gives the same config when loaded again.
  */
 static char conf_path[4200];
@@ -93,7 +94,9 @@ static void check_config(const struct dconfig *c)
 	    !in(l->auth_queue, 1, 100000) || !in(l->login_rate_ip, 1, 100000) ||
 	    !in(l->login_rate_user, 1, 100000) || !in(l->login_cache_s, 0, 86400) ||
 	    !in(c->rrd_checkpoint_s, 1, 3600) || !in((long)c->graph_workers, 1, GRAPHWORK_MAX) ||
-	    (c->changes_keep_s != 0 && !in(c->changes_keep_s, 86400, 100L * 366 * 86400)))
+	    (c->changes_keep_s != 0 && !in(c->changes_keep_s, 86400, 100L * 366 * 86400)) ||
+	    (c->results_keep_s != 0 &&
+	     !in(c->results_keep_s, PRUNE_RESULTS_MIN_S, 100L * 366 * 86400)))
 		abort();
 	if (!c->tls_cert[0] != !c->tls_key[0] || a->retry_max_s < a->retry_min_s ||
 	    (a->smtp_url[0] && strncmp(a->smtp_url, "smtp://", 7) &&
@@ -142,6 +145,7 @@ static void check_same(const struct dconfig *a, const struct dconfig *b)
 					     sizeof(*a->alerts.recipients))) ||
 	    memcmp(&a->lim, &b->lim, sizeof(a->lim)) || a->port != b->port ||
 	    a->graph_workers != b->graph_workers || a->changes_keep_s != b->changes_keep_s ||
+	    a->results_keep_s != b->results_keep_s ||
 	    strcmp(a->listen_addr, b->listen_addr) || strcmp(a->data_dir, b->data_dir))
 		abort();
 }
