@@ -441,6 +441,12 @@ void ingest_stop(struct ingest *x)
 	if (!x->started)
 		return;
 	ingest_stop_committer(x);
+	/*
+	 * no file made and written in the background after the last
+	 * checkpoint, or its mark would stay below what it holds
+	 */
+	if (x->rrd)
+		rrdstore_stop_creating(x->rrd);
 	if (x->ck_started) {
 		/* then a last checkpoint, with everything written */
 		pthread_mutex_lock(&x->qlock);

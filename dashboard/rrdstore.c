@@ -613,16 +613,21 @@ fail:
 	return -1;
 }
 
+void rrdstore_stop_creating(struct rrdstore *s)
+{
+	if (!s->started)
+		return;
+	pthread_mutex_lock(&s->lock);
+	s->stopping = 1;
+	pthread_cond_signal(&s->wake);
+	pthread_mutex_unlock(&s->lock);
+	pthread_join(s->thread, NULL);
+	s->started = 0;
+}
+
 void rrdstore_release(struct rrdstore *s)
 {
-	if (s->started) {
-		pthread_mutex_lock(&s->lock);
-		s->stopping = 1;
-		pthread_cond_signal(&s->wake);
-		pthread_mutex_unlock(&s->lock);
-		pthread_join(s->thread, NULL);
-		s->started = 0;
-	}
+	rrdstore_stop_creating(s);
 	if (s->fd >= 0)
 		close(s->fd);
 	s->fd = -1;

@@ -106,6 +106,14 @@ int rrdstore_init(struct rrdstore *s, const char *data_dir, const char *cached,
 		  void (*on_created)(void *ctx, const struct rrd_made *made, size_t n),
 		  void *ctx, struct err *e);
 
+/*
+ * Stop the creator: the round it is making is finished and given to
+ * on_created, the files still queued wait for the next start (their
+ * results are in SQLite). After it nothing writes to the files but the
+ * caller, so that a last checkpoint marks all they hold. Again is a no-op.
+ */
+void rrdstore_stop_creating(struct rrdstore *s);
+
 /* Stop the creator, and the rrdcached qrwatchd started (which writes out what it holds). */
 void rrdstore_release(struct rrdstore *s);
 
