@@ -67,12 +67,23 @@ for i in 1 2 3 4 5; do
     case "$t" in 200\ *) ;; *) echo "/metrics answered $t" >&2; exit 1 ;; esac
     times="$times ${t#* }"
 done
+# as Prometheus asks for it: gzipped (level 1, made for each scrape)
+gztimes=""
+for i in 1 2 3 4 5; do
+    t=$(curl -s -H 'Accept-Encoding: gzip' -o "$TMP/m.gz" -w '%{http_code} %{time_total}' "http://127.0.0.1:$S/metrics")
+    case "$t" in 200\ *) ;; *) echo "/metrics (gzip) answered $t" >&2; exit 1 ;; esac
+    gztimes="$gztimes ${t#* }"
+done
+gunzip -t "$TMP/m.gz" || { echo "/metrics (gzip): not gzip" >&2; exit 1; }
+gzbytes=$(wc -c < "$TMP/m.gz")
+med() { printf '%s\n' $1 | sort -n | sed -n 3p; }
 bytes=$(wc -c < "$TMP/m.txt")
 series=$(awk '$1 ~ /^qrwatch_metrics_series/ { print $2 }' "$TMP/m.txt")
 render=$(awk '$1 ~ /^qrwatch_metrics_render_seconds/ { print $2 }' "$TMP/m.txt")
 rss=$(awk '/^VmHWM/ { print $2 / 1024 }' "/proc/$SPID/status")
 echo "size $bytes bytes ($((bytes / 1024 / 1024)) MiB), $series series"
 echo "GET /metrics, 5 times (s):$times; the last made in $render s"
+echo "gzipped: $gzbytes bytes ($(awk -v a="$bytes" -v b="$gzbytes" 'BEGIN { printf "%.1f", a / b }') times smaller), 5 times (s):$gztimes; median $(awk -v a="$(med "$gztimes")" -v b="$(med "$times")" 'BEGIN { printf "%.2f", a / b }') of the plain one's"
 echo "qrwatchd's peak resident memory: $rss MiB"
 if command -v promtool >/dev/null; then
     if promtool check metrics < "$TMP/m.txt" > "$TMP/lint.txt" 2>&1; then

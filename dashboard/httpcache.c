@@ -9,7 +9,6 @@
 
 #include "../common/banned.h"
 
-#define GZIP_LEVEL 6		/* pages are compressed once and served many times */
 #define GZIP_CHUNK 16384
 
 uint64_t httpcache_hash(uint64_t h, const void *p, size_t n)
@@ -106,7 +105,7 @@ int httpcache_accepts_gzip(const char *ae)
 	return gzip >= 0 ? gzip : star > 0;
 }
 
-int httpcache_gzip(const void *in, size_t n, struct buf *out)
+int httpcache_gzip(const void *in, size_t n, int level, struct buf *out)
 {
 	unsigned char chunk[GZIP_CHUNK];
 	z_stream z;
@@ -114,7 +113,7 @@ int httpcache_gzip(const void *in, size_t n, struct buf *out)
 
 	memset(&z, 0, sizeof(z));
 	/* 15 + 16: a gzip header and trailer rather than zlib's */
-	if (deflateInit2(&z, GZIP_LEVEL, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+	if (deflateInit2(&z, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
 		return -1;
 	z.next_in = (unsigned char *)(uintptr_t)in;
 	z.avail_in = (uInt)n;

@@ -32,10 +32,14 @@ int httpcache_match(const char *inm, const char *etag);
 /* 1 if an Accept-Encoding header value (NULL: none) accepts gzip; "gzip;q=0" refuses it. */
 int httpcache_accepts_gzip(const char *accept_encoding);
 
+#define HTTPCACHE_GZIP_KEPT 6	/* a page compressed once and served many times */
+#define HTTPCACHE_GZIP_FAST 1	/* an answer made for each request: /metrics */
+
 /*
- * Append n bytes at in, gzipped (RFC 1952), to out. Returns 0, or -1 when
- * zlib fails or out overflows (out is then freed, as buf_add does).
+ * Append n bytes at in, gzipped (RFC 1952) at zlib's level (1 to 9), to
+ * out. Returns 0, or -1 when zlib fails or out overflows (out is then
+ * freed, as buf_add does).
  */
-int httpcache_gzip(const void *in, size_t n, struct buf *out);
+int httpcache_gzip(const void *in, size_t n, int level, struct buf *out);
 
 #endif

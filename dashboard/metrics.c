@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "httpcache.h"
 #include "server.h"
 #include "store.h"
 #include "../alerts/astore.h"
@@ -646,7 +647,27 @@ static void server_part(struct out *o, struct dash *d)
 		   "of verified ones.", (long long)st.login.cached);
 }
 
-void metrics_page(struct dash *d, struct store_reader *rd, struct reply *r)
+/* The answer gzipped when the client takes it (and said so in its Vary either way). */
+static void gzip_body(struct reply *r, int gzip_ok)
+{
+	struct buf gz;
+
+	r->vary_encoding = 1;
+	if (!gzip_ok)
+		return;
+	buf_init(&gz, METRICS_MAX);
+	if (httpcache_gzip(r->body.data, r->body.len, HTTPCACHE_GZIP_FAST, &gz) < 0) {
+		/* no worse than before: the text as it is */
+		LOG(LOG_LVL_WARN, "metrics-gzip", "/metrics: could not gzip %zu bytes; sent "
+		    "as they are", r->body.len);
+		return;
+	}
+	buf_release(&r->body);
+	r->body = gz;
+	r->encoding = "gzip";
+}
+
+void metrics_page(struct dash *d, struct store_reader *rd, int gzip_ok, struct reply *r)
 {
 	const struct metrics *m = d->metrics;
 	int64_t t0 = mono_us();
@@ -703,6 +724,8 @@ void metrics_page(struct dash *d, struct store_reader *rd, struct reply *r)
 	if (r->body.overflow)
 		LOG(LOG_LVL_ERROR, "metrics-size", "/metrics: %zu (probe, target) pairs make more "
 		    "than %u MiB (METRICS_MAX); the answer is a 500", s.n, METRICS_MAX >> 20);
+	else
+		gzip_body(r, gzip_ok);
 out:
 	free(s.p);
 	free(s.probe);

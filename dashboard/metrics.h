@@ -53,8 +53,10 @@ void metrics_free(struct metrics *m);
 /*
  * Answer GET /metrics into r (its body is given a cap of METRICS_MAX)
  * from d->metrics, reading on rd; d->srv and d->outbox add their
- * counters when not NULL. A read error is left on rd for the caller.
+ * counters when not NULL; gzipped when gzip_ok (Prometheus asks so: the
+ * text is a tenth of the size, for a national server scraping provinces
+ * over the WAN). A read error is left on rd for the caller.
  */
-void metrics_page(struct dash *d, struct store_reader *rd, struct reply *r);
+void metrics_page(struct dash *d, struct store_reader *rd, int gzip_ok, struct reply *r);
 
 #endif

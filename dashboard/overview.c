@@ -907,7 +907,7 @@ static void draw_and_keep(struct overview *ov, struct store_reader *rd, int64_t 
 	buf_init(&raw, OVERVIEW_PAGE_MAX);
 	buf_init(&gz, OVERVIEW_PAGE_MAX);
 	draw_page(&raw, ov, m, commune, page, inc ? &inc->html : NULL, english);
-	if (raw.overflow || httpcache_gzip(raw.data, raw.len, &gz) < 0) {
+	if (raw.overflow || httpcache_gzip(raw.data, raw.len, HTTPCACHE_GZIP_KEPT, &gz) < 0) {
 		r->body.overflow = 1;	/* the caller answers "too large" */
 		buf_release(&raw);
 		buf_release(&gz);

@@ -651,7 +651,7 @@ none:
 
 static void r_metrics(const struct req *q)
 {
-	metrics_page(q->d, q->rd, q->r);
+	metrics_page(q->d, q->rd, q->q->gzip_ok, q->r);
 }
 
 static const struct route {

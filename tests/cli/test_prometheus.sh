@@ -136,6 +136,17 @@ done
 expect_contains "the batches were counted" "$(cat "$TMP/bn.metrics")" 'qrwatch_ingest_answers_total{province="bac-ninh",code="200"} 2'
 series() { awk '$1 ~ /^qrwatch_metrics_series/ { print $2 }' "$1"; }
 expect_eq "the series count is the number of samples" "$(series "$TMP/bn.metrics")" "$(grep -vc '^#' "$TMP/bn.metrics")"
+# gzipped for a scraper that asks (Prometheus does), the same text inside
+curl -s --noproxy '*' -u "prometheus:$PW" -H 'Accept-Encoding: gzip' -D "$TMP/gz.head" \
+    -o "$TMP/bn.metrics.gz" "http://127.0.0.1:$P_bn/metrics"
+expect_contains "asked for gzip: Content-Encoding gzip" "$(tr -d '\r' < "$TMP/gz.head")" "Content-Encoding: gzip"
+expect_contains "and Vary: Accept-Encoding" "$(tr -d '\r' < "$TMP/gz.head")" "Vary: Accept-Encoding"
+codes() { grep -E '^qrwatch_(target_|codes)' "$1"; }
+gunzip -c < "$TMP/bn.metrics.gz" > "$TMP/gz.txt"
+expect_eq "the same codes inside as in the plain text" "$(codes "$TMP/gz.txt" | md5sum)" "$(codes "$TMP/bn.metrics" | md5sum)"
+expect_eq "and not none" "$(codes "$TMP/gz.txt" | wc -l | awk '$1 > 10 { print "many" }')" "many"
+echo "     gzip: $(wc -c < "$TMP/bn.metrics.gz") bytes for $(wc -c < "$TMP/bn.metrics")"
+expect_eq "a fifth of the size or less" "$(( $(wc -c < "$TMP/bn.metrics.gz") * 5 <= $(wc -c < "$TMP/bn.metrics") ))" "1"
 expect_eq "/metrics needs the login like every page" \
     "$(curl -s --noproxy '*' -o /dev/null -w '%{http_code}' "http://127.0.0.1:$P_bn/metrics")" "401"
 
