@@ -698,7 +698,8 @@ static const char *regex_skip_bracket(const char *s)
 
 /*
  * How many pieces regcomp() makes of the ERE s, counting a repeated piece
- * once per copy ({n,m} is m copies, {n,} n + 1, '+' two), up to
+ * once per copy ({n,m} is m copies, {n,} n + 1, '+' two) and a group as
+ * a piece of its own besides what it holds, up to
  * CATALOG_REGEX_MAX_EXPANDED + 1. Sets *backref when s has \1..\9.
  */
 static unsigned long regex_expanded(const char *s, int *backref)
@@ -723,7 +724,8 @@ static unsigned long regex_expanded(const char *s, int *backref)
 			continue;
 		case ')':
 			if (d > 0) {
-				unsigned long w = regex_times(sum[d] + last[d], 1);
+				/* the group is a piece itself, even an empty one (found by fuzz_catalog) */
+				unsigned long w = regex_times(sum[d] + last[d] + 1, 1);
 
 				d--;
 				sum[d] = regex_times(sum[d] + last[d], 1);

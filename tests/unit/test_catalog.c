@@ -140,6 +140,11 @@ static void test_errors(void)
 		  "capture = tok body ((((a{1,20}){1,20}){1,20}){1,20})\n",
 		  "c.catalog:19: capture 'tok': the regular expression '((((a{1,20}){1,20}){1,20}){1,20})' "
 		  "repeats too much" },
+		/* empty groups are pieces too: regcomp copies each (2.5 GB for this one) */
+		{ PLACE BOARD TARGET "flow = f1\n[flow f1]\nname = F\n[step]\nname = s\nurl = {payload}\n"
+		  "capture = tok body (((((){1,20}){1,20}){1,20}){1,20}){1,20})\n",
+		  "c.catalog:19: capture 'tok': the regular expression '(((((){1,20}){1,20}){1,20}){1,20}){1,20})' "
+		  "repeats too much" },
 		{ PLACE BOARD TARGET "flow = f1\n[flow f1]\nname = F\n[step]\nname = s\nurl = {payload}\n"
 		  "capture = tok body ([a-z]+)=\\1\n",
 		  "c.catalog:19: capture 'tok': the regular expression '([a-z]+)=\\1' has a back-reference" },
