@@ -26,6 +26,7 @@ port() {
 mkdir -p "$TMP/snaps"
 start_portal plain -b "$TMP/hole.port" -i "$TMP/snaps"
 start_portal second -a 127.0.0.2
+echo $! > "$TMP/second.pid"
 start_portal good -c "$TMP/good.pem" -k "$TMP/good.key"
 start_portal expired -c "$TMP/expired.pem" -k "$TMP/expired.key"
 start_portal self -c "$TMP/self.pem" -k "$TMP/self.key"
@@ -35,6 +36,17 @@ P2=$(port second)
 PG=$(port good)
 PE=$(port expired)
 PS=$(port self)
+# the second portal is on 127.0.0.2, where the kernel may pick a port one
+# on 127.0.0.1 has: portal.test:PORT must name one of them only
+tries=0
+while printf ' %s \n' "$P $HOLE $PG $PE $PS" | grep -q " $P2 " && [ $tries -lt 20 ]; do
+    kill "$(cat "$TMP/second.pid" 2>/dev/null || echo 0)" 2>/dev/null
+    rm -f "$TMP/second.port"
+    start_portal second -a 127.0.0.2
+    echo $! > "$TMP/second.pid"
+    P2=$(port second)
+    tries=$((tries + 1))
+done
 # The board codes point at portal.test, an official domain of these
 # targets; --resolve maps it to the portals on loopback.
 B="http://portal.test:$P"
