@@ -254,16 +254,18 @@ kill "$SPID"; wait "$SPID"
 expect_eq "the server stopped cleanly" "$?" "0"
 expect_eq "its graph workers with it" "$(pgrep -f -- "--graph-worker" | grep -c -x -F "$(printf '%s\n' $WORKERS)")" "0"
 OLD=$(( (NOWS - 40 * 86400) * 1000 ))
+# wait_log PATTERN: until the server's log has it (10 s); a prune pass logs
+# when it is over, its deletes done
+wait_log() {
+    i=0
+    while ! grep -q "$1" "$TMP/server.log" && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+}
 db "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1200)
     INSERT INTO verdict_changes (probe, target, time_ms, old, new) SELECT 'p1', 'a000', $OLD - i, 'OK', 'DOWN' FROM n"
 before=$(db "SELECT count(*) FROM verdict_changes WHERE time_ms > $(( (NOWS - 86400) * 1000 ))")
 printf 'changes_keep = 30d\n' >> "$TMP/qrwatchd.conf"
 start_server
-i=0
-# the log line comes when a pass is over: the deletes first
-while ! grep -q "deleted [0-9]* verdict changes" "$TMP/server.log" && [ $i -lt 100 ]; do
-    sleep 0.1; i=$((i + 1))
-done
+wait_log "deleted [0-9]* verdict changes"
 expect_eq "1200 changes older than changes_keep deleted" "$(db "SELECT count(*) FROM verdict_changes WHERE time_ms <= $OLD")" "0"
 expect_eq "the recent ones kept" "$(db "SELECT count(*) FROM verdict_changes WHERE time_ms > $(( (NOWS - 86400) * 1000 ))")" "$before"
 expect_contains "and the log says so" "$(cat "$TMP/server.log")" "deleted 1200 verdict changes older than changes_keep (30 days)"
@@ -282,10 +284,7 @@ expect_eq "1200 old results in place" "$(db "SELECT count(*) FROM results WHERE 
 recent=$(db "SELECT count(*) FROM results WHERE time_ms > $OLD")
 printf 'results_keep = 31d\n' >> "$TMP/qrwatchd.conf"
 start_server
-i=0
-while ! grep -q "deleted [0-9]* results" "$TMP/server.log" && [ $i -lt 100 ]; do
-    sleep 0.1; i=$((i + 1))
-done
+wait_log "deleted [0-9]* results"
 expect_eq "1200 results older than results_keep deleted" "$(db "SELECT count(*) FROM results WHERE time_ms <= $OLD")" "0"
 expect_eq "the recent ones kept" "$(db "SELECT count(*) FROM results WHERE time_ms > $OLD")" "$recent"
 expect_contains "and the log says so" "$(cat "$TMP/server.log")" "deleted 1200 results older than results_keep (31 days)"
