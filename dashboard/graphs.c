@@ -201,9 +201,7 @@ static int draw(struct graphs *g, const char *file, const char *start, struct bu
 	argv[argc++] = "LINE1:total#0b4f8a:total";
 	argv[argc++] = "LINE1:ttfb#ffb300:first byte";
 	argv[argc++] = "LINE1:conn#42a5f5:connect";
-	/* rrdcached writes out what it holds for this file first */
-	return graphwork_draw(g->work, g->rrd->cached[0] ? g->rrd->cached : NULL, file, argc,
-			      argv, png, e);
+	return graphwork_draw(g->work, argc, argv, png, e);
 }
 
 void graphs_get(struct graphs *g, struct store_reader *rd, const struct dash_req *q,
@@ -280,6 +278,16 @@ void graphs_get(struct graphs *g, struct store_reader *rd, const struct dash_req
 	x->drawing = 1;
 	pthread_mutex_unlock(&g->lock);
 
+	/*
+	 * rrdcached writes out what it holds for the file, which the worker
+	 * then reads itself. If it cannot, the graph shows what is on disk and
+	 * is not kept as current.
+	 */
+	if (rrdstore_flush(g->rrd, probe, target, &e) < 0) {
+		LOG(LOG_LVL_WARN, "graph-flush", "graph '%s': %s; drawn from what the file holds",
+		    key, e.msg);
+		updated = INT64_MIN;
+	}
 	buf_init(&png, GRAPHWORK_PNG_MAX);
 	ok = draw(g, file, start, &png, &e) == 0;
 	if (ok && !png.len)

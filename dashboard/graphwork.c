@@ -17,15 +17,13 @@
 #include <unistd.h>
 
 #include <rrd.h>
-#include <rrd_client.h>
 
 #include "../common/log.h"
 #include "../common/banned.h"
 
 /*
- * The exchange, in big-endian 32-bit numbers: a request is a count, then
- * each string as its length and bytes: the rrdcached address and the
- * file to flush (both empty for none), then rrd_graph's arguments; the worker answers at once one
+ * The exchange, in big-endian 32-bit numbers: a request is argc, then
+ * each argument as its length and bytes; the worker answers at once one
  * byte, GRAPHWORK_TAKEN, then a status (0: the image follows, 1: librrd's
  * message follows), a length and the bytes. A worker that does not take
  * a request within GRAPHWORK_TAKE_MS is dead or dying (a killed process
@@ -288,20 +286,14 @@ static int exchange(struct worker *w, int argc, const char *const *argv, struct 
 	return rc;
 }
 
-int graphwork_draw(struct graphwork *g, const char *daemon, const char *file, int argc,
-		   const char *const *argv, struct buf *png, struct err *e)
+int graphwork_draw(struct graphwork *g, int argc, const char *const *argv, struct buf *png,
+		   struct err *e)
 {
-	const char *req[GRAPHWORK_ARGS_MAX + 2];
 	struct worker *w = NULL;
 	int rc = -1;
 
 	if (argc < 1 || argc > GRAPHWORK_ARGS_MAX)
 		return err_set(e, "a graph of %d arguments", argc);
-	req[0] = daemon && file ? daemon : "";
-	req[1] = daemon && file ? file : "";
-	memcpy(req + 2, argv, (size_t)argc * sizeof(*argv));
-	argc += 2;
-	argv = req;
 	for (int i = 0; i < argc; i++)
 		if (strlen(argv[i]) > GRAPHWORK_ARG_MAX)
 			return err_set(e, "a graph argument over %d bytes", GRAPHWORK_ARG_MAX);
@@ -352,7 +344,7 @@ static int answer(int out, uint32_t status, const void *p, size_t n)
 
 int graphwork_serve(int in, int out)
 {
-	char *argv[GRAPHWORK_ARGS_MAX + 3];
+	char *argv[GRAPHWORK_ARGS_MAX + 1];
 	int rc;
 
 	prctl(PR_SET_NAME, "qrwatchd-graph");	/* not "exe", for ps and top */
@@ -360,7 +352,11 @@ int graphwork_serve(int in, int out)
 	signal(SIGINT, SIG_IGN);
 	signal(SIGTERM, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
-	/* the file is read here, never fetched through an rrdcached librrd finds itself */
+	/*
+	 * The file is read here, never fetched through an rrdcached librrd
+	 * would find itself: its text answer costs more to parse than the
+	 * drawing. The server has rrdcached write the file out first.
+	 */
 	unsetenv("RRDCACHED_ADDRESS");
 	for (;;) {
 		unsigned char hd[4];
@@ -373,7 +369,7 @@ int graphwork_serve(int in, int out)
 		if (rc <= 0)
 			break;		/* the server closed its end (0), or the socket failed */
 		argc = get_u32(hd);
-		if (argc < 3 || argc > GRAPHWORK_ARGS_MAX + 2) {
+		if (argc < 1 || argc > GRAPHWORK_ARGS_MAX) {
 			rc = -1;
 			break;
 		}
@@ -387,15 +383,8 @@ int graphwork_serve(int in, int out)
 				argv[i][len] = '\0';
 		}
 		if (rc > 0 && send_all(out, &(char){ GRAPHWORK_TAKEN }, 1) == 0) {
-			/*
-			 * What rrdcached holds for the file, written out first. If
-			 * it cannot be reached the graph shows what is on disk: the
-			 * server says in its log that rrdcached is gone.
-			 */
-			if (argv[0][0] && argv[1][0])
-				rrdc_flush_if_daemon(argv[0], argv[1]);
 			rrd_clear_error();
-			info = rrd_graph_v((int)argc - 2, argv + 2);
+			info = rrd_graph_v((int)argc, argv);
 			for (it = info; it && !sent; it = it->next)
 				if (!strcmp(it->key, "image") && it->type == RD_I_BLO) {
 					rc = answer(out, 0, it->value.u_blo.ptr, it->value.u_blo.size);

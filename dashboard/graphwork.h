@@ -20,7 +20,7 @@
  */
 #define GRAPHWORK_MAX 16		/* workers at most (graph_workers) */
 #define GRAPHWORK_DEFAULT 2		/* one per core of a small server */
-#define GRAPHWORK_TIMEOUT_MS 15000	/* one graph, rrdcached's flush of its file included */
+#define GRAPHWORK_TIMEOUT_MS 15000	/* one graph */
 #define GRAPHWORK_ARGS_MAX 32		/* rrd_graph arguments of one graph */
 #define GRAPHWORK_ARG_MAX 4096		/* bytes of one argument */
 #define GRAPHWORK_PNG_MAX (4u << 20)	/* a 480x140 latency graph is about 20 KB */
@@ -37,15 +37,14 @@ void graphwork_free(struct graphwork *g);
 
 /*
  * Draw one graph: rrd_graph_v(argc, argv) in a free worker (waiting for
- * one), its image appended to png. With daemon (an rrdcached address, or
- * NULL), the worker first has rrdcached write out what it holds for
- * file, then reads the file itself: argv must not name a --daemon, since
- * librrd 1.7 would then fetch every value through rrdcached as text, a
- * parse that costs more than the drawing. Returns 0, or -1 with e:
- * librrd's message, or what happened to the worker.
+ * one), its image appended to png. The worker reads the RRD files itself
+ * (no --daemon: librrd 1.7 would fetch every value through rrdcached as
+ * text, a parse that costs more than the drawing), so the caller has
+ * rrdcached write them out first (rrdstore_flush). Returns 0, or -1 with
+ * e: librrd's message, or what happened to the worker.
  */
-int graphwork_draw(struct graphwork *g, const char *daemon, const char *file, int argc,
-		   const char *const *argv, struct buf *png, struct err *e);
+int graphwork_draw(struct graphwork *g, int argc, const char *const *argv, struct buf *png,
+		   struct err *e);
 
 /*
  * The worker (qrwatchd --graph-worker): requests on fd in, answers on out,

@@ -882,6 +882,39 @@ static void on_flush_error(void *ctx, long cmd, const char *msg)
 		*failed = 1;
 }
 
+/* on_error of one FLUSH: its message, unless rrdcached simply holds nothing for the file */
+static void on_one_flush_error(void *ctx, long cmd, const char *msg)
+{
+	struct err *e = ctx;
+
+	(void)cmd;
+	if (!strstr(msg, "No such file"))
+		err_set(e, "rrdcached could not write the file out: %s", msg);
+}
+
+int rrdstore_flush(const struct rrdstore *s, const char *probe, const char *target, struct err *e)
+{
+	struct buf cmd;
+	char path[1400];
+	int fd, n;
+
+	e->msg[0] = '\0';
+	if (!s->via_cached)
+		return 0;	/* written directly: on disk already */
+	fd = connect_to(s->cached, e);
+	if (fd < 0)
+		return -1;
+	rrdstore_path(s, probe, target, path, sizeof(path));
+	buf_init(&cmd, sizeof(path) + 16);
+	buf_addf(&cmd, "FLUSH %s\n", path);
+	n = batch(fd, &cmd, on_one_flush_error, e);
+	buf_release(&cmd);
+	close(fd);
+	if (n < 0)
+		return err_set(e, "rrdcached at '%s' did not answer a FLUSH", s->cached);
+	return e->msg[0] ? -1 : 0;
+}
+
 int rrdstore_checkpoint(struct rrdstore *s,
 			int (*mark)(void *ctx, const char *probe, const char *target,
 				    int64_t ms),

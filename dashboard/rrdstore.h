@@ -139,6 +139,14 @@ int rrdstore_write(struct rrdstore *s, const struct rrd_write *w, size_t n, int 
 void rrdstore_ready(struct rrdstore *s, const char *probe, const char *target);
 
 /*
+ * Have rrdcached write out what it holds for (probe, target)'s file, on a
+ * connection of its own, so that the file can be read directly (a graph).
+ * Returns 0 (also when there is no rrdcached, or it holds nothing for the
+ * file), or -1 with e: the file then lacks what rrdcached holds.
+ */
+int rrdstore_flush(const struct rrdstore *s, const char *probe, const char *target, struct err *e);
+
+/*
  * Make what was written durable: FLUSH (rrdcached) each file written since
  * the last checkpoint, sync the filesystem, then call mark(ctx, probe,
  * target, ms) for each with the newest sample time it now holds on disk.

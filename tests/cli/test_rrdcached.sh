@@ -7,7 +7,8 @@
 SERVER="$(cd "$QRW_BUILD" && pwd)/qrwatchd"
 SEND="$QRW_BUILD/tests/sendbatch"
 SPID=""
-trap '[ -n "$SPID" ] && kill -9 "$SPID" 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$TMP"' EXIT INT TERM
+TPID=""
+trap '[ -n "$SPID" ] && kill -9 "$SPID" 2>/dev/null; [ -n "$TPID" ] && kill "$TPID" 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$TMP"' EXIT INT TERM
 SECRET=s3cret-for-the-rrdcached-tests
 db() { sqlite3 "$TMP/data/qrwatch.db" "$1"; }
 
@@ -180,6 +181,31 @@ push "a result, written directly" "$(result 10 207)"
 expect_eq "written directly" "$(wait_last $((E - 10)))" "$((E - 10))"
 stop
 expect_eq "and stops cleanly" "$?" "0"
+
+# an rrdcached of the admin's on TCP (rrdcached = host:port): a graph
+# still has it write the file out first (librrd's own client refuses
+# absolute paths over TCP, so the flush is qrwatchd's)
+CPORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+rrdcached -g -l "127.0.0.1:$CPORT" -b "$TMP/data" -w 3600 -z 1 -p "$TMP/tcp-cached.pid" >/dev/null 2>&1 &
+TPID=$!
+i=0
+until python3 -c 'import socket, sys; s = socket.create_connection(("127.0.0.1", int(sys.argv[1]))); s.sendall(b"PING\n"); print(s.recv(64).decode().strip())' "$CPORT" 2>/dev/null | grep -q PONG || [ $i -ge 50 ]; do
+    sleep 0.1; i=$((i + 1))
+done
+sed -i 's/^rrd_checkpoint = .*/rrd_checkpoint = 1h/' "$TMP/qrwatchd.conf"
+printf 'rrdcached = 127.0.0.1:%s\n' "$CPORT" >> "$TMP/qrwatchd.conf"
+start
+push "a result through rrdcached on TCP" "$(result 5 211)"
+sleep 1
+expect_eq "tcp: held, not yet in the file" "$(rrdtool lastupdate "$RRD" | tail -n 1 | cut -d: -f1)" "$((E - 10))"
+expect_eq "tcp: its graph" "$(curl -s -o "$TMP/g.png" -w '%{http_code}' "http://127.0.0.1:$(cat "$TMP/server.port")/graph/thon-dong-1/ks/day.png")" "200"
+expect_eq "tcp: drawn after rrdcached wrote the file out" "$(rrdtool lastupdate "$RRD" | tail -n 1 | cut -d: -f1)" "$((E - 5))"
+expect_eq "tcp: no flush refused in the log" "$(grep -c 'graph-flush\|could not write the file out' "$TMP/server.log")" "0"
+stop
+expect_eq "tcp: the server stops cleanly" "$?" "0"
+kill "$TPID" 2>/dev/null
+wait "$TPID" 2>/dev/null
+TPID=""
 
 case "$(cat "$TMP/server.log")" in
     *AddressSanitizer*|*"runtime error"*) fail "no sanitizer report" "$(grep -A5 -E 'AddressSanitizer|runtime error' "$TMP/server.log" | head -n 20)" ;;
