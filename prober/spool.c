@@ -368,7 +368,8 @@ struct spool *spool_open(const char *dir, uint64_t max_bytes, struct err *e)
 	/*
 	 * A crash can tear the newest segment's last record: cut that tail back
 	 * to whole records. Only the tail: a damaged record with whole records
-	 * after it is stepped over when it is read, and counted then.
+	 * after it is stepped over when it is read, and counted then. After
+	 * either, writing goes on in a new segment.
 	 */
 	{
 		uint64_t newest = s->segs[s->nsegs - 1], len, end;
@@ -393,6 +394,19 @@ struct spool *spool_open(const char *dir, uint64_t max_bytes, struct err *e)
 				s->sizes[s->nsegs - 1] = end;
 				s->dropped++;	/* the torn record */
 				fresh = 1;
+			}
+			/*
+			 * New records go to a segment of their own after damage: a
+			 * damaged header left in this one could claim a length that
+			 * reaches into them, and a record made of old bytes and new
+			 * would be read (found by fuzz_spool, its CRC solved).
+			 */
+			if ((end < len || damaged) && newest < UINT64_MAX) {
+				if (add_seg(s, newest + 1, 0) < 0) {
+					err_set(e, "out of memory");
+					goto fail;
+				}
+				newest++;
 			}
 		}
 		if (open_writer(s, newest, e) < 0)
