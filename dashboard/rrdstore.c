@@ -895,21 +895,11 @@ static void on_flush_error(void *ctx, long cmd, const char *msg)
 		*failed = 1;
 }
 
-/* on_error of one FLUSH: its message, unless rrdcached simply holds nothing for the file */
-static void on_one_flush_error(void *ctx, long cmd, const char *msg)
-{
-	struct err *e = ctx;
-
-	(void)cmd;
-	if (!strstr(msg, "No such file"))
-		err_set(e, "rrdcached could not write the file out: %s", msg);
-}
-
 int rrdstore_flush(const struct rrdstore *s, const char *probe, const char *target, struct err *e)
 {
-	struct buf cmd;
-	char path[1400];
-	int fd, n;
+	struct buf in, cmd;
+	char path[1400], line[1024];
+	int fd, rc = 0;
 
 	e->msg[0] = '\0';
 	if (!s->via_cached)
@@ -919,13 +909,18 @@ int rrdstore_flush(const struct rrdstore *s, const char *probe, const char *targ
 		return -1;
 	rrdstore_path(s, probe, target, path, sizeof(path));
 	buf_init(&cmd, sizeof(path) + 16);
+	buf_init(&in, 1 << 16);
 	buf_addf(&cmd, "FLUSH %s\n", path);
-	n = batch(fd, &cmd, on_one_flush_error, e);
+	/* one command, one line back: "0 ..." once written, "-1 ..." if not */
+	if (write_all(fd, cmd.data, cmd.len) < 0 || read_line(fd, &in, line, sizeof(line)) < 0)
+		rc = err_set(e, "rrdcached at '%s' did not answer a FLUSH", s->cached);
+	else if (line[0] == '-' && !strstr(line, "No such file"))
+		rc = err_set(e, "rrdcached could not write the file out: %s",
+			     line + strspn(line, "-0123456789 "));
 	buf_release(&cmd);
+	buf_release(&in);
 	close(fd);
-	if (n < 0)
-		return err_set(e, "rrdcached at '%s' did not answer a FLUSH", s->cached);
-	return e->msg[0] ? -1 : 0;
+	return rc;
 }
 
 int rrdstore_checkpoint(struct rrdstore *s,
