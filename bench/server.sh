@@ -160,9 +160,9 @@ when its batch is acknowledged: committed to
 SQLite (WAL, synchronous=FULL) and written to its RRD file. The first run
 asks for all $NFILES RRD files (1.4 MB each), made in the background:
 $rrds of them by the time its last batch was acknowledged; the second
-follows at once, while the rest are made. Results not written to an RRD file in the end:
-$refused. Every file was made $i s after the second run, before the
-pages were measured.
+follows at once, while the rest are made. Results not written to an RRD
+file in the end: $refused. Every file was made $i s after the second
+run, before the pages were measured.
 
 | run | results | time | results per second |
 |---|---|---|---|

@@ -726,7 +726,6 @@ static void value(const struct rrd_sample *x, char *out, size_t cap)
 		 x->step, x->status);
 }
 
-
 /* Through librrd, one update at a time (no rrdcached). */
 static int write_direct(struct rrdstore *s, struct rrd_file *f, const struct rrd_write *w,
 			int again, struct rrdstore_counts *c, struct err *e)
@@ -885,21 +884,26 @@ struct dirty {
 	int64_t ms;
 };
 
+/* A FLUSH's error that is none: rrdcached holds nothing for the file, which is on disk already. */
+static int holds_nothing(const char *msg)
+{
+	return strstr(msg, "No such file") != NULL;
+}
+
 static void on_flush_error(void *ctx, long cmd, const char *msg)
 {
 	int *failed = ctx;
 
 	(void)cmd;
-	/* a file rrdcached holds nothing for is on disk already */
-	if (!strstr(msg, "No such file"))
+	if (!holds_nothing(msg))
 		*failed = 1;
 }
 
 int rrdstore_flush(const struct rrdstore *s, const char *probe, const char *target, struct err *e)
 {
-	struct buf in, cmd;
-	char path[1400], line[1024];
-	int fd, rc = 0;
+	struct buf in;
+	char path[1400], cmd[1420], line[1024];
+	int fd, n, rc = 0;
 
 	e->msg[0] = '\0';
 	if (!s->via_cached)
@@ -908,16 +912,14 @@ int rrdstore_flush(const struct rrdstore *s, const char *probe, const char *targ
 	if (fd < 0)
 		return -1;
 	rrdstore_path(s, probe, target, path, sizeof(path));
-	buf_init(&cmd, sizeof(path) + 16);
-	buf_init(&in, 1 << 16);
-	buf_addf(&cmd, "FLUSH %s\n", path);
+	n = snprintf(cmd, sizeof(cmd), "FLUSH %s\n", path);
+	buf_init(&in, 1 << 16);	/* the answer may quote the path */
 	/* one command, one line back: "0 ..." once written, "-1 ..." if not */
-	if (write_all(fd, cmd.data, cmd.len) < 0 || read_line(fd, &in, line, sizeof(line)) < 0)
+	if (write_all(fd, cmd, (size_t)n) < 0 || read_line(fd, &in, line, sizeof(line)) < 0)
 		rc = err_set(e, "rrdcached at '%s' did not answer a FLUSH", s->cached);
-	else if (line[0] == '-' && !strstr(line, "No such file"))
+	else if (line[0] == '-' && !holds_nothing(line))
 		rc = err_set(e, "rrdcached could not write the file out: %s",
 			     line + strspn(line, "-0123456789 "));
-	buf_release(&cmd);
 	buf_release(&in);
 	close(fd);
 	return rc;
