@@ -172,12 +172,14 @@ int store_put_probe(struct store *s, const struct store_probe_news *n)
 	return conn_done(c, st);
 }
 
-/* The redirect chain as 'status url' lines. */
+/* The redirect chain as 'status url<TAB>location' lines. */
 static void hops_text(const struct result_step *s, struct buf *out)
 {
 	buf_reset(out);
 	for (int k = 0; k < s->nhops; k++)
-		buf_addf(out, "%d %s\n", s->hops[k].status, s->hops[k].url ? s->hops[k].url : "");
+		buf_addf(out, "%d %s\t%s\n", s->hops[k].status,
+			 s->hops[k].url ? s->hops[k].url : "",
+			 s->hops[k].location ? s->hops[k].location : "");
 }
 
 /* The latest result of its pair, replacing one of old_steps steps (0: none before). */

@@ -102,7 +102,7 @@ static const char *dup(struct arena *a, sqlite3_stmt *st, int i)
 	return d ? d : "";
 }
 
-/* The redirect chain back from its 'status url' lines. */
+/* The redirect chain back from its 'status url<TAB>location' lines (older rows: no location). */
 static void hops_of(struct arena *a, const char *text, struct result_step *s)
 {
 	while (*text) {
@@ -111,9 +111,13 @@ static void hops_of(struct arena *a, const char *text, struct result_step *s)
 		long status = strtol(text, &end, 10);
 
 		if (end > text && *end == ' ') {
-			char *url = arena_strndup(a, end + 1, n - (size_t)(end + 1 - text));
+			const char *u = end + 1;
+			size_t un = strcspn(u, "\t\n");
+			char *url = arena_strndup(a, u, un);
+			char *loc = u[un] == '\t' ?
+				    arena_strndup(a, u + un + 1, n - (size_t)(u + un + 1 - text)) : NULL;
 
-			result_add_hop(a, s, (int)status, url ? url : "");
+			result_add_hop(a, s, (int)status, url ? url : "", loc ? loc : "");
 		}
 		text += n;
 		text += *text == '\n';

@@ -54,6 +54,15 @@ struct check {
 	CURLSH *share;			/* this check's connections, DNS and TLS sessions */
 	struct curl_slist *headers;
 	char *post;			/* request body of the current step */
+	curl_mime *mime;		/* or its multipart/form-data body */
+	struct buf ca_pem;		/* system CAs and extra_ca, when extra_ca is set */
+	/* the redirect chain as it arrives (on_header) */
+	int hop_status;			/* status of the response being read, 0 = none */
+	char hop_url[RESULT_URL_MAX];	/* the URL it answers */
+	char hop_location[RESULT_URL_MAX];
+	/* from libcurl's own messages (on_debug), for a step that failed */
+	int64_t tcp_up_us;		/* when TCP connected, 0 = not yet */
+	int name_mismatch;		/* the certificate names another host */
 	struct buf body, resp_headers;
 	int body_over;
 	int step;			/* 0-based current step */
@@ -199,6 +208,8 @@ void check_free(struct check *c)
 		curl_share_cleanup(c->share);	/* closes the check's connections */
 	curl_slist_free_all(c->headers);
 	free(c->post);
+	curl_mime_free(c->mime);
+	buf_release(&c->ca_pem);
 	free(c->payload);
 	for (int i = 0; i < c->ncaps; i++)
 		free(c->caps[i].value);
@@ -237,7 +248,13 @@ static const char *capture_get(const struct check *c, const char *name, size_t n
 	return NULL;
 }
 
-enum esc { ESC_NONE, ESC_FORM, ESC_JSON };
+/*
+ * How a placeholder's value goes into its template: as it is (the start of
+ * a URL, a form field's value before the whole value is encoded),
+ * URL-encoded (anywhere else in a URL), inside a JSON string, or in a
+ * header line (without CR and LF, which would start another header).
+ */
+enum esc { ESC_NONE, ESC_URL, ESC_JSON, ESC_HEADER };
 
 /* Length of a {name} placeholder's name at p (after '{'), 0 if none. */
 static size_t placeholder_len(const char *p)
@@ -278,7 +295,7 @@ static int expand(const struct check *c, const char *tpl, enum esc esc,
 			*missing_len = n;
 			return -1;
 		}
-		if (esc == ESC_FORM) {
+		if (esc == ESC_URL && open != tpl) {
 			char *q = curl_easy_escape(c->h, v, 0);
 
 			buf_adds(out, q ? q : "");
@@ -290,6 +307,10 @@ static int expand(const struct check *c, const char *tpl, enum esc esc,
 
 			buf_add(out, js + 1, len >= 2 ? len - 2 : 0);	/* without quotes */
 			json_object_put(s);
+		} else if (esc == ESC_HEADER) {
+			for (; *v; v++)
+				if (*v != '\r' && *v != '\n')
+					buf_addc(out, *v);
 		} else {
 			buf_adds(out, v);
 		}
@@ -338,6 +359,29 @@ static size_t on_body(char *p, size_t size, size_t n, void *ud)
 	return size * n;
 }
 
+/*
+ * The response being read ends: a redirect (3xx with a Location) becomes a
+ * hop of the chain with the URL it answered, and the next request goes to
+ * its Location, resolved against that URL. 1xx answers are not hops.
+ */
+static void hop_end(struct check *c, struct result_step *s)
+{
+	CURLU *u;
+	char *next = NULL;
+
+	if (c->hop_status < 300 || c->hop_status > 399 || !c->hop_location[0])
+		return;
+	result_add_hop(&c->arena, s, c->hop_status, c->hop_url, c->hop_location);
+	u = curl_url();
+	if (u && curl_url_set(u, CURLUPART_URL, c->hop_url, 0) == CURLUE_OK &&
+	    curl_url_set(u, CURLUPART_URL, c->hop_location, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_URL, &next, 0) == CURLUE_OK)
+		snprintf(c->hop_url, sizeof(c->hop_url), "%s", next);
+	curl_free(next);
+	curl_url_cleanup(u);
+	c->hop_status = 0;
+}
+
 static size_t on_header(char *p, size_t size, size_t n, void *ud)
 {
 	struct check *c = ud;
@@ -347,16 +391,23 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
 	c->first_byte = 1;
 	c->last_data_us = check_now_us();
 	if (len > 5 && memcmp(p, "HTTP/", 5) == 0) {
-		/* a new response: the previous one was a redirect hop */
-		if (c->resp_headers.len && s->nhops < RESULT_MAX_HOPS) {
-			long code = 0;
-			char *u = NULL;
+		/* a new response: the one before it, if any, was a redirect hop */
+		int status = 0;
 
-			curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &code);
-			curl_easy_getinfo(c->h, CURLINFO_EFFECTIVE_URL, &u);
-			result_add_hop(&c->arena, s, (int)code, u ? u : "");
-		}
+		hop_end(c, s);
+		sscanf(p, "HTTP/%*s %3d", &status);
+		c->hop_status = status;
+		c->hop_location[0] = '\0';
 		buf_reset(&c->resp_headers);
+	} else if (len > 9 && strncasecmp(p, "location:", 9) == 0) {
+		size_t n = len - 9;
+		const char *v = p + 9;
+
+		while (n && (*v == ' ' || *v == '\t'))
+			v++, n--;
+		while (n && (v[n - 1] == '\r' || v[n - 1] == '\n' || v[n - 1] == ' '))
+			n--;
+		snprintf(c->hop_location, sizeof(c->hop_location), "%.*s", (int)n, v);
 	}
 	buf_add(&c->resp_headers, p, len);
 	return len;
@@ -388,6 +439,28 @@ static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow,
 	return 0;
 }
 
+/*
+ * libcurl's informational messages: the only word on when TCP connected
+ * when the TLS handshake then fails (CURLINFO_CONNECT_TIME stays 0), and
+ * on a certificate for another name (OpenSSL accepted the chain; libcurl
+ * compared the names itself).
+ */
+static int on_debug(CURL *h, curl_infotype type, char *data, size_t size, void *ud)
+{
+	struct check *c = ud;
+
+	(void)h;
+	if (type != CURLINFO_TEXT)
+		return 0;
+	if (!c->tcp_up_us && size > 13 && memcmp(data, "Connected to ", 13) == 0)
+		c->tcp_up_us = check_now_us();
+	else if ((size > 29 && memcmp(data, " subjectAltName does not match", 30) == 0) ||
+		 (size > 34 && memcmp(data, "SSL: no alternative certificate", 31) == 0) ||
+		 (size > 40 && memcmp(data, "SSL: certificate subject name", 29) == 0))
+		c->name_mismatch = 1;
+	return 0;
+}
+
 /* --emulate: hold each new connection for the profile's round trip. */
 static int on_sockopt(void *ud, curl_socket_t fd, curlsocktype purpose)
 {
@@ -414,6 +487,107 @@ static int wants_redirect_status(const struct step *st)
 
 static void fail_setup(struct check *c, const char *what);
 
+/*
+ * The step's form fields: each name and whole value URL-encoded (values
+ * are filled in first, so a literal '&' or '=' is sent as data), or, when
+ * the form declares multipart/form-data, as parts of c->mime.
+ */
+static int form_body(struct check *c, const struct step *st, struct buf *out,
+		     const char **missing, size_t *mlen)
+{
+	struct buf v;
+	int rc = 0;
+
+	buf_init(&v, 256 * 1024);
+	if (st->multipart && !(c->mime = curl_mime_init(c->h)))
+		rc = -1;
+	for (size_t i = 0; i < st->nform && rc == 0; i++) {
+		const char *eq = strchr(st->form[i], '=');
+		char *name = strndup(st->form[i], (size_t)(eq - st->form[i]));
+
+		buf_reset(&v);
+		if (!name || expand(c, eq + 1, ESC_NONE, &v, missing, mlen) < 0) {
+			free(name);
+			rc = -1;
+			break;
+		}
+		if (c->mime) {
+			curl_mimepart *part = curl_mime_addpart(c->mime);
+
+			if (!part || curl_mime_name(part, name) != CURLE_OK ||
+			    curl_mime_data(part, buf_str(&v), v.len) != CURLE_OK)
+				rc = -1;
+		} else {
+			char *k = curl_easy_escape(c->h, name, 0);
+			char *e = curl_easy_escape(c->h, buf_str(&v), (int)v.len);
+
+			if (!k || !e)
+				rc = -1;
+			if (i)
+				buf_addc(out, '&');
+			buf_adds(out, k ? k : "");
+			buf_addc(out, '=');
+			buf_adds(out, e ? e : "");
+			curl_free(k);
+			curl_free(e);
+		}
+		free(name);
+	}
+	buf_release(&v);
+	return rc < 0 || out->overflow ? -1 : 0;
+}
+
+/*
+ * extra_ca (the probe's, and the target's): trusted besides the system's
+ * CAs, never instead of them, so a check judges a certificate as a
+ * citizen's phone does. libcurl takes one CA bundle, so the system's is
+ * read and the extra ones appended, as a blob that works with any TLS
+ * library. Returns -1 (the check ended) when a file cannot be read.
+ */
+static int trust_extra_ca(struct check *c, CURL *h)
+{
+	const char *files[3] = { NULL, c->env->extra_ca, c->t ? c->t->extra_ca : NULL };
+	char *sys = NULL;
+	struct curl_blob blob;
+
+	if (!files[1] && !files[2])
+		return 0;
+	if (c->ca_pem.len)
+		goto set;	/* read for the camera snapshot already */
+#if LIBCURL_VERSION_NUM >= 0x075400
+	curl_easy_getinfo(h, CURLINFO_CAINFO, &sys);
+#endif
+	files[0] = sys ? sys : "/etc/ssl/certs/ca-certificates.crt";
+	buf_init(&c->ca_pem, 3 * CHECK_CA_MAX + 3);
+	for (int i = 0; i < 3; i++) {
+		struct err e;
+		size_t len;
+		char *pem;
+
+		if (!files[i])
+			continue;
+		pem = file_read(files[i], CHECK_CA_MAX, &len, &e);
+		if (!pem && i == 0)
+			continue;	/* no system store: the extra CAs alone */
+		if (!pem) {
+			char what[ERR_MAX + 32];
+
+			snprintf(what, sizeof(what), "extra_ca: %s", e.msg);
+			fail_setup(c, what);
+			return -1;
+		}
+		buf_add(&c->ca_pem, pem, len);
+		buf_addc(&c->ca_pem, '\n');
+		free(pem);
+	}
+set:
+	blob.data = c->ca_pem.data;
+	blob.len = c->ca_pem.len;
+	blob.flags = CURL_BLOB_NOCOPY;
+	curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &blob);
+	return 0;
+}
+
 /* Prepare and add the transfer of step c->step. Returns 0, or 1 if the check ended. */
 static int start_step(struct check *c, CURLM *m)
 {
@@ -432,7 +606,7 @@ static int start_step(struct check *c, CURLM *m)
 	s->method = result_text(&c->arena, st->method, 16);
 	s->url = s->final_url = s->error = "";
 	buf_init(&url, RESULT_URL_MAX);
-	if (expand(c, st->url, ESC_NONE, &url, &missing, &mlen) < 0) {
+	if (expand(c, st->url, ESC_URL, &url, &missing, &mlen) < 0) {
 		char what[160];
 
 		snprintf(what, sizeof(what), "no value for {%.*s}", (int)mlen,
@@ -456,6 +630,8 @@ static int start_step(struct check *c, CURLM *m)
 		return 1;
 	}
 	s->url = result_text(&c->arena, full, RESULT_URL_MAX);
+	snprintf(c->hop_url, sizeof(c->hop_url), "%s", full);
+	c->hop_status = 0;
 	buf_release(&url);
 	curl_url_cleanup(u);
 
@@ -482,6 +658,9 @@ static int start_step(struct check *c, CURLM *m)
 	curl_easy_setopt(c->h, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(c->h, CURLOPT_HEADERDATA, c);
 	curl_easy_setopt(c->h, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(c->h, CURLOPT_VERBOSE, 1L);
+	curl_easy_setopt(c->h, CURLOPT_DEBUGFUNCTION, on_debug);
+	curl_easy_setopt(c->h, CURLOPT_DEBUGDATA, c);
 	curl_easy_setopt(c->h, CURLOPT_XFERINFOFUNCTION, on_progress);
 	curl_easy_setopt(c->h, CURLOPT_XFERINFODATA, c);
 	curl_easy_setopt(c->h, CURLOPT_CONNECTTIMEOUT_MS, c->connect_ms);
@@ -491,8 +670,10 @@ static int start_step(struct check *c, CURLM *m)
 			 "Mozilla/5.0 (Linux; Android 13) qrwatch-probe/0.1");
 	curl_easy_setopt(c->h, CURLOPT_ACCEPT_ENCODING, "");
 	curl_easy_setopt(c->h, CURLOPT_NOSIGNAL, 1L);
-	if (c->env->ca_file)
-		curl_easy_setopt(c->h, CURLOPT_CAINFO, c->env->ca_file);
+	if (c->step == 0 && trust_extra_ca(c, c->h) < 0)
+		return 1;
+	/* the leaf certificate's expiry, read on each new TLS connection */
+	curl_easy_setopt(c->h, CURLOPT_CERTINFO, 1L);
 	if (c->env->resolve)
 		curl_easy_setopt(c->h, CURLOPT_RESOLVE, c->env->resolve);
 	if (c->env->interface)
@@ -518,23 +699,17 @@ static int start_step(struct check *c, CURLM *m)
 	buf_init(&tmp, 256 * 1024);
 	for (size_t i = 0; i < st->nheaders; i++) {
 		buf_reset(&tmp);
-		if (expand(c, st->headers[i], ESC_NONE, &tmp, &missing, &mlen) == 0)
+		if (expand(c, st->headers[i], ESC_HEADER, &tmp, &missing, &mlen) == 0)
 			c->headers = curl_slist_append(c->headers, buf_str(&tmp));
 	}
 	buf_reset(&tmp);
-	if (st->nform) {
-		for (size_t i = 0; i < st->nform; i++) {
-			const char *eq = strchr(st->form[i], '=');
-			char *k = curl_easy_escape(c->h, st->form[i],
-						   (int)(eq - st->form[i]));
-
-			if (i)
-				buf_addc(&tmp, '&');
-			buf_adds(&tmp, k ? k : "");
-			buf_addc(&tmp, '=');
-			curl_free(k);
-			if (expand(c, eq + 1, ESC_FORM, &tmp, &missing, &mlen) < 0)
-				break;
+	curl_mime_free(c->mime);
+	c->mime = NULL;
+	if (st->nform && !missing) {
+		if (form_body(c, st, &tmp, &missing, &mlen) < 0 && !missing) {
+			buf_release(&tmp);
+			fail_setup(c, "out of memory for the form");
+			return 1;
 		}
 	} else if (st->json) {
 		expand(c, st->json, ESC_JSON, &tmp, &missing, &mlen);
@@ -549,7 +724,9 @@ static int start_step(struct check *c, CURLM *m)
 		fail_setup(c, what);
 		return 1;
 	}
-	if (st->nform || st->json) {
+	if (c->mime) {
+		curl_easy_setopt(c->h, CURLOPT_MIMEPOST, c->mime);
+	} else if (st->nform || st->json) {
 		c->post = buf_detach(&tmp, NULL);
 		curl_easy_setopt(c->h, CURLOPT_POSTFIELDS, c->post);
 	}
@@ -558,7 +735,7 @@ static int start_step(struct check *c, CURLM *m)
 		curl_easy_setopt(c->h, CURLOPT_CUSTOMREQUEST, st->method);
 	if (!strcmp(st->method, "HEAD"))
 		curl_easy_setopt(c->h, CURLOPT_NOBODY, 1L);
-	if (!strcmp(st->method, "POST") && !c->post)
+	if (!strcmp(st->method, "POST") && !c->post && !c->mime)
 		curl_easy_setopt(c->h, CURLOPT_POSTFIELDS, "");
 	if (c->headers)
 		curl_easy_setopt(c->h, CURLOPT_HTTPHEADER, c->headers);
@@ -571,6 +748,8 @@ static int start_step(struct check *c, CURLM *m)
 	c->resume_at_us = 0;
 	c->hang = HANG_NONE;
 	c->guard.refused = 0;
+	c->tcp_up_us = 0;
+	c->name_mismatch = 0;
 	c->step_start_us = check_now_us();
 	c->last_data_us = c->step_start_us;
 	s->cold = c->env->last_activity_us == 0 ||
@@ -600,7 +779,31 @@ static void fail_setup(struct check *c, const char *what)
 
 /* ---- after a transfer ---- */
 
-static void read_timings(struct check *c, struct result_step *s)
+/* When the leaf certificate of the step's new TLS connection expires (Unix seconds), 0 if none. */
+static int64_t leaf_expiry(CURL *h)
+{
+	struct curl_certinfo *ci = NULL;
+
+	if (curl_easy_getinfo(h, CURLINFO_CERTINFO, &ci) != CURLE_OK || !ci ||
+	    ci->num_of_certs < 1)
+		return 0;
+	for (struct curl_slist *l = ci->certinfo[0]; l; l = l->next) {
+		struct tm tm;
+		const char *v;
+
+		if (strncmp(l->data, "Expire date:", 12) != 0)
+			continue;
+		v = l->data + 12;
+		memset(&tm, 0, sizeof(tm));
+		/* OpenSSL writes "Mar  1 12:00:00 2027 GMT", GnuTLS "2027-03-01 12:00:00 UTC" */
+		if (strptime(v, "%b %d %H:%M:%S %Y", &tm) ||
+		    strptime(v, "%Y-%m-%d %H:%M:%S", &tm))
+			return (int64_t)timegm(&tm);
+	}
+	return 0;
+}
+
+static void read_timings(struct check *c, struct result_step *s, CURLcode result)
 {
 	curl_off_t dns = 0, conn = 0, app = 0, pre = 0, start = 0, total = 0,
 		   size = 0;
@@ -621,7 +824,12 @@ static void read_timings(struct check *c, struct result_step *s)
 	s->status = (int)code;
 	s->bytes = size;
 	s->redirects = (int)redirects;
-	s->reused = nconn == 0 && conn == 0 && total > 0;
+	/*
+	 * Reused: the request went out (pre-transfer time) on a connection
+	 * this transfer did not open. One that never opened (refused, no
+	 * DNS, a blocked address) has no pre-transfer time.
+	 */
+	s->reused = nconn == 0 && conn == 0 && pre > 0;
 	s->final_url = result_text(&c->arena, u ? u : "", RESULT_URL_MAX);
 	/* libcurl's times are cumulative from the start of the request */
 	s->dns_us = dns;
@@ -632,6 +840,28 @@ static void read_timings(struct check *c, struct result_step *s)
 	s->total_us = total;
 	if (!total)
 		s->total_us = check_now_us() - c->step_start_us;
+	if (result != CURLE_OK && !s->reused) {
+		/* the phase that failed ran until the end: DNS, TCP, TLS, or waiting */
+		int64_t upto = s->total_us;
+		char *scheme = NULL;
+
+		curl_easy_getinfo(c->h, CURLINFO_SCHEME, &scheme);
+		int https = scheme && strcasecmp(scheme, "https") == 0;
+
+		if (!conn && c->tcp_up_us > c->step_start_us)
+			conn = c->tcp_up_us - c->step_start_us;	/* TCP, then TLS failed */
+		if (!dns) {
+			s->dns_us = upto;
+		} else if (!conn) {
+			s->connect_us = upto - dns;
+		} else if (!app && https) {
+			s->connect_us = conn > dns ? conn - dns : 0;
+			s->tls_us = upto > conn ? upto - conn : 0;
+		} else if (pre && !start) {
+			s->ttfb_us = upto - pre;
+		}
+	}
+	s->cert_expires = leaf_expiry(c->h);
 }
 
 static const char *find_header(const struct buf *h, const char *name,
@@ -770,6 +1000,75 @@ static void step_failed(struct check *c, enum verdict first, const char *vi,
 	finish_msg(c, v, vmsg, "%s", emsg);
 }
 
+/* Whether libcurl speaks OpenSSL, whose verify results are X509_V_ERR_* codes. */
+static int tls_is_openssl(void)
+{
+	const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
+
+	return v->ssl_version && strncmp(v->ssl_version, "OpenSSL", 7) == 0;
+}
+
+/*
+ * A TLS failure in plain words: what a citizen's browser would have shown
+ * (expired, self-signed, not for this name, an unknown issuer), from
+ * OpenSSL's verify result. Both texts are at most n bytes.
+ */
+static void tls_failure(struct check *c, CURLcode code, char *vi, char *en, size_t n)
+{
+	long vr = 0;
+	char host[256] = "";
+	const char *vi_what, *en_what;
+	CURLU *u = curl_url();
+	char *h = NULL;
+
+	if (u && curl_url_set(u, CURLUPART_URL, c->r.steps[c->step].final_url, 0) ==
+	    CURLUE_OK && curl_url_get(u, CURLUPART_HOST, &h, 0) == CURLUE_OK)
+		snprintf(host, sizeof(host), "%s", h);
+	curl_free(h);
+	curl_url_cleanup(u);
+	curl_easy_getinfo(c->h, CURLINFO_SSL_VERIFYRESULT, &vr);
+	if (code == CURLE_PEER_FAILED_VERIFICATION && c->name_mismatch) {
+		/* libcurl checks the name itself, after OpenSSL accepted the chain */
+		vi_what = "được cấp cho một tên miền khác";
+		en_what = "was issued for another name";
+	} else if (!tls_is_openssl() || code != CURLE_PEER_FAILED_VERIFICATION) {
+		vi_what = NULL;
+		en_what = NULL;
+	} else if (vr == 10) {		/* X509_V_ERR_CERT_HAS_EXPIRED */
+		vi_what = "đã hết hạn";
+		en_what = "has expired";
+	} else if (vr == 9) {		/* X509_V_ERR_CERT_NOT_YET_VALID */
+		vi_what = "chưa đến ngày có hiệu lực (hoặc đồng hồ máy kiểm tra sai)";
+		en_what = "is not valid yet (or the probe's clock is wrong)";
+	} else if (vr == 18 || vr == 19) {	/* self-signed leaf, or in the chain */
+		vi_what = "tự ký, không do tổ chức cấp chứng chỉ nào xác nhận";
+		en_what = "is self-signed, vouched for by no certificate authority";
+	} else if (vr == 20 || vr == 21 || vr == 2) {	/* unknown issuer */
+		vi_what = "do một tổ chức mà điện thoại không tin cậy cấp";
+		en_what = "was issued by an authority that phones do not trust";
+	} else {
+		vi_what = NULL;
+		en_what = NULL;
+	}
+	if (vi_what) {
+		snprintf(vi, n, "Chứng chỉ bảo mật của %s %s: trình duyệt của người dân "
+			 "sẽ báo trang không an toàn.", host, vi_what);
+		snprintf(en, n, "The TLS certificate of %s %s: a citizen's browser will "
+			 "warn that the page is not safe (verify result %ld).", host,
+			 en_what, vr);
+	} else if (code == CURLE_SSL_CONNECT_ERROR) {
+		snprintf(vi, n, "Không bắt tay bảo mật (TLS) được với %s: máy chủ ngắt "
+			 "hoặc trả lời sai giao thức.", host);
+		snprintf(en, n, "The TLS handshake with %s failed: the server closed it "
+			 "or answered out of protocol (%s).", host, curl_easy_strerror(code));
+	} else {
+		snprintf(vi, n, "Chứng chỉ bảo mật của %s không hợp lệ (mã kiểm tra %ld).",
+			 host, vr);
+		snprintf(en, n, "The TLS certificate of %s is not valid (%s; verify "
+			 "result %ld).", host, curl_easy_strerror(code), vr);
+	}
+}
+
 static void transfer_error(struct check *c, CURLcode code)
 {
 	struct result_step *s = &c->r.steps[c->step];
@@ -796,11 +1095,22 @@ static void transfer_error(struct check *c, CURLcode code)
 		snprintf(en, sizeof(en), "The page stalled mid-transfer: no data for "
 			 "%ld ms after %zu bytes.", c->stall_ms, c->body.len);
 	} else if (code == CURLE_OPERATION_TIMEDOUT) {
-		curl_off_t conn = 0;
+		curl_off_t conn = 0, app = 0;
+		char *scheme = NULL;
 
 		v = VERDICT_HANG;
 		curl_easy_getinfo(c->h, CURLINFO_CONNECT_TIME_T, &conn);
-		if (conn == 0) {
+		curl_easy_getinfo(c->h, CURLINFO_APPCONNECT_TIME_T, &app);
+		curl_easy_getinfo(c->h, CURLINFO_SCHEME, &scheme);
+		if (c->tcp_up_us && app == 0 && !s->reused && scheme &&
+		    strcasecmp(scheme, "https") == 0) {
+			snprintf(vi, sizeof(vi), "Máy chủ nhận kết nối nhưng không hoàn tất "
+				 "bắt tay bảo mật (TLS) trong %lld ms.",
+				 (long long)(s->total_us / 1000));
+			snprintf(en, sizeof(en), "The server took the connection but did not "
+				 "finish the TLS handshake within %lld ms.",
+				 (long long)(s->total_us / 1000));
+		} else if (conn == 0 && !c->tcp_up_us) {
 			snprintf(vi, sizeof(vi), "Không kết nối được trong %ld ms.",
 				 c->connect_ms);
 			snprintf(en, sizeof(en), "The connection did not open within "
@@ -819,13 +1129,7 @@ static void transfer_error(struct check *c, CURLcode code)
 	} else if (code == CURLE_PEER_FAILED_VERIFICATION ||
 		   code == CURLE_SSL_CONNECT_ERROR || code == CURLE_SSL_CACERT_BADFILE ||
 		   code == CURLE_SSL_CERTPROBLEM) {
-		long vr = 0;
-
-		curl_easy_getinfo(c->h, CURLINFO_SSL_VERIFYRESULT, &vr);
-		snprintf(vi, sizeof(vi), "Chứng chỉ bảo mật (TLS) không hợp lệ hoặc đã "
-			 "hết hạn: %s.", curl_easy_strerror(code));
-		snprintf(en, sizeof(en), "The TLS certificate is invalid or expired "
-			 "(%s; verify result %ld).", curl_easy_strerror(code), vr);
+		tls_failure(c, code, vi, en, sizeof(vi));
 	} else if (c->body_over || code == CURLE_FILESIZE_EXCEEDED) {
 		snprintf(vi, sizeof(vi), "Trang lớn hơn giới hạn %ld byte.",
 			 CHECK_MAX_BODY);
@@ -842,7 +1146,6 @@ static void transfer_error(struct check *c, CURLcode code)
 		snprintf(en, sizeof(en), "The transfer failed: %s.",
 			 curl_easy_strerror(code));
 	}
-	(void)s;
 	step_failed(c, v, vi, en);
 }
 
@@ -992,7 +1295,8 @@ int check_step_done(struct check *c, CURLM *m, CURLcode code)
 		return board_fetched(c, m, code);
 
 	curl_multi_remove_handle(m, c->h);
-	read_timings(c, s);
+	hop_end(c, s);	/* a redirect the step expected, not followed */
+	read_timings(c, s, code);
 	c->env->last_activity_us = check_now_us();
 	if (code != CURLE_OK) {
 		transfer_error(c, code);
@@ -1119,8 +1423,8 @@ static int board_fetch(struct check *c, CURLM *m)
 	curl_easy_setopt(c->img_h, CURLOPT_NOSIGNAL, 1L);
 	if (c->env->resolve)
 		curl_easy_setopt(c->img_h, CURLOPT_RESOLVE, c->env->resolve);
-	if (c->env->ca_file)
-		curl_easy_setopt(c->img_h, CURLOPT_CAINFO, c->env->ca_file);
+	if (trust_extra_ca(c, c->img_h) < 0)
+		return 1;
 	c->state = ST_FETCH;
 	if (curl_multi_add_handle(m, c->img_h) != CURLM_OK) {
 		board_unreadable(c, REASON_IMAGE_REFUSED, "cannot start the snapshot "

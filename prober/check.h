@@ -14,12 +14,13 @@
 #define CHECK_MAX_REDIRECTS 10
 #define CHECK_COLD_AFTER_MS 15000	/* a 4G/5G radio sleeps after ~10 s idle */
 #define CHECK_RESULT_MAX    (1024L * 1024)	/* a result's strings and steps, at most */
+#define CHECK_CA_MAX        (1024L * 1024)	/* a CA bundle file (Debian's is ~220 KB) */
 
 /* What the probe brings to every check. */
 struct check_env {
 	const char *uplink;		/* "fibre", "4g", "5g", ... */
 	const char *interface;		/* bind to this interface, or NULL */
-	const char *ca_file;		/* extra trusted CAs, or NULL */
+	const char *extra_ca;		/* CAs trusted besides the system's, or NULL */
 	struct curl_slist *resolve;	/* "host:port:address" overrides, or NULL */
 	int64_t last_activity_us;	/* monotonic end of the last request */
 	long emulate_rate;		/* --emulate: bytes/s cap, 0 = none */

@@ -313,7 +313,7 @@ int daemon_run(const struct probe_config *cfg, const char *version)
 		goto out;
 	p.env.uplink = cfg->uplink;
 	p.env.interface = cfg->interface[0] ? cfg->interface : NULL;
-	p.env.ca_file = cfg->ca_file[0] ? cfg->ca_file : NULL;
+	p.env.extra_ca = cfg->extra_ca[0] ? cfg->extra_ca : NULL;
 	if (strcmp(cfg->emulate, "none") != 0) {
 		const struct emulate_profile *ep = emulate_find(cfg->emulate);
 
@@ -346,7 +346,7 @@ int daemon_run(const struct probe_config *cfg, const char *version)
 	p.pcfg.secret_len = cfg->secret_len;
 	p.pcfg.uplink = cfg->uplink;
 	p.pcfg.version = version;
-	p.pcfg.ca_file = p.env.ca_file;
+	p.pcfg.ca_file = cfg->ca_file[0] ? cfg->ca_file : NULL;	/* never the checks' */
 	/*
 	 * The pusher and the catalog fetch resolve as the checks do; they no
 	 * longer see the checks' DNS cache, which is each check's own.

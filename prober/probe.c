@@ -36,7 +36,7 @@ static void check_usage(FILE *f)
 	      "  -e, --english          explanations in English (default: Vietnamese)\n"
 	      "  -u, --uplink KIND      the uplink the result is tagged with (fibre, 4g, 5g...)\n"
 	      "  -i, --interface NAME   send from this network interface\n"
-	      "      --ca FILE          also trust the CA certificates in FILE\n"
+	      "      --ca FILE          also trust the CA certificates in FILE (besides the system's)\n"
 	      "      --resolve H:P:ADDR connect to ADDR for host H port P (like curl)\n"
 	      "      --allow-private N  with a URL: let it reach these networks (CIDR)\n"
 	      "      --emulate PROFILE  add a profile's round trip and bandwidth cap:\n", f);
@@ -81,7 +81,7 @@ static int cmd_check(int argc, char **argv)
 		case 'e': english = 1; break;
 		case 'u': env.uplink = optarg; break;
 		case 'i': env.interface = optarg; break;
-		case O_CA: env.ca_file = optarg; break;
+		case O_CA: env.extra_ca = optarg; break;
 		case O_RESOLVE: env.resolve = curl_slist_append(env.resolve, optarg); break;
 		case O_ALLOW: allow = optarg; break;
 		case O_EMULATE: {

@@ -60,12 +60,14 @@ static const struct keydef {
 	{ S_TARGET, "deadline_ms", 0 },
 	{ S_TARGET, "open_after", 0 },
 	{ S_TARGET, "resolve_after", 0 },
+	{ S_TARGET, "extra_ca", 0 },
 	{ S_FLOW, "name", K_REQ },
 	{ S_STEP, "name", K_REQ },
 	{ S_STEP, "method", 0 },
 	{ S_STEP, "url", K_REQ },
 	{ S_STEP, "header", K_REP },
 	{ S_STEP, "form", K_REP },
+	{ S_STEP, "enctype", 0 },
 	{ S_STEP, "json", 0 },
 	{ S_STEP, "capture", K_REP },
 	{ S_STEP, "expect_status", 0 },
@@ -622,6 +624,40 @@ static void check_template(struct parser *p, int line, const char *what,
 	}
 }
 
+/* Whether url starts with a scheme ("https://"), not a relative link whose query holds "://". */
+static int has_scheme(const char *url)
+{
+	size_t n = 0;
+
+	if (!isalpha((unsigned char)url[0]))
+		return 0;
+	while (isalnum((unsigned char)url[n]) || url[n] == '+' || url[n] == '-' ||
+	       url[n] == '.')
+		n++;
+	return strncmp(url + n, "://", 3) == 0;
+}
+
+/* expect_text and reject_text are matched as written: a placeholder there is a mistake. */
+static void check_literal(struct parser *p, int line, const char *what,
+			  const char *const *texts, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const char *q = texts[i];
+
+		while ((q = strchr(q, '{')) != NULL) {
+			size_t len = placeholder_len(q + 1);
+
+			if (len) {
+				perr(p, line, "%s '%s' would be matched as written: "
+				     "placeholders such as {%.*s} are not filled in there",
+				     what, texts[i], (int)len, q + 1);
+				break;
+			}
+			q++;
+		}
+	}
+}
+
 static int valid_capture_name(const char *s, size_t n)
 {
 	if (n == 0 || n > 32)
@@ -892,7 +928,7 @@ static void build_step(struct parser *p, const struct sec *s, struct step *st,
 	if (st->url) {
 		kv = get(p, s, "url");
 		check_template(p, kv->line, "url", st->url, known, *nknown);
-		if (!strchr(st->url, '{') && strstr(st->url, "://")) {
+		if (!strchr(st->url, '{') && has_scheme(st->url)) {
 			char host[DOMAIN_MAX];
 			struct err e;
 
@@ -918,6 +954,17 @@ static void build_step(struct parser *p, const struct sec *s, struct step *st,
 			perr(p, s->line, "form must be 'field=value', got '%s'",
 			     st->form[i]);
 		check_template(p, s->line, "form", st->form[i], known, *nknown);
+	}
+	kv = get(p, s, "enctype");
+	if (kv) {
+		if (!strcmp(kv->val, "multipart/form-data"))
+			st->multipart = 1;
+		else if (strcmp(kv->val, "application/x-www-form-urlencoded"))
+			perr(p, kv->line, "enctype must be application/x-www-form-urlencoded "
+			     "or multipart/form-data, got '%s'", kv->val);
+		if (!st->nform)
+			perr(p, kv->line, "enctype says how form fields are sent, and this "
+			     "step has none");
 	}
 	st->json = getv(p, s, "json");
 	if (st->json) {
@@ -963,6 +1010,8 @@ static void build_step(struct parser *p, const struct sec *s, struct step *st,
 	}
 	st->expect_text = getall(p, s, "expect_text", &st->nexpect_text);
 	st->reject_text = getall(p, s, "reject_text", &st->nreject_text);
+	check_literal(p, s->line, "expect_text", st->expect_text, st->nexpect_text);
+	check_literal(p, s->line, "reject_text", st->reject_text, st->nreject_text);
 	parse_long(p, get(p, s, "slo_ms"), TARGET_SLO_MIN, TARGET_SLO_MAX, 0,
 		   &st->slo_ms);
 }
@@ -1061,6 +1110,21 @@ static void check_vietqr(struct parser *p, const struct sec *s, struct target *t
 	}
 }
 
+/* A file named by the catalog: an absolute path, or one beside the catalog. */
+static const char *beside_catalog(struct parser *p, const char *name)
+{
+	size_t n;
+	char *path;
+
+	if (name[0] == '/' || !p->cat->dir[0])
+		return name;
+	n = strlen(p->cat->dir) + strlen(name) + 2;
+	path = arena_alloc(&p->cat->arena, n);
+	if (path)
+		snprintf(path, n, "%s/%s", p->cat->dir, name);
+	return path;
+}
+
 static void build_target(struct parser *p, const struct sec *s, struct target *t,
 			 const struct catalog_ix *bix, size_t nbix,
 			 const struct catalog_ix *fix, size_t nfix)
@@ -1096,18 +1160,11 @@ static void build_target(struct parser *p, const struct sec *s, struct target *t
 	}
 	/* where the board's image comes from: exactly one source */
 	kv = get(p, s, "image");
-	if (kv) {
-		if (kv->val[0] == '/' || !p->cat->dir[0])
-			t->image = kv->val;
-		else {
-			size_t n = strlen(p->cat->dir) + strlen(kv->val) + 2;
-			char *path = arena_alloc(a, n);
-
-			if (path)
-				snprintf(path, n, "%s/%s", p->cat->dir, kv->val);
-			t->image = path;
-		}
-	}
+	if (kv)
+		t->image = beside_catalog(p, kv->val);
+	kv = get(p, s, "extra_ca");
+	if (kv)
+		t->extra_ca = beside_catalog(p, kv->val);
 	kv = get(p, s, "image_url");
 	if (kv) {
 		char host[DOMAIN_MAX];
@@ -1165,6 +1222,7 @@ static void build_target(struct parser *p, const struct sec *s, struct target *t
 			t->flow = &p->cat->flows[i];
 	}
 	t->expect_text = getall(p, s, "expect_text", &t->nexpect_text);
+	check_literal(p, s->line, "expect_text", t->expect_text, t->nexpect_text);
 	t->payload = getv(p, s, "payload");
 	kv = get(p, s, "official_domains");
 	if (kv) {

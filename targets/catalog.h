@@ -58,6 +58,7 @@ struct step {
 	size_t nheaders;
 	const char **form;		/* "key=value" template pairs */
 	size_t nform;
+	int multipart;			/* enctype = multipart/form-data */
 	const char *json;		/* JSON body template, or NULL */
 	struct capture *captures;
 	size_t ncaptures;
@@ -101,6 +102,7 @@ struct target {
 	const char **expect_text;	/* the first page must name these */
 	size_t nexpect_text;
 	const char *allow_networks;	/* allow_private: "yes" or CIDRs, NULL = no */
+	const char *extra_ca;		/* CA certificates trusted besides the system's, or NULL */
 	/* hang detection, milliseconds */
 	long connect_timeout_ms;	/* TCP (and DNS) must finish within */
 	long first_byte_ms;		/* request sent, no first byte within */

@@ -17,6 +17,7 @@
 static const struct wire_field hop_fields[] = {
 	{ "status", WIRE_INT, H(status), 0, 0, 999, 0, NULL },
 	{ "url", WIRE_STR, H(url), 0, 0, RESULT_FIELD_MAX, 0, NULL },
+	{ "location", WIRE_STR, H(location), 0, 0, RESULT_FIELD_MAX, 0, NULL },
 };
 static const struct wire_table hop_table = {
 	hop_fields, NF(hop_fields), sizeof(struct result_hop), "redirects"
@@ -33,6 +34,7 @@ static const struct wire_field step_fields[] = {
 	{ "redirect_chain", WIRE_ARRAY, S(hops), S(nhops), 0, RESULT_MAX_HOPS, 0, &hop_table },
 	{ "reused", WIRE_BOOL, S(reused), 0, 0, 0, 0, NULL },
 	{ "cold", WIRE_BOOL, S(cold), 0, 0, 0, 0, NULL },
+	{ "cert_expires", WIRE_I64, S(cert_expires), 0, 0, (int64_t)1 << 40, 0, NULL },
 	{ "dns_us", WIRE_I64, S(dns_us), 0, 0, RESULT_US_MAX, 0, NULL },
 	{ "connect_us", WIRE_I64, S(connect_us), 0, 0, RESULT_US_MAX, 0, NULL },
 	{ "tls_us", WIRE_I64, S(tls_us), 0, 0, RESULT_US_MAX, 0, NULL },
@@ -103,7 +105,8 @@ const char *result_textf(struct arena *a, size_t max, const char *fmt, ...)
 	return result_text(a, tmp, max);
 }
 
-int result_add_hop(struct arena *a, struct result_step *s, int status, const char *url)
+int result_add_hop(struct arena *a, struct result_step *s, int status, const char *url,
+		   const char *location)
 {
 	if (s->nhops >= RESULT_MAX_HOPS)
 		return -1;
@@ -114,6 +117,7 @@ int result_add_hop(struct arena *a, struct result_step *s, int status, const cha
 	}
 	s->hops[s->nhops].status = status;
 	s->hops[s->nhops].url = result_text(a, url, RESULT_URL_MAX);
+	s->hops[s->nhops].location = result_text(a, location, RESULT_URL_MAX);
 	s->nhops++;
 	return 0;
 }

@@ -23,7 +23,8 @@
 /* One response before the last in a step's redirect chain. */
 struct result_hop {
 	int status;
-	const char *url;
+	const char *url;		/* the URL that answered */
+	const char *location;		/* where it sent the client */
 };
 
 /* What one HTTP step did, with its phases in microseconds. */
@@ -38,6 +39,7 @@ struct result_step {
 	int nhops;
 	int reused;			/* the connection was reused */
 	int cold;			/* first request after a long idle */
+	int64_t cert_expires;		/* a new TLS connection: its leaf's notAfter (Unix s), else 0 */
 	int64_t dns_us, connect_us, tls_us, ttfb_us, transfer_us, total_us;
 	int ok;				/* passed every assertion */
 	const char *error;		/* what went wrong, "" if ok */
@@ -75,7 +77,8 @@ const char *result_textf(struct arena *a, size_t max, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /* Add a redirect hop to s (up to RESULT_MAX_HOPS); -1 when full or out of memory. */
-int result_add_hop(struct arena *a, struct result_step *s, int status, const char *url);
+int result_add_hop(struct arena *a, struct result_step *s, int status, const char *url,
+		   const char *location);
 
 /*
  * Append r as one JSON object (docs/protocol.md) to out. Strings are

@@ -129,6 +129,17 @@ static void test_errors(void)
 		  "c.catalog:16: [step] is missing required key 'name'" },
 		{ PLACE BOARD TARGET "flow = f1\n[flow f1]\nname = F\n[step]\nname = s\nurl = https://[bad/\n",
 		  "c.catalog:18: bad url 'https://[bad/'" },
+		/* matched as written: a placeholder there is a mistake, not a capture */
+		{ PLACE BOARD TARGET "flow = f1\n[flow f1]\nname = F\n[step]\nname = s\nurl = {payload}\n"
+		  "capture = csrf body v=([a-z]+)\nexpect_text = {csrf}\n",
+		  "c.catalog:16: expect_text '{csrf}' would be matched as written: placeholders "
+		  "such as {csrf} are not filled in there" },
+		{ PLACE BOARD TARGET "flow = f1\n[flow f1]\nname = F\n[step]\nname = s\nurl = {payload}\n"
+		  "enctype = text/plain\nform = a=b\n",
+		  "c.catalog:19: enctype must be application/x-www-form-urlencoded or multipart/form-data" },
+		{ PLACE BOARD TARGET "flow = f1\n[flow f1]\nname = F\n[step]\nname = s\nurl = {payload}\n"
+		  "enctype = multipart/form-data\n",
+		  "c.catalog:19: enctype says how form fields are sent, and this step has none" },
 		{ PLACE BOARD TARGET "allow_private = maybe\n",
 		  "c.catalog:13: allow_private must be yes, no, or addresses and networks: 'maybe' is not an address" },
 		{ PLACE BOARD, "c.catalog: no [target] sections" },
@@ -228,6 +239,29 @@ static void test_example_catalog(void)
 	buf_release(&errs);
 }
 
+/* Keys of issue 13: a relative link whose query holds "://", multipart forms, extra_ca. */
+static void test_links_forms_and_cas(void)
+{
+	struct buf errs;
+	struct catalog *c = parse(PLACE BOARD TARGET "flow = f1\nextra_ca = ca/tinh.pem\n"
+				  "[flow f1]\nname = F\n[step]\nname = s\n"
+				  "url = /chuyen?den=https://dichvucong.gov.vn/x\n"
+				  "method = POST\nenctype = multipart/form-data\nform = a=b & c\n",
+				  &errs);
+
+	CHECK_STR(buf_str(&errs), "");
+	CHECK(c != NULL);
+	if (c) {
+		const struct target *t = catalog_target(c, "t1");
+
+		CHECK(t && t->flow && t->flow->steps[0].multipart);
+		if (t)
+			CHECK_STR(t->extra_ca, "/srv/qr/ca/tinh.pem");
+	}
+	catalog_free(c);
+	buf_release(&errs);
+}
+
 static void test_missing_file(void)
 {
 	struct buf errs;
@@ -243,6 +277,7 @@ static const struct test catalog_tests[] = {
 	{ "every_error_class", test_errors },
 	{ "all_errors_reported", test_all_errors_reported },
 	{ "example_catalog", test_example_catalog },
+	{ "links_forms_and_cas", test_links_forms_and_cas },
 	{ "missing_file", test_missing_file },
 };
 SUITE(catalog, catalog_tests);

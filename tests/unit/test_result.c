@@ -37,7 +37,7 @@ static void full_result(struct arena *a, struct result *r)
 	s->status = 200;
 	s->bytes = 18211;
 	s->redirects = 1;
-	result_add_hop(a, s, 301, "https://dichvucong.gov.vn/p/ks");
+	result_add_hop(a, s, 301, "https://dichvucong.gov.vn/p/ks", "/p/ks/");
 	s->reused = 0;
 	s->cold = 1;
 	s->dns_us = 31200;
@@ -105,6 +105,7 @@ static void test_round_trip(void)
 		if (s->nhops == 1) {
 			CHECK_INT(s->hops[0].status, 301);
 			CHECK_STR(s->hops[0].url, "https://dichvucong.gov.vn/p/ks");
+			CHECK_STR(s->hops[0].location, "/p/ks/");
 		}
 		CHECK(!s->reused && s->cold && s->ok);
 		CHECK(s->dns_us == 31200 && s->connect_us == 61544 && s->tls_us == 122310 &&
