@@ -38,15 +38,19 @@ static void on_hup(int sig)
 }
 
 struct slot {
-	const struct target *t;
+	const struct target *t;		/* NULL: a retired slot, idle */
 	int64_t next_due_us;
 	struct check *running;
+	struct catalog *run_cat;	/* the catalog the running check's target lives in */
+	int retired;			/* the target left the catalog; its last check runs on */
 };
 
 struct probe {
 	const struct probe_config *cfg;
 	char refused_path[1100];	/* spool_dir/refused.jsonl */
 	struct catalog *cat;
+	struct catalog **old;		/* earlier catalogs that running checks still use */
+	size_t nold;
 	struct slot *slots;
 	size_t nslots;
 	int running;
@@ -69,11 +73,35 @@ static int64_t jittered(long interval_s)
 	return us - spread + (int64_t)(random() % (spread * 2 + 1));
 }
 
+/* Free an earlier catalog once no running check uses it. */
+static void release_old(struct probe *p)
+{
+	for (size_t i = 0; i < p->nold;) {
+		int used = 0;
+
+		for (size_t k = 0; k < p->nslots && !used; k++)
+			used = p->slots[k].running && p->slots[k].run_cat == p->old[i];
+		if (used) {
+			i++;
+			continue;
+		}
+		catalog_free(p->old[i]);
+		p->old[i] = p->old[--p->nold];
+	}
+}
+
+/*
+ * Load the catalog and switch to it at once: new checks start under it,
+ * while checks that are running finish under the catalog they began with
+ * (kept until the last of them ends). A target that left the catalog keeps
+ * a retired slot until its running check ends; its result is kept too.
+ */
 static int load_catalog(struct probe *p)
 {
 	struct buf errs;
-	struct catalog *cat;
+	struct catalog *cat, **old;
 	struct slot *slots;
+	size_t n, extra = 0;
 	int64_t now = check_now_us();
 
 	buf_init(&errs, 64 * 1024);
@@ -85,27 +113,54 @@ static int load_catalog(struct probe *p)
 		return -1;
 	}
 	buf_release(&errs);
-	slots = calloc(cat->ntargets ? cat->ntargets : 1, sizeof(*slots));
-	if (!slots) {
+	for (size_t k = 0; k < p->nslots; k++)
+		if (p->slots[k].running && !catalog_target(cat, p->slots[k].t->id))
+			extra++;
+	n = cat->ntargets + extra;
+	slots = calloc(n ? n : 1, sizeof(*slots));
+	old = p->cat ? realloc(p->old, (p->nold + 1) * sizeof(*p->old)) : p->old;
+	if (!slots || (p->cat && !old)) {
+		free(slots);
 		catalog_free(cat);
+		LOG(LOG_LVL_ERROR, NULL, "catalog not loaded, keeping the previous one: "
+		    "out of memory");
 		return -1;
 	}
+	p->old = old;
 	for (size_t i = 0; i < cat->ntargets; i++) {
 		slots[i].t = &cat->targets[i];
 		/* first checks spread over the first minute (or interval) */
 		slots[i].next_due_us = now + (int64_t)(random() %
 			((cat->targets[i].interval_s < 60 ? cat->targets[i].interval_s : 60)
 			 * 1000000L / 10 + 1));
-		/* keep the schedule of targets that were already known */
-		for (size_t k = 0; k < p->nslots; k++)
-			if (!strcmp(p->slots[k].t->id, cat->targets[i].id))
-				slots[i].next_due_us = p->slots[k].next_due_us;
+	}
+	extra = cat->ntargets;
+	for (size_t k = 0; k < p->nslots; k++) {
+		struct slot *o = &p->slots[k];
+		/* o->t lives in the current catalog, or (retired) in the running check's */
+		const struct target *t = o->t ? catalog_target(cat, o->t->id) : NULL;
+		struct slot *sl = t ? &slots[t - cat->targets] : NULL;
+
+		if (!o->running && !sl)
+			continue;	/* gone, and idle */
+		if (!sl) {
+			sl = &slots[extra++];	/* gone, but its check runs on */
+			sl->t = o->t;
+			sl->retired = 1;
+			sl->next_due_us = INT64_MAX;
+		} else if (!o->retired) {
+			sl->next_due_us = o->next_due_us;	/* the schedule goes on */
+		}
+		sl->running = o->running;
+		sl->run_cat = o->run_cat;
 	}
 	free(p->slots);
-	catalog_free(p->cat);
+	if (p->cat)
+		p->old[p->nold++] = p->cat;
 	p->cat = cat;
 	p->slots = slots;
-	p->nslots = cat->ntargets;
+	p->nslots = extra;
+	release_old(p);
 	LOG(LOG_LVL_INFO, NULL, "catalog '%s': %zu targets", p->cfg->catalog,
 	    cat->ntargets);
 	return 0;
@@ -150,9 +205,15 @@ static void keep_result(struct probe *p, struct slot *sl, int64_t now)
 	buf_release(&json);
 	check_free(sl->running);
 	sl->running = NULL;
+	sl->run_cat = NULL;
 	p->running--;
 	p->checks_done++;
-	sl->next_due_us = now + jittered(sl->t->interval_s);
+	if (sl->retired)
+		sl->t = NULL;	/* its catalog may go now */
+	else
+		sl->next_due_us = now + jittered(sl->t->interval_s);
+	if (p->nold)
+		release_old(p);
 	if ((long)spool_buffered(p->spool) >= p->cfg->flush_every)
 		flush(p, now);
 }
@@ -162,9 +223,10 @@ static void start_due(struct probe *p, int64_t now)
 	for (size_t i = 0; i < p->nslots && p->running < p->cfg->concurrency; i++) {
 		struct slot *sl = &p->slots[i];
 
-		if (sl->running || sl->next_due_us > now)
+		if (sl->running || sl->retired || sl->next_due_us > now)
 			continue;
 		sl->running = check_new(sl->t, NULL, &p->env);
+		sl->run_cat = p->cat;
 		if (!sl->running) {
 			sl->next_due_us = now + 60 * 1000000LL;
 			continue;
@@ -377,10 +439,7 @@ int daemon_run(const struct probe_config *cfg, const char *version)
 
 		if (want_reload) {
 			want_reload = 0;
-			if (p.running == 0)
-				load_catalog(&p);
-			else
-				want_reload = 1;	/* once the running checks end */
+			load_catalog(&p);	/* running checks finish under the old one */
 		}
 		if (cfg->catalog_url[0] && !p.fetcher.in_flight && now >= p.fetcher.next_us) {
 			if (!fetcher_start(&p.fetcher, p.m))
@@ -436,6 +495,9 @@ int daemon_run(const struct probe_config *cfg, const char *version)
 out:
 	for (size_t i = 0; i < p.nslots; i++)
 		check_free(p.slots[i].running);	/* its cleanup leaves the multi */
+	for (size_t i = 0; i < p.nold; i++)
+		catalog_free(p.old[i]);
+	free(p.old);
 	if (p.pusher.in_flight)
 		curl_multi_remove_handle(p.m, p.pusher.h);
 	pusher_release(&p.pusher);

@@ -200,4 +200,46 @@ wait "$DPID"
 expect_contains "cached catalog used at start" "$(cat "$TMP/fetch2.log")" "6 targets"
 expect_contains "fetch failure said plainly" "$(cat "$TMP/fetch2.log")" "keeping the cached catalog: server answered HTTP 404"
 
+# A reload on a busy probe takes effect at once: twelve slow targets keep
+# four checks running at every moment (each answers after 4 s), and a
+# SIGHUP must not wait for a moment with none running
+{
+printf '[place p]\nprovince = Tỉnh Bắc Ninh\ncommune = Xã Tân An\n\n'
+printf '[board b]\nplace = p\nlocation = Nhà văn hoá\n'
+"$QRW_BUILD/qrwatch" encode -o "$TMP/slow.png" "$B/slow/4000" >/dev/null
+for i in 01 02 03 04 05 06 07 08 09 10 11 12; do
+    printf '\n[target s%s]\nboard = b\nprocedure = Đăng ký khai sinh\nimage = %s\n' "$i" "$TMP/slow.png"
+    printf 'official_domains = portal.test\nallow_private = 127.0.0.1\ninterval = 30\n'
+done
+} > "$TMP/busy.catalog"
+cat > "$TMP/busy.conf" <<CONF
+probe_id = thon-dong-1
+secret = s3cret-for-the-tests-only
+catalog = $TMP/busy.catalog
+spool_dir = $TMP/spool-busy
+resolve = portal.test:$P:127.0.0.1
+flush_every = 1
+concurrency = 4
+CONF
+start_probe busy busy.log
+wait_lines "$TMP/busy.log" "catalog '.*': 12 targets" 1
+sleep 1.5	# the first four checks are waiting for their pages now
+# the new catalog drops s01 (whose check may be running) and adds n01
+sed -i 's/^\[target s01\]$/[target n01]/' "$TMP/busy.catalog"
+kill -HUP "$DPID"
+i=0
+while [ "$(count_lines "$TMP/busy.log" "catalog '.*': 12 targets")" -lt 2 ] && [ $i -lt 20 ]; do
+    sleep 0.1; i=$((i + 1))
+done
+expect_eq "a SIGHUP is applied within 2 s while checks run" \
+    "$(count_lines "$TMP/busy.log" "catalog '.*': 12 targets")" "2"
+wait_lines "$TMP/busy.log" "kept result for n01" 1
+expect_contains "new checks start under the new catalog" "$(cat "$TMP/busy.log")" "kept result for n01"
+kill "$DPID"
+wait "$DPID"
+"$QRW_BUILD/tests/spooldump" "$TMP"/spool-busy/seg-* > "$TMP/busy.results" 2>/dev/null
+expect_eq "every check that ran before the reload kept its result" \
+    "$(grep -c '^s[0-9]* ' "$TMP/busy.results")" "$(grep -c 'kept result for s' "$TMP/busy.log")"
+expect_eq "no check was lost or left running at the reload" "$(grep -c 'lost' "$TMP/busy.log")" "0"
+
 finish
