@@ -30,7 +30,9 @@ endif
 ALL_CFLAGS += $(FUZZ_CFLAGS)
 
 # Libraries per part: the probe must never pull in librrd, libmicrohttpd or SQLite.
-PKGS_TARGETS = zbar libpng libjpeg libcurl libpsl json-c zlib libcrypto
+PKGS_TARGETS = zbar libpng libjpeg libcurl libpsl json-c zlib libcrypto libxml-2.0
+# libunistring (NFC, case folding) ships no pkg-config file in Debian 12
+LIBS_UNISTRING = -lunistring
 PKGS_POSTER = libqrencode
 PKG_CFLAGS_PKGS ?= $(PKGS_TARGETS) $(PKGS_POSTER) $(PKGS_FIXTURE) $(PKGS_SERVER)
 # A cross build (make cross) compiles against a sysroot of the target's libraries.
@@ -43,12 +45,12 @@ ALL_CFLAGS += --sysroot=$(CROSS_SYSROOT)
 ALL_LDFLAGS += --sysroot=$(CROSS_SYSROOT)
 endif
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKG_CFLAGS_PKGS) 2>/dev/null)
-LIBS_CLI = $(shell $(PKG_CONFIG) --libs $(PKGS_TARGETS) $(PKGS_POSTER) 2>/dev/null)
+LIBS_CLI = $(shell $(PKG_CONFIG) --libs $(PKGS_TARGETS) $(PKGS_POSTER) 2>/dev/null) $(LIBS_UNISTRING)
 # --as-needed: the probe records only the libraries it really calls.
-LIBS_PROBE = -Wl,--as-needed $(shell $(PKG_CONFIG) --libs $(PKGS_TARGETS) 2>/dev/null)
+LIBS_PROBE = -Wl,--as-needed $(shell $(PKG_CONFIG) --libs $(PKGS_TARGETS) 2>/dev/null) $(LIBS_UNISTRING)
 PKGS_FIXTURE = libmicrohttpd libcrypto
 PKGS_SERVER = libmicrohttpd librrd sqlite3
-LIBS_SERVER = $(shell $(PKG_CONFIG) --libs $(PKGS_TARGETS) $(PKGS_POSTER) $(PKGS_SERVER) 2>/dev/null) -lpthread
+LIBS_SERVER = $(shell $(PKG_CONFIG) --libs $(PKGS_TARGETS) $(PKGS_POSTER) $(PKGS_SERVER) 2>/dev/null) $(LIBS_UNISTRING) -lpthread
 LIBS_FIXTURE = $(shell $(PKG_CONFIG) --libs $(PKGS_FIXTURE) 2>/dev/null)
 
 COMMON_SRC = common/buf.c common/err.c common/text.c common/fileio.c common/arena.c \
@@ -56,7 +58,7 @@ COMMON_SRC = common/buf.c common/err.c common/text.c common/fileio.c common/aren
 TARGETS_SRC = targets/image.c targets/imgops.c targets/decode.c targets/guard.c \
 	targets/qrtext.c targets/verdict.c targets/emvco.c targets/domain.c \
 	targets/payload.c targets/policy.c targets/catalog.c targets/poster.c \
-	targets/netguard.c targets/uplink.c \
+	targets/netguard.c targets/uplink.c targets/page.c \
 	targets/wire.c targets/result.c targets/batch.c
 CLI_SRC = cli/qrwatch.c
 PROBE_LIB_SRC = prober/check.c prober/waterfall.c prober/emulate.c prober/spool.c \

@@ -14,6 +14,7 @@
 #include "../common/text.h"
 #include "../targets/guard.h"
 #include "../targets/netguard.h"
+#include "../targets/page.h"
 #include "../targets/policy.h"
 #include "../common/banned.h"
 
@@ -1159,10 +1160,73 @@ static int status_expected(const struct step *st, int status)
 	return 0;
 }
 
+/* Whether step st's judgement reads the page as a reader sees it. */
+static int needs_page(const struct check *c, const struct step *st)
+{
+	if (st->nexpect_text || st->nreject_text || (c->step == 0 && c->t &&
+						      c->t->nexpect_text))
+		return 1;
+	for (size_t i = 0; i < st->ncaptures; i++)
+		if (st->captures[i].source == CAPTURE_FIELD ||
+		    st->captures[i].source == CAPTURE_ELEMENT)
+			return 1;
+	return 0;
+}
+
+/* The charset named by the response's Content-Type, or "" (the page's <meta> decides). */
+static void response_charset(struct check *c, char *out, size_t n)
+{
+	char *ct = NULL;
+	const char *p;
+
+	out[0] = '\0';
+	curl_easy_getinfo(c->h, CURLINFO_CONTENT_TYPE, &ct);
+	p = ct ? strcasestr(ct, "charset=") : NULL;
+	if (p) {
+		size_t len;
+
+		p += 8;
+		p += *p == '"';
+		len = strcspn(p, "\"; ");
+		if (len < n)
+			snprintf(out, n, "%.*s", (int)len, p);
+	}
+}
+
+static int judge_page(struct check *c, const struct step *st, const struct page *pg);
+
 /* Check the response of step c->step; returns 0 when it passed. */
 static int judge_step(struct check *c)
 {
 	const struct step *st = step_def(c, c->step);
+	struct page pg;
+	int rc;
+
+	if (!needs_page(c, st))
+		return judge_page(c, st, NULL);
+	{
+		char charset[64];
+
+		response_charset(c, charset, sizeof(charset));
+		if (page_parse(&pg, c->body.data ? c->body.data : "", c->body.len,
+			       charset) < 0) {
+			page_release(&pg);
+			fail_setup(c, "out of memory reading the page");
+			return -1;
+		}
+	}
+	rc = judge_page(c, st, &pg);
+	page_release(&pg);
+	return rc;
+}
+
+/*
+ * The step's assertions: status, where it landed, the texts it must and
+ * must not show (on pg, the page as a reader sees it, when any), then its
+ * captures. Returns 0 when it passed.
+ */
+static int judge_page(struct check *c, const struct step *st, const struct page *pg)
+{
 	struct result_step *s = &c->r.steps[c->step];
 	const char *body = buf_str(&c->body);
 	char vi[RESULT_TEXT_MAX], en[RESULT_TEXT_MAX];
@@ -1189,14 +1253,14 @@ static int judge_step(struct check *c)
 		return -1;
 	}
 	for (size_t i = 0; i < st->nreject_text; i++)
-		if (strstr(body, st->reject_text[i])) {
+		if (page_contains(pg, st->reject_text[i])) {
 			snprintf(vi, sizeof(vi), "Trang có dòng \"%s\".", st->reject_text[i]);
 			snprintf(en, sizeof(en), "The page says \"%s\".", st->reject_text[i]);
 			step_failed(c, VERDICT_DOWN, vi, en);
 			return -1;
 		}
 	for (size_t i = 0; i < st->nexpect_text; i++)
-		if (!strstr(body, st->expect_text[i])) {
+		if (!page_contains(pg, st->expect_text[i])) {
 			snprintf(vi, sizeof(vi), "Trang không còn có dòng \"%s\".",
 				 st->expect_text[i]);
 			snprintf(en, sizeof(en), "The page no longer contains \"%s\".",
@@ -1206,7 +1270,7 @@ static int judge_step(struct check *c)
 		}
 	if (c->step == 0 && c->t)
 		for (size_t i = 0; i < c->t->nexpect_text; i++)
-			if (!strstr(body, c->t->expect_text[i])) {
+			if (!page_contains(pg, c->t->expect_text[i])) {
 				snprintf(vi, sizeof(vi), "Trang không còn nhắc tới thủ tục "
 					 "(\"%s\").", c->t->expect_text[i]);
 				snprintf(en, sizeof(en), "The page no longer names the "
@@ -1222,6 +1286,10 @@ static int judge_step(struct check *c)
 			v = regex_capture(cp->expr, body, c->body.len);
 		} else if (cp->source == CAPTURE_JSON) {
 			v = json_capture(cp->expr, body);
+		} else if (cp->source == CAPTURE_FIELD) {
+			v = page_field(pg, cp->expr);
+		} else if (cp->source == CAPTURE_ELEMENT) {
+			v = page_element(pg, cp->expr);
 		} else {
 			size_t n = 0;
 			const char *h = find_header(&c->resp_headers, cp->header, &n);

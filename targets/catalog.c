@@ -884,6 +884,18 @@ static void build_capture(struct parser *p, int line, const char *spec,
 			perr(p, line, "capture '%s': '%s' is not a JSON path such as "
 			     "'$.data.token' or 'items[0].id'", c->name, expr);
 		return;
+	} else if ((size_t)(sp2 - src) == 5 && memcmp(src, "field", 5) == 0) {
+		c->source = CAPTURE_FIELD;
+		if (strchr(expr, ' '))
+			perr(p, line, "capture '%s': a form field's name has no spaces, "
+			     "got '%s'", c->name, expr);
+		return;
+	} else if ((size_t)(sp2 - src) == 7 && memcmp(src, "element", 7) == 0) {
+		c->source = CAPTURE_ELEMENT;
+		if (strchr(expr, ' ') || (expr[0] == '#' && !expr[1]))
+			perr(p, line, "capture '%s': an element is '#ID' or a tag name "
+			     "such as 'h1', got '%s'", c->name, expr);
+		return;
 	} else if (sp2 - src > 7 && memcmp(src, "header:", 7) == 0) {
 		c->source = CAPTURE_HEADER;
 		c->header = arena_strndup(a, src + 7, (size_t)(sp2 - src - 7));
@@ -905,7 +917,8 @@ static void build_capture(struct parser *p, int line, const char *spec,
 	return;
 bad:
 	perr(p, line, "capture must be 'NAME body REGEX', 'NAME header:Header-Name "
-	     "REGEX' or 'NAME json PATH', got '%s'", spec);
+	     "REGEX', 'NAME json PATH', 'NAME field FIELD-NAME' or 'NAME element "
+	     "#ID|TAG', got '%s'", spec);
 }
 
 static void build_step(struct parser *p, const struct sec *s, struct step *st,

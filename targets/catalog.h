@@ -40,7 +40,13 @@ struct board {
 	int line;
 };
 
-enum capture_source { CAPTURE_BODY, CAPTURE_HEADER, CAPTURE_JSON };
+enum capture_source {
+	CAPTURE_BODY,		/* a regex over the raw body */
+	CAPTURE_HEADER,		/* a regex over a response header */
+	CAPTURE_JSON,		/* a JSON path */
+	CAPTURE_FIELD,		/* a form field's value, by its name (hidden inputs too) */
+	CAPTURE_ELEMENT,	/* an element's visible text: "#id" or a tag name */
+};
 
 /* "capture = NAME body REGEX" | "NAME header:Name REGEX" | "NAME json PATH" */
 struct capture {

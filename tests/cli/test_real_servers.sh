@@ -87,8 +87,18 @@ done
 
 # --- nginx with those certificates ------------------------------------------
 N="$TMP/nginx"
-mkdir -p "$N/logs" "$N/tmp"
+mkdir -p "$N/logs" "$N/tmp" "$N/www/trang"
+# a procedure page as portals write them: the name in numeric entities, in
+# decomposed Vietnamese (NFD), in capitals, with a stray NUL byte, and a
+# hidden form field
+printf '<html><head><title>TH&#7910; T&#7908;C</title></head><body>\n' > "$N/www/trang/ks.html"
+printf '<h1 id="ten">\304\220\304\203ng ky\314\201 khai sinh</h1>\n' >> "$N/www/trang/ks.html"
+printf '<p>&#272;&#258;NG K&#221; KHAI\000 SINH tr\341\273\261c tuy\341\272\277n</p>\n' >> "$N/www/trang/ks.html"
+printf '<form><input type="hidden" name="csrf_token" value="x&amp;y z"></form>\n' >> "$N/www/trang/ks.html"
+printf '<script>var trang = "Trang chủ";</script></body></html>\n' >> "$N/www/trang/ks.html"
 {
+    # the workers read the test's files, in a folder only its owner may open
+    [ "$(id -u)" -eq 0 ] && printf 'user root;\n'
     printf 'worker_processes 1;\nerror_log %s/logs/error.log;\npid %s/nginx.pid;\n' "$N" "$N"
     printf 'events { worker_connections 64; }\nhttp {\n'
     printf ' access_log %s/logs/access.log;\n client_body_temp_path %s/tmp;\n' "$N" "$N"
@@ -102,6 +112,7 @@ mkdir -p "$N/logs" "$N/tmp"
         printf '  ssl_certificate %s/%s.pem;\n  ssl_certificate_key %s/%s.key;\n' "$C" "$n" "$C" "$n"
         printf '  location = /thu-tuc { return 200 "<html><title>Thủ tục</title><body>Đăng ký khai sinh <a href=/b>tiếp</a></body></html>"; }\n'
         printf '  location = /b { return 200 "<html><body>Bước hai</body></html>"; }\n'
+        printf '  location /trang/ { root %s/www; }\n' "$N"
         printf '  location / { return 200 "<html><body>Trang chủ</body></html>"; }\n }\n'
     done
     printf '}\n'
@@ -245,6 +256,32 @@ tls_case expired "đã hết hạn" "has expired"
 tls_case self "tự ký" "self-signed"
 tls_case wrongname "tên miền khác" "another name"
 tls_case unknown "không tin cậy" "phones do not trust"
+
+# --- 7. expect_text matches the text a browser shows ----------------------
+cat >> "$TMP/c.catalog" <<'CAT'
+
+[flow trang]
+name = Trang thủ tục
+
+[step]
+name = Trang thủ tục
+url = {payload}
+expect_text = Đăng ký khai sinh trực tuyến
+reject_text = Trang chủ
+capture = csrf field csrf_token
+capture = ten element #ten
+
+[step]
+name = Nộp
+url = /b?t={csrf}&ten={ten}
+CAT
+target trang "$NG/trang/ks.html" trang "expect_text = thủ tục"
+expect_run "a page with entities, NFD, capitals and a NUL byte, from nginx" 0 \
+    "$PROBE" check -j -c "$TMP/c.catalog" $NRES trang
+expect_eq "is OK, and a script's text is not on the page" "$(echo "$OUT" | json 'r["verdict"]')" "OK"
+expect_eq "a form field and an element are captured by name" \
+    "$(echo "$OUT" | json 'r["steps"][1]["url"]')" \
+    "$NG/b?t=x%26y%20z&ten=%C4%90%C4%83ng%20k%C3%BD%20khai%20sinh"
 
 # --- 8. a socket that takes the connection and never answers the handshake -
 python3 -c '
