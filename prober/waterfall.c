@@ -75,10 +75,15 @@ int result_waterfall(const struct result *r, int colour, int english, struct buf
 			add_safe(out, s->final_url);
 			buf_addc(out, '\n');
 		}
-		buf_addf(out, "   dns %.1f  connect %.1f  tls %.1f  wait %.1f  receive %.1f ms\n",
-			 (double)s->dns_us / 1000, (double)s->connect_us / 1000,
-			 (double)s->tls_us / 1000, (double)s->ttfb_us / 1000,
-			 (double)s->transfer_us / 1000);
+		/* sub-millisecond phases (loopback, a LAN) with two decimals, not "0.0" */
+		buf_adds(out, "  ");
+		for (int k = 0; k < 5; k++) {
+			static const char *const names[] = { "dns", "connect", "tls", "wait",
+							     "receive" };
+
+			buf_addf(out, " %s %.*f%s", names[k], ph[k] < 1000 ? 2 : 1,
+				 (double)ph[k] / 1000, k == 4 ? " ms\n" : " ");
+		}
 		if (s->error && s->error[0]) {
 			buf_adds(out, "   error: ");
 			add_safe(out, s->error);

@@ -389,6 +389,20 @@ rows = [json.loads(l) for l in open(sys.argv[1])]
 print(sum(1 for r in rows if len(r["steps"]) > 1 and r["steps"][1]["reused"]), "of", len(rows))' "$TMP/run.jsonl")" \
     "6 of 6"
 
+# --- 11. small ones: one step's words, phases that add up, sub-ms phases ---
+expect_run "one GET to httpbin, in English" 0 "$PROBE" check -j -e $RES "$HB/get"
+expect_contains "a one-step check says the page opened, not 'All 1 step'" \
+    "$(echo "$OUT" | json 'r["why_en"]')" "The page opened within"
+expect_eq "its five phases add up to the step's total" \
+    "$(echo "$OUT" | json 'abs(sum(r["steps"][0][k] for k in ("dns_us", "connect_us", "tls_us", "ttfb_us", "transfer_us")) - r["steps"][0]["total_us"]) <= 5')" \
+    "True"
+expect_run "the same GET, drawn as a waterfall" 0 "$PROBE" check -e $RES "$HB/get"
+expect_contains "a sub-millisecond phase is shown with two decimals" "$OUT" "connect 0."
+case "$OUT" in
+    *" 0.0 "*|*"took 0 ms"*) fail "no phase reads 0.0 ms and no check took 0 ms" "$OUT" ;;
+    *) pass "no phase reads 0.0 ms and no check took 0 ms" ;;
+esac
+
 # --- a connection that never opened is never "reused" -----------------------
 CLOSED=$(free_port)
 expect_run "a refused connection" 1 "$PROBE" check -j --allow-private 127.0.0.1 \
