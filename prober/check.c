@@ -34,7 +34,7 @@ struct capture_value {
 	char *value;
 };
 
-enum check_state { ST_FETCH, ST_DECODE, ST_FLOW, ST_DONE };
+enum check_state { ST_FETCH, ST_DECODE, ST_FLOW, ST_HOME, ST_DONE };
 
 struct check {
 	enum check_state state;
@@ -52,6 +52,9 @@ struct check {
 	char *payload;			/* decoded text (or the URL checked) */
 	CURL *h;			/* the flow's handle: its cookie jar is the run's */
 	CURL *img_h;			/* the camera snapshot's, a connection of its own */
+	CURL *home_h;			/* the portal's home page, fetched beside step 1 */
+	struct buf home_body;
+	struct check_home *home;	/* the portal of step 1's page, in env->homes */
 	CURLSH *share;			/* this check's connections, DNS and TLS sessions */
 	struct curl_slist *headers;
 	char *post;			/* request body of the current step */
@@ -205,6 +208,9 @@ void check_free(struct check *c)
 		curl_easy_cleanup(c->h);
 	if (c->img_h)
 		curl_easy_cleanup(c->img_h);
+	if (c->home_h)
+		curl_easy_cleanup(c->home_h);
+	buf_release(&c->home_body);
 	if (c->share)
 		curl_share_cleanup(c->share);	/* closes the check's connections */
 	curl_slist_free_all(c->headers);
@@ -332,6 +338,11 @@ static size_t on_body(char *p, size_t size, size_t n, void *ud)
 
 	c->first_byte = 1;
 	c->last_data_us = now;
+	if (c->state == ST_HOME) {
+		if (buf_add(&c->home_body, p, size * n) < 0)
+			return 0;	/* larger than a page may be: no fingerprint */
+		return size * n;
+	}
 	if (c->state == ST_FETCH) {
 		if (buf_add(&c->img, p, size * n) < 0) {
 			c->body_over = 1;
@@ -969,22 +980,104 @@ static char *json_capture(const char *path, const char *body)
 	return out;
 }
 
-static int is_home_path(const char *url)
+static void step_failed(struct check *c, enum verdict first, const char *vi,
+			const char *en);
+
+/* Whether url is a site's root ("/", no query): the home page by its address. */
+static int is_root(const char *url)
 {
-	static const char *const homes[] = { "/", "", "/index.html", "/index.php",
-		"/home", "/trang-chu", "/portal", "/p/home" };
 	CURLU *u = curl_url();
-	char *path = NULL;
-	int home = 0;
+	char *path = NULL, *query = NULL;
+	int root = 0;
 
 	if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
 	    curl_url_get(u, CURLUPART_PATH, &path, 0) == CURLUE_OK) {
-		for (size_t i = 0; i < sizeof(homes) / sizeof(homes[0]); i++)
-			home |= strcmp(path, homes[i]) == 0;
+		curl_url_get(u, CURLUPART_QUERY, &query, 0);
+		root = (!strcmp(path, "/") || !path[0]) && !query;
 	}
 	curl_free(path);
+	curl_free(query);
 	curl_url_cleanup(u);
-	return home;
+	return root;
+}
+
+/* url's "scheme://host[:port]" into out; -1 when it has none. */
+static int origin_of(const char *url, char *out, size_t n)
+{
+	CURLU *u = curl_url();
+	char *scheme = NULL, *host = NULL, *port = NULL;
+	int rc = -1;
+
+	if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
+		curl_url_get(u, CURLUPART_PORT, &port, 0);
+		if ((size_t)snprintf(out, n, "%s://%s%s%s", scheme, host, port ? ":" : "",
+				     port ? port : "") < n)
+			rc = 0;
+	}
+	curl_free(scheme);
+	curl_free(host);
+	curl_free(port);
+	curl_url_cleanup(u);
+	return rc;
+}
+
+/* The portal's home page as remembered, or a free (or the oldest) entry for it. */
+static struct check_home *home_entry(struct check_env *env, const char *origin, int make)
+{
+	struct check_home *free_one = NULL;
+
+	for (int i = 0; i < CHECK_HOMES; i++) {
+		if (env->homes[i].at_us && !strcmp(env->homes[i].origin, origin))
+			return &env->homes[i];
+		if (!env->homes[i].at_us && !free_one)
+			free_one = &env->homes[i];
+	}
+	if (!make)
+		return NULL;
+	if (!free_one)
+		free_one = &env->homes[env->next_home++ % CHECK_HOMES];
+	memset(free_one, 0, sizeof(*free_one));
+	snprintf(free_one->origin, sizeof(free_one->origin), "%s", origin);
+	return free_one;
+}
+
+/*
+ * Is step 1's page one of the portal's generic pages rather than the
+ * procedure's? Its home page (reached by a redirect to "/", or a page of
+ * the same title and shape as the portal's root page, whatever its
+ * address), or its search results. Returns -1 (the check ended STALE).
+ */
+static int generic_page(struct check *c, struct result_step *s, const struct page *pg)
+{
+	char vi[RESULT_TEXT_MAX], en[RESULT_TEXT_MAX], origin[256];
+	int home = 0;
+
+	if (is_root(s->final_url)) {
+		home = !is_root(s->url);	/* a code for the home page is not stale */
+	} else if (origin_of(s->final_url, origin, sizeof(origin)) == 0) {
+		const struct check_home *h = home_entry(c->env, origin, 0);
+		struct page_shape sh;
+
+		page_shape(pg, &sh);
+		home = h && h->known && page_shape_same(&sh, &h->shape);
+	}
+	if (home) {
+		snprintf(vi, sizeof(vi), "Mã dẫn tới trang chủ của cổng (%s) chứ không "
+			 "phải trang thủ tục.", s->final_url);
+		snprintf(en, sizeof(en), "The code lands on the portal's home page (%s), "
+			 "not the procedure's.", s->final_url);
+	} else if (page_is_search(pg, s->final_url)) {
+		snprintf(vi, sizeof(vi), "Mã dẫn tới trang tìm kiếm của cổng (%s) chứ "
+			 "không phải trang thủ tục.", s->final_url);
+		snprintf(en, sizeof(en), "The code lands on the portal's search page "
+			 "(%s), not the procedure's.", s->final_url);
+	} else {
+		return 0;
+	}
+	step_failed(c, VERDICT_STALE, vi, en);
+	return -1;
 }
 
 /* The step's verdict when it failed: step 1 decides STALE/DOWN, later ones BROKEN_FLOW. */
@@ -1174,7 +1267,8 @@ static int status_expected(const struct step *st, int status)
 static int needs_page(const struct check *c, const struct step *st)
 {
 	if (st->nexpect_text || st->nreject_text || (c->step == 0 && c->t &&
-						      c->t->nexpect_text))
+						      (c->t->nexpect_text ||
+						       c->t->kind == TARGET_URL)))
 		return 1;
 	for (size_t i = 0; i < st->ncaptures; i++)
 		if (st->captures[i].source == CAPTURE_FIELD ||
@@ -1253,15 +1347,9 @@ static int judge_page(struct check *c, const struct step *st, const struct page 
 		step_failed(c, gone ? VERDICT_STALE : VERDICT_DOWN, vi, en);
 		return -1;
 	}
-	if (c->step == 0 && s->redirects > 0 && is_home_path(s->final_url) &&
-	    !is_home_path(s->url)) {
-		snprintf(vi, sizeof(vi), "Liên kết bị chuyển về trang chủ %s thay vì "
-			 "trang thủ tục.", s->final_url);
-		snprintf(en, sizeof(en), "The link now redirects to the home page %s "
-			 "instead of the procedure.", s->final_url);
-		step_failed(c, VERDICT_STALE, vi, en);
+	if (c->step == 0 && c->t && c->t->kind == TARGET_URL && pg &&
+	    generic_page(c, s, pg) < 0)
 		return -1;
-	}
 	for (size_t i = 0; i < st->nreject_text; i++)
 		if (page_contains(pg, st->reject_text[i])) {
 			snprintf(vi, sizeof(vi), "Trang có dòng \"%s\".", st->reject_text[i]);
@@ -1383,14 +1471,89 @@ static void finish_ok(struct check *c)
 }
 
 static int board_fetched(struct check *c, CURLM *m, CURLcode code);
+static int step_judged(struct check *c, CURLM *m, int failed);
+
+/*
+ * Step 1 of a link landed on a page of a portal whose home page the probe
+ * has not seen for an hour: fetch it (on the check's connection, as a
+ * browser opening the portal would) before judging. Returns 1 when the
+ * fetch started.
+ */
+static int home_start(struct check *c, CURLM *m)
+{
+	const struct result_step *s = &c->r.steps[0];
+	char origin[256], url[300];
+	int64_t left;
+
+	if (!c->t || c->t->kind != TARGET_URL || s->status < 200 || s->status > 299 ||
+	    is_root(s->final_url) || origin_of(s->final_url, origin, sizeof(origin)) < 0)
+		return 0;
+	c->home = home_entry(c->env, origin, 0);
+	if (c->home && check_now_us() - c->home->at_us < CHECK_HOME_TTL_S * 1000000LL)
+		return 0;
+	c->home = home_entry(c->env, origin, 1);
+	c->home->at_us = check_now_us();	/* tried now, whatever comes of it */
+	c->home->known = 0;
+	left = (int64_t)c->deadline_ms - (check_now_us() - c->check_start_us) / 1000;
+	if (left < 100 || (!c->home_h && !(c->home_h = curl_easy_init())))
+		return 0;
+	snprintf(url, sizeof(url), "%s/", origin);
+	buf_init(&c->home_body, CHECK_MAX_BODY);
+	curl_easy_setopt(c->home_h, CURLOPT_URL, url);
+	curl_easy_setopt(c->home_h, CURLOPT_PRIVATE, c);
+	curl_easy_setopt(c->home_h, CURLOPT_SHARE, c->share);
+	netguard_attach(c->home_h, &c->guard);
+	curl_easy_setopt(c->home_h, CURLOPT_FOLLOWLOCATION, 1L);
+	curl_easy_setopt(c->home_h, CURLOPT_MAXREDIRS, 5L);
+	curl_easy_setopt(c->home_h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)CHECK_MAX_BODY);
+	curl_easy_setopt(c->home_h, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c->home_h, CURLOPT_WRITEDATA, c);
+	curl_easy_setopt(c->home_h, CURLOPT_CONNECTTIMEOUT_MS, c->connect_ms);
+	curl_easy_setopt(c->home_h, CURLOPT_TIMEOUT_MS, (long)(left < 10000 ? left : 10000));
+	curl_easy_setopt(c->home_h, CURLOPT_USERAGENT,
+			 "Mozilla/5.0 (Linux; Android 13) qrwatch-probe/0.1");
+	curl_easy_setopt(c->home_h, CURLOPT_ACCEPT_ENCODING, "");
+	curl_easy_setopt(c->home_h, CURLOPT_NOSIGNAL, 1L);
+	if (c->env->resolve)
+		curl_easy_setopt(c->home_h, CURLOPT_RESOLVE, c->env->resolve);
+	if (c->env->interface)
+		curl_easy_setopt(c->home_h, CURLOPT_INTERFACE, c->env->interface);
+	if (trust_extra_ca(c, c->home_h) < 0 || curl_multi_add_handle(m, c->home_h) != CURLM_OK)
+		return 0;
+	c->state = ST_HOME;
+	return 1;
+}
+
+/* The home page came (or did not): remember its shape, then judge step 1. */
+static int home_done(struct check *c, CURLM *m, CURLcode code)
+{
+	long status = 0;
+
+	curl_multi_remove_handle(m, c->home_h);
+	curl_easy_getinfo(c->home_h, CURLINFO_RESPONSE_CODE, &status);
+	c->state = ST_FLOW;
+	if (code == CURLE_OK && status == 200 && c->home) {
+		struct page pg;
+
+		if (page_parse(&pg, c->home_body.data ? c->home_body.data : "",
+			       c->home_body.len, NULL) == 0) {
+			page_shape(&pg, &c->home->shape);
+			c->home->known = 1;
+		}
+		page_release(&pg);
+	}
+	buf_release(&c->home_body);
+	return step_judged(c, m, judge_step(c) < 0);
+}
 
 int check_step_done(struct check *c, CURLM *m, CURLcode code)
 {
 	struct result_step *s = &c->r.steps[c->step];
-	int failed;
 
 	if (c->state == ST_FETCH)
 		return board_fetched(c, m, code);
+	if (c->state == ST_HOME)
+		return home_done(c, m, code);
 
 	curl_multi_remove_handle(m, c->h);
 	hop_end(c, s);	/* a redirect the step expected, not followed */
@@ -1398,10 +1561,18 @@ int check_step_done(struct check *c, CURLM *m, CURLcode code)
 	c->env->last_activity_us = check_now_us();
 	if (code != CURLE_OK) {
 		transfer_error(c, code);
-		failed = 1;
-	} else {
-		failed = judge_step(c) < 0;
+		return step_judged(c, m, 1);
 	}
+	if (c->step == 0 && home_start(c, m))
+		return 0;
+	return step_judged(c, m, judge_step(c) < 0);
+}
+
+/* After a step's judgement: end the check, or start the next step. */
+static int step_judged(struct check *c, CURLM *m, int failed)
+{
+	struct result_step *s = &c->r.steps[c->step];
+
 	if (failed) {
 		for (int i = 0; i < c->r.nsteps; i++)
 			c->r.total_us += c->r.steps[i].total_us;

@@ -8,6 +8,7 @@
 
 #include "../targets/result.h"
 #include "../targets/catalog.h"
+#include "../targets/page.h"
 
 /* Named limits on every transfer. */
 #define CHECK_MAX_BODY      (2l * 1024 * 1024)	/* a procedure page is ~100 KB */
@@ -15,6 +16,20 @@
 #define CHECK_COLD_AFTER_MS 15000	/* a 4G/5G radio sleeps after ~10 s idle */
 #define CHECK_RESULT_MAX    (1024L * 1024)	/* a result's strings and steps, at most */
 #define CHECK_CA_MAX        (1024L * 1024)	/* a CA bundle file (Debian's is ~220 KB) */
+
+/*
+ * A portal's home page, as the probe last fetched it: a code that lands on
+ * a page of the same shape lands on the portal's home, not its procedure.
+ */
+#define CHECK_HOMES     32	/* portals remembered */
+#define CHECK_HOME_TTL_S 3600	/* a home page is fetched again after an hour */
+
+struct check_home {
+	char origin[256];		/* "https://dichvucong.gov.vn" */
+	struct page_shape shape;
+	int64_t at_us;			/* when fetched, monotonic; 0 = free */
+	int known;			/* the fetch worked: shape holds */
+};
 
 /* What the probe brings to every check. */
 struct check_env {
@@ -25,6 +40,8 @@ struct check_env {
 	int64_t last_activity_us;	/* monotonic end of the last request */
 	long emulate_rate;		/* --emulate: bytes/s cap, 0 = none */
 	int64_t emulate_rtt_us;		/* --emulate: added round trip per connection */
+	struct check_home homes[CHECK_HOMES];	/* shared by the checks, never their connections */
+	unsigned next_home;		/* the next to replace when all are used */
 };
 
 struct check;

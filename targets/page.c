@@ -2,6 +2,7 @@
 #include "page.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -309,4 +310,147 @@ char *page_element(const struct page *pg, const char *sel)
 	if (t && strlen(t) > PAGE_FIELD_MAX)
 		t[PAGE_FIELD_MAX] = '\0';
 	return t;
+}
+
+/* ---- shapes ---- */
+
+/* FNV-1a over n bytes. */
+static unsigned long long hash_bytes(const char *p, size_t n)
+{
+	unsigned long long h = 1469598103934665603ULL;
+
+	for (size_t i = 0; i < n; i++) {
+		h ^= (unsigned char)p[i];
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+/* Keep h among the PAGE_SKETCH smallest distinct hashes (sorted insertion). */
+static void sketch_add(struct page_shape *sh, unsigned long long h)
+{
+	unsigned lo = 0, hi = sh->nsketch;
+
+	while (lo < hi) {
+		unsigned mid = (lo + hi) / 2;
+
+		if (sh->sketch[mid] < h)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if ((lo < sh->nsketch && sh->sketch[lo] == h) || lo >= PAGE_SKETCH)
+		return;
+	if (sh->nsketch < PAGE_SKETCH)
+		sh->nsketch++;
+	memmove(&sh->sketch[lo + 1], &sh->sketch[lo],
+		(sh->nsketch - 1 - lo) * sizeof(sh->sketch[0]));
+	sh->sketch[lo] = h;
+}
+
+void page_shape(const struct page *pg, struct page_shape *sh)
+{
+	char *t = pg->title ? page_fold(pg->title) : NULL;
+	const char *w[3] = { NULL, NULL, NULL }, *p = pg->text ? pg->text : "";
+
+	memset(sh, 0, sizeof(*sh));
+	snprintf(sh->title, sizeof(sh->title), "%s", t ? t : "");
+	free(t);
+	/* runs of three words of the folded text (single spaces already) */
+	while (*p) {
+		w[0] = w[1];
+		w[1] = w[2];
+		w[2] = p;
+		p += strcspn(p, " ");
+		if (w[0])
+			sketch_add(sh, hash_bytes(w[0], (size_t)(p - w[0])));
+		p += *p == ' ';
+	}
+	if (!sh->nsketch && w[2])	/* fewer than three words: the text itself */
+		sketch_add(sh, hash_bytes(w[1] ? w[1] : w[2], strlen(w[1] ? w[1] : w[2])));
+}
+
+int page_shape_same(const struct page_shape *a, const struct page_shape *b)
+{
+	unsigned i = 0, j = 0, k = 0, both = 0;
+
+	if (strcmp(a->title, b->title) != 0 || !a->nsketch || !b->nsketch)
+		return 0;
+	/* bottom-k estimate of the Jaccard index over the union's k smallest */
+	while (k < PAGE_SKETCH && (i < a->nsketch || j < b->nsketch)) {
+		if (j >= b->nsketch || (i < a->nsketch && a->sketch[i] < b->sketch[j])) {
+			i++;
+		} else if (i >= a->nsketch || b->sketch[j] < a->sketch[i]) {
+			j++;
+		} else {
+			both++;
+			i++;
+			j++;
+		}
+		k++;
+	}
+	return both * 10 >= k * 8;
+}
+
+static int search_name(const char *name)
+{
+	static const char *const names[] = { "q", "query", "keyword", "keywords", "search",
+		"s", "k", "tukhoa", "tu_khoa", "tu-khoa", "searchtext", "txtsearch" };
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcasecmp(name, names[i]))
+			return 1;
+	return 0;
+}
+
+/* Whether url's query names field with a value. */
+static int query_fills(const char *url, const char *field)
+{
+	const char *q = strchr(url, '?');
+	size_t n = strlen(field);
+
+	while (q && *q) {
+		q++;
+		if (!strncasecmp(q, field, n) && q[n] == '=' && q[n + 1] && q[n + 1] != '&')
+			return 1;
+		q = strchr(q, '&');
+	}
+	return 0;
+}
+
+static int find_search(const xmlNode *n, const char *url, int in_get_form)
+{
+	for (; n; n = n->next) {
+		int get = in_get_form;
+
+		if (n->type != XML_ELEMENT_NODE)
+			continue;
+		if (!xmlStrcasecmp(n->name, (const xmlChar *)"form")) {
+			xmlChar *m = xmlGetProp(n, (const xmlChar *)"method");
+
+			get = !m || !xmlStrcasecmp(m, (const xmlChar *)"get");
+			xmlFree(m);
+		} else if (in_get_form && !xmlStrcasecmp(n->name, (const xmlChar *)"input")) {
+			xmlChar *name = xmlGetProp(n, (const xmlChar *)"name");
+			xmlChar *type = xmlGetProp(n, (const xmlChar *)"type");
+			int hit = name && (search_name((const char *)name) ||
+					   (type && !xmlStrcasecmp(type, (const xmlChar *)"search"))) &&
+				  query_fills(url, (const char *)name);
+
+			xmlFree(name);
+			xmlFree(type);
+			if (hit)
+				return 1;
+		}
+		if (find_search(n->children, url, get))
+			return 1;
+	}
+	return 0;
+}
+
+int page_is_search(const struct page *pg, const char *url)
+{
+	const xmlNode *root = pg->doc ? xmlDocGetRootElement(pg->doc) : NULL;
+
+	return root && url && strchr(url, '?') && find_search(root, url, 0);
 }

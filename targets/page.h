@@ -48,4 +48,33 @@ char *page_field(const struct page *pg, const char *name);
  */
 char *page_element(const struct page *pg, const char *sel);
 
+/*
+ * The shape of a page, to tell a portal's generic pages (its home page,
+ * whatever address shows it) from a procedure's: its title, folded, and a
+ * sketch of its visible text (the PAGE_SKETCH smallest hashes of its runs
+ * of three words), so that two fetches of one page match while a
+ * procedure's page in the portal's layout (the same menus and footer
+ * around other words) does not.
+ */
+#define PAGE_TITLE_MAX 256
+#define PAGE_SKETCH    128
+
+struct page_shape {
+	char title[PAGE_TITLE_MAX];	/* folded, clipped */
+	unsigned long long sketch[PAGE_SKETCH];	/* ascending, distinct */
+	unsigned nsketch;
+};
+
+void page_shape(const struct page *pg, struct page_shape *sh);
+
+/* Whether two pages are the same page to a reader: the same title and 80% of their words alike. */
+int page_shape_same(const struct page_shape *a, const struct page_shape *b);
+
+/*
+ * Whether the page is a portal's search results, reached at url: it has a
+ * GET form with a search field (type=search, or named as search boxes
+ * are: q, keyword, tu_khoa...) and url's query fills that field in.
+ */
+int page_is_search(const struct page *pg, const char *url);
+
 #endif

@@ -232,7 +232,7 @@ expect_contains "broken names the step number" "$J" '"failed_step":3'
 verdict nocookie DOWN "HTTP 403"
 verdict gone STALE "HTTP 404"
 verdict removed STALE "HTTP 410"
-verdict home STALE "redirects to the home page"
+verdict home STALE "lands on the portal's home page"
 verdict unnamed STALE "no longer names the procedure"
 verdict maint DOWN "Hệ thống đang bảo trì"
 verdict error DOWN "HTTP 503"

@@ -96,6 +96,22 @@ printf '<h1 id="ten">\304\220\304\203ng ky\314\201 khai sinh</h1>\n' >> "$N/www/
 printf '<p>&#272;&#258;NG K&#221; KHAI\000 SINH tr\341\273\261c tuy\341\272\277n</p>\n' >> "$N/www/trang/ks.html"
 printf '<form><input type="hidden" name="csrf_token" value="x&amp;y z"></form>\n' >> "$N/www/trang/ks.html"
 printf '<script>var trang = "Trang chủ";</script></body></html>\n' >> "$N/www/trang/ks.html"
+# the portal's home page: menus, news, a search box; and its search results
+{
+    printf '<html><head><title>Cổng Dịch vụ công tỉnh Bắc Ninh</title></head><body>\n'
+    printf '<nav><ul><li><a href="/">Trang chủ</a></li><li><a href="/tin">Tin tức</a></li>'
+    printf '<li><a href="/tim-kiem">Tra cứu</a></li><li><a href="/ho-tro">Hỗ trợ</a></li></ul></nav>\n'
+    printf '<form action="/tim-kiem" method="get"><input name="q"><button>Tìm</button></form>\n'
+    for i in 1 2 3 4 5 6; do
+        printf '<div class="tin"><h3><a href="/tin/%s">Tin số %s</a></h3><p>Thủ tục nổi bật: Đăng ký khai sinh</p></div>\n' "$i" "$i"
+    done
+    printf '</body></html>\n'
+} > "$N/www/home.html"
+{
+    printf '<html><head><title>Tìm kiếm thủ tục</title></head><body>\n'
+    printf '<form action="/tim-kiem" method="get"><input name="q" value="1.001193"><button>Tìm</button></form>\n'
+    printf '<p>Kết quả cho 1.001193: Đăng ký khai sinh</p></body></html>\n'
+} > "$N/www/search.html"
 {
     # the workers read the test's files, in a folder only its owner may open
     [ "$(id -u)" -eq 0 ] && printf 'user root;\n'
@@ -112,8 +128,13 @@ printf '<script>var trang = "Trang chủ";</script></body></html>\n' >> "$N/www/
         printf '  ssl_certificate %s/%s.pem;\n  ssl_certificate_key %s/%s.key;\n' "$C" "$n" "$C" "$n"
         printf '  location = /thu-tuc { return 200 "<html><title>Thủ tục</title><body>Đăng ký khai sinh <a href=/b>tiếp</a></body></html>"; }\n'
         printf '  location = /b { return 200 "<html><body>Bước hai</body></html>"; }\n'
-        printf '  location /trang/ { root %s/www; }\n' "$N"
-        printf '  location / { return 200 "<html><body>Trang chủ</body></html>"; }\n }\n'
+        printf '  root %s/www;\n  location /trang/ { }\n' "$N"
+        # a portal after a migration: many addresses show its home page
+        printf '  location = / { try_files /home.html =404; }\n'
+        printf '  location ~ ^/(trang-chu/|default[.]aspx|Pages/default[.]aspx|index[.]jsp|home[.]html|vi/|p/home/dvc-trang-chu[.]html)$ { try_files /home.html =404; }\n'
+        printf '  location = /thu-tuc-cu { return 302 /p/home/dvc-trang-chu.html; }\n'
+        printf '  location = /tim-kiem { try_files /search.html =404; }\n'
+        printf '  location / { return 404; }\n }\n'
     done
     printf '}\n'
 } > "$N/nginx.conf"
@@ -282,6 +303,23 @@ expect_eq "is OK, and a script's text is not on the page" "$(echo "$OUT" | json 
 expect_eq "a form field and an element are captured by name" \
     "$(echo "$OUT" | json 'r["steps"][1]["url"]')" \
     "$NG/b?t=x%26y%20z&ten=%C4%90%C4%83ng%20k%C3%BD%20khai%20sinh"
+
+# --- 6. a code that lands on the portal's home or search page is STALE -----
+# every one of these passed as OK when home pages were a list of paths
+NP="https://portal.test:$(cat "$N/good.port")"
+for path in trang-chu/ p/home/dvc-trang-chu.html default.aspx Pages/default.aspx \
+        index.jsp home.html vi/ thu-tuc-cu; do
+    "$PROBE" check -j -c "$TMP/c.catalog" $NRES "$NP/$path" > "$TMP/home.json" 2>"$TMP/home.err"
+    expect_eq "/$path shows the portal's home page: STALE" \
+        "$(json '(r["verdict"], "home page" in r["why_en"])' < "$TMP/home.json")" "('STALE', True)"
+done
+"$PROBE" check -j -c "$TMP/c.catalog" $NRES "$NP/tim-kiem?q=1.001193" > "$TMP/search.json" 2>&1
+expect_eq "a code that lands on search results: STALE" \
+    "$(json '(r["verdict"], "search page" in r["why_en"])' < "$TMP/search.json")" "('STALE', True)"
+"$PROBE" check -j -c "$TMP/c.catalog" $NRES "$NP/" > "$TMP/root.json" 2>&1
+expect_eq "a code for the portal itself is not stale" "$(json 'r["verdict"]' < "$TMP/root.json")" "OK"
+"$PROBE" check -j -c "$TMP/c.catalog" $NRES "$NP/trang/ks.html" > "$TMP/proc.json" 2>&1
+expect_eq "and a procedure's own page is OK" "$(json 'r["verdict"]' < "$TMP/proc.json")" "OK"
 
 # --- 8. a socket that takes the connection and never answers the handshake -
 python3 -c '

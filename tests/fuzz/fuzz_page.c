@@ -17,7 +17,9 @@
  *     nothing);
  *   - the text contains each of its own words, and the empty string;
  *   - a field or an element, when found, is valid UTF-8 of at most
- *     PAGE_FIELD_MAX bytes.
+ *     PAGE_FIELD_MAX bytes;
+ *   - the page's shape has a sorted, distinct sketch, and a page with
+ *     any words is the same page as itself.
  */
 static void tidy(const char *s)
 {
@@ -67,6 +69,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (v && (strlen(v) > PAGE_FIELD_MAX || !utf8_valid(v, strlen(v))))
 		abort();
 	free(v);
+	{
+		struct page_shape sh;
+
+		page_shape(&pg, &sh);
+		for (unsigned i = 1; i < sh.nsketch; i++)
+			if (sh.sketch[i - 1] >= sh.sketch[i])
+				abort();
+		if (sh.nsketch && !page_shape_same(&sh, &sh))
+			abort();
+		(void)page_is_search(&pg, "https://dvc.example.vn/tim-kiem?q=1.001193&k=x");
+	}
 	v = page_element(&pg, "h1");
 	if (v && strlen(v) > PAGE_FIELD_MAX)
 		abort();

@@ -107,7 +107,70 @@ static void test_odd_bodies(void)
 	page_release(&pg);
 }
 
+static void shape_of(const char *html, struct page_shape *sh)
+{
+	struct page pg;
+
+	CHECK(page_parse(&pg, html, strlen(html), NULL) == 0);
+	page_shape(&pg, sh);
+	page_release(&pg);
+}
+
+#define LAYOUT_TOP "<html><head><title>Cổng Dịch vụ công tỉnh</title></head><body>" \
+	"<nav><a href=/>Trang chủ</a> <a href=/tin>Tin tức</a> <a href=/hd>Hướng dẫn</a></nav>"
+#define LAYOUT_END "<footer>Sở Thông tin và Truyền thông tỉnh Bắc Ninh, đường Lý Thái Tổ</footer>" \
+	"</body></html>"
+
+/* The portal's home page, whatever address shows it, is not a procedure's page in its layout. */
+static void test_shapes(void)
+{
+	static const char home[] = LAYOUT_TOP
+		"<h2>Tin nổi bật</h2><p>Khai trương bộ phận một cửa xã Tân An mới</p>"
+		"<p>Hướng dẫn nộp hồ sơ trực tuyến cho người cao tuổi</p>" LAYOUT_END;
+	static const char home_later[] = LAYOUT_TOP
+		"<h2>Tin nổi bật</h2><p>Khai trương bộ phận một cửa xã Tân An mới</p>"
+		"<p>Hướng dẫn nộp hồ sơ trực tuyến cho người cao tuổi</p>" LAYOUT_END;
+	static const char procedure[] = LAYOUT_TOP
+		"<h1>Đăng ký khai sinh</h1><p>Cơ quan thực hiện: Ủy ban nhân dân cấp xã</p>"
+		"<p>Thời hạn giải quyết: trong ngày làm việc</p>" LAYOUT_END;
+	static const char other_title[] =
+		"<html><head><title>Trang khác</title></head><body>"
+		"<h2>Tin nổi bật</h2><p>Khai trương bộ phận một cửa xã Tân An mới</p>"
+		"<p>Hướng dẫn nộp hồ sơ trực tuyến cho người cao tuổi</p>" LAYOUT_END;
+	struct page_shape a, b, c, d;
+
+	shape_of(home, &a);
+	shape_of(home_later, &b);
+	shape_of(procedure, &c);
+	shape_of(other_title, &d);
+	CHECK(a.nsketch > 10);
+	CHECK(page_shape_same(&a, &b));
+	CHECK(!page_shape_same(&a, &c));
+	CHECK(!page_shape_same(&a, &d));
+}
+
+static void test_search(void)
+{
+	static const char results[] =
+		"<form action=/tim-kiem method=get><input name=q value=1.001193></form>"
+		"<p>Kết quả</p>";
+	static const char post_form[] =
+		"<form action=/tim-kiem method=post><input name=q></form>";
+	struct page pg;
+
+	CHECK(page_parse(&pg, results, strlen(results), NULL) == 0);
+	CHECK(page_is_search(&pg, "https://dvc.bacninh.gov.vn/tim-kiem?q=1.001193"));
+	CHECK(!page_is_search(&pg, "https://dvc.bacninh.gov.vn/tim-kiem"));
+	CHECK(!page_is_search(&pg, "https://dvc.bacninh.gov.vn/thu-tuc?id=1.001193"));
+	page_release(&pg);
+	CHECK(page_parse(&pg, post_form, strlen(post_form), NULL) == 0);
+	CHECK(!page_is_search(&pg, "https://dvc.bacninh.gov.vn/x?q=1"));
+	page_release(&pg);
+}
+
 static const struct test page_tests[] = {
+	{ "shapes", test_shapes },
+	{ "search", test_search },
 	{ "what_a_browser_shows", test_what_a_browser_shows },
 	{ "charsets", test_charsets },
 	{ "fields_and_elements", test_fields_and_elements },
