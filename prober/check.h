@@ -9,6 +9,8 @@
 #include "../targets/result.h"
 #include "../targets/catalog.h"
 #include "../targets/page.h"
+#include "../common/buf.h"
+#include "../common/err.h"
 
 /* Named limits on every transfer. */
 #define CHECK_MAX_BODY      (2l * 1024 * 1024)	/* a procedure page is ~100 KB */
@@ -30,6 +32,26 @@ struct check_home {
 	int64_t at_us;			/* when fetched, monotonic; 0 = free */
 	int known;			/* the fetch worked: shape holds */
 };
+
+/*
+ * The last reading of a board, kept by the daemon per target: a board
+ * whose image has not changed is not decoded again. A file is known by
+ * its identity and modification time (then not even read), or, when those
+ * changed, by the SHA-256 of its bytes; a camera snapshot by the SHA-256
+ * of what it sent.
+ */
+struct board_memo {
+	int valid;
+	unsigned long long dev, ino, size;
+	long long mtime_s, mtime_ns;
+	unsigned char sha256[32];
+	int status;			/* enum guard_status */
+	struct buf reply;		/* the decoder's reply, read again by guard_reply_parse() */
+	char err[ERR_MAX];
+	unsigned long decodes, reuses;	/* for the log and the benchmark */
+};
+
+void board_memo_release(struct board_memo *m);
 
 /* What the probe brings to every check. */
 struct check_env {
@@ -53,6 +75,9 @@ struct check;
  */
 struct check *check_new(const struct target *t, const char *url,
 			struct check_env *env);
+
+/* Read and keep the board through memo (which must outlive the check). */
+void check_use_memo(struct check *c, struct board_memo *memo);
 
 /*
  * Begin: fetch the board image (a camera snapshot is a transfer on m) and

@@ -43,6 +43,8 @@ struct slot {
 	struct check *running;
 	struct catalog *run_cat;	/* the catalog the running check's target lives in */
 	int retired;			/* the target left the catalog; its last check runs on */
+	struct board_memo *memo;	/* the board's last reading (its own allocation: a
+					   running check holds it across a reload) */
 };
 
 struct probe {
@@ -141,8 +143,12 @@ static int load_catalog(struct probe *p)
 		const struct target *t = o->t ? catalog_target(cat, o->t->id) : NULL;
 		struct slot *sl = t ? &slots[t - cat->targets] : NULL;
 
-		if (!o->running && !sl)
-			continue;	/* gone, and idle */
+		if (!o->running && !sl) {
+			if (o->memo)	/* gone, and idle */
+				board_memo_release(o->memo);
+			free(o->memo);
+			continue;
+		}
 		if (!sl) {
 			sl = &slots[extra++];	/* gone, but its check runs on */
 			sl->t = o->t;
@@ -153,6 +159,7 @@ static int load_catalog(struct probe *p)
 		}
 		sl->running = o->running;
 		sl->run_cat = o->run_cat;
+		sl->memo = o->memo;
 	}
 	free(p->slots);
 	if (p->cat)
@@ -199,6 +206,10 @@ static void keep_result(struct probe *p, struct slot *sl, int64_t now)
 	else if (spool_append(p->spool, json.data, json.len, &e) < 0)
 		LOG(LOG_LVL_ERROR, "spool-append", "result of '%s' lost: %s", r->target,
 		    e.msg);
+	else if (sl->memo && sl->memo->valid)
+		LOG(LOG_LVL_INFO, NULL, "kept result for %s: %s (board read %lu times, "
+		    "unchanged %lu times)", r->target, verdict_name(r->verdict),
+		    sl->memo->decodes, sl->memo->reuses);
 	else
 		LOG(LOG_LVL_INFO, NULL, "kept result for %s: %s", r->target,
 		    verdict_name(r->verdict));
@@ -227,6 +238,10 @@ static void start_due(struct probe *p, int64_t now)
 			continue;
 		sl->running = check_new(sl->t, NULL, &p->env);
 		sl->run_cat = p->cat;
+		if (sl->running && !sl->memo)
+			sl->memo = calloc(1, sizeof(*sl->memo));
+		if (sl->running && sl->memo)
+			check_use_memo(sl->running, sl->memo);
 		if (!sl->running) {
 			sl->next_due_us = now + 60 * 1000000LL;
 			continue;
@@ -493,8 +508,12 @@ int daemon_run(const struct probe_config *cfg, const char *version)
 	}
 	rc = 0;
 out:
-	for (size_t i = 0; i < p.nslots; i++)
+	for (size_t i = 0; i < p.nslots; i++) {
 		check_free(p.slots[i].running);	/* its cleanup leaves the multi */
+		if (p.slots[i].memo)
+			board_memo_release(p.slots[i].memo);
+		free(p.slots[i].memo);
+	}
 	for (size_t i = 0; i < p.nold; i++)
 		catalog_free(p.old[i]);
 	free(p.old);

@@ -291,8 +291,8 @@ static int take_long(const char **p, const char *end, long *v)
 	return 0;
 }
 
-static enum guard_status parse_reply(const struct buf *out,
-				     struct decode_result *r, struct err *e)
+enum guard_status guard_reply_parse(const struct buf *out, struct decode_result *r,
+				    struct err *e)
 {
 	const char *p = buf_str(out), *end = p + out->len, *nl;
 	const char *const *names = decode_steps();
@@ -369,7 +369,7 @@ enum guard_status guard_decode_finish(struct guard_job *j,
 	if (guard_finish(j, e) < 0)
 		st = GUARD_FAILED;
 	else
-		st = parse_reply(&j->out, r, e);
+		st = guard_reply_parse(&j->out, r, e);
 	guard_job_release(j);
 	return st;
 }
@@ -392,7 +392,7 @@ enum guard_status guard_decode_mem(const void *data, size_t len,
 	if (guard_call(child_decode, &job, lim, &out, e) < 0)
 		st = GUARD_FAILED;
 	else
-		st = parse_reply(&out, r, e);
+		st = guard_reply_parse(&out, r, e);
 	buf_release(&out);
 	return st;
 }

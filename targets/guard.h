@@ -88,6 +88,13 @@ int guard_decode_start(struct guard_job *j, const void *data, size_t len,
 enum guard_status guard_decode_finish(struct guard_job *j,
 				      struct decode_result *r, struct err *e);
 
+/*
+ * A decoding child's reply (the job's out, once guard_finish() said 0)
+ * into r: for a caller that keeps the reply to read it again later.
+ */
+enum guard_status guard_reply_parse(const struct buf *reply, struct decode_result *r,
+				    struct err *e);
+
 /* guard_decode_mem() on a file (read, capped at IMAGE_MAX_BYTES, by the caller). */
 enum guard_status guard_decode_file(const char *path,
 				    const struct guard_limits *lim,
