@@ -58,12 +58,14 @@ COMMON_SRC = common/buf.c common/err.c common/text.c common/fileio.c common/aren
 TARGETS_SRC = targets/image.c targets/imgops.c targets/decode.c targets/guard.c \
 	targets/qrtext.c targets/verdict.c targets/emvco.c targets/domain.c \
 	targets/payload.c targets/policy.c targets/catalog.c targets/poster.c \
-	targets/netguard.c targets/uplink.c targets/page.c \
+	targets/netguard.c targets/uplink.c targets/page.c targets/decodereply.c \
+	targets/guarddecode.c \
 	targets/wire.c targets/result.c targets/batch.c
 CLI_SRC = cli/qrwatch.c
 PROBE_LIB_SRC = prober/check.c prober/waterfall.c prober/emulate.c prober/spool.c \
 	prober/push.c prober/config.c prober/daemon.c prober/fetch.c
 PROBE_SRC = prober/probe.c
+DECODER_SRC = prober/decoder.c
 SERVER_SRC = dashboard/qrwatchd.c dashboard/dconfig.c dashboard/server.c \
 	dashboard/ingest.c dashboard/store.c dashboard/store_ingest.c dashboard/store_read.c \
 	dashboard/rrdstore.c dashboard/html.c \
@@ -86,6 +88,7 @@ FUZZ ?= $(FUZZ_NAMES)
 LIB_OBJ = $(patsubst %.c,$(O)/%.o,$(COMMON_SRC) $(TARGETS_SRC) $(PROBE_LIB_SRC))
 CLI_OBJ = $(patsubst %.c,$(O)/%.o,$(CLI_SRC))
 PROBE_OBJ = $(patsubst %.c,$(O)/%.o,$(PROBE_SRC))
+DECODER_OBJ = $(patsubst %.c,$(O)/%.o,$(DECODER_SRC))
 SERVER_OBJ = $(patsubst %.c,$(O)/%.o,$(SERVER_SRC))
 FIXTURE_OBJ = $(patsubst %.c,$(O)/%.o,$(FIXTURE_SRC))
 UNIT_OBJ = $(patsubst %.c,$(O)/%.o,$(UNIT_SRC) $(ALERTS_SRC) alerts/astore.c alerts/engine.c)
@@ -98,7 +101,7 @@ FUZZ_BIN = $(patsubst %,$(O)/tests/fuzz/fuzz_%,$(FUZZ_NAMES))
 # once, no clang needed); libFuzzer's own in make fuzz (FUZZ_DRIVER=).
 FUZZ_DRIVER ?= $(O)/tests/fuzz/replay.o
 
-PROGRAMS = $(O)/qrwatch $(O)/qrwatch-probe $(O)/qrwatchd
+PROGRAMS = $(O)/qrwatch $(O)/qrwatch-probe $(O)/qrwatch-probe-decode $(O)/qrwatchd
 TEST_PROGRAMS = $(O)/tests/unit-tests $(O)/tests/portal $(O)/tests/mkcert \
 	$(O)/tests/receiver $(O)/tests/sendbatch $(O)/tests/loadgen $(O)/tests/spooldump \
 	$(FUZZ_BIN)
@@ -130,6 +133,10 @@ $(O)/qrwatch: $(CLI_OBJ) $(O)/libqrwatch.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS_CLI) -lm
 
 $(O)/qrwatch-probe: $(PROBE_OBJ) $(O)/libqrwatch.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS_PROBE) -lm
+
+# the probe's decoder: ZBar and the image libraries live here, not in the daemon
+$(O)/qrwatch-probe-decode: $(DECODER_OBJ) $(O)/libqrwatch.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS_PROBE) -lm
 
 $(O)/qrwatchd: $(SERVER_OBJ) $(O)/libqrwatch.a
@@ -213,9 +220,11 @@ cross:
 	@T=$$(sh .ci/sysroot $(ARCH) $(CURDIR)/build/sysroot-$(ARCH)) && \
 	$(MAKE) --no-print-directory O=build/cross-$(ARCH) CC=$$T-gcc AR=$$T-ar OPT=-Os \
 		CROSS_SYSROOT=$(CURDIR)/build/sysroot-$(ARCH) CROSS_TRIPLET=$$T \
-		build/cross-$(ARCH)/qrwatch-probe && \
+		build/cross-$(ARCH)/qrwatch-probe build/cross-$(ARCH)/qrwatch-probe-decode && \
 	$$T-strip -o build/cross-$(ARCH)/qrwatch-probe.stripped build/cross-$(ARCH)/qrwatch-probe && \
-	ls -l build/cross-$(ARCH)/qrwatch-probe.stripped
+	$$T-strip -o build/cross-$(ARCH)/qrwatch-probe-decode.stripped \
+		build/cross-$(ARCH)/qrwatch-probe-decode && \
+	ls -l build/cross-$(ARCH)/qrwatch-probe.stripped build/cross-$(ARCH)/qrwatch-probe-decode.stripped
 
 test-cross: deps
 	$(MAKE) --no-print-directory all test-build
@@ -243,5 +252,5 @@ install: $(PROGRAMS)
 clean:
 	rm -rf build
 
--include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(PROBE_OBJ:.o=.d) \
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(PROBE_OBJ:.o=.d) $(DECODER_OBJ:.o=.d) \
 	$(FIXTURE_OBJ:.o=.d) $(SERVER_OBJ:.o=.d) $(FUZZ_OBJ:.o=.d)

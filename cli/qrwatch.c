@@ -12,7 +12,7 @@
 #include "../common/text.h"
 #include "../targets/catalog.h"
 #include "../targets/decode.h"
-#include "../targets/guard.h"
+#include "../targets/guarddecode.h"
 #include "../targets/image.h"
 #include "../targets/imgops.h"
 #include "../targets/payload.h"

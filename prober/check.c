@@ -1,6 +1,7 @@
 /* check.c - the check state machine: board image, code, then the flow's steps over libcurl multi. */
 #include "check.h"
 
+#include <errno.h>
 #include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,7 +9,9 @@
 #include <strings.h>
 #include <time.h>
 
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 #include <openssl/evp.h>
@@ -16,6 +19,7 @@
 #include "../common/fileio.h"
 #include "../common/text.h"
 #include "../targets/guard.h"
+#include "../targets/image.h"	/* IMAGE_MAX_BYTES only: no image code in the probe */
 #include "../targets/netguard.h"
 #include "../targets/page.h"
 #include "../targets/policy.h"
@@ -1645,12 +1649,78 @@ static int board_remembered(struct check *c, CURLM *m)
 	memset(&dr, 0, sizeof(dr));
 	snprintf(e.msg, sizeof(e.msg), "%s", c->memo->err);
 	if (st != GUARD_FAILED)
-		st = guard_reply_parse(&c->memo->reply, &dr, &e);
+		st = decode_reply_read(&c->memo->reply, &dr, &e);
 	c->memo->reuses++;
 	return board_judged(c, m, st, &dr, e.msg);
 }
 
-/* Hand the image bytes to a guarded child. Returns 1 if the check ended. */
+int check_default_decoder(char *out, size_t n)
+{
+	char self[4096];
+	ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	char *slash;
+
+	if (len <= 0)
+		return -1;
+	self[len] = '\0';
+	slash = strrchr(self, '/');
+	if (!slash)
+		return -1;
+	*slash = '\0';
+	return (size_t)snprintf(out, n, "%s/qrwatch-probe-decode", self) < n ? 0 : -1;
+}
+
+/*
+ * Start the decoder program on the image bytes, under the guard's limits:
+ * ZBar and the image libraries live in that program only, started when a
+ * board changed, never in the probe's own address space. The bytes go to
+ * its standard input from a memory file.
+ */
+static int decoder_start(struct check *c, const struct guard_limits *lim, struct err *e)
+{
+	char path[4200];
+	char *argv[2];
+	int fd, rc;
+	const char *p = c->img.data ? c->img.data : "";
+	size_t left = c->img.len;
+
+	if (c->env->decoder)
+		snprintf(path, sizeof(path), "%s", c->env->decoder);
+	else if (check_default_decoder(path, sizeof(path)) < 0)
+		return err_set(e, "cannot tell where the decoder program is (set 'decoder')");
+	fd = memfd_create("qrwatch-board", MFD_CLOEXEC);
+	if (fd < 0) {
+		FILE *f = tmpfile();	/* kernels before 3.17 */
+
+		fd = f ? dup(fileno(f)) : -1;
+		if (f)
+			fclose(f);
+		if (fd < 0)
+			return err_set(e, "cannot hold the image for the decoder: %s",
+				       strerror(errno));
+	}
+	while (left > 0) {
+		ssize_t w = write(fd, p, left);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			close(fd);
+			return err_set(e, "cannot hold the image for the decoder: %s",
+				       strerror(errno));
+		}
+		p += w;
+		left -= (size_t)w;
+	}
+	lseek(fd, 0, SEEK_SET);
+	argv[0] = path;
+	argv[1] = NULL;
+	rc = guard_exec_start(&c->job, path, argv, fd, lim, e);
+	close(fd);
+	return rc;
+}
+
+/* Hand the image bytes to the guarded decoder. Returns 1 if the check ended. */
 static int board_decode(struct check *c, CURLM *m)
 {
 	struct guard_limits lim;
@@ -1669,12 +1739,11 @@ static int board_decode(struct check *c, CURLM *m)
 	}
 
 	guard_limits_default(&lim);
-	if (guard_decode_start(&c->job, c->img.data ? c->img.data : "", c->img.len,
-			       &lim, &e) < 0) {
+	if (decoder_start(c, &lim, &e) < 0) {
 		board_unreadable(c, REASON_DECODER_FAILED, e.msg);
 		return 1;
 	}
-	buf_release(&c->img);	/* the child has its own copy */
+	buf_release(&c->img);	/* the decoder reads its own copy */
 	c->state = ST_DECODE;
 	return 0;
 }
@@ -1691,7 +1760,7 @@ static int board_decoded(struct check *c, CURLM *m)
 	if (guard_finish(&c->job, &e) < 0)
 		st = GUARD_FAILED;
 	else
-		st = guard_reply_parse(&c->job.out, &dr, &e);
+		st = decode_reply_read(&c->job.out, &dr, &e);
 	if (c->memo) {
 		struct board_memo *mm = c->memo;
 

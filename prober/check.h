@@ -46,7 +46,7 @@ struct board_memo {
 	long long mtime_s, mtime_ns;
 	unsigned char sha256[32];
 	int status;			/* enum guard_status */
-	struct buf reply;		/* the decoder's reply, read again by guard_reply_parse() */
+	struct buf reply;		/* the decoder's reply, read again by decode_reply_read() */
 	char err[ERR_MAX];
 	unsigned long decodes, reuses;	/* for the log and the benchmark */
 };
@@ -58,6 +58,7 @@ struct check_env {
 	const char *uplink;		/* "fibre", "4g", "5g", ... */
 	const char *interface;		/* bind to this interface, or NULL */
 	const char *extra_ca;		/* CAs trusted besides the system's, or NULL */
+	const char *decoder;		/* the decoder program, or NULL: the one beside this one */
 	struct curl_slist *resolve;	/* "host:port:address" overrides, or NULL */
 	int64_t last_activity_us;	/* monotonic end of the last request */
 	long emulate_rate;		/* --emulate: bytes/s cap, 0 = none */
@@ -75,6 +76,9 @@ struct check;
  */
 struct check *check_new(const struct target *t, const char *url,
 			struct check_env *env);
+
+/* Where the decoder program is by default: qrwatch-probe-decode beside this program. */
+int check_default_decoder(char *out, size_t n);
 
 /* Read and keep the board through memo (which must outlive the check). */
 void check_use_memo(struct check *c, struct board_memo *memo);

@@ -48,6 +48,7 @@ static const struct row {
 	{ "flush_interval", C_SECONDS, L(flush_interval_s), 1, 3600, "300", NULL, 0 },
 	{ "ca_file", C_STR, S(ca_file), 0, 0, "", NULL, 0 },
 	{ "extra_ca", C_STR, S(extra_ca), 0, 0, "", NULL, 0 },
+	{ "decoder", C_STR, S(decoder), 0, 0, "", NULL, 0 },
 	{ "clock_sync_file", C_STR, S(clock_sync_file), 0, 0, "", NULL, 0 },
 	{ "resolve", C_STR, S(resolve), 0, 0, "", NULL, 0 },
 	{ "emulate", C_CHOICE, S(emulate), 0, 0, "none", "none 3g 4g 4g-weak 5g", 0 },

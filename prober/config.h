@@ -27,6 +27,7 @@ struct probe_config {
 	long flush_interval_s;
 	char ca_file[1024];		/* the server's CA, for push and catalog fetch only */
 	char extra_ca[1024];		/* CAs the checks trust besides the system's */
+	char decoder[1024];		/* the decoder program; "" = the one beside qrwatch-probe */
 	char clock_sync_file[1024];
 	char resolve[1024];		/* "host:port:address ..." like curl --resolve */
 	char emulate[16];		/* an uplink profile for lab runs, or "none" */

@@ -391,6 +391,7 @@ int daemon_run(const struct probe_config *cfg, const char *version)
 	p.env.uplink = cfg->uplink;
 	p.env.interface = cfg->interface[0] ? cfg->interface : NULL;
 	p.env.extra_ca = cfg->extra_ca[0] ? cfg->extra_ca : NULL;
+	p.env.decoder = cfg->decoder[0] ? cfg->decoder : NULL;
 	if (strcmp(cfg->emulate, "none") != 0) {
 		const struct emulate_profile *ep = emulate_find(cfg->emulate);
 

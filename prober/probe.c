@@ -1,4 +1,5 @@
 /* probe.c - qrwatch-probe, the router daemon; for now its one-off `check` command. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,14 +43,16 @@ static void check_usage(FILE *f)
 	      "      --emulate PROFILE  add a profile's round trip and bandwidth cap:\n", f);
 	for (p = emulate_profiles(); p->name; p++)
 		fprintf(f, "                           %-8s %s\n", p->name, p->stands_for);
-	fputs("  -h, --help             this text\n"
+	fputs("      --decoder PROGRAM  the board decoder (default: qrwatch-probe-decode\n"
+	      "                         beside this program)\n"
+	      "  -h, --help             this text\n"
 	      "\n"
 	      "Exit status: 0 OK, 1 any other verdict, 2 usage or catalog error.\n", f);
 }
 
 static int cmd_check(int argc, char **argv)
 {
-	enum { O_CA = 256, O_RESOLVE, O_ALLOW, O_EMULATE };
+	enum { O_CA = 256, O_RESOLVE, O_ALLOW, O_EMULATE, O_DECODER };
 	static const struct option lo[] = {
 		{ "catalog", required_argument, NULL, 'c' },
 		{ "json", no_argument, NULL, 'j' },
@@ -60,6 +63,7 @@ static int cmd_check(int argc, char **argv)
 		{ "resolve", required_argument, NULL, O_RESOLVE },
 		{ "allow-private", required_argument, NULL, O_ALLOW },
 		{ "emulate", required_argument, NULL, O_EMULATE },
+		{ "decoder", required_argument, NULL, O_DECODER },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -82,6 +86,7 @@ static int cmd_check(int argc, char **argv)
 		case 'u': env.uplink = optarg; break;
 		case 'i': env.interface = optarg; break;
 		case O_CA: env.extra_ca = optarg; break;
+		case O_DECODER: env.decoder = optarg; break;
 		case O_RESOLVE: env.resolve = curl_slist_append(env.resolve, optarg); break;
 		case O_ALLOW: allow = optarg; break;
 		case O_EMULATE: {
@@ -208,7 +213,19 @@ static int cmd_run(int argc, char **argv)
 	}
 	if (test) {
 		struct catalog *cat;
+		char dec[4200];
 
+		if (cfg.decoder[0])
+			snprintf(dec, sizeof(dec), "%s", cfg.decoder);
+		else if (check_default_decoder(dec, sizeof(dec)) < 0)
+			dec[0] = '\0';
+		if (!dec[0] || access(dec, X_OK) != 0) {
+			fprintf(stderr, "%s: the board decoder '%s' cannot be run: %s (install "
+				"qrwatch-probe-decode beside qrwatch-probe, or set 'decoder')\n",
+				path, dec, dec[0] ? strerror(errno) : "not found");
+			buf_release(&errs);
+			return EXIT_USAGE;
+		}
 		if (cfg.catalog_url[0] && access(cfg.catalog, F_OK) != 0) {
 			printf("%s: ok: probe '%s'; its catalog will be fetched from '%s' "
 			       "into '%s'\n", path, cfg.probe_id, cfg.catalog_url,

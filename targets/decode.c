@@ -172,11 +172,3 @@ out:
 	return rc;
 }
 
-void decode_result_release(struct decode_result *r)
-{
-	for (int i = 0; i < r->n; i++) {
-		free(r->codes[i].raw);
-		free(r->codes[i].text);
-	}
-	r->n = 0;
-}

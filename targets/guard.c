@@ -1,4 +1,4 @@
-/* guard.c - forked, resource-limited decoding (see guard.h). */
+/* guard.c - forked, resource-limited work: a function in a child, or a program (see guard.h). */
 #include "guard.h"
 
 #include <errno.h>
@@ -52,13 +52,12 @@ static void write_all(int fd, const char *p, size_t n)
 	}
 }
 
-static void child_run(int fd, int (*fn)(void *, struct buf *), void *arg,
-		      const struct guard_limits *lim)
+static const int fatal[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT };
+
+/* In the child: the limits, and crashes that end it by their signal. */
+static void child_limits(const struct guard_limits *lim, unsigned long as_bytes)
 {
-	static const int fatal[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT };
 	struct rlimit rl;
-	struct buf out;
-	int rc;
 
 	/*
 	 * A crash must end the child by its signal, so the parent can say
@@ -67,7 +66,7 @@ static void child_run(int fd, int (*fn)(void *, struct buf *), void *arg,
 	 */
 	for (size_t i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++)
 		signal(fatal[i], SIG_DFL);
-	rl.rlim_cur = current_vm_bytes() + lim->mem_bytes;
+	rl.rlim_cur = as_bytes;
 	rl.rlim_max = rl.rlim_cur;
 	setrlimit(RLIMIT_AS, &rl);
 	rl.rlim_cur = lim->cpu_seconds;
@@ -76,7 +75,15 @@ static void child_run(int fd, int (*fn)(void *, struct buf *), void *arg,
 	/* no core files from a crash on hostile input */
 	rl.rlim_cur = rl.rlim_max = 0;
 	setrlimit(RLIMIT_CORE, &rl);
+}
 
+static void child_run(int fd, int (*fn)(void *, struct buf *), void *arg,
+		      const struct guard_limits *lim)
+{
+	struct buf out;
+	int rc;
+
+	child_limits(lim, current_vm_bytes() + lim->mem_bytes);
 	buf_init(&out, GUARD_OUT_MAX);
 	rc = fn(arg, &out);
 	if (out.overflow)
@@ -94,10 +101,16 @@ static long ms_since(const struct timespec *t0)
 	return (t.tv_sec - t0->tv_sec) * 1000L + (t.tv_nsec - t0->tv_nsec) / 1000000L;
 }
 
-int guard_start(struct guard_job *j, int (*fn)(void *arg, struct buf *out),
-		void *arg, const struct guard_limits *lim, struct err *e)
+/*
+ * Fork a child that runs fn (or execs path with stdin_fd as its standard
+ * input), its output into a pipe that j->fd reads.
+ */
+static int start(struct guard_job *j, int (*fn)(void *arg, struct buf *out), void *arg,
+		 const char *path, char *const argv[], int stdin_fd,
+		 const struct guard_limits *lim, struct err *e)
 {
 	int fds[2];
+	unsigned long as_bytes = current_vm_bytes() + lim->mem_bytes;
 
 	memset(j, 0, sizeof(*j));
 	j->fd = -1;
@@ -115,13 +128,39 @@ int guard_start(struct guard_job *j, int (*fn)(void *arg, struct buf *out),
 	}
 	if (j->pid == 0) {
 		close(fds[0]);
-		child_run(fds[1], fn, arg, lim);
+		if (fn)
+			child_run(fds[1], fn, arg, lim);
+		/*
+		 * The program gets the address space a forked child would have
+		 * had (what the probe maps, plus the budget), the same CPU
+		 * limit, stdin and stdout, and nothing else of the probe's.
+		 */
+		if (dup2(stdin_fd, 0) < 0 || dup2(fds[1], 1) < 0)
+			_exit(126);
+		child_limits(lim, as_bytes);
+		execv(path, argv);
+		_exit(127);
 	}
 	close(fds[1]);
 	fcntl(fds[0], F_SETFL, fcntl(fds[0], F_GETFL) | O_NONBLOCK);
 	j->fd = fds[0];
 	clock_gettime(CLOCK_MONOTONIC, &j->t0);
 	return 0;
+}
+
+int guard_start(struct guard_job *j, int (*fn)(void *arg, struct buf *out),
+		void *arg, const struct guard_limits *lim, struct err *e)
+{
+	return start(j, fn, arg, NULL, NULL, -1, lim, e);
+}
+
+int guard_exec_start(struct guard_job *j, const char *path, char *const argv[],
+		     int stdin_fd, const struct guard_limits *lim, struct err *e)
+{
+	if (access(path, X_OK) < 0)
+		return err_set(e, "decoder program '%s' cannot be run: %s", path,
+			       strerror(errno));
+	return start(j, NULL, NULL, path, argv, stdin_fd, lim, e);
 }
 
 int guard_poll(struct guard_job *j)
@@ -188,6 +227,8 @@ int guard_finish(struct guard_job *j, struct err *e)
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 
+		if (code == 127)
+			return err_set(e, "the decoder program could not be started");
 		if (code == 3)
 			return err_set(e, "decoder output over %zu bytes",
 				       (size_t)GUARD_OUT_MAX);
@@ -233,185 +274,3 @@ int guard_call(int (*fn)(void *arg, struct buf *out), void *arg,
 	return rc;
 }
 
-/*
- * What the child sends back, one record per line, byte strings framed by
- * their length:  "R <reason>\n" | "N <steps>\n" |
- * "F <steps> <step> <count>\n" then per code "<charset> <len>\n<bytes>".
- */
-struct mem_job {
-	const void *data;
-	size_t len;
-};
-
-static int child_decode(void *arg, struct buf *out)
-{
-	struct mem_job *job = arg;
-	struct decode_result r;
-	struct image img;
-	struct err e;
-
-	if (image_load_mem(job->data, job->len, &img, &e) < 0) {
-		for (char *p = e.msg; *p; p++)
-			if (*p == '\n')
-				*p = ' ';
-		buf_addf(out, "R %s\n", e.msg);
-		return 0;
-	}
-	if (decode_image(&img, &r, &e) < 0) {
-		image_release(&img);
-		return 2;
-	}
-	image_release(&img);
-	if (r.n == 0) {
-		buf_addf(out, "N %d\n", r.steps_tried);
-		return 0;
-	}
-	buf_addf(out, "F %d %s %d\n", r.steps_tried, r.step, r.n);
-	for (int i = 0; i < r.n; i++) {
-		buf_addf(out, "%d %zu\n", (int)r.codes[i].charset, r.codes[i].raw_len);
-		buf_add(out, r.codes[i].raw, r.codes[i].raw_len);
-	}
-	decode_result_release(&r);
-	return 0;
-}
-
-/* Read "<a> <b>\n" style decimal fields from the reply. */
-static int take_long(const char **p, const char *end, long *v)
-{
-	char *e;
-
-	if (*p >= end)
-		return -1;
-	*v = strtol(*p, &e, 10);
-	if (e == *p || e > end)
-		return -1;
-	*p = e;
-	if (*p < end && (**p == ' ' || **p == '\n'))
-		(*p)++;
-	return 0;
-}
-
-enum guard_status guard_reply_parse(const struct buf *out, struct decode_result *r,
-				    struct err *e)
-{
-	const char *p = buf_str(out), *end = p + out->len, *nl;
-	const char *const *names = decode_steps();
-	long steps, n, cs, len;
-
-	if (out->len < 2)
-		goto bad;
-	if (p[0] == 'R') {
-		nl = memchr(p, '\n', out->len);
-		err_set(e, "%.*s", (int)((nl ? nl : end) - p - 2), p + 2);
-		return GUARD_REFUSED;
-	}
-	p += 2;
-	if (take_long(&p, end, &steps) < 0)
-		goto bad;
-	r->steps_tried = (int)steps;
-	if (out->data[0] == 'N')
-		return GUARD_NONE;
-	if (out->data[0] != 'F')
-		goto bad;
-	nl = memchr(p, ' ', (size_t)(end - p));
-	if (!nl)
-		goto bad;
-	for (size_t i = 0; names[i]; i++)
-		if (strlen(names[i]) == (size_t)(nl - p) &&
-		    memcmp(names[i], p, (size_t)(nl - p)) == 0)
-			r->step = names[i];
-	p = nl + 1;
-	if (!r->step || take_long(&p, end, &n) < 0 || n < 1 ||
-	    n > DECODE_MAX_CODES)
-		goto bad;
-	for (long i = 0; i < n; i++) {
-		struct qr_code *c = &r->codes[r->n];
-		char *text;
-
-		if (take_long(&p, end, &cs) < 0 || take_long(&p, end, &len) < 0 ||
-		    len < 1 || len > DECODE_MAX_PAYLOAD || end - p < len)
-			goto bad;
-		c->raw = malloc((size_t)len + 1);
-		if (!c->raw)
-			goto bad;
-		memcpy(c->raw, p, (size_t)len);
-		c->raw[len] = '\0';
-		c->raw_len = (size_t)len;
-		/* recompute rather than trust the child's charset */
-		c->charset = qr_text_from_bytes(c->raw, c->raw_len, &text);
-		c->text = text;
-		(void)cs;
-		r->n++;
-		p += len;
-	}
-	return GUARD_FOUND;
-bad:
-	decode_result_release(r);
-	err_set(e, "decoder sent back a malformed reply");
-	return GUARD_FAILED;
-}
-
-int guard_decode_start(struct guard_job *j, const void *data, size_t len,
-		       const struct guard_limits *lim, struct err *e)
-{
-	struct mem_job job = { data, len };
-
-	/* the child gets its own copy of data with fork(): job may go out of scope */
-	return guard_start(j, child_decode, &job, lim, e);
-}
-
-enum guard_status guard_decode_finish(struct guard_job *j,
-				      struct decode_result *r, struct err *e)
-{
-	enum guard_status st;
-
-	memset(r, 0, sizeof(*r));
-	if (guard_finish(j, e) < 0)
-		st = GUARD_FAILED;
-	else
-		st = guard_reply_parse(&j->out, r, e);
-	guard_job_release(j);
-	return st;
-}
-
-enum guard_status guard_decode_mem(const void *data, size_t len,
-				   const struct guard_limits *lim,
-				   struct decode_result *r, struct err *e)
-{
-	struct mem_job job = { data, len };
-	struct buf out;
-	enum guard_status st;
-
-	memset(r, 0, sizeof(*r));
-	if (len > IMAGE_MAX_BYTES) {
-		err_set(e, "image is %zu bytes, over the limit of %u bytes", len,
-			IMAGE_MAX_BYTES);
-		return GUARD_REFUSED;
-	}
-	buf_init(&out, GUARD_OUT_MAX);
-	if (guard_call(child_decode, &job, lim, &out, e) < 0)
-		st = GUARD_FAILED;
-	else
-		st = guard_reply_parse(&out, r, e);
-	buf_release(&out);
-	return st;
-}
-
-enum guard_status guard_decode_file(const char *path,
-				    const struct guard_limits *lim,
-				    struct decode_result *r, struct err *e)
-{
-	enum guard_status st;
-	size_t len;
-	char *data;
-
-	memset(r, 0, sizeof(*r));
-	data = file_read(path, IMAGE_MAX_BYTES, &len, e);
-	if (!data)
-		return GUARD_REFUSED;
-	st = guard_decode_mem(data, len, lim, r, e);
-	free(data);
-	if (st == GUARD_REFUSED || st == GUARD_FAILED)
-		err_prefix(e, "'%s'", path);
-	return st;
-}

@@ -1,10 +1,10 @@
-/* guard.h - running risky work (image and QR decoding) in a child process under limits. */
+/* guard.h - running risky work (image and QR decoding) in a child process, or a program, under limits. */
 #ifndef QRW_GUARD_H
 #define QRW_GUARD_H
 
 #include <stddef.h>
 
-#include "decode.h"
+#include "decodereply.h"
 #include "../common/buf.h"
 #include "../common/err.h"
 
@@ -24,7 +24,7 @@ struct guard_limits {
 #define GUARD_MEM_DEFAULT (256ul * 1024 * 1024)	/* a 40 Mpx image + variants */
 #define GUARD_CPU_DEFAULT 10u
 #define GUARD_WALL_DEFAULT 20000u
-#define GUARD_OUT_MAX ((size_t)DECODE_MAX_CODES * (DECODE_MAX_PAYLOAD + 64) + 1024)
+#define GUARD_OUT_MAX DECODE_REPLY_MAX
 
 /* The defaults above. */
 void guard_limits_default(struct guard_limits *lim);
@@ -65,39 +65,15 @@ long guard_left_ms(const struct guard_job *j);
 int guard_finish(struct guard_job *j, struct err *e);
 void guard_job_release(struct guard_job *j);
 
-/* How a guarded decode ended. */
-enum guard_status {
-	GUARD_FOUND,	/* at least one code in r */
-	GUARD_NONE,	/* image read, no code found */
-	GUARD_REFUSED,	/* image refused: too large, corrupt, unknown format */
-	GUARD_FAILED,	/* the decoder crashed or hit a limit */
-};
-
 /*
- * Load and decode an image held in memory, in a guarded child. Returns the
- * status; r holds the codes for GUARD_FOUND (release it with
- * decode_result_release()), e the reason for REFUSED and FAILED.
+ * Run the program at path (argv[0] first, NULL-terminated) in a child
+ * under lim, with stdin_fd as its standard input and a pipe as its
+ * standard output, without blocking: then as guard_start(). The limits
+ * are set before exec, so the program starts inside them, with the address
+ * space a forked child would have had (what this process maps, plus
+ * lim->mem_bytes). Exit status 127 is a program that could not start.
  */
-enum guard_status guard_decode_mem(const void *data, size_t len,
-				   const struct guard_limits *lim,
-				   struct decode_result *r, struct err *e);
-
-/* guard_decode_mem() in two halves, for an event loop (see guard_start()). */
-int guard_decode_start(struct guard_job *j, const void *data, size_t len,
-		       const struct guard_limits *lim, struct err *e);
-enum guard_status guard_decode_finish(struct guard_job *j,
-				      struct decode_result *r, struct err *e);
-
-/*
- * A decoding child's reply (the job's out, once guard_finish() said 0)
- * into r: for a caller that keeps the reply to read it again later.
- */
-enum guard_status guard_reply_parse(const struct buf *reply, struct decode_result *r,
-				    struct err *e);
-
-/* guard_decode_mem() on a file (read, capped at IMAGE_MAX_BYTES, by the caller). */
-enum guard_status guard_decode_file(const char *path,
-				    const struct guard_limits *lim,
-				    struct decode_result *r, struct err *e);
+int guard_exec_start(struct guard_job *j, const char *path, char *const argv[],
+		     int stdin_fd, const struct guard_limits *lim, struct err *e);
 
 #endif

@@ -32,13 +32,19 @@ for a in "$@"; do
     fi
     expect_contains "$a: it is a $a binary" "$(file -b "$bin" 2>/dev/null || echo unknown)" \
         "$(case $a in arm64) echo aarch64 ;; armhf) echo ARM ;; mipsel) echo MIPS ;; esac)"
+    # the board decoder is a program of its own: qemu runs it too
+    dec="$TMP/decode-$a"
+    printf '#!/bin/sh\nexec %s -L %s %s "$@"\n' "$q" "$PWD/build/sysroot-$a" \
+        "$PWD/build/cross-$a/qrwatch-probe-decode.stripped" > "$dec"
+    chmod +x "$dec"
     expect_run "$a: checks a healthy code under $q" 0 "$q" -L "build/sysroot-$a" "$bin" check \
-        -c "$TMP/c.catalog" --resolve "portal.test:$P:127.0.0.1" -e ks
+        -c "$TMP/c.catalog" --resolve "portal.test:$P:127.0.0.1" -e --decoder "$dec" ks
     expect_contains "$a: verdict OK" "$OUT" "OK  "
     expect_run "$a: checks a stale code" 1 "$q" -L "build/sysroot-$a" "$bin" check \
-        -c "$TMP/c.catalog" --resolve "portal.test:$P:127.0.0.1" -e gone
+        -c "$TMP/c.catalog" --resolve "portal.test:$P:127.0.0.1" -e --decoder "$dec" gone
     expect_contains "$a: verdict STALE" "$OUT" "STALE"
     size=$(wc -c < "$bin")
-    echo "     ($a: $size bytes stripped)"
+    dsize=$(wc -c < "build/cross-$a/qrwatch-probe-decode.stripped")
+    echo "     ($a: $size bytes stripped, its decoder $dsize)"
 done
 finish

@@ -233,6 +233,9 @@ while [ "$(count_lines "$TMP/busy.log" "catalog '.*': 12 targets")" -lt 2 ] && [
 done
 expect_eq "a SIGHUP is applied within 2 s while checks run" \
     "$(count_lines "$TMP/busy.log" "catalog '.*': 12 targets")" "2"
+# ZBar and the image libraries are the decoder program's, never the daemon's
+expect_eq "the running daemon maps no ZBar, libpng or libjpeg" \
+    "$(grep -c -E 'libzbar|libpng|libjpeg' "/proc/$DPID/maps")" "0"
 wait_lines "$TMP/busy.log" "kept result for n01" 1
 expect_contains "new checks start under the new catalog" "$(cat "$TMP/busy.log")" "kept result for n01"
 kill "$DPID"
@@ -241,5 +244,15 @@ wait "$DPID"
 expect_eq "every check that ran before the reload kept its result" \
     "$(grep -c '^s[0-9]* ' "$TMP/busy.results")" "$(grep -c 'kept result for s' "$TMP/busy.log")"
 expect_eq "no check was lost or left running at the reload" "$(grep -c 'lost' "$TMP/busy.log")" "0"
+
+# a probe without its decoder says so at run -t, and each board says why
+sed "s|^catalog = .*|catalog = $TMP/c.catalog|; s|^spool_dir = .*|spool_dir = $TMP/spool-nodec|" \
+    "$TMP/busy.conf" > "$TMP/nodec.conf"
+echo "decoder = $TMP/no-such-decoder" >> "$TMP/nodec.conf"
+expect_run "run -t without the decoder program" 2 "$PROBE" run -t -c "$TMP/nodec.conf"
+expect_contains "run -t names the missing decoder" "$ERR" "the board decoder '$TMP/no-such-decoder' cannot be run"
+expect_run "a check without the decoder program" 1 "$PROBE" check -j -c "$TMP/c.catalog" \
+    --resolve "portal.test:$P:127.0.0.1" --decoder "$TMP/no-such-decoder" t1
+expect_contains "is UNREADABLE, saying the decoder cannot be run" "$OUT" "cannot be run"
 
 finish

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "../../targets/guard.h"
+#include "../../targets/guarddecode.h"
 #include "../../common/text.h"
 #include "../../common/banned.h"
 
@@ -66,7 +66,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		int known = 0;
 
 		for (size_t i = 0; steps[i]; i++)
-			known |= steps[i] == r.step;
+			known |= strcmp(steps[i], r.step) == 0;
 		if (!known)
 			abort();
 	}

@@ -52,7 +52,7 @@ static void check_config(const struct probe_config *c)
 	if (!TERMINATED(c->probe_id) || !TERMINATED(c->server) || !TERMINATED(c->catalog) ||
 	    !TERMINATED(c->catalog_url) || !TERMINATED(c->uplink) ||
 	    !TERMINATED(c->interface) || !TERMINATED(c->spool_dir) ||
-	    !TERMINATED(c->ca_file) || !TERMINATED(c->extra_ca) ||
+	    !TERMINATED(c->ca_file) || !TERMINATED(c->extra_ca) || !TERMINATED(c->decoder) ||
 	    !TERMINATED(c->clock_sync_file) ||
 	    !TERMINATED(c->resolve) || !TERMINATED(c->emulate) || !TERMINATED(c->log) ||
 	    !TERMINATED(c->log_level))

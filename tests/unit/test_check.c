@@ -1,6 +1,7 @@
 /* test_check.c - a check reads a board again only when its image changed (prober/check.c's board memo). */
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -46,9 +47,14 @@ static void draw(const struct catalog *cat, const char *dir)
 static enum verdict run_check(const struct target *t, struct board_memo *memo)
 {
 	static struct check_env env;
+	static char decoder[1100];
+	const char *build = getenv("QRW_BUILD");
 	struct check *c;
 	enum verdict v;
 
+	/* the decoder program of this build (tests/run.sh says which) */
+	snprintf(decoder, sizeof(decoder), "%s/qrwatch-probe-decode", build ? build : "build");
+	env.decoder = decoder;
 	env.uplink = "fibre";
 	c = check_new(t, NULL, &env);
 	CHECK(c != NULL);

@@ -14,7 +14,7 @@
 #include "../../common/fileio.h"
 #include "../../targets/catalog.h"
 #include "../../targets/decode.h"
-#include "../../targets/guard.h"
+#include "../../targets/guarddecode.h"
 #include "../../targets/image.h"
 #include "../../targets/imgops.h"
 #include "../../targets/poster.h"

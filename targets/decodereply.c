@@ -1,0 +1,124 @@
+/* decodereply.c - the decode result's reply format, written by a decoding process and read by its parent (see decodereply.h). */
+#include "decodereply.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/banned.h"
+
+void decode_result_release(struct decode_result *r)
+{
+	for (int i = 0; i < r->n; i++) {
+		free(r->codes[i].raw);
+		free(r->codes[i].text);
+	}
+	r->n = 0;
+}
+
+void decode_reply_write(const struct decode_result *r, struct buf *out)
+{
+	if (r->n == 0) {
+		buf_addf(out, "N %d\n", r->steps_tried);
+		return;
+	}
+	buf_addf(out, "F %d %s %d\n", r->steps_tried, r->step, r->n);
+	for (int i = 0; i < r->n; i++) {
+		buf_addf(out, "%d %zu\n", (int)r->codes[i].charset, r->codes[i].raw_len);
+		buf_add(out, r->codes[i].raw, r->codes[i].raw_len);
+	}
+}
+
+void decode_reply_refused(const char *why, struct buf *out)
+{
+	buf_adds(out, "R ");
+	for (const char *p = why; *p; p++)
+		buf_addc(out, *p == '\n' ? ' ' : *p);
+	buf_addc(out, '\n');
+}
+
+/* Read "<a> <b>\n" style decimal fields from the reply. */
+static int take_long(const char **p, const char *end, long *v)
+{
+	char *e;
+
+	if (*p >= end)
+		return -1;
+	*v = strtol(*p, &e, 10);
+	if (e == *p || e > end)
+		return -1;
+	*p = e;
+	if (*p < end && (**p == ' ' || **p == '\n'))
+		(*p)++;
+	return 0;
+}
+
+/* A step's name as the cascade writes them: lower-case words joined by '-'. */
+static int step_name_ok(const char *p, size_t n)
+{
+	if (n == 0 || n >= DECODE_STEP_MAX)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!islower((unsigned char)p[i]) && p[i] != '-')
+			return 0;
+	return 1;
+}
+
+enum guard_status decode_reply_read(const struct buf *reply, struct decode_result *r,
+				    struct err *e)
+{
+	const char *p = buf_str(reply), *end = p + reply->len, *nl;
+	long steps, n, cs, len;
+
+	memset(r, 0, sizeof(*r));
+	if (reply->len < 2)
+		goto bad;
+	if (p[0] == 'R') {
+		nl = memchr(p, '\n', reply->len);
+		err_set(e, "%.*s", (int)((nl ? nl : end) - p - 2), p + 2);
+		return GUARD_REFUSED;
+	}
+	p += 2;
+	if (take_long(&p, end, &steps) < 0)
+		goto bad;
+	r->steps_tried = (int)steps;
+	if (reply->data[0] == 'N')
+		return GUARD_NONE;
+	if (reply->data[0] != 'F')
+		goto bad;
+	nl = memchr(p, ' ', (size_t)(end - p));
+	if (!nl || !step_name_ok(p, (size_t)(nl - p)))
+		goto bad;
+	memcpy(r->step_name, p, (size_t)(nl - p));
+	r->step_name[nl - p] = '\0';
+	r->step = r->step_name;
+	p = nl + 1;
+	if (take_long(&p, end, &n) < 0 || n < 1 || n > DECODE_MAX_CODES)
+		goto bad;
+	for (long i = 0; i < n; i++) {
+		struct qr_code *c = &r->codes[r->n];
+		char *text;
+
+		if (take_long(&p, end, &cs) < 0 || take_long(&p, end, &len) < 0 ||
+		    len < 1 || len > DECODE_MAX_PAYLOAD || end - p < len)
+			goto bad;
+		c->raw = malloc((size_t)len + 1);
+		if (!c->raw)
+			goto bad;
+		memcpy(c->raw, p, (size_t)len);
+		c->raw[len] = '\0';
+		c->raw_len = (size_t)len;
+		/* recompute rather than trust the child's charset */
+		c->charset = qr_text_from_bytes(c->raw, c->raw_len, &text);
+		c->text = text;
+		(void)cs;
+		r->n++;
+		p += len;
+	}
+	return GUARD_FOUND;
+bad:
+	decode_result_release(r);
+	r->step = NULL;
+	err_set(e, "decoder sent back a malformed reply");
+	return GUARD_FAILED;
+}
