@@ -4,7 +4,9 @@
 # fixture portal and URLs: peak resident memory, CPU time per check, and
 # first-byte timing error against injected delays; then the cross-built
 # probe's size per architecture and its memory under qemu-user.
-# Appends to docs/BENCHMARKS.md. Usage: sh bench/probe.sh BUILD-DIR
+# Then the cost of a check with unchanged boards against a bare libcurl
+# loop on fresh connections. Replaces its sections of docs/BENCHMARKS.md.
+# Usage: sh bench/probe.sh BUILD-DIR
 set -eu
 O=${1:-build}
 cd "$(dirname "$0")/.."
@@ -98,7 +100,7 @@ per() { awk -v c="$1" -v n="$2" 'BEGIN { printf "%.2f", c * 1000 / n }'; }
 cc -O2 -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -Werror -o "$TMP/curl_floor" \
     bench/curl_floor.c $(pkg-config --cflags --libs libcurl)
 i=0; while [ $i -lt $N ]; do echo "http://127.0.0.1:$P/slow/50"; i=$((i + 1)); done > "$TMP/urls"
-/usr/bin/time -f "%M %U %S" -o "$TMP/floor.time" "$TMP/curl_floor" $INFLIGHT < "$TMP/urls" > /dev/null
+/usr/bin/time -f "%M %U %S" -o "$TMP/floor.time" "$TMP/curl_floor" $INFLIGHT < "$TMP/urls" > /dev/null 2>&1
 set -- $(tail -n 1 "$TMP/floor.time")
 f_rss=$1 f_per=$(awk -v u="$2" -v s="$3" -v n="$N" 'BEGIN { printf "%.2f", (u + s) * 1000 / n }')
 q_per=$(per "$q_cpu" "$kept")
@@ -124,8 +126,7 @@ done
     "http://127.0.0.1:$P/slow/50" > /dev/null
 native_check=$(tail -n 1 "$TMP/n.time")
 
-cat >> "$OUT" <<EOF2
-
+cat > "$TMP/bb.md" <<EOF2
 ## qrwatch-probe next to blackbox_exporter
 
 One run, one fixture portal, the same page (answered after 50 ms), $N
@@ -164,4 +165,92 @@ same check natively on this machine peaks at $native_check KB.
 |---|---|---|---|
 $cross
 EOF2
-echo "== appended to $OUT"
+# two sections: each replaces its own in docs/BENCHMARKS.md
+. bench/section.sh
+sed -n '/^## The cross-built probe$/,$p' "$TMP/bb.md" > "$TMP/cross.md"
+sed '/^## The cross-built probe$/,$d' "$TMP/bb.md" > "$TMP/bb1.md"
+put_section "$OUT" "$TMP/bb1.md"
+put_section "$OUT" "$TMP/cross.md"
+
+# --- the cost of a check with unchanged boards -------------------------------
+# M targets on their own boards, each checked twice (a 30 s interval): the
+# first round decodes every board, the second finds them unchanged but one,
+# which is replaced by a code pointing elsewhere between the rounds and must
+# be TAMPERED in the second round's check. The probe's CPU (its own and its
+# decoders', from /proc/PID/stat) is taken over the second round only; its
+# peak RSS (VmHWM) and PSS at the end. The floor makes the same GETs on
+# fresh connections, the name pinned alike.
+M=400
+echo "== the cost of a check: $M targets, two rounds"
+mkdir -p "$TMP/boards"
+{
+printf '[place p]\nprovince = Tỉnh Bắc Ninh\ncommune = Xã Tân An\n\n[board b]\nplace = p\nlocation = x\n'
+i=0
+while [ $i -lt $M ]; do
+    cp "$TMP/board.png" "$TMP/boards/t$i.png"
+    printf '\n[target t%03d]\nboard = b\nprocedure = Đăng ký khai sinh\nimage = %s\n' "$i" "$TMP/boards/t$i.png"
+    printf 'official_domains = portal.test\nallow_private = 127.0.0.1\ninterval = 30\n'
+    i=$((i + 1))
+done
+} > "$TMP/cost.catalog"
+sed "s|^catalog = .*|catalog = $TMP/cost.catalog|; s|^spool_dir = .*|spool_dir = $TMP/spool-cost|" \
+    "$TMP/probe.conf" > "$TMP/cost.conf"
+"$O/qrwatch" encode -o "$TMP/fake.png" "http://portal.test.example/gia-mao" >/dev/null
+ticks() {  # ticks PID: user + system + waited-for children, in clock ticks
+    awk '{ print $14 + $15 + $16 + $17 }' "/proc/$1/stat"
+}
+kept_n() { c=$(grep -c 'kept result' "$TMP/cost.log" 2>/dev/null); echo "${c:-0}"; }
+"$O/qrwatch-probe" run -c "$TMP/cost.conf" 2>"$TMP/cost.log" &
+CPID=$!
+i=0
+while [ "$(kept_n)" -lt $M ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
+t1=$(ticks $CPID)
+cp "$TMP/fake.png" "$TMP/boards/t7.png"	# a new photo, before its second check
+i=0
+while [ "$(kept_n)" -lt $((M * 2)) ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
+t2=$(ticks $CPID)
+q_hwm=$(sed -n 's/^VmHWM: *\([0-9]*\).*/\1/p' "/proc/$CPID/status")
+q_pss=$(sed -n 's/^Pss: *\([0-9]*\).*/\1/p' "/proc/$CPID/smaps_rollup")
+kill -TERM $CPID
+wait $CPID || true
+round2=$(( $(kept_n) - M ))
+hz=$(getconf CLK_TCK)
+q2_per=$(awk -v t="$((t2 - t1))" -v hz="$hz" -v n="$round2" 'BEGIN { printf "%.3f", t / hz * 1000 / n }')
+changed=$(grep 'kept result for t007' "$TMP/cost.log" | tail -n 1)
+decodes=$(grep -c 'kept result.*board read 1 times' "$TMP/cost.log" || true)
+i=0; while [ $i -lt $M ]; do echo "http://portal.test:$P/slow/50"; i=$((i + 1)); done > "$TMP/urls2"
+/usr/bin/time -f "%U %S" -o "$TMP/floor2.time" "$TMP/curl_floor" $INFLIGHT \
+    "portal.test:$P:127.0.0.1" fresh < "$TMP/urls2" > /dev/null 2> "$TMP/floor2.mem"
+set -- $(tail -n 1 "$TMP/floor2.time")
+f2_per=$(awk -v u="$1" -v s="$2" -v n="$M" 'BEGIN { printf "%.3f", (u + s) * 1000 / n }')
+set -- $(cat "$TMP/floor2.mem")
+f2_hwm=$1 f2_pss=$2
+cpu_ratio=$(awk -v q="$q2_per" -v f="$f2_per" 'BEGIN { printf "%.2f", q / f }')
+hwm_ratio=$(awk -v q="$q_hwm" -v f="$f2_hwm" 'BEGIN { printf "%.2f", q / f }')
+pss_ratio=$(awk -v q="$q_pss" -v f="$f2_pss" 'BEGIN { printf "%.2f", q / f }')
+echo "second round: $round2 checks, $q2_per ms CPU/check (floor $f2_per, x$cpu_ratio); VmHWM $q_hwm KB (floor $f2_hwm, x$hwm_ratio), PSS $q_pss KB (floor $f2_pss, x$pss_ratio)"
+echo "changed board: $changed"
+cat > "$TMP/cost.md" <<EOF2
+## The cost of a check
+
+One run: $M targets on boards of their own, one fixture page answered
+after 50 ms, $INFLIGHT checks in flight, each target checked twice. The
+first round decodes every board; the second finds them unchanged, but for
+one replaced between the rounds by a code pointing elsewhere. CPU is the
+probe's own and its decoders' (\`/proc/PID/stat\`, $hz ticks a second)
+over the second round only; memory is the probe process's peak RSS
+(VmHWM) and its PSS at the end of the run (the decoder is a program of
+its own, started only for a changed board). The floor is a bare libcurl
+multi loop making the same $M GETs on fresh connections, the name pinned
+as the probe's \`resolve\` pins it (\`bench/curl_floor.c\`).
+
+| | checks | CPU per check | peak RSS | PSS |
+|---|---|---|---|---|
+| \`qrwatch-probe run\`, unchanged boards | $round2 | $q2_per ms | $q_hwm KB | $q_pss KB |
+| bare libcurl, fresh connections (floor) | $M | $f2_per ms | $f2_hwm KB | $f2_pss KB |
+| ratio | | $cpu_ratio | $hwm_ratio | $pss_ratio |
+
+First-round checks that decoded their board: $decodes of $M. The board
+replaced between the rounds, in its second check: \`$(echo "$changed" | sed 's/.*kept result for //')\`.
+EOF2
+put_section "$OUT" "$TMP/cost.md"

@@ -2,6 +2,7 @@
 #include "check.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,7 +42,7 @@ struct capture_value {
 	char *value;
 };
 
-enum check_state { ST_FETCH, ST_DECODE, ST_FLOW, ST_HOME, ST_DONE };
+enum check_state { ST_FETCH, ST_DECODE, ST_FLOW, ST_HOME, ST_DNS, ST_DONE };
 
 struct check {
 	enum check_state state;
@@ -1556,6 +1557,92 @@ static int home_done(struct check *c, CURLM *m, CURLcode code)
 	return step_judged(c, m, judge_step(c) < 0);
 }
 
+/*
+ * The step's host did not resolve. Whether the name is gone (NXDOMAIN: the
+ * code is STALE) or the resolver did not answer (SERVFAIL, a timeout, no
+ * network: the village link, DOWN) libcurl does not say, so ask again,
+ * with `qrwatch-probe lookup HOST`, a program of its own under the guard's
+ * limits, without blocking the loop. Returns 1 when the lookup started.
+ */
+static int dns_start(struct check *c)
+{
+	const struct result_step *s = &c->r.steps[c->step];
+	struct guard_limits lim = { 64ul * 1024 * 1024, 5, 15000 };
+	char host[256] = "", self[4096];
+	char *argv[4];
+	CURLU *u = curl_url();
+	char *h = NULL;
+	struct err e;
+	int fd, rc;
+
+	if (u && curl_url_set(u, CURLUPART_URL, s->final_url[0] ? s->final_url : s->url, 0) ==
+	    CURLUE_OK && curl_url_get(u, CURLUPART_HOST, &h, 0) == CURLUE_OK)
+		snprintf(host, sizeof(host), "%s", h);
+	curl_free(h);
+	curl_url_cleanup(u);
+	if (!host[0] || host[0] == '-')
+		return 0;
+	if (c->env->lookup) {
+		snprintf(self, sizeof(self), "%s", c->env->lookup);
+	} else {
+		ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+		if (n <= 0)
+			return 0;
+		self[n] = '\0';
+	}
+	fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	argv[0] = self;
+	argv[1] = (char *)"lookup";
+	argv[2] = host;
+	argv[3] = NULL;
+	rc = guard_exec_start(&c->job, self, argv, fd, &lim, &e);
+	close(fd);
+	if (rc < 0) {
+		guard_job_release(&c->job);
+		return 0;
+	}
+	c->state = ST_DNS;
+	return 1;
+}
+
+/* The second lookup answered: gone, or no answer. Returns 1 (the check ended). */
+static int dns_done(struct check *c, CURLM *m)
+{
+	char vi[RESULT_TEXT_MAX], en[RESULT_TEXT_MAX];
+	struct err e;
+	int ok = guard_finish(&c->job, &e) == 0;
+	int status = c->job.timed_out ? 4 : c->job.exit_status;
+
+	c->state = ST_FLOW;
+	if (!ok && status == 3) {
+		snprintf(vi, sizeof(vi), "Tên miền không còn tồn tại: máy chủ DNS trả lời "
+			 "là không có tên này (NXDOMAIN).");
+		snprintf(en, sizeof(en), "The domain name no longer exists: the DNS "
+			 "answered that there is no such name (NXDOMAIN).");
+		step_failed(c, VERDICT_STALE, vi, en);
+	} else if (!ok && status == 4) {
+		snprintf(vi, sizeof(vi), "Không hỏi được DNS: máy chủ phân giải tên không "
+			 "trả lời hoặc báo lỗi (đường truyền của thôn hoặc máy chủ DNS có sự "
+			 "cố, không phải mã QR).");
+		snprintf(en, sizeof(en), "The name could not be looked up: the resolver "
+			 "failed or did not answer (the village link or the resolver is "
+			 "down, not the code).");
+		step_failed(c, VERDICT_DOWN, vi, en);
+	} else {
+		/* it resolves now, or the lookup itself failed: a passing fault */
+		snprintf(vi, sizeof(vi), "Lúc kiểm tra không phân giải được tên miền (DNS), "
+			 "lần hỏi lại thì được: lỗi thoáng qua.");
+		snprintf(en, sizeof(en), "The name did not resolve during the check, and "
+			 "did when asked again: a passing DNS fault.");
+		step_failed(c, VERDICT_DOWN, vi, en);
+	}
+	guard_job_release(&c->job);
+	return step_judged(c, m, 1);
+}
+
 int check_step_done(struct check *c, CURLM *m, CURLcode code)
 {
 	struct result_step *s = &c->r.steps[c->step];
@@ -1569,6 +1656,8 @@ int check_step_done(struct check *c, CURLM *m, CURLcode code)
 	hop_end(c, s);	/* a redirect the step expected, not followed */
 	read_timings(c, s, code);
 	c->env->last_activity_us = check_now_us();
+	if (code == CURLE_COULDNT_RESOLVE_HOST && !c->guard.refused && dns_start(c))
+		return 0;
 	if (code != CURLE_OK) {
 		transfer_error(c, code);
 		return step_judged(c, m, 1);
@@ -1928,15 +2017,17 @@ int check_start(struct check *c, CURLM *m)
 
 int check_wait_fd(const struct check *c)
 {
-	return c->state == ST_DECODE ? c->job.fd : -1;
+	return c->state == ST_DECODE || c->state == ST_DNS ? c->job.fd : -1;
 }
 
 int check_poll(struct check *c, CURLM *m)
 {
 	if (c->state == ST_DONE)
 		return 1;
-	if (c->state != ST_DECODE || !guard_poll(&c->job))
+	if ((c->state != ST_DECODE && c->state != ST_DNS) || !guard_poll(&c->job))
 		return 0;
+	if (c->state == ST_DNS)
+		return dns_done(c, m);
 	return board_decoded(c, m);
 }
 
@@ -1944,7 +2035,7 @@ long check_tick(struct check *c)
 {
 	int64_t now;
 
-	if (c->state == ST_DECODE)
+	if (c->state == ST_DECODE || c->state == ST_DNS)
 		return guard_left_ms(&c->job) + 1;
 	if (!c->resume_at_us)
 		return -1;

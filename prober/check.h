@@ -59,6 +59,7 @@ struct check_env {
 	const char *interface;		/* bind to this interface, or NULL */
 	const char *extra_ca;		/* CAs trusted besides the system's, or NULL */
 	const char *decoder;		/* the decoder program, or NULL: the one beside this one */
+	const char *lookup;		/* a program with `lookup NAME`, or NULL: this one */
 	struct curl_slist *resolve;	/* "host:port:address" overrides, or NULL */
 	int64_t last_activity_us;	/* monotonic end of the last request */
 	long emulate_rate;		/* --emulate: bytes/s cap, 0 = none */

@@ -1,6 +1,8 @@
 /* probe.c - qrwatch-probe, the router daemon; for now its one-off `check` command. */
 #include <errno.h>
 #include <getopt.h>
+#include <netdb.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -250,12 +252,64 @@ static int cmd_run(int argc, char **argv)
 	return daemon_run(&cfg, VERSION) < 0 ? EXIT_FINDING : EXIT_OK;
 }
 
+/*
+ * qrwatch-probe lookup NAME: how the system's resolver answers for NAME,
+ * the way a check's own lookup went. The probe runs it (as a program of
+ * its own, under the guard's limits) when a check could not resolve its
+ * host, to tell a name that no longer exists from a resolver that did not
+ * answer; it is also a field tool.
+ */
+static int cmd_lookup(int argc, char **argv)
+{
+	struct addrinfo hints, *res = NULL;
+	int rc;
+
+	if (argc != 2 || argv[1][0] == '-') {
+		fputs("usage: qrwatch-probe lookup NAME\n"
+		      "\n"
+		      "Resolve NAME with the system's resolver, as a check does, and say\n"
+		      "how it went: its addresses, \"no such name\" (the DNS answered\n"
+		      "that it does not exist: NXDOMAIN), or \"no answer\" (the resolver\n"
+		      "failed or did not answer: SERVFAIL, a timeout, no network).\n"
+		      "\n"
+		      "Exit status: 0 resolved, 3 no such name, 4 no answer, 2 usage.\n",
+		      argc == 2 && !strcmp(argv[1], "--help") ? stdout : stderr);
+		return argc == 2 && !strcmp(argv[1], "--help") ? EXIT_OK : EXIT_USAGE;
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	rc = getaddrinfo(argv[1], NULL, &hints, &res);
+	if (rc == EAI_NONAME
+#ifdef EAI_NODATA
+	    || rc == EAI_NODATA
+#endif
+	    ) {
+		printf("no such name: %s\n", argv[1]);
+		return 3;
+	}
+	if (rc != 0) {
+		printf("no answer: %s (%s)\n", argv[1], gai_strerror(rc));
+		return 4;
+	}
+	for (struct addrinfo *a = res; a; a = a->ai_next) {
+		char host[NI_MAXHOST];
+
+		if (getnameinfo(a->ai_addr, a->ai_addrlen, host, sizeof(host), NULL, 0,
+				NI_NUMERICHOST) == 0)
+			printf("%s\n", host);
+	}
+	freeaddrinfo(res);
+	return EXIT_OK;
+}
+
 static void usage(FILE *f)
 {
 	fputs("usage: qrwatch-probe COMMAND [options]   (COMMAND --help)\n\n"
 	      "The qrwatch probe for village routers.\n\n"
 	      "  run      run the probe (schedule, spool, push) in the foreground\n"
-	      "  check    check one target or URL now and print a waterfall\n", f);
+	      "  check    check one target or URL now and print a waterfall\n"
+	      "  lookup   resolve a name as a check does, and say how it went\n", f);
 }
 
 int main(int argc, char **argv)
@@ -282,6 +336,8 @@ int main(int argc, char **argv)
 		rc = cmd_check(argc - 1, argv + 1);
 	else if (!strcmp(argv[1], "run"))
 		rc = cmd_run(argc - 1, argv + 1);
+	else if (!strcmp(argv[1], "lookup"))
+		rc = cmd_lookup(argc - 1, argv + 1);
 	else {
 		fprintf(stderr, "qrwatch-probe: unknown command '%s'\n", argv[1]);
 		usage(stderr);

@@ -209,6 +209,7 @@ int guard_finish(struct guard_job *j, struct err *e)
 		kill(j->pid, SIGKILL);
 	while (waitpid(j->pid, &status, 0) < 0 && errno == EINTR)
 		;
+	j->exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 	if (!j->done)
 		return err_set(e, "decoder stopped before it finished");
 	if (j->timed_out)

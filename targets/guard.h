@@ -56,6 +56,7 @@ struct guard_job {
 	struct guard_limits lim;
 	struct timespec t0;
 	int done, timed_out;
+	int exit_status;		/* after guard_finish(): the child's exit status, -1 if killed */
 };
 
 int guard_start(struct guard_job *j, int (*fn)(void *arg, struct buf *out),

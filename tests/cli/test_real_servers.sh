@@ -441,6 +441,58 @@ case "$OUT" in
     *) pass "no phase reads 0.0 ms and no check took 0 ms" ;;
 esac
 
+# --- 9. a name that is gone is STALE; a resolver that fails is DOWN --------
+# a small DNS server on 127.0.5.3:53 answers NXDOMAIN for gone.test,
+# SERVFAIL for broken.test and nothing for silent.test; the probe runs in a
+# mount namespace whose /etc/resolv.conf names it
+cat > "$TMP/dns.py" <<'PY'
+import socket, struct, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.5.3", 53))
+print("ready", flush=True)
+while True:
+    q, peer = s.recvfrom(512)
+    if len(q) < 12:
+        continue
+    ident, flags = struct.unpack("!HH", q[:4])
+    i, labels = 12, []
+    while i < len(q) and q[i]:
+        labels.append(q[i + 1:i + 1 + q[i]].decode("ascii", "replace").lower())
+        i += 1 + q[i]
+    name = ".".join(labels)
+    question = q[12:i + 5]
+    if name.startswith("silent"):
+        continue
+    rcode = 3 if name.startswith("gone") else 2
+    s.sendto(struct.pack("!HHHHHH", ident, 0x8180 | rcode, 1, 0, 0, 0) + question, peer)
+PY
+printf 'nameserver 127.0.5.3\noptions timeout:1 attempts:1\n' > "$TMP/resolv.conf"
+if unshare -m sh -c "mount --bind '$TMP/resolv.conf' /etc/resolv.conf" 2>/dev/null; then
+    python3 "$TMP/dns.py" > "$TMP/dns.out" 2>"$TMP/dns.err" &
+    PIDS="$PIDS $!"
+    wait_file "$TMP/dns.out"
+    # ns NAME: a one-GET check of http://NAME/ in the namespace, its JSON in $OUT
+    ns() {
+        OUT=$(unshare -m sh -c "mount --bind '$TMP/resolv.conf' /etc/resolv.conf &&
+            exec '$PROBE' check -j http://$1/" 2>"$TMP/ns.err")
+    }
+    ns gone.test
+    expect_eq "NXDOMAIN: the name is gone, STALE" \
+        "$(echo "$OUT" | json '(r["verdict"], "NXDOMAIN" in r["why_en"])')" "('STALE', True)"
+    ns broken.test
+    expect_eq "SERVFAIL: the resolver failed, DOWN and said to be the link's" \
+        "$(echo "$OUT" | json '(r["verdict"], "village link" in r["why_en"])')" "('DOWN', True)"
+    ns silent.test
+    expect_eq "no answer from the resolver: DOWN too" \
+        "$(echo "$OUT" | json '(r["verdict"], "did not answer" in r["why_en"])')" "('DOWN', True)"
+    expect_eq "the lookup command says the same" \
+        "$(unshare -m sh -c "mount --bind '$TMP/resolv.conf' /etc/resolv.conf &&
+            '$PROBE' lookup gone.test; echo \$?; '$PROBE' lookup broken.test; echo \$?" | tr '\n' ' ')" \
+        "no such name: gone.test 3 no answer: broken.test (Temporary failure in name resolution) 4 "
+else
+    echo "note: no mount namespace here (unshare -m): the DNS cases were not run"
+fi
+
 # --- a connection that never opened is never "reused" -----------------------
 CLOSED=$(free_port)
 expect_run "a refused connection" 1 "$PROBE" check -j --allow-private 127.0.0.1 \
