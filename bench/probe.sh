@@ -199,7 +199,7 @@ sed "s|^catalog = .*|catalog = $TMP/cost.catalog|; s|^spool_dir = .*|spool_dir =
 ticks() {  # ticks PID: user + system + waited-for children, in clock ticks
     awk '{ print $14 + $15 + $16 + $17 }' "/proc/$1/stat"
 }
-kept_n() { c=$(grep -c 'kept result' "$TMP/cost.log" 2>/dev/null); echo "${c:-0}"; }
+kept_n() { c=$(grep -c 'kept result' "$TMP/cost.log" 2>/dev/null || true); echo "${c:-0}"; }
 "$O/qrwatch-probe" run -c "$TMP/cost.conf" 2>"$TMP/cost.log" &
 CPID=$!
 i=0

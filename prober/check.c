@@ -1275,11 +1275,38 @@ static int status_expected(const struct step *st, int status)
 }
 
 /* Whether step st's judgement reads the page as a reader sees it. */
+/*
+ * Whether step 1's page could be one of the portal's generic pages, which
+ * only reading it can tell: a search page has a query in its address, and
+ * the home page is about as long as the portal's root page (a page of the
+ * same words is within a quarter of its bytes). Reading a page costs more
+ * than the rest of a check, so the others are not read for this.
+ */
+static int maybe_generic(const struct check *c, const struct result_step *s)
+{
+	char origin[256];
+	const struct check_home *h;
+	size_t a, b;
+
+	if (strchr(s->final_url, '?') || is_root(s->final_url))
+		return 1;
+	if (origin_of(s->final_url, origin, sizeof(origin)) < 0)
+		return 0;
+	h = home_entry(c->env, origin, 0);
+	if (!h || !h->known)
+		return 0;
+	a = c->body.len;
+	b = h->body_len;
+	return (a > b ? a - b : b - a) * 4 <= (a > b ? a : b);
+}
+
 static int needs_page(const struct check *c, const struct step *st)
 {
 	if (st->nexpect_text || st->nreject_text || (c->step == 0 && c->t &&
-						      (c->t->nexpect_text ||
-						       c->t->kind == TARGET_URL)))
+						      c->t->nexpect_text))
+		return 1;
+	if (c->step == 0 && c->t && c->t->kind == TARGET_URL &&
+	    maybe_generic(c, &c->r.steps[0]))
 		return 1;
 	for (size_t i = 0; i < st->ncaptures; i++)
 		if (st->captures[i].source == CAPTURE_FIELD ||
@@ -1549,6 +1576,7 @@ static int home_done(struct check *c, CURLM *m, CURLcode code)
 		if (page_parse(&pg, c->home_body.data ? c->home_body.data : "",
 			       c->home_body.len, NULL) == 0) {
 			page_shape(&pg, &c->home->shape);
+			c->home->body_len = c->home_body.len;
 			c->home->known = 1;
 		}
 		page_release(&pg);

@@ -31,6 +31,7 @@ struct check_home {
 	struct page_shape shape;
 	int64_t at_us;			/* when fetched, monotonic; 0 = free */
 	int known;			/* the fetch worked: shape holds */
+	size_t body_len;		/* its bytes, to skip reading pages far from it */
 };
 
 /*
