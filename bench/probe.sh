@@ -209,15 +209,15 @@ cp "$TMP/fake.png" "$TMP/boards/t7.png"	# a new photo, before its second check
 i=0
 while [ "$(kept_n)" -lt $((M * 2)) ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
 t2=$(ticks $CPID)
-q_hwm=$(sed -n 's/^VmHWM: *\([0-9]*\).*/\1/p' "/proc/$CPID/status")
-q_pss=$(sed -n 's/^Pss: *\([0-9]*\).*/\1/p' "/proc/$CPID/smaps_rollup")
+q_hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$CPID/status")
+q_pss=$(awk '/^Pss:/ { print $2 }' "/proc/$CPID/smaps_rollup")
 kill -TERM $CPID
 wait $CPID || true
 round2=$(( $(kept_n) - M ))
 hz=$(getconf CLK_TCK)
 q2_per=$(awk -v t="$((t2 - t1))" -v hz="$hz" -v n="$round2" 'BEGIN { printf "%.3f", t / hz * 1000 / n }')
 changed=$(grep 'kept result for t007' "$TMP/cost.log" | tail -n 1)
-decodes=$(grep -c 'kept result.*board read 1 times' "$TMP/cost.log" || true)
+decodes=$(grep -c 'kept result.*board read 1 times, unchanged 0 times' "$TMP/cost.log" || true)
 i=0; while [ $i -lt $M ]; do echo "http://portal.test:$P/slow/50"; i=$((i + 1)); done > "$TMP/urls2"
 /usr/bin/time -f "%U %S" -o "$TMP/floor2.time" "$TMP/curl_floor" $INFLIGHT \
     "portal.test:$P:127.0.0.1" fresh < "$TMP/urls2" > /dev/null 2> "$TMP/floor2.mem"
