@@ -10,6 +10,7 @@
 #include <libxml/HTMLparser.h>
 #include <libxml/tree.h>
 #include <unicase.h>
+#include <unistr.h>
 #include <uninorm.h>
 
 #include "../common/buf.h"
@@ -72,16 +73,53 @@ static size_t space_len(const unsigned char *p)
 	return 0;
 }
 
+/*
+ * A copy of the n bytes at s as valid UTF-8 of at most max bytes, cut at a
+ * character: a page in a charset it does not declare leaves bytes that
+ * libxml2 passes through (found by fuzz_page), and a captured value goes
+ * into URLs, forms and results. Bad bytes become U+FFFD.
+ */
+static char *valid_utf8(const char *s, size_t n, size_t max)
+{
+	size_t o = 0;
+	char *out = malloc(max + 1);
+
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < n;) {
+		ucs4_t uc;
+		int k = u8_mbtouc(&uc, (const uint8_t *)s + i, n - i);
+		uint8_t enc[6];
+		int m = u8_uctomb(enc, uc, sizeof(enc));
+
+		if (m <= 0 || o + (size_t)m > max)
+			break;
+		memcpy(out + o, enc, (size_t)m);
+		o += (size_t)m;
+		i += (size_t)(k > 0 ? k : 1);
+	}
+	out[o] = '\0';
+	return out;
+}
+
 /* s (n bytes of UTF-8) in NFC, case-folded when fold, white space collapsed and trimmed. */
 static char *normalise(const char *s, size_t n, int fold)
 {
-	size_t len = 0;
-	uint8_t *u = fold ? u8_casefold((const uint8_t *)s, n, NULL, UNINORM_NFC, NULL, &len) :
-			    u8_normalize(UNINORM_NFC, (const uint8_t *)s, n, NULL, &len);
-	char *out;
-	size_t o = 0;
+	size_t len = 0, o = 0;
+	char *fixed = NULL, *out;
+	uint8_t *u;
 	int space = 1;
 
+	if (u8_check((const uint8_t *)s, n)) {
+		fixed = valid_utf8(s, n, 3 * n);
+		if (!fixed)
+			return NULL;
+		s = fixed;
+		n = strlen(fixed);
+	}
+	u = fold ? u8_casefold((const uint8_t *)s, n, NULL, UNINORM_NFC, NULL, &len) :
+		   u8_normalize(UNINORM_NFC, (const uint8_t *)s, n, NULL, &len);
+	free(fixed);
 	if (!u)
 		return NULL;
 	out = malloc(len + 1);
@@ -254,7 +292,7 @@ static char *clipped(xmlChar *v)
 
 	if (!v)
 		return strdup("");
-	out = strndup((const char *)v, PAGE_FIELD_MAX);
+	out = valid_utf8((const char *)v, strlen((const char *)v), PAGE_FIELD_MAX);
 	xmlFree(v);
 	return out;
 }
@@ -307,8 +345,12 @@ char *page_element(const struct page *pg, const char *sel)
 	if (!e)
 		return NULL;
 	t = text_of(e, 0);
-	if (t && strlen(t) > PAGE_FIELD_MAX)
-		t[PAGE_FIELD_MAX] = '\0';
+	if (t && strlen(t) > PAGE_FIELD_MAX) {
+		char *c = valid_utf8(t, strlen(t), PAGE_FIELD_MAX);
+
+		free(t);
+		t = c;
+	}
 	return t;
 }
 
