@@ -1731,7 +1731,7 @@ void check_use_memo(struct check *c, struct board_memo *memo)
 
 void board_memo_release(struct board_memo *m)
 {
-	buf_release(&m->reply);
+	decode_result_release(&m->dr);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -1763,10 +1763,11 @@ static int board_remembered(struct check *c, CURLM *m)
 	struct err e;
 	enum guard_status st = (enum guard_status)c->memo->status;
 
-	memset(&dr, 0, sizeof(dr));
 	snprintf(e.msg, sizeof(e.msg), "%s", c->memo->err);
-	if (st != GUARD_FAILED)
-		st = decode_reply_read(&c->memo->reply, &dr, &e);
+	if (decode_result_copy(&dr, &c->memo->dr) < 0) {
+		st = GUARD_FAILED;
+		snprintf(e.msg, sizeof(e.msg), "out of memory");
+	}
 	c->memo->reuses++;
 	return board_judged(c, m, st, &dr, e.msg);
 }
@@ -1881,15 +1882,13 @@ static int board_decoded(struct check *c, CURLM *m)
 	if (c->memo) {
 		struct board_memo *mm = c->memo;
 
-		buf_release(&mm->reply);
-		buf_init(&mm->reply, GUARD_OUT_MAX);
-		if (st != GUARD_FAILED)
-			buf_add(&mm->reply, c->job.out.data ? c->job.out.data : "", c->job.out.len);
+		decode_result_release(&mm->dr);
 		mm->status = st;
 		snprintf(mm->err, sizeof(mm->err), "%s", e.msg);
 		memcpy(mm->sha256, c->img_sha, 32);
 		file_key(mm, &c->img_st);
-		mm->valid = 1;
+		/* not kept when memory ran out: read again next time */
+		mm->valid = decode_result_copy(&mm->dr, &dr) == 0;
 		mm->decodes++;
 	}
 	guard_job_release(&c->job);
@@ -1902,6 +1901,9 @@ static int board_judged(struct check *c, CURLM *m, enum guard_status st,
 {
 	struct decode_result dr = *dr_in;
 	struct judgement j;
+
+	if (dr_in->step == dr_in->step_name)
+		dr.step = dr.step_name;	/* the copy's own */
 
 	if (st != GUARD_FOUND) {
 		char detail[ERR_MAX + 64];

@@ -8,6 +8,7 @@
 
 #include "../targets/result.h"
 #include "../targets/catalog.h"
+#include "../targets/decodereply.h"
 #include "../targets/page.h"
 #include "../common/buf.h"
 #include "../common/err.h"
@@ -47,7 +48,7 @@ struct board_memo {
 	long long mtime_s, mtime_ns;
 	unsigned char sha256[32];
 	int status;			/* enum guard_status */
-	struct buf reply;		/* the decoder's reply, read again by decode_reply_read() */
+	struct decode_result dr;	/* the reading, kept as read (no charset work again) */
 	char err[ERR_MAX];
 	unsigned long decodes, reuses;	/* for the log and the benchmark */
 };

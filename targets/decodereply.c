@@ -2,6 +2,7 @@
 #include "decodereply.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +15,34 @@ void decode_result_release(struct decode_result *r)
 		free(r->codes[i].text);
 	}
 	r->n = 0;
+}
+
+int decode_result_copy(struct decode_result *dst, const struct decode_result *src)
+{
+	memset(dst, 0, sizeof(*dst));
+	dst->steps_tried = src->steps_tried;
+	if (src->step) {
+		snprintf(dst->step_name, sizeof(dst->step_name), "%s", src->step);
+		dst->step = dst->step_name;
+	}
+	for (int i = 0; i < src->n; i++) {
+		struct qr_code *d = &dst->codes[i];
+		const struct qr_code *s = &src->codes[i];
+
+		d->raw = malloc(s->raw_len + 1);
+		d->text = s->text ? strdup(s->text) : NULL;
+		if (!d->raw || (s->text && !d->text)) {
+			free(d->raw);
+			free(d->text);
+			decode_result_release(dst);
+			return -1;
+		}
+		memcpy(d->raw, s->raw, s->raw_len + 1);
+		d->raw_len = s->raw_len;
+		d->charset = s->charset;
+		dst->n++;
+	}
+	return 0;
 }
 
 void decode_reply_write(const struct decode_result *r, struct buf *out)

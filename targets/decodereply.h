@@ -34,6 +34,9 @@ struct decode_result {
 
 void decode_result_release(struct decode_result *r);
 
+/* A deep copy of src into dst (its step as a name of its own); -1 when memory ran out (dst empty). */
+int decode_result_copy(struct decode_result *dst, const struct decode_result *src);
+
 /*
  * How a decode ended, as the reply says it. The reply is one record per
  * line, byte strings framed by their length: "R <reason>\n" (the image was
