@@ -689,8 +689,7 @@ static int start_step(struct check *c, CURLM *m)
 	curl_easy_setopt(c->h, CURLOPT_CONNECTTIMEOUT_MS, c->connect_ms);
 	left = (int64_t)c->deadline_ms - (now - c->check_start_us) / 1000;
 	curl_easy_setopt(c->h, CURLOPT_TIMEOUT_MS, (long)(left > 1 ? left : 1));
-	curl_easy_setopt(c->h, CURLOPT_USERAGENT,
-			 "Mozilla/5.0 (Linux; Android 13) qrwatch-probe/0.1");
+	curl_easy_setopt(c->h, CURLOPT_USERAGENT, CHECK_USER_AGENT);
 	curl_easy_setopt(c->h, CURLOPT_ACCEPT_ENCODING, "");
 	curl_easy_setopt(c->h, CURLOPT_NOSIGNAL, 1L);
 	if (c->step == 0 && trust_extra_ca(c, c->h) < 0)
@@ -866,7 +865,6 @@ static void read_timings(struct check *c, struct result_step *s, CURLcode result
 	{
 		curl_off_t ready = app > conn ? app : conn > dns ? conn : dns;
 
-		(void)pre;
 		s->ttfb_us = start > ready ? start - ready : 0;
 	}
 	s->transfer_us = total > start && start > 0 ? total - start : 0;
@@ -1512,6 +1510,30 @@ static int board_fetched(struct check *c, CURLM *m, CURLcode code);
 static int step_judged(struct check *c, CURLM *m, int failed);
 
 /*
+ * What a transfer beside the flow's steps (the camera snapshot, the
+ * portal's home page) shares with them: the check's connections, a guard,
+ * a bounded body into on_body(), its timeouts, the probe's pinned names.
+ */
+static void side_transfer(struct check *c, CURL *h, const char *url, struct netguard *guard,
+			  long max_redirs, long max_bytes, int64_t timeout_ms)
+{
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_PRIVATE, c);
+	curl_easy_setopt(h, CURLOPT_SHARE, c->share);
+	netguard_attach(h, guard);
+	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
+	curl_easy_setopt(h, CURLOPT_MAXREDIRS, max_redirs);
+	curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)max_bytes);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, c);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, c->connect_ms);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	if (c->env->resolve)
+		curl_easy_setopt(h, CURLOPT_RESOLVE, c->env->resolve);
+}
+
+/*
  * Step 1 of a link landed on a page of a portal whose home page the probe
  * has not seen for an hour: fetch it (on the check's connection, as a
  * browser opening the portal would) before judging. Returns 1 when the
@@ -1537,25 +1559,13 @@ static int home_start(struct check *c, CURLM *m)
 		return 0;
 	snprintf(url, sizeof(url), "%s/", origin);
 	buf_init(&c->home_body, CHECK_MAX_BODY);
-	curl_easy_setopt(c->home_h, CURLOPT_URL, url);
-	curl_easy_setopt(c->home_h, CURLOPT_PRIVATE, c);
-	curl_easy_setopt(c->home_h, CURLOPT_SHARE, c->share);
-	netguard_attach(c->home_h, &c->guard);
-	curl_easy_setopt(c->home_h, CURLOPT_FOLLOWLOCATION, 1L);
-	curl_easy_setopt(c->home_h, CURLOPT_MAXREDIRS, 5L);
-	curl_easy_setopt(c->home_h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)CHECK_MAX_BODY);
-	curl_easy_setopt(c->home_h, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(c->home_h, CURLOPT_WRITEDATA, c);
-	curl_easy_setopt(c->home_h, CURLOPT_CONNECTTIMEOUT_MS, c->connect_ms);
-	curl_easy_setopt(c->home_h, CURLOPT_TIMEOUT_MS, (long)(left < 10000 ? left : 10000));
-	curl_easy_setopt(c->home_h, CURLOPT_USERAGENT,
-			 "Mozilla/5.0 (Linux; Android 13) qrwatch-probe/0.1");
+	side_transfer(c, c->home_h, url, &c->guard, 5, CHECK_MAX_BODY,
+		      left < 10000 ? left : 10000);
+	curl_easy_setopt(c->home_h, CURLOPT_USERAGENT, CHECK_USER_AGENT);
 	curl_easy_setopt(c->home_h, CURLOPT_ACCEPT_ENCODING, "");
-	curl_easy_setopt(c->home_h, CURLOPT_NOSIGNAL, 1L);
-	if (c->env->resolve)
-		curl_easy_setopt(c->home_h, CURLOPT_RESOLVE, c->env->resolve);
 	if (c->env->interface)
 		curl_easy_setopt(c->home_h, CURLOPT_INTERFACE, c->env->interface);
+	/* step 1 read the extra CAs already: trust_extra_ca() cannot fail here */
 	if (trust_extra_ca(c, c->home_h) < 0 || curl_multi_add_handle(m, c->home_h) != CURLM_OK)
 		return 0;
 	c->state = ST_HOME;
@@ -1958,22 +1968,10 @@ static int board_fetch(struct check *c, CURLM *m)
 		board_unreadable(c, REASON_IMAGE_REFUSED, "out of memory");
 		return 1;
 	}
-	curl_easy_setopt(c->img_h, CURLOPT_URL, c->t->image_url);
-	curl_easy_setopt(c->img_h, CURLOPT_PRIVATE, c);
-	curl_easy_setopt(c->img_h, CURLOPT_SHARE, c->share);
+	side_transfer(c, c->img_h, c->t->image_url, &c->img_guard, 3, IMAGE_MAX_BYTES,
+		      c->deadline_ms);
 	curl_easy_setopt(c->img_h, CURLOPT_FRESH_CONNECT, 1L);
 	curl_easy_setopt(c->img_h, CURLOPT_FORBID_REUSE, 1L);
-	netguard_attach(c->img_h, &c->img_guard);
-	curl_easy_setopt(c->img_h, CURLOPT_FOLLOWLOCATION, 1L);
-	curl_easy_setopt(c->img_h, CURLOPT_MAXREDIRS, 3L);
-	curl_easy_setopt(c->img_h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)IMAGE_MAX_BYTES);
-	curl_easy_setopt(c->img_h, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(c->img_h, CURLOPT_WRITEDATA, c);
-	curl_easy_setopt(c->img_h, CURLOPT_CONNECTTIMEOUT_MS, c->connect_ms);
-	curl_easy_setopt(c->img_h, CURLOPT_TIMEOUT_MS, c->deadline_ms);
-	curl_easy_setopt(c->img_h, CURLOPT_NOSIGNAL, 1L);
-	if (c->env->resolve)
-		curl_easy_setopt(c->img_h, CURLOPT_RESOLVE, c->env->resolve);
 	if (trust_extra_ca(c, c->img_h) < 0)
 		return 1;
 	c->state = ST_FETCH;

@@ -18,6 +18,7 @@
 #define CHECK_MAX_REDIRECTS 10
 #define CHECK_COLD_AFTER_MS 15000	/* a 4G/5G radio sleeps after ~10 s idle */
 #define CHECK_RESULT_MAX    (1024L * 1024)	/* a result's strings and steps, at most */
+#define CHECK_USER_AGENT    "Mozilla/5.0 (Linux; Android 13) qrwatch-probe/0.1"	/* a phone's browser */
 #define CHECK_CA_MAX        (1024L * 1024)	/* a CA bundle file (Debian's is ~220 KB) */
 
 /*
