@@ -68,6 +68,11 @@ static const char *const migrations[ASTORE_SCHEMA] = {
 	"INSERT INTO alert_state (name, value) VALUES ('instance', abs(random()));",
 	/* 3: a service incident's worst verdict and evidence are looked up by target */
 	"CREATE INDEX streaks_by_target ON streaks (target);",
+	/*
+	 * 4: a failure on the probe's own side (its resolver did not answer:
+	 * the result's link_fault) counts as its uplink's fault, not the code's
+	 */
+	"ALTER TABLE streaks ADD COLUMN link INTEGER NOT NULL DEFAULT 0;",
 };
 
 /* What version 2 takes over from a database of the dashboard's older schemas. */
@@ -176,8 +181,8 @@ static const char *const sql[S_COUNT] = {
 	 */
 	[S_STREAK_PUT] = "INSERT INTO streaks (probe, target, bad, good, held, verdict, time_ms, "
 		"first_bad_ms, ev_payload, ev_failed_step, ev_step_name, ev_status, ev_error, "
-		"ev_ttfb_us, ev_total_us) VALUES (?1, ?2, ?12 = 0, ?12 != 0, 0, ?4, ?3, "
-		"CASE WHEN ?12 THEN NULL ELSE ?3 END, ?5, ?6, ?7, ?8, ?9, ?10, ?11) "
+		"ev_ttfb_us, ev_total_us, link) VALUES (?1, ?2, ?12 = 0, ?12 != 0, 0, ?4, "
+		"?3, CASE WHEN ?12 THEN NULL ELSE ?3 END, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?13) "
 		"ON CONFLICT (probe, target) DO UPDATE SET "
 		"bad = CASE WHEN ?12 THEN 0 ELSE bad + 1 END, "
 		"good = CASE WHEN ?12 THEN good + 1 ELSE 0 END, "
@@ -189,17 +194,18 @@ static const char *const sql[S_COUNT] = {
 		"ev_status = CASE WHEN ?12 THEN ev_status ELSE ?8 END, "
 		"ev_error = CASE WHEN ?12 THEN ev_error ELSE ?9 END, "
 		"ev_ttfb_us = CASE WHEN ?12 THEN ev_ttfb_us ELSE ?10 END, "
-		"ev_total_us = CASE WHEN ?12 THEN ev_total_us ELSE ?11 END "
+		"ev_total_us = CASE WHEN ?12 THEN ev_total_us ELSE ?11 END, link = ?13 "
 		"WHERE time_ms IS NULL OR time_ms < ?3",
 	[S_STREAK_GET] = "SELECT target, coalesce(verdict, ''), bad, good, held, "
-		"coalesce(first_bad_ms, 0) FROM streaks WHERE probe = ? AND target = ?",
+		"coalesce(first_bad_ms, 0), link FROM streaks WHERE probe = ? AND target = ?",
 	[S_FAILING] = "SELECT target, coalesce(verdict, ''), bad, good, held, "
-		"coalesce(first_bad_ms, 0) FROM streaks WHERE probe = ? AND bad > 0 "
+		"coalesce(first_bad_ms, 0), link FROM streaks WHERE probe = ? AND bad > 0 "
 		"ORDER BY target",
-	[S_PROBE_COUNTS] = "SELECT count(*), coalesce(sum(bad > 0), 0) FROM streaks "
-		"WHERE probe = ?",
+	[S_PROBE_COUNTS] = "SELECT count(*), coalesce(sum(bad > 0), 0), "
+		"coalesce(sum(bad > 0 AND link), 0) FROM streaks WHERE probe = ?",
 	[S_FIRST_BAD] = "SELECT min(first_bad_ms) FROM streaks WHERE probe = ? AND bad > 0",
-	[S_HOLD] = "UPDATE streaks SET held = 1 WHERE probe = ? AND bad > 0",
+	/* ?2: most of the probe's codes fail; else only those failing on its side */
+	[S_HOLD] = "UPDATE streaks SET held = 1 WHERE probe = ?1 AND bad > 0 AND (?2 OR link)",
 	[S_RELEASE_HELD] = "UPDATE streaks SET bad = 0, held = 0 WHERE probe = ? AND held = 1",
 	[S_WORST] = "SELECT verdict FROM streaks WHERE target = ? AND bad > 0 AND probe IN "
 		"(SELECT probe FROM incident_probes WHERE incident = ?)",
@@ -413,7 +419,8 @@ static int note_counted(struct astore *s, const char *probe, const char *target)
 }
 
 int astore_streak_count(struct astore *s, const char *probe, const char *target, int ok,
-			const char *verdict, int64_t time_ms, const struct alert_evidence *ev)
+			const char *verdict, int link, int64_t time_ms,
+			const struct alert_evidence *ev)
 {
 	sqlite3_stmt *st = get(s, S_STREAK_PUT);
 
@@ -433,6 +440,7 @@ int astore_streak_count(struct astore *s, const char *probe, const char *target,
 		sqlite3_bind_int64(st, 11, ev->total_us);
 	}
 	sqlite3_bind_int(st, 12, ok != 0);
+	sqlite3_bind_int(st, 13, !ok && link);
 	if (done(s, st) < 0)
 		return -1;
 	return sqlite3_changes(s->db) ? note_counted(s, probe, target) : 0;
@@ -455,6 +463,7 @@ static int read_streaks(struct astore *s, sqlite3_stmt *st, struct astore_streak
 		r->good = sqlite3_column_int(st, 3);
 		r->held = sqlite3_column_int(st, 4);
 		r->first_bad_ms = sqlite3_column_int64(st, 5);
+		r->link = sqlite3_column_int(st, 6);
 	}
 	sqlite3_reset(st);
 	return s->error[0] ? -1 : (int)n;
@@ -512,17 +521,22 @@ int astore_failing_streaks(struct astore *s, const char *probe, struct astore_st
 	return read_streaks(s, st, out, max);
 }
 
-int astore_probe_counts(struct astore *s, const char *probe, int *total, int *failing)
+int astore_probe_counts(struct astore *s, const char *probe, int *total, int *failing,
+			int *link)
 {
 	sqlite3_stmt *st = get(s, S_PROBE_COUNTS);
 
 	*total = *failing = 0;
+	if (link)
+		*link = 0;
 	if (!st)
 		return -1;
 	text(st, 1, probe);
 	if (step(s, st) == SQLITE_ROW) {
 		*total = sqlite3_column_int(st, 0);
 		*failing = sqlite3_column_int(st, 1);
+		if (link)
+			*link = sqlite3_column_int(st, 2);
 	}
 	sqlite3_reset(st);
 	return s->error[0] ? -1 : 0;
@@ -548,9 +562,15 @@ static int by_probe(struct astore *s, enum sid k, const char *probe)
 	return done(s, st);
 }
 
-int astore_hold_failing(struct astore *s, const char *probe)
+int astore_hold_failing(struct astore *s, const char *probe, int all)
 {
-	return by_probe(s, S_HOLD, probe);
+	sqlite3_stmt *st = get(s, S_HOLD);
+
+	if (!st)
+		return -1;
+	text(st, 1, probe);
+	sqlite3_bind_int(st, 2, all != 0);
+	return done(s, st);
 }
 
 int astore_release_held(struct astore *s, const char *probe)

@@ -24,7 +24,7 @@
  * astore_failed() takes it, so that a loop cut short by it cannot pass for
  * a short answer.
  */
-#define ASTORE_SCHEMA 3
+#define ASTORE_SCHEMA 4
 
 struct astore_stmts;
 
@@ -51,15 +51,18 @@ int astore_exec(struct astore *s, const char *sql, struct err *e);
 
 /*
  * Count one result in its streak: ok resets the bad count (and the hold),
- * a bad one keeps ev as the latest evidence. A result not newer than the
- * last one counted is ignored. Returns 0, or -1 (kept).
+ * a bad one keeps ev as the latest evidence, and link (it failed on the
+ * probe's own side). A result not newer than the last one counted is
+ * ignored. Returns 0, or -1 (kept).
  */
 int astore_streak_count(struct astore *s, const char *probe, const char *target, int ok,
-			const char *verdict, int64_t time_ms, const struct alert_evidence *ev);
+			const char *verdict, int link, int64_t time_ms,
+			const struct alert_evidence *ev);
 
 struct astore_streak {
 	char target[65], verdict[16];
 	int bad, good, held;
+	int link;			/* its latest failure was on the probe's side */
 	int64_t first_bad_ms;
 };
 
@@ -77,14 +80,21 @@ int astore_counted(struct astore *s, const char *probe, struct astore_streak **o
 int astore_failing_streaks(struct astore *s, const char *probe, struct astore_streak *out,
 			   size_t max);
 
-/* How many targets the probe has streaks for, and how many of them fail now. */
-int astore_probe_counts(struct astore *s, const char *probe, int *total, int *failing);
+/*
+ * How many targets the probe has streaks for, how many of them fail now,
+ * and (link, unless NULL) how many of those fail on the probe's own side.
+ */
+int astore_probe_counts(struct astore *s, const char *probe, int *total, int *failing,
+			int *link);
 
 /* The earliest first_bad_ms of the probe's failing streaks, or dflt. */
 int64_t astore_first_bad(struct astore *s, const char *probe, int64_t dflt);
 
-/* Uplink incident: hold the failing streaks; once back, count the held ones afresh. */
-int astore_hold_failing(struct astore *s, const char *probe);
+/*
+ * Uplink incident: hold the failing streaks (all of them, or only those
+ * failing on the probe's side); once back, count the held ones afresh.
+ */
+int astore_hold_failing(struct astore *s, const char *probe, int all);
 int astore_release_held(struct astore *s, const char *probe);
 
 /* The worst verdict among the failing streaks of target on the incident's probes, "" if none. */

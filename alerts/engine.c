@@ -90,8 +90,8 @@ static int alerts_result_one(struct alerts *a, const char *probe, const struct r
 	if (!ok)
 		evidence_of(r, &ev);
 	/* a result older than the last one counted says nothing about now */
-	if (astore_streak_count(a->st, probe, r->target, ok, verdict_name(r->verdict), time_ms,
-				ok ? NULL : &ev) < 0)
+	if (astore_streak_count(a->st, probe, r->target, ok, verdict_name(r->verdict),
+				r->link_fault, time_ms, ok ? NULL : &ev) < 0)
 		return dberr(a, e, "streak");
 	return 0;
 }
@@ -185,7 +185,7 @@ static int notify(struct alerts *a, int64_t inc, const char *event, const char *
 	ev.link = link;
 	ev.urgent = in.urgent;
 	if (!strcmp(in.kind, "uplink") && astore_probe_counts(a->st, probe, &ev.total,
-							      &ev.failing) < 0)
+							      &ev.failing, &ev.dns_failing) < 0)
 		return dberr(a, e, "uplink counts");
 	inst = astore_instance(a->st);
 	buf_init(&subject, 4096);
@@ -257,14 +257,18 @@ static int resolve(struct alerts *a, int64_t inc, int64_t now_ms, struct err *e)
 
 #define ENGINE_STREAKS_MAX 20000	/* targets per probe read at once: a province's worth */
 
-/* The probe's uplink: most of its targets failing at once. */
+/*
+ * The probe's uplink: most of its targets failing at once, or any failing
+ * on the probe's own side (its resolver not answering) long enough to
+ * open an incident of its own.
+ */
 static int uplink(struct alerts *a, const char *probe, int64_t now_ms, struct err *e)
 {
 	struct astore_streak *rows = NULL;
-	int total, failing_now, failing = 0, n;
+	int total, failing_now, link_now, failing = 0, link = 0, n, most;
 	int64_t inc, since;
 
-	if (astore_probe_counts(a->st, probe, &total, &failing_now) < 0)
+	if (astore_probe_counts(a->st, probe, &total, &failing_now, &link_now) < 0)
 		return dberr(a, e, "uplink counts");
 	/* failing long enough to open an incident each (per-target counts apply) */
 	if (failing_now > 0) {
@@ -277,13 +281,15 @@ static int uplink(struct alerts *a, const char *probe, int64_t now_ms, struct er
 
 			counts(a, find_target(a, rows[i].target), &nn, &mm);
 			failing += rows[i].bad >= nn;
+			link += rows[i].bad >= nn && rows[i].link;
 		}
 		free(rows);
 		if (n < 0)
 			return dberr(a, e, "uplink streaks");
 	}
 	inc = astore_find_open(a->st, "uplink", probe, NULL);
-	if (!inc && total >= 2 && (int64_t)failing * 100 >= (int64_t)a->cfg->uplink_share * total) {
+	most = total >= 2 && (int64_t)failing * 100 >= (int64_t)a->cfg->uplink_share * total;
+	if (!inc && (most || link > 0)) {
 		since = astore_first_bad(a->st, probe, now_ms);
 		inc = open_incident(a, "uplink", probe, NULL, NULL, since, now_ms, e);
 		if (inc < 0 || announce(a, inc, now_ms, e) < 0)
@@ -291,7 +297,8 @@ static int uplink(struct alerts *a, const char *probe, int64_t now_ms, struct er
 	}
 	if (!inc)
 		return 0;
-	if ((int64_t)failing_now * 100 < (int64_t)a->cfg->uplink_share * total) {
+	most = (int64_t)failing_now * 100 >= (int64_t)a->cfg->uplink_share * total;
+	if (!most && link_now == 0) {
 		/*
 		 * Back: what failed during the outage starts counting afresh, so a
 		 * target still failing needs N new bad results to open its own.
@@ -300,7 +307,8 @@ static int uplink(struct alerts *a, const char *probe, int64_t now_ms, struct er
 			return dberr(a, e, "uplink back");
 		return resolve(a, inc, now_ms, e);
 	}
-	return astore_hold_failing(a->st, probe) < 0 ? dberr(a, e, "hold") : 0;
+	/* a resolver down for a few names holds those, not the rest */
+	return astore_hold_failing(a->st, probe, most) < 0 ? dberr(a, e, "hold") : 0;
 }
 
 static int target_incidents(struct alerts *a, const char *probe, int64_t now_ms,

@@ -117,6 +117,16 @@ static const struct tmpl templates[] = {
 	    "Most codes checked by probe {probe} fail at the same time: most likely the "
 	    "router's uplink has a problem, not the services. The per-code incidents from "
 	    "this probe are held back." } },
+	/* an uplink incident that the probe's resolver opened (its results' link_fault) */
+	{ "resolver", "opened",
+	  { "[qrwatch] Điểm đo {probe} không hỏi được DNS ({dns}/{total} mã lỗi)",
+	    "[qrwatch] Probe {probe} cannot look names up ({dns} of {total} codes failing)" },
+	  { "Máy chủ DNS mà điểm đo {probe} dùng không trả lời hoặc báo lỗi khi hỏi tên "
+	    "miền của {dns} mã: nhiều khả năng đường truyền của router hoặc máy chủ DNS có "
+	    "vấn đề, không phải các dịch vụ. Các sự cố của những mã này được tạm giữ lại.",
+	    "The resolver that probe {probe} uses fails or does not answer for the names "
+	    "of {dns} codes: most likely the router's link or its DNS server has a "
+	    "problem, not the services. The incidents of these codes are held back." } },
 	{ "uplink", "reminder",
 	  { "[qrwatch] Nhắc lại: điểm đo {probe} vẫn mất kết nối",
 	    "[qrwatch] Reminder: probe {probe} still has no uplink" },
@@ -328,7 +338,7 @@ int message_render(const struct alert_event *ev, int english, struct buf *subjec
 		{ "probe", "" }, { "since", "" }, { "resolved", "" }, { "evidence", "" },
 		{ "payload", "" }, { "todo", "" }, { "link", "" }, { "incident", "" },
 		{ "procedure", "" }, { "urgent", "" }, { "change", "" }, { "failing", "" },
-		{ "total", "" },
+		{ "total", "" }, { "dns", "" },
 	};
 	size_t nf = sizeof(f) / sizeof(f[0]);
 	const struct tmpl *t = NULL;
@@ -337,8 +347,12 @@ int message_render(const struct alert_event *ev, int english, struct buf *subjec
 	int en = !!english, rc;
 	struct buf head;
 
+	/* opened by the probe's resolver: say so, not "most codes fail" */
+	const char *kind = !strcmp(ev->kind, "uplink") && ev->dns_failing > 0 &&
+			   !strcmp(ev->event, "opened") ? "resolver" : ev->kind;
+
 	for (size_t i = 0; i < sizeof(templates) / sizeof(templates[0]); i++)
-		if (!strcmp(templates[i].kind, ev->kind) && !strcmp(templates[i].event, ev->event))
+		if (!strcmp(templates[i].kind, kind) && !strcmp(templates[i].event, ev->event))
 			t = &templates[i];
 	if (!t)
 		return -1;
@@ -347,6 +361,7 @@ int message_render(const struct alert_event *ev, int english, struct buf *subjec
 	setf(f, nf, "link", "%s", ev->link ? ev->link : "");
 	setf(f, nf, "failing", "%d", ev->failing);
 	setf(f, nf, "total", "%d", ev->total);
+	setf(f, nf, "dns", "%d", ev->dns_failing);
 	if (ev->since_ms)
 		message_time(ev->since_ms, field(f, nf, "since")->value, 64);
 	if (!strcmp(ev->event, "resolved"))
@@ -408,10 +423,11 @@ int message_render(const struct alert_event *ev, int english, struct buf *subjec
 			setf(f, nf, "todo", "%s", "");
 		else if (!strcmp(ev->kind, "uplink"))
 			setf(f, nf, "todo", en ? "Check the router and the 4G/5G link of probe %s "
-			     "(power, SIM card, signal). The codes on the boards may well be fine." :
+			     "(power, SIM card, signal%s). The codes on the boards may well be fine." :
 			     "Kiểm tra router và đường truyền 4G/5G của điểm đo %s (nguồn điện, "
-			     "thẻ SIM, sóng). Các mã trên bảng tin có thể vẫn bình thường.",
-			     ev->probe);
+			     "thẻ SIM, sóng%s). Các mã trên bảng tin có thể vẫn bình thường.",
+			     ev->probe, ev->dns_failing > 0 ? (en ? ", its DNS server" :
+			     ", máy chủ DNS của router") : "");
 		else
 			setf(f, nf, "todo", en ? "Check that the router of probe %s has power and "
 			     "a connection, and that qrwatch-probe runs on it." :

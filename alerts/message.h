@@ -32,6 +32,7 @@ struct alert_event {
 	int64_t since_ms, now_ms;
 	const struct alert_evidence *evidence;	/* the latest failure seen, or NULL */
 	int failing, total;		/* uplink: targets failing of those checked */
+	int dns_failing;		/* uplink: of those, failing because no name resolved */
 	const char *link;		/* the dashboard page to open */
 	int urgent;
 };

@@ -1668,6 +1668,7 @@ static int dns_done(struct check *c, CURLM *m)
 		snprintf(en, sizeof(en), "The name could not be looked up: the resolver "
 			 "failed or did not answer (the village link or the resolver is "
 			 "down, not the code).");
+		c->r.link_fault = 1;
 		step_failed(c, VERDICT_DOWN, vi, en);
 	} else {
 		/* it resolves now, or the lookup itself failed: a passing fault */

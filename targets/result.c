@@ -61,6 +61,7 @@ static const struct wire_field result_fields[] = {
 	{ "total_us", WIRE_I64, R(total_us), 0, 0, RESULT_US_MAX, 0, NULL },
 	{ "uplink", WIRE_UPLINK, R(uplink), 0, 0, 16, 0, NULL },
 	{ "interface", WIRE_STR, R(interface), 0, 0, RESULT_FIELD_MAX, 0, NULL },
+	{ "link_fault", WIRE_BOOL, R(link_fault), 0, 0, 0, 0, NULL },
 	{ "steps", WIRE_ARRAY, R(steps), R(nsteps), 0, RESULT_MAX_STEPS, 1, &step_table },
 };
 static const struct wire_table result_table = {

@@ -62,6 +62,7 @@ struct result {
 	int64_t total_us;		/* all steps */
 	const char *uplink;		/* fibre, 4g, 5g ... (targets/uplink.h) */
 	const char *interface;
+	int link_fault;			/* the probe's own link or resolver failed, not the service */
 	struct result_step *steps;	/* sized to the flow */
 	int nsteps;
 };

@@ -478,13 +478,16 @@ if unshare -m sh -c "mount --bind '$TMP/resolv.conf' /etc/resolv.conf" 2>/dev/nu
     }
     ns gone.test
     expect_eq "NXDOMAIN: the name is gone, STALE" \
-        "$(echo "$OUT" | json '(r["verdict"], "NXDOMAIN" in r["why_en"])')" "('STALE', True)"
+        "$(echo "$OUT" | json '(r["verdict"], "NXDOMAIN" in r["why_en"], r.get("link_fault", False))')" \
+        "('STALE', True, False)"
     ns broken.test
     expect_eq "SERVFAIL: the resolver failed, DOWN and said to be the link's" \
-        "$(echo "$OUT" | json '(r["verdict"], "village link" in r["why_en"])')" "('DOWN', True)"
+        "$(echo "$OUT" | json '(r["verdict"], "village link" in r["why_en"], r.get("link_fault"))')" \
+        "('DOWN', True, True)"
     ns silent.test
     expect_eq "no answer from the resolver: DOWN too" \
-        "$(echo "$OUT" | json '(r["verdict"], "did not answer" in r["why_en"])')" "('DOWN', True)"
+        "$(echo "$OUT" | json '(r["verdict"], "did not answer" in r["why_en"], r.get("link_fault"))')" \
+        "('DOWN', True, True)"
     expect_eq "the lookup command says the same" \
         "$(unshare -m sh -c "mount --bind '$TMP/resolv.conf' /etc/resolv.conf &&
             '$PROBE' lookup gone.test; echo \$?; '$PROBE' lookup broken.test; echo \$?" | tr '\n' ' ')" \

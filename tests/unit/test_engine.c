@@ -59,8 +59,9 @@ static void rig_close(struct rig *r)
 	arena_release(&r->arena);
 }
 
-/* One result of probe for target at minute m, then the batch's decisions. */
-static int result(struct rig *r, const char *probe, const char *target, enum verdict v, int m)
+/* One result of probe for target at minute m; link: it failed on the probe's side. */
+static int result_on(struct rig *r, const char *probe, const char *target, enum verdict v,
+		     int m, int link)
 {
 	struct result res;
 	struct err e;
@@ -78,9 +79,15 @@ static int result(struct rig *r, const char *probe, const char *target, enum ver
 	res.steps[0].ttfb_us = 1200000;
 	res.total_us = 1500000;
 	res.failed_step = v == VERDICT_OK ? 0 : 1;
+	res.link_fault = link;
 	if (alerts_result(&r->a, probe, &res, res.time_ms, &e) < 0)
 		return -1;
 	return 0;
+}
+
+static int result(struct rig *r, const char *probe, const char *target, enum verdict v, int m)
+{
+	return result_on(r, probe, target, v, m, 0);
 }
 
 static int batch(struct rig *r, const char *probe, int m)
@@ -188,6 +195,53 @@ static void test_uplink(void)
 	rig_close(&r);
 }
 
+/*
+ * A code whose name the probe's resolver cannot look up (link_fault) is the
+ * probe's uplink, even alone: an uplink incident that says DNS, the code
+ * held back and no incident of its own; another code's real failure in the
+ * meantime still opens its own.
+ */
+static void test_resolver(void)
+{
+	static const char *const targets[] = { "a", "b", "c", "d" };
+	struct rig r;
+	struct astore_incident in[8];
+	struct astore_note notes[8];
+	int n;
+
+	if (rig_open(&r) < 0)
+		return;
+	for (int m = 0; m < 3; m++) {
+		CHECK_INT(result_on(&r, "p1", "a", VERDICT_DOWN, m, 1), 0);
+		CHECK_INT(result(&r, "p1", "b", VERDICT_STALE, m), 0);
+		for (int t = 2; t < 4; t++)
+			CHECK_INT(result(&r, "p1", targets[t], VERDICT_OK, m), 0);
+		CHECK_INT(batch(&r, "p1", m), 0);
+	}
+	n = astore_open_incidents(&r.st, in, 8);
+	CHECK_INT(n, 2);
+	CHECK_INT(query_int(r.db, "SELECT count(*) FROM incidents WHERE kind = 'uplink' AND "
+			    "probe = 'p1' AND state = 'open'"), 1);
+	CHECK_INT(query_int(r.db, "SELECT count(*) FROM incidents WHERE kind = 'target' AND "
+			    "target = 'b' AND state = 'open'"), 1);
+	CHECK_INT(query_int(r.db, "SELECT count(*) FROM incidents WHERE target = 'a'"), 0);
+	n = astore_due(&r.st, T0 + 10 * MIN, notes, 8);
+	CHECK_INT(n, 2);
+	for (int i = 0; i < n; i++)
+		astore_note_release(&notes[i]);
+	/* the message says what failed: names not looked up, not "most codes" */
+	CHECK_INT(query_int(r.db, "SELECT count(*) FROM outbox WHERE subject = '[qrwatch] "
+			    "Điểm đo p1 không hỏi được DNS (1/4 mã lỗi)' AND body LIKE "
+			    "'%máy chủ DNS của router%'"), 1);
+	/* the resolver answers again: the uplink resolves, a counts afresh */
+	CHECK_INT(result(&r, "p1", "a", VERDICT_OK, 3) || batch(&r, "p1", 3), 0);
+	CHECK_INT(query_int(r.db, "SELECT count(*) FROM incidents WHERE kind = 'uplink' AND "
+			    "state = 'open'"), 0);
+	CHECK_INT(query_int(r.db, "SELECT count(*) FROM incidents WHERE kind = 'target' AND "
+			    "target = 'b' AND state = 'open'"), 1);
+	rig_close(&r);
+}
+
 /* A probe that stops sending is reported once it is quiet long enough; one taken out of the config is not. */
 static void test_silent(void)
 {
@@ -268,6 +322,7 @@ static const struct test engine_tests[] = {
 	{ "open_announce_resolve", test_open_and_resolve },
 	{ "two_probes_make_a_service_incident", test_service },
 	{ "uplink_holds_the_codes", test_uplink },
+	{ "resolver_down_is_the_uplink", test_resolver },
 	{ "silent_probe", test_silent },
 	{ "a_batch_decides_its_own_counts", test_batch_decides_its_own },
 	{ "database_error_fails_the_call", test_database_error },

@@ -27,6 +27,7 @@ static void full_result(struct arena *a, struct result *r)
 	r->total_us = 412233;
 	r->uplink = "4g";
 	r->interface = "wwan0";
+	r->link_fault = 1;
 	r->nsteps = 2;
 	r->steps = result_steps_new(a, 2);
 	s = &r->steps[0];
@@ -94,6 +95,7 @@ static void test_round_trip(void)
 	CHECK_INT(back.total_us, 412233);
 	CHECK_STR(back.uplink, "4g");
 	CHECK_STR(back.interface, "wwan0");
+	CHECK_INT(back.link_fault, 1);
 	CHECK_INT(back.nsteps, 2);
 	if (back.nsteps == 2) {
 		const struct result_step *s = &back.steps[0], *t = &back.steps[1];
