@@ -73,6 +73,12 @@ static const char *const migrations[ASTORE_SCHEMA] = {
 	 * the result's link_fault) counts as its uplink's fault, not the code's
 	 */
 	"ALTER TABLE streaks ADD COLUMN link INTEGER NOT NULL DEFAULT 0;",
+	/*
+	 * 5: a certificate incident (kind 'cert') names the step that met the
+	 * certificate and when it expires (Unix s)
+	 */
+	"ALTER TABLE incidents ADD COLUMN cert_url TEXT;"
+	"ALTER TABLE incidents ADD COLUMN cert_expires INTEGER;",
 };
 
 /* What version 2 takes over from a database of the dashboard's older schemas. */
@@ -153,7 +159,7 @@ enum sid {
 	S_PROBE_COUNTS, S_FIRST_BAD, S_HOLD, S_RELEASE_HELD, S_WORST, S_EVIDENCE,
 	S_PROBE_SEEN, S_QUIET,
 	S_INC_OPEN, S_INC_FIND_PROBE, S_INC_FIND_TARGET, S_INC_GET, S_INC_ANNOUNCED,
-	S_INC_VERDICT, S_INC_RESOLVE, S_INC_REMINDED, S_IP_ADD, S_IP_REMOVE, S_IP_HAS,
+	S_INC_VERDICT, S_INC_RESOLVE, S_INC_CERT, S_INC_REMINDED, S_IP_ADD, S_IP_REMOVE, S_IP_HAS,
 	S_IP_COUNT, S_REMIND_DUE, S_INC_LIST_OPEN, S_INC_LIST_ANNOUNCED, S_INC_LIST_TARGET,
 	S_INC_LIST_ALL, S_OPEN_COUNTS,
 	S_EV_ADD, S_EV_LIST,
@@ -169,7 +175,8 @@ enum sid {
 	"coalesce(i.updated_ms, 0), coalesce(i.resolved_ms, 0), coalesce(i.reminded_ms, 0), " \
 	"(SELECT count(*) FROM incident_probes p WHERE p.incident = i.id), " \
 	"coalesce((SELECT group_concat(probe, ', ') FROM (SELECT probe FROM incident_probes " \
-	"p WHERE p.incident = i.id ORDER BY probe)), '')"
+	"p WHERE p.incident = i.id ORDER BY probe)), ''), coalesce(i.cert_url, ''), " \
+	"coalesce(i.cert_expires, 0)"
 
 static const char *const sql[S_COUNT] = {
 	/*
@@ -231,6 +238,8 @@ static const char *const sql[S_COUNT] = {
 		"updated_ms = ? WHERE id = ?",
 	[S_INC_RESOLVE] = "UPDATE incidents SET state = 'resolved', resolved_ms = ?1, "
 		"updated_ms = ?1 WHERE id = ?2",
+	[S_INC_CERT] = "UPDATE incidents SET cert_url = ?1, cert_expires = ?2, updated_ms = ?3 "
+		"WHERE id = ?4",
 	[S_INC_REMINDED] = "UPDATE incidents SET reminded_ms = ? WHERE id = ?",
 	[S_IP_ADD] = "INSERT OR IGNORE INTO incident_probes (incident, probe) VALUES (?, ?)",
 	[S_IP_REMOVE] = "DELETE FROM incident_probes WHERE incident = ? AND probe = ?",
@@ -246,7 +255,8 @@ static const char *const sql[S_COUNT] = {
 		"ORDER BY i.opened_ms DESC, i.id DESC LIMIT ?",
 	[S_INC_LIST_ALL] = "SELECT " INC_COLS " FROM incidents i ORDER BY i.id DESC LIMIT ?",
 	[S_OPEN_COUNTS] = "SELECT coalesce(sum(kind = 'target'), 0), "
-		"coalesce(sum(kind = 'uplink'), 0), coalesce(sum(kind = 'silent'), 0) "
+		"coalesce(sum(kind = 'uplink'), 0), coalesce(sum(kind = 'silent'), 0), "
+		"coalesce(sum(kind = 'cert'), 0) "
 		"FROM incidents WHERE state = 'open'",
 	[S_EV_ADD] = "INSERT INTO incident_events (incident, time_ms, what, detail) "
 		"VALUES (?, ?, ?, ?)",
@@ -708,6 +718,8 @@ static void read_incident(sqlite3_stmt *st, struct astore_incident *r)
 	r->reminded_ms = sqlite3_column_int64(st, 12);
 	r->nprobes = sqlite3_column_int(st, 13);
 	col(st, 14, r->probes, sizeof(r->probes));
+	col(st, 15, r->cert_url, sizeof(r->cert_url));
+	r->cert_expires = sqlite3_column_int64(st, 16);
 }
 
 int astore_incident(struct astore *s, int64_t id, struct astore_incident *out)
@@ -740,6 +752,20 @@ static int two_ints(struct astore *s, enum sid k, int64_t a, int64_t b)
 int astore_set_announced(struct astore *s, int64_t id, int announced)
 {
 	return two_ints(s, S_INC_ANNOUNCED, announced, id);
+}
+
+int astore_set_cert(struct astore *s, int64_t id, const char *url, int64_t expires,
+		    int64_t now_ms)
+{
+	sqlite3_stmt *st = get(s, S_INC_CERT);
+
+	if (!st)
+		return -1;
+	text(st, 1, url);
+	sqlite3_bind_int64(st, 2, expires);
+	sqlite3_bind_int64(st, 3, now_ms);
+	sqlite3_bind_int64(st, 4, id);
+	return done(s, st);
 }
 
 int astore_set_verdict(struct astore *s, int64_t id, const char *verdict, int urgent,
@@ -854,17 +880,18 @@ int astore_incidents_of(struct astore *s, const char *target, struct astore_inci
 	return list_incidents(s, st, 2, out, max);
 }
 
-int astore_open_counts(struct astore *s, int *target, int *uplink, int *silent)
+int astore_open_counts(struct astore *s, int *target, int *uplink, int *silent, int *cert)
 {
 	sqlite3_stmt *st = get(s, S_OPEN_COUNTS);
 
-	*target = *uplink = *silent = 0;
+	*target = *uplink = *silent = *cert = 0;
 	if (!st)
 		return -1;
 	if (step(s, st) == SQLITE_ROW) {
 		*target = sqlite3_column_int(st, 0);
 		*uplink = sqlite3_column_int(st, 1);
 		*silent = sqlite3_column_int(st, 2);
+		*cert = sqlite3_column_int(st, 3);
 	}
 	sqlite3_reset(st);
 	return s->error[0] ? -1 : 0;

@@ -24,7 +24,7 @@
  * astore_failed() takes it, so that a loop cut short by it cannot pass for
  * a short answer.
  */
-#define ASTORE_SCHEMA 4
+#define ASTORE_SCHEMA 5
 
 struct astore_stmts;
 
@@ -122,13 +122,15 @@ int astore_quiet_probes(struct astore *s, int64_t before_ms, struct astore_quiet
 
 struct astore_incident {
 	int64_t id;
-	char kind[16];			/* target, uplink, silent */
+	char kind[16];			/* target, uplink, silent, cert */
 	char probe[65], target[65], verdict[16];
 	char state[12];			/* open, resolved */
 	int announced, urgent;
 	int64_t opened_ms, since_ms, updated_ms, resolved_ms, reminded_ms;
 	int nprobes;			/* target incidents: the probes that see it */
 	char probes[512];		/* "a, b" in order */
+	char cert_url[512];		/* cert: the step that met the certificate */
+	int64_t cert_expires;		/* cert: when it expires, Unix s */
 };
 
 /* A new open incident; its id, or -1. */
@@ -146,6 +148,9 @@ int astore_incident(struct astore *s, int64_t id, struct astore_incident *out);
 int astore_set_announced(struct astore *s, int64_t id, int announced);
 int astore_set_verdict(struct astore *s, int64_t id, const char *verdict, int urgent,
 		       int64_t now_ms);
+/* A certificate incident's certificate: the step's URL and its expiry. */
+int astore_set_cert(struct astore *s, int64_t id, const char *url, int64_t expires,
+		    int64_t now_ms);
 int astore_resolve(struct astore *s, int64_t id, int64_t now_ms);
 int astore_set_reminded(struct astore *s, int64_t id, int64_t now_ms);
 
@@ -165,7 +170,7 @@ int astore_incidents_of(struct astore *s, const char *target, struct astore_inci
 			size_t max);
 
 /* How many incidents are open, per kind. */
-int astore_open_counts(struct astore *s, int *target, int *uplink, int *silent);
+int astore_open_counts(struct astore *s, int *target, int *uplink, int *silent, int *cert);
 
 /* ---- an incident's timeline ---- */
 

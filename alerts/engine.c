@@ -19,6 +19,7 @@ void alert_cfg_init(struct alert_cfg *cfg)
 	cfg->resolve_after = ALERT_RESOLVE_AFTER;
 	cfg->uplink_share = ALERT_UPLINK_SHARE;
 	cfg->remind_every_s = ALERT_REMIND_EVERY;
+	cfg->cert_warn_days = ALERT_CERT_WARN_DAYS;
 	cfg->digest_minute = -1;
 	cfg->smtp_starttls = 1;
 	cfg->retry_min_s = ALERT_RETRY_MIN;
@@ -81,20 +82,6 @@ static void evidence_of(const struct result *r, struct alert_evidence *ev)
 	}
 }
 
-static int alerts_result_one(struct alerts *a, const char *probe, const struct result *r,
-			     int64_t time_ms, struct err *e)
-{
-	struct alert_evidence ev;
-	int ok = r->verdict == VERDICT_OK;
-
-	if (!ok)
-		evidence_of(r, &ev);
-	/* a result older than the last one counted says nothing about now */
-	if (astore_streak_count(a->st, probe, r->target, ok, verdict_name(r->verdict),
-				r->link_fault, time_ms, ok ? NULL : &ev) < 0)
-		return dberr(a, e, "streak");
-	return 0;
-}
 
 /* The dashboard page an incident points at. */
 static void link_for(const struct alerts *a, const char *kind, const char *target,
@@ -105,7 +92,7 @@ static void link_for(const struct alerts *a, const char *kind, const char *targe
 
 	while (n && base[n - 1] == '/')
 		n--;
-	if (!strcmp(kind, "target"))
+	if (!strcmp(kind, "target") || !strcmp(kind, "cert"))
 		snprintf(out, cap, "%.*s/target/%s", (int)n, base, target);
 	else
 		snprintf(out, cap, "%.*s/probes#%s", (int)n, base, probe);
@@ -184,6 +171,8 @@ static int notify(struct alerts *a, int64_t inc, const char *event, const char *
 	ev.evidence = have_evidence ? &evid : NULL;
 	ev.link = link;
 	ev.urgent = in.urgent;
+	ev.cert_url = in.cert_url;
+	ev.cert_expires = in.cert_expires;
 	if (!strcmp(in.kind, "uplink") && astore_probe_counts(a->st, probe, &ev.total,
 							      &ev.failing, &ev.dns_failing) < 0)
 		return dberr(a, e, "uplink counts");
@@ -253,6 +242,64 @@ static int resolve(struct alerts *a, int64_t inc, int64_t now_ms, struct err *e)
 	if (!in.announced)
 		return add_event(a, inc, now_ms, "resolved", "never announced", NULL, e);
 	return notify(a, inc, "resolved", NULL, now_ms, &sent, e);
+}
+
+/*
+ * A TLS certificate that expires within cfg->cert_warn_days, met by any
+ * new connection of r's steps: one incident per target, told to IT staff
+ * before the portal breaks, resolved when a check meets a certificate
+ * that lasts longer (renewed). A result with no new TLS connection says
+ * nothing either way.
+ */
+static int cert_result(struct alerts *a, const char *probe, const struct result *r,
+		       int64_t time_ms, struct err *e)
+{
+	const struct result_step *soon = NULL;
+	int64_t window_ms = (int64_t)a->cfg->cert_warn_days * 86400 * 1000, inc;
+
+	if (window_ms <= 0 || !r->target || !strcmp(r->target, "-"))
+		return 0;
+	for (int i = 0; i < r->nsteps; i++)
+		if (r->steps[i].cert_expires > 0 &&
+		    (!soon || r->steps[i].cert_expires < soon->cert_expires))
+			soon = &r->steps[i];
+	if (!soon)
+		return 0;
+	inc = astore_find_open(a->st, "cert", NULL, r->target);
+	if (inc < 0)
+		return dberr(a, e, "certificate incident");
+	if (soon->cert_expires * 1000 - time_ms >= window_ms) {
+		if (!inc)
+			return 0;
+		/* renewed: "resolved" names the new certificate */
+		if (astore_set_cert(a->st, inc, soon->url, soon->cert_expires, time_ms) < 0)
+			return dberr(a, e, "certificate");
+		return resolve(a, inc, time_ms, e);
+	}
+	if (!inc) {
+		inc = open_incident(a, "cert", probe, r->target, NULL, time_ms, time_ms, e);
+		if (inc < 0 || astore_set_cert(a->st, inc, soon->url, soon->cert_expires,
+					       time_ms) < 0)
+			return inc < 0 ? -1 : dberr(a, e, "certificate");
+		return announce(a, inc, time_ms, e);
+	}
+	return astore_set_cert(a->st, inc, soon->url, soon->cert_expires, time_ms) < 0 ?
+	       dberr(a, e, "certificate") : 0;
+}
+
+static int alerts_result_one(struct alerts *a, const char *probe, const struct result *r,
+			     int64_t time_ms, struct err *e)
+{
+	struct alert_evidence ev;
+	int ok = r->verdict == VERDICT_OK;
+
+	if (!ok)
+		evidence_of(r, &ev);
+	/* a result older than the last one counted says nothing about now */
+	if (astore_streak_count(a->st, probe, r->target, ok, verdict_name(r->verdict),
+				r->link_fault, time_ms, ok ? NULL : &ev) < 0)
+		return dberr(a, e, "streak");
+	return cert_result(a, probe, r, time_ms, e);
 }
 
 #define ENGINE_STREAKS_MAX 20000	/* targets per probe read at once: a province's worth */
@@ -463,6 +510,11 @@ static int digest(struct alerts *a, int64_t now_ms, struct err *e)
 					 message_verdict_words(in->verdict, r->english),
 					 t ? t->procedure : in->target, t ? t->board->location : "",
 					 r->english ? "since" : "từ", when, link);
+			else if (!strcmp(in->kind, "cert"))
+				buf_addf(&lines, "- %s: %s (%s)\n  %s\n", r->english ?
+					 "TLS certificate expires soon" :
+					 "chứng chỉ HTTPS sắp hết hạn",
+					 t ? t->procedure : in->target, in->cert_url, link);
 			else
 				buf_addf(&lines, "- %s %s: %s, %s %s\n  %s\n",
 					 r->english ? "probe" : "điểm đo", in->probe,

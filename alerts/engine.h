@@ -20,12 +20,14 @@
 #define ALERT_RETRY_MIN       30
 #define ALERT_RETRY_MAX       3600
 #define ALERT_GIVE_UP         (2 * 86400)
+#define ALERT_CERT_WARN_DAYS  21	/* a TLS certificate this close to expiry is told */
 
 struct alert_cfg {
 	int open_after, resolve_after;	/* server-wide; a target may set its own */
 	int uplink_share;		/* percent */
 	long silent_after_s;		/* 0: 3x the shortest target interval */
 	long remind_every_s;		/* 0: no reminders */
+	int cert_warn_days;		/* certificates expiring this soon; 0: none told */
 	int digest_minute;		/* minutes after midnight, Vietnam time; -1: none */
 	int english;			/* messages in English unless a recipient says */
 	char public_url[512];		/* the dashboard as officials reach it, for links */

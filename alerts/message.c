@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <curl/curl.h>
 #include <json-c/json.h>
 
 #include "../targets/verdict.h"
@@ -137,6 +138,25 @@ static const struct tmpl templates[] = {
 	    "[qrwatch] Resolved: uplink of probe {probe}" },
 	  { "Các mã do điểm đo {probe} kiểm tra đã trả lời bình thường trở lại.",
 	    "The codes checked by probe {probe} answer normally again." } },
+	{ "cert", "opened",
+	  { "[qrwatch] Chứng chỉ HTTPS sắp hết hạn: {host}, còn {days} ngày",
+	    "[qrwatch] TLS certificate expires soon: {host}, {days} days left" },
+	  { "Chứng chỉ HTTPS của {host} (thủ tục \"{procedure}\") hết hạn lúc {expires} "
+	    "(giờ Việt Nam), còn {days} ngày. Khi hết hạn, điện thoại của người dân sẽ báo "
+	    "trang không an toàn và mã QR không dùng được nữa.",
+	    "The TLS certificate of {host} (procedure \"{procedure}\") expires at {expires} "
+	    "(Vietnam time), {days} days from now. Once it has expired, citizens' phones "
+	    "will call the page unsafe and the QR code will not work." } },
+	{ "cert", "reminder",
+	  { "[qrwatch] Nhắc lại: chứng chỉ HTTPS của {host} còn {days} ngày",
+	    "[qrwatch] Reminder: the TLS certificate of {host} has {days} days left" },
+	  { "Chứng chỉ HTTPS của {host} vẫn chưa được gia hạn; hết hạn lúc {expires}.",
+	    "The TLS certificate of {host} is not renewed yet; it expires at {expires}." } },
+	{ "cert", "resolved",
+	  { "[qrwatch] Đã gia hạn: chứng chỉ HTTPS của {host}",
+	    "[qrwatch] Renewed: the TLS certificate of {host}" },
+	  { "Điểm đo đã gặp chứng chỉ mới của {host}, hết hạn lúc {expires}.",
+	    "The probes met a new certificate for {host}; it expires at {expires}." } },
 	{ "silent", "opened",
 	  { "[qrwatch] Điểm đo {probe} không gửi kết quả",
 	    "[qrwatch] Probe {probe} has gone silent" },
@@ -329,6 +349,24 @@ static void evidence(const struct alert_evidence *ev, int english, char *out, si
 			 (long long)(ev->total_us / 1000), (long long)(ev->ttfb_us / 1000));
 }
 
+/* The procedure, its board and place: for incidents about one code. */
+static void target_fields(struct field *f, size_t nf, const struct alert_event *ev)
+{
+	const struct target *tg = ev->target;
+	struct buf place;
+
+	setf(f, nf, "procedure", "%s", tg ? tg->procedure : ev->target_id);
+	if (tg) {
+		buf_init(&place, 1024);
+		place_format(tg->board->place, &place);
+		setf(f, nf, "place", "%s", buf_str(&place));
+		buf_release(&place);
+		setf(f, nf, "board", "%s (%s)", tg->board->location, tg->board->id);
+	} else {
+		setf(f, nf, "place", "%s", ev->target_id);
+	}
+}
+
 int message_render(const struct alert_event *ev, int english, struct buf *subject,
 		   struct buf *body)
 {
@@ -338,7 +376,7 @@ int message_render(const struct alert_event *ev, int english, struct buf *subjec
 		{ "probe", "" }, { "since", "" }, { "resolved", "" }, { "evidence", "" },
 		{ "payload", "" }, { "todo", "" }, { "link", "" }, { "incident", "" },
 		{ "procedure", "" }, { "urgent", "" }, { "change", "" }, { "failing", "" },
-		{ "total", "" }, { "dns", "" },
+		{ "total", "" }, { "dns", "" }, { "host", "" }, { "days", "" }, { "expires", "" },
 	};
 	size_t nf = sizeof(f) / sizeof(f[0]);
 	const struct tmpl *t = NULL;
@@ -369,8 +407,6 @@ int message_render(const struct alert_event *ev, int english, struct buf *subjec
 	if (ev->urgent && strcmp(ev->event, "resolved"))
 		setf(f, nf, "urgent", "%s", en ? "[URGENT] " : "[KHẨN] ");
 	if (!strcmp(ev->kind, "target")) {
-		const struct target *tg = ev->target;
-		struct buf place;
 		char ev_text[600], pay[400];
 
 		setf(f, nf, "words", "%s", message_verdict_words(ev->verdict, en));
@@ -382,16 +418,7 @@ int message_render(const struct alert_event *ev, int english, struct buf *subjec
 			setf(f, nf, "words", "%s", message_verdict_words("OK", en));
 			setf(f, nf, "verdict", "OK");
 		}
-		setf(f, nf, "procedure", "%s", tg ? tg->procedure : ev->target_id);
-		if (tg) {
-			buf_init(&place, 1024);
-			place_format(tg->board->place, &place);
-			setf(f, nf, "place", "%s", buf_str(&place));
-			buf_release(&place);
-			setf(f, nf, "board", "%s (%s)", tg->board->location, tg->board->id);
-		} else {
-			setf(f, nf, "place", "%s", ev->target_id);
-		}
+		target_fields(f, nf, ev);
 		setf(f, nf, "probes", "%s", ev->probes ? ev->probes : "");
 		if (ev->nprobes >= 2 && message_service_verdict(ev->verdict))
 			setf(f, nf, "scope", en ? "fails from %d probes: the service itself, "
@@ -416,6 +443,32 @@ int message_render(const struct alert_event *ev, int english, struct buf *subjec
 			setf(f, nf, "payload", "%s", pay);
 			if (w)
 				setf(f, nf, "todo", "%s", w->todo[en]);
+		}
+	} else if (!strcmp(ev->kind, "cert")) {
+		int64_t left = ev->cert_expires - ev->now_ms / 1000;
+		char host[256] = "", expires[64];
+		CURLU *u = curl_url();
+		char *h = NULL;
+
+		target_fields(f, nf, ev);
+		if (u && curl_url_set(u, CURLUPART_URL, ev->cert_url ? ev->cert_url : "", 0) ==
+		    CURLUE_OK && curl_url_get(u, CURLUPART_HOST, &h, 0) == CURLUE_OK)
+			clean(host, sizeof(host), h);
+		curl_free(h);
+		curl_url_cleanup(u);
+		setf(f, nf, "host", "%s", host[0] ? host : ev->target_id);
+		setf(f, nf, "days", "%lld", (long long)(left > 0 ? left / 86400 : 0));
+		message_time(ev->cert_expires * 1000, expires, sizeof(expires));
+		setf(f, nf, "expires", "%s", expires);
+		setf(f, nf, "probes", "%s", ev->probe ? ev->probe : "");
+		if (strcmp(ev->event, "resolved")) {
+			clean(host, sizeof(host), ev->cert_url ? ev->cert_url : "");
+			setf(f, nf, "evidence", en ? "the certificate met at %s expires at %s" :
+			     "chứng chỉ gặp ở %s hết hạn lúc %s", host, expires);
+			setf(f, nf, "todo", en ? "Ask whoever runs the portal to renew its "
+			     "certificate before %s. The boards need no change." :
+			     "Đề nghị đơn vị quản lý cổng dịch vụ gia hạn chứng chỉ trước %s. Không "
+			     "cần thay mã trên bảng tin.", expires);
 		}
 	} else {
 		setf(f, nf, "probes", "%s", ev->probe ? ev->probe : "");

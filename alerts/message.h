@@ -20,7 +20,7 @@ struct alert_evidence {
 
 struct alert_event {
 	const char *event;		/* "opened", "changed", "reminder", "resolved" */
-	const char *kind;		/* "target", "uplink", "silent" */
+	const char *kind;		/* "target", "uplink", "silent", "cert" */
 	long long incident;
 	const char *verdict;		/* the incident's verdict (target incidents) */
 	const char *old_verdict;	/* "changed": the verdict before */
@@ -34,6 +34,8 @@ struct alert_event {
 	int failing, total;		/* uplink: targets failing of those checked */
 	int dns_failing;		/* uplink: of those, failing because no name resolved */
 	const char *link;		/* the dashboard page to open */
+	const char *cert_url;		/* cert: the step that met the certificate */
+	int64_t cert_expires;		/* cert: when it expires, Unix s */
 	int urgent;
 };
 

@@ -29,7 +29,7 @@ static const char *const known[] = {
 	"header_timeout", "body_timeout", "max_pending_per_ip", "connection_reserve",
 	"page_threads", "page_queue", "auth_threads", "auth_queue", "login_rate_ip",
 	"login_rate_user", "login_cache", "trusted_proxy", "rrd_checkpoint", "province",
-	"changes_keep", "results_keep", "graph_workers",
+	"changes_keep", "results_keep", "graph_workers", "cert_warn_days",
 };
 
 static void set_str(char *dst, size_t cap, const char *v, const char *key,
@@ -158,6 +158,11 @@ static int alert_key(struct dconfig *c, const char *key, const char *val, const 
 		a->uplink_share = u ? (int)u : a->uplink_share;
 	} else if (!strcmp(key, "alert_silent_after")) {
 		set_secs(&a->silent_after_s, val, 1, 7 * 86400, key, path, line, errors);
+	} else if (!strcmp(key, "cert_warn_days")) {
+		unsigned days = (unsigned)a->cert_warn_days;
+
+		set_num(&days, val, 0, 365, key, path, line, errors);
+		a->cert_warn_days = (int)days;
 	} else if (!strcmp(key, "alert_remind_every")) {
 		set_secs(&a->remind_every_s, val, 0, 30 * 86400, key, path, line, errors);
 	} else if (!strcmp(key, "alert_retry_min")) {

@@ -116,6 +116,8 @@ static const struct {
 	{ "kind_service", "Dịch vụ (nhiều điểm đo)", "Service (several probes)" },
 	{ "kind_uplink", "Đường truyền điểm đo", "Probe uplink" },
 	{ "kind_silent", "Điểm đo im lặng", "Silent probe" },
+	{ "kind_cert", "Chứng chỉ HTTPS sắp hết hạn", "TLS certificate expires soon" },
+	{ "cert", "Chứng chỉ HTTPS hết hạn", "TLS certificate expires" },
 	{ "what", "Sự cố", "Incident" },
 	{ "state", "Trạng thái", "State" },
 	{ "open", "đang mở", "open" },
@@ -165,6 +167,7 @@ void html_begin(struct buf *b, const char *title, const char *path, int english)
 		  ".DOWN,.HANG{background:#c62828}.STALE{background:#6a1b9a}.TAMPERED{background:#000}"
 		  ".UNREADABLE{background:#555}.bar{display:inline-block;height:.8em}"
 		  ".d{background:#90caf9}.c{background:#42a5f5}.t{background:#ab47bc}.w{background:#ffb74d}.r{background:#66bb6a}"
+		  ".cert.warn{color:#c62828;font-weight:bold}"
 		  "img{max-width:100%%}@media print{header{display:none}}"
 		  "</style></head><body><header><strong>%s</strong>"
 		  "<a href=\"/?%s\">%s</a><a href=\"/stale?%s\">%s</a><a href=\"/probes?%s\">%s</a>"

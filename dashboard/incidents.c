@@ -18,6 +18,8 @@ static const char *kind_key(const struct astore_incident *in)
 		return "kind_uplink";
 	if (!strcmp(in->kind, "silent"))
 		return "kind_silent";
+	if (!strcmp(in->kind, "cert"))
+		return "kind_cert";
 	return in->nprobes >= 2 && message_service_verdict(in->verdict) ? "kind_service" :
 	       "kind_target";
 }
@@ -185,6 +187,10 @@ int incidents_json(struct astore *st, const char *target, struct buf *b)
 		add_int(o, "opened_ms", in->opened_ms);
 		add_int(o, "since_ms", in->since_ms);
 		add_int(o, "resolved_ms", in->resolved_ms);
+		if (!strcmp(in->kind, "cert")) {
+			add_str(o, "cert_url", in->cert_url);
+			add_int(o, "cert_expires", in->cert_expires);
+		}
 		while (*p) {
 			size_t k = strcspn(p, ",");
 

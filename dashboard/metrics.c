@@ -549,14 +549,15 @@ static void probes_part(struct out *o, struct store_reader *rd)
 static void alerts_part(struct out *o, struct dash *d, struct store_reader *rd)
 {
 	struct astore *as = store_reader_alerts(rd);
-	int nt, nu, ns;
+	int nt, nu, ns, nc;
 	int64_t pending, sent, failed;
 
-	if (astore_open_counts(as, &nt, &nu, &ns) == 0) {
+	if (astore_open_counts(as, &nt, &nu, &ns, &nc) == 0) {
 		family(o, "qrwatch_incidents_open", "gauge", "Open incidents by kind.");
 		server_int(o, "qrwatch_incidents_open", "kind=\"target\"", nt);
 		server_int(o, "qrwatch_incidents_open", "kind=\"uplink\"", nu);
 		server_int(o, "qrwatch_incidents_open", "kind=\"silent\"", ns);
+		server_int(o, "qrwatch_incidents_open", "kind=\"cert\"", nc);
 	}
 	if (astore_note_counts(as, &pending, &sent, &failed) == 0) {
 		family(o, "qrwatch_notifications", "gauge", "Notifications in the outbox by state.");

@@ -117,7 +117,25 @@ static int load_states(struct dash *d, struct store_reader *rd, struct states *s
 
 /* ---- target page ---- */
 
-static void waterfall(struct buf *b, const struct result *res)
+/* A step's TLS certificate: when it expires, marked when within warn_days. */
+static void cert_line(struct buf *b, const struct result_step *s, int warn_days, int english)
+{
+	int64_t left = s->cert_expires - (int64_t)time(NULL);
+	long long days = (long long)(left > 0 ? left / 86400 : 0);
+	char when[32];
+
+	if (s->cert_expires <= 0)
+		return;
+	fmt_time(s->cert_expires * 1000, when, sizeof(when));
+	html_addf(b, "<br><small class=\"cert%s\">%s %s (", left < (int64_t)warn_days * 86400 ?
+		  " warn" : "", tr("cert", english), when);
+	if (english)
+		buf_addf(b, "%lld days left)</small>", days);
+	else
+		buf_addf(b, "còn %lld ngày)</small>", days);
+}
+
+static void waterfall(struct buf *b, const struct result *res, int warn_days, int english)
 {
 	int64_t longest = 1;
 
@@ -133,8 +151,10 @@ static void waterfall(struct buf *b, const struct result *res)
 						      "ttfb_us", "transfer_us" };
 		static const char *const cls[5] = { "d", "c", "t", "w", "r" };
 
-		html_addf(b, "<tr><td>%d. %s<br><small>%s %s</small></td><td>", i + 1, s->name,
+		html_addf(b, "<tr><td>%d. %s<br><small>%s %s</small>", i + 1, s->name,
 			  s->method, s->url);
+		cert_line(b, s, warn_days, english);
+		buf_adds(b, "</td><td>");
 		for (int k = 0; k < 5; k++) {
 			long w = (long)(ph[k] * 300 / longest);
 
@@ -199,7 +219,7 @@ static void page_target(struct dash *d, struct store_reader *rd, const char *id,
 			  "</p><h3>%s</h3>", tr("since", english), when,
 			  english ? res->why_en : res->why_vi, res->payload,
 			  tr("last_check", english));
-		waterfall(&r->body, res);
+		waterfall(&r->body, res, d->cert_warn_days, english);
 		html_addf(&r->body, "<h3>%s</h3>", tr("graphs", english));
 		for (int k = 0; k < 4; k++)
 			html_addf(&r->body, "<img alt=\"%s\" src=\"/graph/%s/%s/%s.png\">",

@@ -258,6 +258,7 @@ int main(int argc, char **argv)
 	dash.cat = cat ? cat : &empty;
 	dash.rrd = &rrd;
 	dash.outbox = &outbox;
+	dash.cert_warn_days = cfg.alerts.cert_warn_days;
 	dash.metrics = metrics_new(dash.cat, cfg.province[0] ? cfg.province : NULL, VERSION, &e);
 	if (!dash.metrics) {
 		LOG(LOG_LVL_ERROR, NULL, "%s", e.msg);

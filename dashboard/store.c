@@ -161,6 +161,11 @@ static const char *const migrations[STORE_SCHEMA] = {
 	 */
 	("DROP INDEX IF EXISTS results_by_target;"
 	 "DROP INDEX IF EXISTS results_by_pair;"),	/* one step, two statements */
+	/*
+	 * 8: when each step's TLS certificate expires (the result's
+	 * cert_expires), for the target page and the overview's warning
+	 */
+	"ALTER TABLE latest_steps ADD COLUMN cert_expires INTEGER NOT NULL DEFAULT 0;",
 };
 
 static int exec(sqlite3 *db, const char *sql, struct err *e)

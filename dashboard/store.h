@@ -14,7 +14,7 @@
 #include "../targets/result.h"
 
 /* The schema version this build writes; older databases are migrated. */
-#define STORE_SCHEMA 7
+#define STORE_SCHEMA 8
 
 /*
  * Results are indexed only by their key (probe, target, probe_time), the

@@ -53,8 +53,8 @@ const char *const store_writer_sql[W_COUNT] = {
 		"interface = excluded.interface, nsteps = excluded.nsteps",
 	[W_STEP_PUT] = "INSERT INTO latest_steps (probe, target, idx, name, method, "
 		"url, final_url, status, bytes, redirects, reused, cold, dns_us, connect_us, "
-		"tls_us, ttfb_us, transfer_us, total_us, ok, error, hops) "
-		"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+		"tls_us, ttfb_us, transfer_us, total_us, ok, error, hops, cert_expires) "
+		"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
 		"ON CONFLICT (probe, target, idx) DO UPDATE SET name = excluded.name, "
 		"method = excluded.method, url = excluded.url, final_url = excluded.final_url, "
 		"status = excluded.status, bytes = excluded.bytes, "
@@ -62,7 +62,8 @@ const char *const store_writer_sql[W_COUNT] = {
 		"dns_us = excluded.dns_us, connect_us = excluded.connect_us, "
 		"tls_us = excluded.tls_us, ttfb_us = excluded.ttfb_us, "
 		"transfer_us = excluded.transfer_us, total_us = excluded.total_us, "
-		"ok = excluded.ok, error = excluded.error, hops = excluded.hops",
+		"ok = excluded.ok, error = excluded.error, hops = excluded.hops, "
+		"cert_expires = excluded.cert_expires",
 	[W_STEPS_TRIM] = "DELETE FROM latest_steps WHERE probe = ? AND target = ? AND idx >= ?",
 	[W_TARGET_PROBES] = "SELECT verdict, since_ms, time_ms FROM latest WHERE target = ? "
 		"ORDER BY probe",
@@ -243,6 +244,7 @@ static int put_latest(struct store *s, const struct store_result *x, int64_t sin
 		sqlite3_bind_int(st, 19, p->ok);
 		conn_text(st, 20, p->error);
 		conn_text(st, 21, buf_str(&hops));
+		sqlite3_bind_int64(st, 22, p->cert_expires);
 		rc = conn_done(c, st);
 	}
 	buf_release(&hops);

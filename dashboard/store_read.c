@@ -29,8 +29,8 @@ const char *const store_reader_sql[R_COUNT] = {
 		"coalesce(redirects, 0), coalesce(reused, 0), coalesce(cold, 0), "
 		"coalesce(dns_us, 0), coalesce(connect_us, 0), coalesce(tls_us, 0), "
 		"coalesce(ttfb_us, 0), coalesce(transfer_us, 0), coalesce(total_us, 0), "
-		"coalesce(ok, 0), coalesce(error, ''), coalesce(hops, '') FROM latest_steps "
-		"WHERE probe = ? AND target = ? ORDER BY idx",
+		"coalesce(ok, 0), coalesce(error, ''), coalesce(hops, ''), cert_expires "
+		"FROM latest_steps WHERE probe = ? AND target = ? ORDER BY idx",
 	[R_LATEST_ALL] = "SELECT probe, target, verdict, coalesce(total_us, 0) FROM latest",
 	[R_CHANGES_SINCE] = "SELECT time_ms, probe, target, coalesce(old, ''), new FROM "
 		"verdict_changes WHERE time_ms > ? ORDER BY time_ms DESC LIMIT ?",
@@ -160,6 +160,7 @@ static int steps_of(struct conn *c, const char *probe, const char *target, struc
 		s->ok = sqlite3_column_int(st, 16);
 		s->error = dup(a, st, 17);
 		hops_of(a, (const char *)sqlite3_column_text(st, 18), s);
+		s->cert_expires = sqlite3_column_int64(st, 19);
 		if (i + 1 > res->nsteps)
 			res->nsteps = i + 1;
 	}

@@ -136,12 +136,12 @@ start_server "$TMP/a.conf"
 # results, a batch at a time; times rise by 10 s from well in the past
 T=$(($(date +%s) - 30000))
 RS=""
-add() {  # add TARGET VERDICT [STATUS]
+add() {  # add TARGET VERDICT [STATUS]; $RES_EXTRA and $STEP_EXTRA add fields
     T=$((T + 10))
     ts=$(date -u -d "@$T" +%Y-%m-%dT%H:%M:%S.000Z)
     st=${3:-503}
     [ "$2" = OK ] && st=200
-    r='{"target":"'$1'","time":"'$ts'","verdict":"'$2'","why_vi":"Cổng dịch vụ trả lỗi","why_en":"the portal failed","payload":"code-'$1'","failed_step":1,"total_us":1234000,"steps":[{"name":"Trang thủ tục","status":'$st',"dns_us":1000,"connect_us":2000,"tls_us":0,"ttfb_us":800000,"transfer_us":4000,"total_us":1234000}]}'
+    r='{"target":"'$1'","time":"'$ts'","verdict":"'$2'","why_vi":"Cổng dịch vụ trả lỗi","why_en":"the portal failed","payload":"code-'$1'","failed_step":1,"total_us":1234000'"${RES_EXTRA:-}"',"steps":[{"name":"Trang thủ tục","status":'$st',"dns_us":1000,"connect_us":2000,"tls_us":0,"ttfb_us":800000,"transfer_us":4000,"total_us":1234000'"${STEP_EXTRA:-}"'}]}'
     RS="$RS${RS:+,}$r"
 }
 SEQ_p1=0 SEQ_p2=0 SEQ_p3=0
@@ -281,6 +281,32 @@ settle; new_mails
 expect_eq "uplink back: resolved for IT" "$(count 'it@huyen.example	resolved')" "1"
 expect_eq "uplink back: nothing about the held codes" "$(wc -l < "$TMP/new.txt")" "1"
 
+# the resolver of p2 fails for t5's name alone (the probe says link_fault):
+# that is p2's uplink, told to IT as DNS, and not t5's incident
+for i in 1 2 3; do RES_EXTRA=',"link_fault":true' add t5 DOWN; add t1 OK; done; push p2
+settle; new_mails
+expect_contains "resolver: one uplink incident that says DNS" "$(grep 'it@huyen.example	opened' "$TMP/new.txt" | cut -f 7)" "Điểm đo p2 không hỏi được DNS (1/"
+expect_eq "resolver: no incident for the code, nobody in the commune told" "$(db "SELECT count(*) FROM incidents WHERE kind = 'target' AND target = 't5' AND state = 'open'")/$(count tanan.example)/$(count hoabinh)" "0/0/0"
+add t5 OK; push p2
+settle; new_mails
+expect_eq "resolver back: resolved for IT" "$(count 'it@huyen.example	resolved')" "1"
+
+# a portal's certificate expires in 10 days: IT hears it before it breaks,
+# the target page marks it, a renewed one resolves it
+SOON=$(($(date +%s) + 10 * 86400 + 3600))
+STEP_EXTRA=',"url":"https://dvc.tanan.example/ks","cert_expires":'$SOON add t2 OK; push p1
+settle; new_mails
+expect_contains "certificate: IT told, with the host and the days left" "$(grep 'it@huyen.example	opened' "$TMP/new.txt" | cut -f 7)" "Chứng chỉ HTTPS sắp hết hạn: dvc.tanan.example, còn 10 ngày"
+expect_eq "certificate: not the commune's to fix" "$(count vanphong@tanan.example)/$(count chutich@)" "0/0"
+expect_contains "certificate: among the open incidents" "$(curl -s "http://127.0.0.1:$S/api/v1/incidents")" '"kind":"cert","probe":"p1","target":"t2"'
+expect_contains "certificate: the API names it" "$(curl -s "http://127.0.0.1:$S/api/v1/incidents")" '"cert_url":"https:\/\/dvc.tanan.example\/ks","cert_expires":'$SOON
+expect_contains "certificate: counted in /metrics" "$(curl -s "http://127.0.0.1:$S/metrics")" 'qrwatch_incidents_open{kind="cert"} 1'
+expect_contains "certificate: the target page marks the step" "$(curl -s "http://127.0.0.1:$S/target/t2")" '<small class="cert warn">Chứng chỉ HTTPS hết hạn'
+STEP_EXTRA=',"url":"https://dvc.tanan.example/ks","cert_expires":'$((SOON + 80 * 86400)) add t2 OK; push p1
+settle; new_mails
+expect_contains "certificate renewed: resolved" "$(grep 'it@huyen.example	resolved' "$TMP/new.txt" | cut -f 7)" "Đã gia hạn: chứng chỉ HTTPS của dvc.tanan.example"
+expect_contains "certificate renewed: the page shows it unmarked" "$(curl -s "http://127.0.0.1:$S/target/t2")" '<small class="cert">Chứng chỉ HTTPS hết hạn'
+
 # the dashboard shows incidents; the API lists them with their notifications
 for i in 1 2 3; do add t4 TAMPERED 200; done; push p2
 settle; new_mails
@@ -388,8 +414,8 @@ sqlite3 "$DATA/qrwatch.db" "PRAGMA journal_mode=WAL;
 expect_eq "a schema-1 database" "$(db 'PRAGMA user_version')" "1"
 conf "$TMP/c.conf" "$DATA" ""
 start_server "$TMP/c.conf"
-expect_eq "migrated to the current schema at start" "$(db 'PRAGMA user_version')" "7"
-expect_eq "the alerts' tables made by their own migrations" "$(db "SELECT version FROM schema_modules WHERE name = 'alerts'")" "3"
+expect_eq "migrated to the current schema at start" "$(db 'PRAGMA user_version')" "8"
+expect_eq "the alerts' tables made by their own migrations" "$(db "SELECT version FROM schema_modules WHERE name = 'alerts'")" "5"
 expect_eq "its batch numbers kept as the epoch before epochs" "$(db "SELECT epoch || ':' || last_seq FROM probe_epochs WHERE probe = 'p3'")" ":7"
 expect_eq "its results kept, their values typed" "$(db "SELECT count(*) || ':' || total_us || ':' || connect_us || ':' || status FROM results WHERE target = 't1'")" "1:1234000:2000:503"
 expect_eq "its latest state kept, its steps as rows" "$(db "SELECT l.verdict || ':' || l.payload || ':' || s.name FROM latest l JOIN latest_steps s USING (probe, target)")" "DOWN:code-t1:Trang thủ tục"

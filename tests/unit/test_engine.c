@@ -242,6 +242,63 @@ static void test_resolver(void)
 	rig_close(&r);
 }
 
+/* One OK result of "ks" at minute m whose step met a certificate that expires in days. */
+static int cert_result(struct rig *r, int m, int days)
+{
+	struct result res;
+	struct err e;
+
+	memset(&res, 0, sizeof(res));
+	res.target = "ks";
+	res.time_ms = T0 + m * MIN;
+	res.verdict = VERDICT_OK;
+	res.nsteps = 1;
+	res.steps = result_steps_new(&r->arena, 1);
+	res.steps[0].name = "Mở trang";
+	res.steps[0].url = "https://dichvucong.gov.vn/p/ks";
+	res.steps[0].status = 200;
+	res.steps[0].error = "";
+	res.steps[0].cert_expires = days ? res.time_ms / 1000 + days * 86400LL + 3600 : 0;
+	if (alerts_result(&r->a, "p1", &res, res.time_ms, &e) < 0 ||
+	    alerts_batch(&r->a, "p1", res.time_ms, &e) < 0)
+		return -1;
+	return 0;
+}
+
+/*
+ * A certificate within cert_warn_days of its expiry is told once, to IT
+ * staff, before anything breaks; a result without a new TLS connection
+ * says nothing; a renewed one resolves it.
+ */
+static void test_cert(void)
+{
+	struct rig r;
+
+	if (rig_open(&r) < 0)
+		return;
+	CHECK_INT(cert_result(&r, 0, 60), 0);
+	CHECK_INT(query_int(r.db, "SELECT count(*) FROM incidents"), 0);
+	CHECK_INT(cert_result(&r, 1, 17), 0);
+	CHECK_INT(cert_result(&r, 2, 17), 0);
+	CHECK_INT(cert_result(&r, 3, 0), 0);
+	CHECK_INT(query_int(r.db, "SELECT count(*) FROM incidents WHERE kind = 'cert' AND "
+			    "target = 'ks' AND state = 'open' AND cert_url = "
+			    "'https://dichvucong.gov.vn/p/ks'"), 1);
+	CHECK_INT(query_int(r.db, "SELECT count(*) FROM outbox WHERE subject = '[qrwatch] "
+			    "Chứng chỉ HTTPS sắp hết hạn: dichvucong.gov.vn, còn 17 ngày' AND "
+			    "body LIKE '%gia hạn chứng chỉ trước%' AND link LIKE '%/target/ks'"), 1);
+	CHECK_INT(cert_result(&r, 4, 90), 0);
+	CHECK_INT(query_int(r.db, "SELECT count(*) FROM incidents WHERE kind = 'cert' AND "
+			    "state = 'open'"), 0);
+	CHECK_INT(query_int(r.db, "SELECT count(*) FROM outbox WHERE event = 'resolved' AND "
+			    "subject LIKE '%Đã gia hạn%'"), 1);
+	/* none told when the window is 0 */
+	r.cfg.cert_warn_days = 0;
+	CHECK_INT(cert_result(&r, 5, 3), 0);
+	CHECK_INT(query_int(r.db, "SELECT count(*) FROM incidents WHERE state = 'open'"), 0);
+	rig_close(&r);
+}
+
 /* A probe that stops sending is reported once it is quiet long enough; one taken out of the config is not. */
 static void test_silent(void)
 {
@@ -323,6 +380,7 @@ static const struct test engine_tests[] = {
 	{ "two_probes_make_a_service_incident", test_service },
 	{ "uplink_holds_the_codes", test_uplink },
 	{ "resolver_down_is_the_uplink", test_resolver },
+	{ "certificate_expiring_is_told", test_cert },
 	{ "silent_probe", test_silent },
 	{ "a_batch_decides_its_own_counts", test_batch_decides_its_own },
 	{ "database_error_fails_the_call", test_database_error },
