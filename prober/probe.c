@@ -42,7 +42,9 @@ static void check_usage(FILE *f)
 	      "      --ca FILE          also trust the CA certificates in FILE (besides the system's)\n"
 	      "      --resolve H:P:ADDR connect to ADDR for host H port P (like curl)\n"
 	      "      --allow-private N  with a URL: let it reach these networks (CIDR)\n"
-	      "      --emulate PROFILE  add a profile's round trip and bandwidth cap:\n", f);
+	      "      --emulate PROFILE  spend a profile's round trip on each connection, TLS\n"
+	      "                         handshake and request, and cap the bandwidth (in-process;\n"
+	      "                         qrwatch-netem shapes with the kernel's netem instead):\n", f);
 	for (p = emulate_profiles(); p->name; p++)
 		fprintf(f, "                           %-8s %s\n", p->name, p->stands_for);
 	fputs("      --decoder PROGRAM  the board decoder (default: qrwatch-probe-decode\n"
