@@ -238,6 +238,7 @@ install: $(PROGRAMS)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8 \
 		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(DOCDIR)
 	install -m 0755 $(PROGRAMS) $(DESTDIR)$(BINDIR)/
+	install -m 0755 prober/qrwatch-netem $(DESTDIR)$(BINDIR)/
 	install -m 0644 docs/man/qrwatch.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 0644 docs/man/qrwatch-probe.8 docs/man/qrwatchd.8 $(DESTDIR)$(MANDIR)/man8/
 	sed 's|@BINDIR@|$(BINDIR)|g' dashboard/qrwatchd.service.in > $(DESTDIR)$(UNITDIR)/qrwatchd.service

@@ -463,6 +463,80 @@ static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow,
 }
 
 /*
+ * --emulate, in-process: each round trip a real link would add is spent
+ * here, before what would cross the link, so that it shows in the phase
+ * libcurl measures. The loop is held meanwhile (docs/probe.md): the
+ * kernel's netem (qrwatch-netem) is the emulation to prefer.
+ */
+static void emulate_round_trip(const struct check *c)
+{
+	struct timespec until;
+
+	if (c->env->emulate_rtt_us <= 0)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += (time_t)(c->env->emulate_rtt_us / 1000000);
+	until.tv_nsec += (long)(c->env->emulate_rtt_us % 1000000) * 1000;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, NULL) == EINTR)
+		;	/* a signal (SIGHUP) does not shorten the round trip */
+}
+
+/* The TCP handshake's round trip, before each new connection opens (connect time). */
+static int on_sockopt(void *ud, curl_socket_t fd, curlsocktype purpose)
+{
+	(void)fd;
+	(void)purpose;
+	emulate_round_trip(ud);
+	return CURL_SOCKOPT_OK;
+}
+
+/*
+ * A TLS handshake message that the client sends and then waits on the
+ * server's answer for: the ClientHello (every handshake, and a second one
+ * after a HelloRetryRequest) and TLS 1.2's ClientKeyExchange (its full
+ * handshake's second round trip). libcurl shows them, as sent, only with
+ * OpenSSL (CURLINFO_SSL_DATA_OUT holds the message: type, 24-bit length).
+ */
+static int tls_awaits_answer(const unsigned char *m, size_t n)
+{
+	return n >= 4 && (m[0] == 1 || m[0] == 16) &&
+	       ((size_t)m[1] << 16 | (size_t)m[2] << 8 | m[3]) == n - 4;
+}
+
+#if LIBCURL_VERSION_NUM >= 0x075000
+/* Each request's round trip, before it is sent (waiting time). */
+static int on_prereq(void *ud, char *ip, char *local_ip, int port, int local_port)
+{
+	(void)ip;
+	(void)local_ip;
+	(void)port;
+	(void)local_port;
+	emulate_round_trip(ud);
+	return CURL_PREREQFUNC_OK;
+}
+#endif
+
+/* --emulate on a transfer of the check's flow (or its portal's home page). */
+static void emulate_attach(struct check *c, CURL *h)
+{
+	if (c->env->emulate_rate > 0)	/* uploads; downloads are paced in on_body() */
+		curl_easy_setopt(h, CURLOPT_MAX_SEND_SPEED_LARGE,
+				 (curl_off_t)c->env->emulate_rate);
+	if (c->env->emulate_rtt_us <= 0)
+		return;
+	curl_easy_setopt(h, CURLOPT_SOCKOPTFUNCTION, on_sockopt);
+	curl_easy_setopt(h, CURLOPT_SOCKOPTDATA, c);
+#if LIBCURL_VERSION_NUM >= 0x075000
+	curl_easy_setopt(h, CURLOPT_PREREQFUNCTION, on_prereq);
+	curl_easy_setopt(h, CURLOPT_PREREQDATA, c);
+#endif
+}
+
+/*
  * libcurl's informational messages: the only word on when TCP connected
  * when the TLS handshake then fails (CURLINFO_CONNECT_TIME stays 0), and
  * on a certificate for another name (OpenSSL accepted the chain; libcurl
@@ -473,6 +547,8 @@ static int on_debug(CURL *h, curl_infotype type, char *data, size_t size, void *
 	struct check *c = ud;
 
 	(void)h;
+	if (type == CURLINFO_SSL_DATA_OUT && tls_awaits_answer((unsigned char *)data, size))
+		emulate_round_trip(c);	/* --emulate: the handshake's round trip (TLS time) */
 	if (type != CURLINFO_TEXT)
 		return 0;
 	if (!c->tcp_up_us && size > 13 && memcmp(data, "Connected to ", 13) == 0)
@@ -482,20 +558,6 @@ static int on_debug(CURL *h, curl_infotype type, char *data, size_t size, void *
 		 (size > 40 && memcmp(data, "SSL: certificate subject name", 29) == 0))
 		c->name_mismatch = 1;
 	return 0;
-}
-
-/* --emulate: hold each new connection for the profile's round trip. */
-static int on_sockopt(void *ud, curl_socket_t fd, curlsocktype purpose)
-{
-	struct check *c = ud;
-	long ms = (long)(c->env->emulate_rtt_us / 1000);
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	(void)fd;
-	(void)purpose;
-	if (ms > 0)
-		nanosleep(&ts, NULL);
-	return CURL_SOCKOPT_OK;
 }
 
 /* ---- steps ---- */
@@ -700,18 +762,13 @@ static int start_step(struct check *c, CURLM *m)
 		curl_easy_setopt(c->h, CURLOPT_RESOLVE, c->env->resolve);
 	if (c->env->interface)
 		curl_easy_setopt(c->h, CURLOPT_INTERFACE, c->env->interface);
-	if (c->env->emulate_rate > 0)	/* uploads; downloads are paced in on_body() */
-		curl_easy_setopt(c->h, CURLOPT_MAX_SEND_SPEED_LARGE,
-				 (curl_off_t)c->env->emulate_rate);
-	if (c->env->emulate_rtt_us > 0) {
-		curl_easy_setopt(c->h, CURLOPT_SOCKOPTFUNCTION, on_sockopt);
-		curl_easy_setopt(c->h, CURLOPT_SOCKOPTDATA, c);
+	emulate_attach(c, c->h);
+	if (c->env->emulate_rtt_us > 0)
 		/*
 		 * Each check starts on a new connection, as a citizen's phone
 		 * would, so that every check pays the emulated round trip.
 		 */
 		curl_easy_setopt(c->h, CURLOPT_FRESH_CONNECT, c->step == 0 ? 1L : 0L);
-	}
 
 	/* headers and body */
 	curl_slist_free_all(c->headers);
@@ -1563,6 +1620,7 @@ static int home_start(struct check *c, CURLM *m)
 		      left < 10000 ? left : 10000);
 	curl_easy_setopt(c->home_h, CURLOPT_USERAGENT, CHECK_USER_AGENT);
 	curl_easy_setopt(c->home_h, CURLOPT_ACCEPT_ENCODING, "");
+	emulate_attach(c, c->home_h);
 	if (c->env->interface)
 		curl_easy_setopt(c->home_h, CURLOPT_INTERFACE, c->env->interface);
 	/* step 1 read the extra CAs already: trust_extra_ca() cannot fail here */

@@ -1,4 +1,4 @@
-/* emulate.c - the uplink profiles of --emulate (see emulate.h, docs/probe.md). */
+/* emulate.c - the uplink profiles of --emulate and qrwatch-netem, in one place (emulate.h, docs/probe.md). */
 #include "emulate.h"
 
 #include <string.h>
@@ -28,4 +28,10 @@ const struct emulate_profile *emulate_find(const char *name)
 const struct emulate_profile *emulate_profiles(void)
 {
 	return profiles;
+}
+
+void emulate_print(const struct emulate_profile *p, FILE *f)
+{
+	fprintf(f, "%s %ld %ld %g %s\n", p->name, p->rtt_ms, p->rate, p->loss * 100,
+		p->stands_for);
 }

@@ -42,7 +42,9 @@ static void check_usage(FILE *f)
 	      "      --ca FILE          also trust the CA certificates in FILE (besides the system's)\n"
 	      "      --resolve H:P:ADDR connect to ADDR for host H port P (like curl)\n"
 	      "      --allow-private N  with a URL: let it reach these networks (CIDR)\n"
-	      "      --emulate PROFILE  add a profile's round trip and bandwidth cap:\n", f);
+	      "      --emulate PROFILE  spend a profile's round trip on each connection, TLS\n"
+	      "                         handshake and request, and cap the bandwidth (in-process;\n"
+	      "                         qrwatch-netem shapes with the kernel's netem instead):\n", f);
 	for (p = emulate_profiles(); p->name; p++)
 		fprintf(f, "                           %-8s %s\n", p->name, p->stands_for);
 	fputs("      --decoder PROGRAM  the board decoder (default: qrwatch-probe-decode\n"
@@ -303,13 +305,52 @@ static int cmd_lookup(int argc, char **argv)
 	return EXIT_OK;
 }
 
+/*
+ * qrwatch-probe emulate [PROFILE]: the uplink profiles, one a line, for
+ * qrwatch-netem, which shapes a network namespace with the kernel's netem
+ * from the same numbers as --emulate.
+ */
+static int cmd_emulate(int argc, char **argv)
+{
+	const struct emulate_profile *p;
+
+	if (argc > 2 || (argc == 2 && argv[1][0] == '-')) {
+		int help = argc == 2 && !strcmp(argv[1], "--help");
+
+		fputs("usage: qrwatch-probe emulate [PROFILE]\n"
+		      "\n"
+		      "Print the uplink profiles of --emulate (or only PROFILE), one a line:\n"
+		      "its name, the round trip in ms, the bandwidth in bytes per second\n"
+		      "each way, the loss in percent each way, and what it stands for.\n"
+		      "qrwatch-netem reads them to shape a network namespace with netem.\n"
+		      "\n"
+		      "Exit status: 0, or 2 for an unknown profile or usage.\n",
+		      help ? stdout : stderr);
+		return help ? EXIT_OK : EXIT_USAGE;
+	}
+	if (argc == 2) {
+		p = emulate_find(argv[1]);
+		if (!p) {
+			fprintf(stderr, "qrwatch-probe: unknown emulation profile '%s'\n",
+				argv[1]);
+			return EXIT_USAGE;
+		}
+		emulate_print(p, stdout);
+		return EXIT_OK;
+	}
+	for (p = emulate_profiles(); p->name; p++)
+		emulate_print(p, stdout);
+	return EXIT_OK;
+}
+
 static void usage(FILE *f)
 {
 	fputs("usage: qrwatch-probe COMMAND [options]   (COMMAND --help)\n\n"
 	      "The qrwatch probe for village routers.\n\n"
 	      "  run      run the probe (schedule, spool, push) in the foreground\n"
 	      "  check    check one target or URL now and print a waterfall\n"
-	      "  lookup   resolve a name as a check does, and say how it went\n", f);
+	      "  lookup   resolve a name as a check does, and say how it went\n"
+	      "  emulate  print the uplink profiles (for qrwatch-netem)\n", f);
 }
 
 int main(int argc, char **argv)
@@ -338,6 +379,8 @@ int main(int argc, char **argv)
 		rc = cmd_run(argc - 1, argv + 1);
 	else if (!strcmp(argv[1], "lookup"))
 		rc = cmd_lookup(argc - 1, argv + 1);
+	else if (!strcmp(argv[1], "emulate"))
+		rc = cmd_emulate(argc - 1, argv + 1);
 	else {
 		fprintf(stderr, "qrwatch-probe: unknown command '%s'\n", argv[1]);
 		usage(stderr);

@@ -19,6 +19,10 @@ for f in bin/qrwatch bin/qrwatch-probe bin/qrwatchd share/man/man1/qrwatch.1 \
     expect_eq "installed $f" "$([ -s "$PFX/$f" ] && echo yes)" "yes"
 done
 expect_eq "programs are executable" "$([ -x "$PFX/bin/qrwatchd" ] && [ -x "$PFX/bin/qrwatch-probe" ] && echo yes)" "yes"
+# the netem script, beside the probe whose profiles it reads
+expect_eq "qrwatch-netem installed, executable" "$([ -x "$PFX/bin/qrwatch-netem" ] && echo yes)" "yes"
+"$PFX/bin/qrwatch-netem" --help > "$TMP/help" 2>&1
+expect_contains "the installed qrwatch-netem runs" "$(cat "$TMP/help")" "usage: qrwatch-netem"
 "$PFX/bin/qrwatchd" --help > "$TMP/help" 2>&1
 expect_contains "the installed qrwatchd runs" "$(cat "$TMP/help")" "usage: qrwatchd"
 
