@@ -14,6 +14,7 @@ struct arena_block {
 };
 
 #define ARENA_BLOCK 16384
+#define ARENA_FIRST 4096	/* most arenas (one check's result) fit in one small block */
 
 void arena_init(struct arena *a, size_t max)
 {
@@ -34,7 +35,8 @@ void *arena_alloc(struct arena *a, size_t n)
 	if (a->max && n > a->max - a->used)
 		return NULL;
 	if (!b || b->cap - b->off < n) {
-		size_t cap = n > ARENA_BLOCK ? n : ARENA_BLOCK;
+		size_t block = b ? ARENA_BLOCK : ARENA_FIRST;
+		size_t cap = n > block ? n : block;
 
 		b = malloc(sizeof(*b) + cap);
 		if (!b)

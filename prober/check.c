@@ -1801,6 +1801,7 @@ void check_use_memo(struct check *c, struct board_memo *memo)
 void board_memo_release(struct board_memo *m)
 {
 	decode_result_release(&m->dr);
+	free(m->err);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -1832,7 +1833,7 @@ static int board_remembered(struct check *c, CURLM *m)
 	struct err e;
 	enum guard_status st = (enum guard_status)c->memo->status;
 
-	snprintf(e.msg, sizeof(e.msg), "%s", c->memo->err);
+	snprintf(e.msg, sizeof(e.msg), "%s", c->memo->err ? c->memo->err : "");
 	if (decode_result_copy(&dr, &c->memo->dr) < 0) {
 		st = GUARD_FAILED;
 		snprintf(e.msg, sizeof(e.msg), "out of memory");
@@ -1953,11 +1954,12 @@ static int board_decoded(struct check *c, CURLM *m)
 
 		decode_result_release(&mm->dr);
 		mm->status = st;
-		snprintf(mm->err, sizeof(mm->err), "%s", e.msg);
+		free(mm->err);
+		mm->err = e.msg[0] ? strdup(e.msg) : NULL;
 		memcpy(mm->sha256, c->img_sha, 32);
 		file_key(mm, &c->img_st);
 		/* not kept when memory ran out: read again next time */
-		mm->valid = decode_result_copy(&mm->dr, &dr) == 0;
+		mm->valid = decode_result_copy(&mm->dr, &dr) == 0 && (!e.msg[0] || mm->err);
 		mm->decodes++;
 	}
 	guard_job_release(&c->job);

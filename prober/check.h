@@ -50,7 +50,7 @@ struct board_memo {
 	unsigned char sha256[32];
 	int status;			/* enum guard_status */
 	struct decode_result dr;	/* the reading, kept as read (no charset work again) */
-	char err[ERR_MAX];
+	char *err;			/* why it was not read (malloc'ed), or NULL */
 	unsigned long decodes, reuses;	/* for the log and the benchmark */
 };
 
