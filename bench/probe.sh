@@ -131,8 +131,10 @@ cat > "$TMP/bb.md" <<EOF2
 
 One run, one fixture portal, the same page (answered after 50 ms), $N
 checks with $INFLIGHT in flight. \`qrwatch-probe run\` does more per check
-than blackbox_exporter: it also decodes the board photo in a guarded child
-and judges the code. Peak resident memory and CPU (user + system, children
+than blackbox_exporter: it also decodes the board photo (in a decoder
+program of its own) and judges the code. Each of these checks is its
+target's first, so each decodes; a later check of an unchanged board
+reuses the reading (the cost of a check, below). Peak resident memory and CPU (user + system, children
 included) from GNU time over each whole run; blackbox_exporter's CPU is
 divided by the $((N + 21)) probes it answered in its run (the load and the
 timing probes).
@@ -176,10 +178,12 @@ put_section "$OUT" "$TMP/cross.md"
 # M targets on their own boards, each checked twice (a 30 s interval): the
 # first round decodes every board, the second finds them unchanged but one,
 # which is replaced by a code pointing elsewhere between the rounds and must
-# be TAMPERED in the second round's check. The probe's CPU (its own and its
-# decoders', from /proc/PID/stat) is taken over the second round only; its
-# peak RSS (VmHWM) and PSS at the end. The floor makes the same GETs on
-# fresh connections, the name pinned alike.
+# be TAMPERED in the second round's check. The probe's CPU (its threads' from
+# schedstat, its decoders' from /proc/PID/stat) is taken over the second
+# round only; its peak RSS (VmHWM) and PSS at the end. The floor makes the
+# same GETs on fresh connections, the name pinned alike, paced over the
+# second round's length as a daemon's checks come (and, for reference,
+# all at once).
 M=400
 echo "== the cost of a check: $M targets, two rounds"
 mkdir -p "$TMP/boards"
@@ -196,59 +200,90 @@ done
 sed "s|^catalog = .*|catalog = $TMP/cost.catalog|; s|^spool_dir = .*|spool_dir = $TMP/spool-cost|" \
     "$TMP/probe.conf" > "$TMP/cost.conf"
 "$O/qrwatch" encode -o "$TMP/fake.png" "http://portal.test.example/gia-mao" >/dev/null
-ticks() {  # ticks PID: user + system + waited-for children, in clock ticks
-    awk '{ print $14 + $15 + $16 + $17 }' "/proc/$1/stat"
+# cpu_us PID: the CPU its threads have run, in microseconds (schedstat,
+# nanoseconds), plus its reaped children's (the decoder) in clock ticks
+hz=$(getconf CLK_TCK)
+cpu_us() {
+    cat /proc/$1/task/*/schedstat | awk -v c="$(awk '{ print $16 + $17 }' /proc/$1/stat)" \
+        -v hz="$hz" '{ ns += $1 } END { printf "%.0f", ns / 1000 + c * 1000000 / hz }'
 }
+now_ms() { date +%s%3N; }
 kept_n() { c=$(grep -c 'kept result' "$TMP/cost.log" 2>/dev/null || true); echo "${c:-0}"; }
 "$O/qrwatch-probe" run -c "$TMP/cost.conf" 2>"$TMP/cost.log" &
 CPID=$!
 i=0
 while [ "$(kept_n)" -lt $M ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
-t1=$(ticks $CPID)
+t1=$(cpu_us $CPID) w1=$(now_ms)
 cp "$TMP/fake.png" "$TMP/boards/t7.png"	# a new photo, before its second check
 i=0
 while [ "$(kept_n)" -lt $((M * 2)) ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
-t2=$(ticks $CPID)
+t2=$(cpu_us $CPID) w2=$(now_ms)
 q_hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$CPID/status")
 q_pss=$(awk '/^Pss:/ { print $2 }' "/proc/$CPID/smaps_rollup")
 kill -TERM $CPID
 wait $CPID || true
 round2=$(( $(kept_n) - M ))
-hz=$(getconf CLK_TCK)
-q2_per=$(awk -v t="$((t2 - t1))" -v hz="$hz" -v n="$round2" 'BEGIN { printf "%.3f", t / hz * 1000 / n }')
+spread=$((w2 - w1))
+q2_per=$(awk -v t="$((t2 - t1))" -v n="$round2" 'BEGIN { printf "%.3f", t / 1000 / n }')
 changed=$(grep 'kept result for t007' "$TMP/cost.log" | tail -n 1)
 decodes=$(grep -c 'kept result.*board read 1 times, unchanged 0 times' "$TMP/cost.log" || true)
 i=0; while [ $i -lt $M ]; do echo "http://portal.test:$P/slow/50"; i=$((i + 1)); done > "$TMP/urls2"
-/usr/bin/time -f "%U %S" -o "$TMP/floor2.time" "$TMP/curl_floor" $INFLIGHT \
-    "portal.test:$P:127.0.0.1" fresh < "$TMP/urls2" > /dev/null 2> "$TMP/floor2.mem"
-set -- $(tail -n 1 "$TMP/floor2.time")
-f2_per=$(awk -v u="$1" -v s="$2" -v n="$M" 'BEGIN { printf "%.3f", (u + s) * 1000 / n }')
-set -- $(cat "$TMP/floor2.mem")
-f2_hwm=$1 f2_pss=$2
-cpu_ratio=$(awk -v q="$q2_per" -v f="$f2_per" 'BEGIN { printf "%.2f", q / f }')
-hwm_ratio=$(awk -v q="$q_hwm" -v f="$f2_hwm" 'BEGIN { printf "%.2f", q / f }')
-pss_ratio=$(awk -v q="$q_pss" -v f="$f2_pss" 'BEGIN { printf "%.2f", q / f }')
-echo "second round: $round2 checks, $q2_per ms CPU/check (floor $f2_per, x$cpu_ratio); VmHWM $q_hwm KB (floor $f2_hwm, x$hwm_ratio), PSS $q_pss KB (floor $f2_pss, x$pss_ratio)"
+# the floor with the libraries of the page check (libxml2, libunistring) loaded and used once
+cc -O2 -std=c11 -D_DEFAULT_SOURCE -DFLOOR_PAGE -Wall -Wextra -Werror -o "$TMP/curl_floor_page" \
+    bench/curl_floor.c $(pkg-config --cflags --libs libcurl libxml-2.0) -lunistring
+# floor NAME BINARY SPREAD-MS: its "VmHWM PSS CPU-per-GET" into $TMP/NAME
+floor() {
+    "$TMP/$2" $INFLIGHT "portal.test:$P:127.0.0.1" fresh "$3" < "$TMP/urls2" > /dev/null 2> "$TMP/$1.err"
+    awk -v n="$M" '{ printf "%s %s %.3f\n", $1, $2, $3 / 1000 / n }' "$TMP/$1.err" > "$TMP/$1"
+}
+echo "== the floor: the same $M GETs paced over the second round's $spread ms, three runs; then at once"
+floor paced1 curl_floor "$spread"
+floor paced2 curl_floor "$spread"
+floor paced3 curl_floor_page "$spread"
+floor burst curl_floor 0
+f2_per=$(cat "$TMP/paced1" "$TMP/paced2" "$TMP/paced3" | awk '{ print $3 }' | sort -n | sed -n 2p)
+set -- $(cat "$TMP/paced1"); f2_hwm=$1 f2_pss=$2
+set -- $(cat "$TMP/paced3"); fp_hwm=$1 fp_pss=$2
+set -- $(cat "$TMP/burst"); fb_hwm=$1 fb_pss=$2 fb_per=$3
+ratio() { awk -v q="$1" -v f="$2" 'BEGIN { printf "%.2f", q / f }'; }
+cpu_ratio=$(ratio "$q2_per" "$f2_per")
+hwm_ratio=$(ratio "$q_hwm" "$f2_hwm") pss_ratio=$(ratio "$q_pss" "$f2_pss")
+hwmp_ratio=$(ratio "$q_hwm" "$fp_hwm") pssp_ratio=$(ratio "$q_pss" "$fp_pss")
+echo "second round: $round2 checks, $q2_per ms CPU/check (paced floor $f2_per, x$cpu_ratio; at once $fb_per); VmHWM $q_hwm KB (floor $f2_hwm, x$hwm_ratio; with the page libraries $fp_hwm, x$hwmp_ratio), PSS $q_pss KB (floor $f2_pss, x$pss_ratio; $fp_pss, x$pssp_ratio)"
 echo "changed board: $changed"
+
 cat > "$TMP/cost.md" <<EOF2
 ## The cost of a check
 
 One run: $M targets on boards of their own, one fixture page answered
-after 50 ms, $INFLIGHT checks in flight, each target checked twice. The
-first round decodes every board; the second finds them unchanged, but for
-one replaced between the rounds by a code pointing elsewhere. CPU is the
-probe's own and its decoders' (\`/proc/PID/stat\`, $hz ticks a second)
-over the second round only; memory is the probe process's peak RSS
-(VmHWM) and its PSS at the end of the run (the decoder is a program of
-its own, started only for a changed board). The floor is a bare libcurl
-multi loop making the same $M GETs on fresh connections, the name pinned
-as the probe's \`resolve\` pins it (\`bench/curl_floor.c\`).
+after 50 ms, at most $INFLIGHT checks in flight, each target checked twice
+(a 30 s interval). The first round decodes every board; the second finds
+them unchanged, but for one replaced between the rounds by a code
+pointing elsewhere. The probe's CPU is its threads' (\`/proc/PID/task/*/schedstat\`,
+nanoseconds) and its decoders' over the second round only; memory is the
+probe process's peak RSS (VmHWM) and its PSS at the end of the run (the
+decoder is a program of its own, started only for a changed board).
 
-| | checks | CPU per check | peak RSS | PSS |
+The floor is a bare libcurl multi loop making the same $M GETs on fresh
+connections, the name pinned as the probe's \`resolve\` pins it
+(\`bench/curl_floor.c\`; its CPU is its loop's, from \`getrusage\`). A
+daemon's checks come one by one over the interval, so the floor to compare
+with makes its GETs paced the same way, evenly over the second round's
+$spread ms (the median of three runs); the same GETs made all at once cost
+less each, since one wake-up serves many and the caches stay warm, and are
+shown for reference. The third paced run also loads and uses once the
+libraries the probe's page check is built on (libxml2 and, through
+Debian's libxml2, ICU and libstdc++; libunistring): the memory a probe
+pays for reading pages at all, before any state of its own.
+
+| | GETs or checks | CPU per check | peak RSS | PSS |
 |---|---|---|---|---|
 | \`qrwatch-probe run\`, unchanged boards | $round2 | $q2_per ms | $q_hwm KB | $q_pss KB |
-| bare libcurl, fresh connections (floor) | $M | $f2_per ms | $f2_hwm KB | $f2_pss KB |
-| ratio | | $cpu_ratio | $hwm_ratio | $pss_ratio |
+| bare libcurl, paced as the checks (floor) | $M | $f2_per ms | $f2_hwm KB | $f2_pss KB |
+| the floor with the page check's libraries | $M | $(awk '{ print $3 }' "$TMP/paced3") ms | $fp_hwm KB | $fp_pss KB |
+| bare libcurl, all at once | $M | $fb_per ms | $fb_hwm KB | $fb_pss KB |
+| ratio to the floor | | $cpu_ratio | $hwm_ratio | $pss_ratio |
+| ratio to the floor with the page libraries | | | $hwmp_ratio | $pssp_ratio |
 
 First-round checks that decoded their board: $decodes of $M. The board
 replaced between the rounds, in its second check: \`$(echo "$changed" | sed 's/.*kept result for //')\`.
