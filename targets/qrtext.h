@@ -12,12 +12,14 @@
  *   ASCII      all bytes below 0x80
  *   UTF-8      valid UTF-8: ECI-converted text, or what most encoders
  *              write today without an ECI
- *   ISO-8859-1 the QR standard's default for byte mode; taken only when
+ *   Shift_JIS  Kanji mode (and JIS8, the 2000 edition's default), read
+ *              as CP932 ('\' and '~' stay themselves): taken when the
+ *              whole text converts and it cannot be Latin-1 (a byte in
+ *              0x80-0x9F) or looks Japanese (two double-byte characters
+ *              or two half-width katakana in a row)
+ *   ISO-8859-1 the QR standard's default for byte mode; taken last, when
  *              no byte falls in 0x80-0x9F (C1 controls never appear in
  *              real Latin-1 text)
- *   Shift_JIS  Kanji mode (and JIS8, the 2000 edition's default): taken
- *              when the bytes hold C1-range lead bytes and the whole text
- *              converts from Shift_JIS
  *   UNKNOWN    none of the above: the payload is reported as bytes
  *              (hex), never printed as mojibake
  */

@@ -123,6 +123,14 @@ static void test_charsets(void)
 		{ "Đăng ký khai sinh", QR_CHARSET_UTF8, "Đăng ký khai sinh" },
 		{ "caf\xe9 cr\xe8me", QR_CHARSET_LATIN1, "café crème" },
 		{ "\x93\xfa\x96\x7b", QR_CHARSET_SJIS, "日本" },
+		/* half-width katakana alone: no C1 byte, and not Latin-1 mojibake */
+		{ "\xc3\xde\xbb\xde\xb2\xdd", QR_CHARSET_SJIS, "ﾃﾞｻﾞｲﾝ" },
+		/* CP932: a backslash and a tilde stay themselves, no ¥ or ‾ */
+		{ "URL:http\\://\x93\xfa\x96\x7b/~a", QR_CHARSET_SJIS, "URL:http\\://日本/~a" },
+		/* Latin-1 that Shift_JIS could also read (one double-byte character) */
+		{ "R\xe9union", QR_CHARSET_LATIN1, "Réunion" },
+		/* decomposed Vietnamese comes out as it was encoded, not recomposed */
+		{ "Đa\xcc\x86ng ky\xcc\x81", QR_CHARSET_UTF8, "Đa\xcc\x86ng ky\xcc\x81" },
 		{ "\x93hi\x94", QR_CHARSET_UNKNOWN, NULL },	/* Windows-1252 quotes */
 		{ "\x81", QR_CHARSET_UNKNOWN, NULL },
 	};
@@ -329,6 +337,13 @@ static void test_decode_encodings(void)
 		{ "latin1.png", QR_MODE_8, -1, "caf\xe9", "café", QR_CHARSET_LATIN1 },
 		{ "kanji.png", QR_MODE_KANJI, -1, "\x93\xfa\x96\x7b", "日本",
 		  QR_CHARSET_SJIS },
+		/* Shift_JIS in byte mode, no ECI, as Japanese encoders write it */
+		{ "sjis-kana.png", QR_MODE_8, -1, "\xc3\xde\xbb\xde\xb2\xdd", "ﾃﾞｻﾞｲﾝ",
+		  QR_CHARSET_SJIS },
+		{ "sjis-url.png", QR_MODE_8, -1, "URL:http\\://\x93\xfa\x96\x7b", "URL:http\\://日本",
+		  QR_CHARSET_SJIS },
+		{ "nfd.png", QR_MODE_8, -1, "Đa\xcc\x86ng ky\xcc\x81 khai sinh",
+		  "Đa\xcc\x86ng ky\xcc\x81 khai sinh", QR_CHARSET_UTF8 },
 		{ "unknown.png", QR_MODE_8, -1, "\x93hi\x94", NULL, QR_CHARSET_UNKNOWN },
 	};
 
