@@ -9,9 +9,13 @@
 #   make SANITIZE=address,undefined O=build/san   a sanitizer build
 #   make fuzz [FUZZ_S=60] [FUZZ="emvco policy"]   the libFuzzer harnesses
 #                   (tests/fuzz/), built with clang, each run FUZZ_S seconds
+#   make ZXING=no   without ZXing-C++, the cascade's second detector (the
+#                   default where pkg-config finds libzxing-dev; a cross
+#                   build for a router goes without it unless ZXING=yes)
 
 O ?= build
 CC ?= cc
+CXX ?= c++
 PKG_CONFIG ?= pkg-config
 SANITIZE ?=
 
@@ -44,13 +48,34 @@ PKG_CFLAGS_PKGS = $(PKGS_TARGETS) $(PKGS_POSTER)
 ALL_CFLAGS += --sysroot=$(CROSS_SYSROOT)
 ALL_LDFLAGS += --sysroot=$(CROSS_SYSROOT)
 endif
+# ZXing-C++ (C++ only in Debian 12's 1.4): targets/zxing.cc behind a C interface
+ifeq ($(CROSS_SYSROOT),)
+ZXING ?= $(shell $(PKG_CONFIG) --exists zxing 2>/dev/null && echo yes || echo no)
+else
+ZXING ?= no
+endif
+ifeq ($(ZXING),yes)
+ALL_CFLAGS += -DQRW_ZXING
+ZXING_SRC = targets/zxing.cc
+LIBS_ZXING = $(shell $(PKG_CONFIG) --libs zxing 2>/dev/null) -lstdc++
+ALL_CXXFLAGS = -std=c++17 -Wall -Wextra -Werror $(CFLAGS) -MMD -MP \
+	$(shell $(PKG_CONFIG) --cflags zxing 2>/dev/null)
+ifneq ($(SANITIZE),)
+ALL_CXXFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+endif
+ALL_CXXFLAGS += $(FUZZ_CFLAGS)
+endif
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKG_CFLAGS_PKGS) 2>/dev/null)
-LIBS_CLI = $(shell $(PKG_CONFIG) --libs $(PKGS_TARGETS) $(PKGS_POSTER) 2>/dev/null) $(LIBS_UNISTRING)
-# --as-needed: the probe records only the libraries it really calls.
-LIBS_PROBE = -Wl,--as-needed $(shell $(PKG_CONFIG) --libs $(PKGS_TARGETS) 2>/dev/null) $(LIBS_UNISTRING)
+LIBS_CLI = $(shell $(PKG_CONFIG) --libs $(PKGS_TARGETS) $(PKGS_POSTER) 2>/dev/null) $(LIBS_UNISTRING) \
+	$(LIBS_ZXING)
+# --as-needed: the probe records only the libraries it really calls (the
+# daemon no ZBar, no ZXing: its decoder program does the decoding).
+LIBS_PROBE = -Wl,--as-needed $(shell $(PKG_CONFIG) --libs $(PKGS_TARGETS) 2>/dev/null) $(LIBS_UNISTRING) \
+	$(LIBS_ZXING)
 PKGS_FIXTURE = libmicrohttpd libcrypto
 PKGS_SERVER = libmicrohttpd librrd sqlite3
-LIBS_SERVER = $(shell $(PKG_CONFIG) --libs $(PKGS_TARGETS) $(PKGS_POSTER) $(PKGS_SERVER) 2>/dev/null) $(LIBS_UNISTRING) -lpthread
+LIBS_SERVER = $(shell $(PKG_CONFIG) --libs $(PKGS_TARGETS) $(PKGS_POSTER) $(PKGS_SERVER) 2>/dev/null) $(LIBS_UNISTRING) \
+	$(LIBS_ZXING) -lpthread
 LIBS_FIXTURE = $(shell $(PKG_CONFIG) --libs $(PKGS_FIXTURE) 2>/dev/null)
 
 COMMON_SRC = common/buf.c common/err.c common/text.c common/fileio.c common/arena.c \
@@ -85,7 +110,8 @@ FUZZ_NAMES = $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_S ?= 60
 FUZZ ?= $(FUZZ_NAMES)
 
-LIB_OBJ = $(patsubst %.c,$(O)/%.o,$(COMMON_SRC) $(TARGETS_SRC) $(PROBE_LIB_SRC))
+LIB_OBJ = $(patsubst %.c,$(O)/%.o,$(COMMON_SRC) $(TARGETS_SRC) $(PROBE_LIB_SRC)) \
+	$(patsubst %.cc,$(O)/%.o,$(ZXING_SRC))
 CLI_OBJ = $(patsubst %.c,$(O)/%.o,$(CLI_SRC))
 PROBE_OBJ = $(patsubst %.c,$(O)/%.o,$(PROBE_SRC))
 DECODER_OBJ = $(patsubst %.c,$(O)/%.o,$(DECODER_SRC))
@@ -124,6 +150,11 @@ $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
 	@echo "  CC $<"
 	@$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
+
+$(O)/%.o: %.cc
+	@mkdir -p $(dir $@)
+	@echo "  CXX $<"
+	@$(CXX) $(ALL_CXXFLAGS) -c -o $@ $<
 
 $(O)/libqrwatch.a: $(LIB_OBJ)
 	rm -f $@
@@ -186,7 +217,7 @@ test: deps
 # build/fuzz/crashes/NAME (docs/fuzzing.md). make test replays the corpora.
 fuzz:
 	@sh .ci/deps fuzz
-	$(MAKE) --no-print-directory O=build/fuzz CC=clang SANITIZE=address,undefined \
+	$(MAKE) --no-print-directory O=build/fuzz CC=clang CXX=clang++ SANITIZE=address,undefined \
 		OPT="-O2 -g" FUZZ_LDFLAGS=-fsanitize=fuzzer \
 		FUZZ_CFLAGS="-fsanitize=fuzzer-no-link -fsanitize-coverage-ignorelist=tests/fuzz/coverage.ignore" \
 		FUZZ_DRIVER= FUZZ_NAMES="$(FUZZ)" fuzz-build

@@ -212,7 +212,12 @@ static void decode_usage(FILE *f)
 	      "  -h, --help           this text\n"
 	      "\n"
 	      "Exit status: 0 all codes read (and genuine), 1 some image unreadable,\n"
-	      "refused or not genuine, 2 usage or catalog error.\n", f);
+	      "refused or not genuine, 2 usage or catalog error.\n"
+	      "\n"
+	      "The cascade, in order (docs/decoding.md):", f);
+	for (const char *const *st = decode_steps(); *st; st++)
+		fprintf(f, " %s", *st);
+	fputc('\n', f);
 }
 
 static int cmd_decode(int argc, char **argv)

@@ -7,6 +7,9 @@
 #include <zbar.h>
 
 #include "imgops.h"
+#ifdef QRW_ZXING
+#include "zxing.h"
+#endif
 #include "../common/banned.h"
 
 /*
@@ -70,13 +73,20 @@ static const struct step {
 
 #define NSTEPS (sizeof(steps) / sizeof(steps[0]))
 
+/* Behind ZBar's steps, ZXing-C++ on the original, when built with it. */
+#define ZXING_STEP "zxing"
+
 const char *const *decode_steps(void)
 {
-	static const char *names[NSTEPS + 1];
+	static const char *names[NSTEPS + 2];
+	size_t i;
 
-	for (size_t i = 0; i < NSTEPS; i++)
+	for (i = 0; i < NSTEPS; i++)
 		names[i] = steps[i].name;
-	names[NSTEPS] = NULL;
+#ifdef QRW_ZXING
+	names[i++] = ZXING_STEP;
+#endif
+	names[i] = NULL;
 	return names;
 }
 
@@ -164,6 +174,20 @@ int decode_image(const struct image *img, struct decode_result *r,
 			break;
 		}
 	}
+#ifdef QRW_ZXING
+	if (!r->n) {
+		int found;
+
+		r->steps_tried++;
+		found = zxing_scan(img, r);
+		if (found < 0) {
+			err_set(e, "out of memory reading a decoded code");
+			goto out;
+		}
+		if (found > 0)
+			r->step = ZXING_STEP;
+	}
+#endif
 	rc = 0;
 out:
 	zbar_image_scanner_destroy(sc);

@@ -234,8 +234,8 @@ done
 expect_eq "a SIGHUP is applied within 2 s while checks run" \
     "$(count_lines "$TMP/busy.log" "catalog '.*': 12 targets")" "2"
 # ZBar and the image libraries are the decoder program's, never the daemon's
-expect_eq "the running daemon maps no ZBar, libpng or libjpeg" \
-    "$(grep -c -E 'libzbar|libpng|libjpeg' "/proc/$DPID/maps")" "0"
+expect_eq "the running daemon maps no ZBar, ZXing, libpng or libjpeg" \
+    "$(grep -c -E 'libzbar|libZXing|libpng|libjpeg' "/proc/$DPID/maps")" "0"
 wait_lines "$TMP/busy.log" "kept result for n01" 1
 expect_contains "new checks start under the new catalog" "$(cat "$TMP/busy.log")" "kept result for n01"
 kill "$DPID"
