@@ -5,8 +5,9 @@
 # Usage: sh bench/run.sh BUILD-DIR   (make bench)
 #
 # 1. QR decoding on the shared camera photos: our cascade against plain
-#    zbarimg, scored by shared/qr-photos/score.sh (one process per image),
-#    and timed over all photos in one process each, best of 5 runs.
+#    zbarimg and ZXing-C++ alone (bench/zxing_read.cc, Debian's
+#    libzxing-dev), scored by shared/qr-photos/score.sh (one process per
+#    image), and timed over all photos in one process each, best of 5 runs.
 set -eu
 O=${1:-build}
 cd "$(dirname "$0")/.."
@@ -14,12 +15,17 @@ PHOTOS=${QR_PHOTOS:-../shared/qr-photos}
 OUT=docs/BENCHMARKS.md
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/qrwatch-bench.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT INT TERM
+. bench/section.sh
 
 if [ ! -x "$PHOTOS/score.sh" ]; then
     echo "bench: no photo set at '$PHOTOS' (set QR_PHOTOS)" >&2
     exit 1
 fi
 command -v zbarimg >/dev/null || { echo "bench: zbarimg not found (package zbar-tools)" >&2; exit 1; }
+pkg-config --exists zxing || { echo "bench: ZXing-C++ not found (package libzxing-dev)" >&2; exit 1; }
+# ZXing-C++ alone, with the project's image loader, printing ZXing's own text
+c++ -std=c++17 -O2 -Wall -Wextra -Werror -o "$TMP/zxing_read" bench/zxing_read.cc \
+    "$O/libqrwatch.a" $(pkg-config --cflags --libs zxing libpng libjpeg) -lm
 
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 
@@ -40,6 +46,7 @@ best_ms() {
 
 echo "== decoding: scoring (one process per image)"
 sh "$PHOTOS/score.sh" -o "$TMP/zbar" 'zbarimg -q --raw {}' | tee "$TMP/zbar.txt"
+sh "$PHOTOS/score.sh" -o "$TMP/zxing" "$TMP/zxing_read {}" | tee "$TMP/zxing.txt"
 sh "$PHOTOS/score.sh" -o "$TMP/ours" "$O/qrwatch decode --raw {}" | tee "$TMP/ours.txt"
 
 images=$(find "$PHOTOS" -mindepth 2 -name '*.png' -o -mindepth 2 -name '*.jpg' | sort)
@@ -48,9 +55,12 @@ echo "== decoding: $n images in one process, best of 5"
 # shellcheck disable=SC2086
 zb_ms=$(best_ms 5 zbarimg -q --raw $images)
 # shellcheck disable=SC2086
+zx_ms=$(best_ms 5 "$TMP/zxing_read" $images)
+# shellcheck disable=SC2086
 our_ms=$(best_ms 5 "$O/qrwatch" decode --raw $images)
 ratio=$(awk -v a="$our_ms" -v b="$zb_ms" 'BEGIN { printf "%.2f", a / b }')
-echo "zbarimg $zb_ms ms, qrwatch $our_ms ms, ratio $ratio"
+zx_ratio=$(awk -v a="$zx_ms" -v b="$zb_ms" 'BEGIN { printf "%.2f", a / b }')
+echo "zbarimg $zb_ms ms, ZXing-C++ $zx_ms ms (x$zx_ratio), qrwatch $our_ms ms, ratio $ratio"
 
 # which cascade step read each photo
 # shellcheck disable=SC2086
@@ -59,43 +69,45 @@ steps=$(awk '/read by:/ { c[$3]++ } END { for (s in c) printf "%s %d\n", s, c[s]
 
 total_line() { awk '$1 == "TOTAL" { print $2, $3, $4, $5 }' "$1"; }
 set -- $(total_line "$TMP/zbar.txt"); zb_ok=$1 zb_wrong=$2 zb_none=$3 zb_time=$4
+set -- $(total_line "$TMP/zxing.txt"); zx_ok=$1 zx_wrong=$2 zx_none=$3 zx_time=$4
 set -- $(total_line "$TMP/ours.txt"); our_ok=$1 our_wrong=$2 our_none=$3 our_time=$4
+per_image() { awk -v a="$1" -v n="$n" 'BEGIN { printf "%.1f", a / n }'; }
 
-{
-cat <<EOF2
-# Benchmarks
-
-Written by \`make bench\` (bench/run.sh); every figure is measured against a
-baseline in the same run on the same machine, because these machines are
-shared and noisy: compare ratios, not absolute times.
-
-Last run: $(date -u '+%Y-%m-%d %H:%M UTC') on $(uname -m), $(nproc) cores,
-$(zbarimg --version 2>/dev/null | head -n 1 | sed 's/^/zbar /').
-
+# the head of the file (made if there is none), then this section in place
+if [ ! -s "$OUT" ]; then
+    printf '# Benchmarks\n\nWritten by `make bench` (bench/run.sh and the scripts it names); every\nfigure is measured against a baseline in the same run on the same machine,\nbecause these machines are shared and noisy: compare ratios, not absolute\ntimes.\n\nLast run:\n' > "$OUT"
+fi
+last="Last run: $(date -u '+%Y-%m-%d %H:%M UTC') on $(uname -m), $(nproc) cores, $(zbarimg --version 2>/dev/null | head -n 1 | sed 's/^/zbar /'), ZXing-C++ $(pkg-config --modversion zxing)."
+awk -v last="$last" '/^Last run:/ { print last; skip = 1; next } skip && /^$/ { skip = 0 } !skip { print }' "$OUT" > "$TMP/head" && cp "$TMP/head" "$OUT"
+cat > "$TMP/decode.md" <<EOF2
 ## QR decoding on real camera photos
 
 The set is \`shared/qr-photos\`: $n camera photos of printed QR codes
 (blurred phone photos, hard exposure and self-shadow, codes on t-shirts,
 dense version-40 codes without a quiet zone), each with its expected text.
 Scored by \`shared/qr-photos/score.sh\`: *ok* is the exact expected text,
-*wrong* is any other text, *none* is no output.
+*wrong* is any other text, *none* is no output. ZXing-C++ alone is
+Debian's library read through \`bench/zxing_read.cc\` (QR only, trying
+harder, rotated, downscaled; its own charset guess).
 
 | decoder | ok | wrong | none | time, one process per image |
 |---|---|---|---|---|
 | \`zbarimg -q --raw\` (baseline) | $zb_ok | $zb_wrong | $zb_none | $zb_time |
+| ZXing-C++ alone | $zx_ok | $zx_wrong | $zx_none | $zx_time |
 | \`qrwatch decode --raw\` | $our_ok | $our_wrong | $our_none | $our_time |
 
 All $n photos in one process each, best of 5 runs:
 
 | decoder | wall time | per image | ratio to zbarimg |
 |---|---|---|---|
-| \`zbarimg -q --raw\` | $zb_ms ms | $(awk -v a="$zb_ms" -v n="$n" 'BEGIN { printf "%.1f", a / n }') ms | 1.00 |
-| \`qrwatch decode --raw\` | $our_ms ms | $(awk -v a="$our_ms" -v n="$n" 'BEGIN { printf "%.1f", a / n }') ms | $ratio |
+| \`zbarimg -q --raw\` | $zb_ms ms | $(per_image "$zb_ms") ms | 1.00 |
+| ZXing-C++ alone | $zx_ms ms | $(per_image "$zx_ms") ms | $zx_ratio |
+| \`qrwatch decode --raw\` | $our_ms ms | $(per_image "$our_ms") ms | $ratio |
 
 The qrwatch figure includes what zbarimg does not do: each image is
 decoded in a forked child under memory and CPU limits (targets/guard.c),
-and photos that do not read as they are go through further cascade steps
-(docs/decoding.md). The target is at most 3x zbarimg's time.
+and photos that do not read as they are go through further cascade steps,
+ZXing-C++ last (docs/decoding.md). The target is at most 3x zbarimg's time.
 
 Cascade step that read each photo:
 
@@ -103,5 +115,4 @@ Cascade step that read each photo:
 |---|---|
 $(printf '%s\n' "$steps" | awk 'NF == 2 { printf "| %s | %s |\n", $1, $2 }')
 EOF2
-} > "$OUT"
-echo "== written $OUT"
+put_section "$OUT" "$TMP/decode.md"
