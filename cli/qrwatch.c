@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <json-c/json.h>
 #include <qrencode.h>
 
 #include "../common/buf.h"
@@ -74,7 +75,7 @@ static struct catalog *open_catalog(const char *path, const char *id,
 struct decode_opts {
 	const char *catalog;
 	const char *target;
-	int raw, english, all;
+	int raw, json, english, all;
 };
 
 static const struct target *target_for_image(const struct catalog *c,
@@ -103,6 +104,52 @@ static void print_judgement(const struct judgement *j, int english)
 	buf_release(&b);
 }
 
+/*
+ * --json: one object per image on a line of its own: the image, its
+ * status, and every code in reading order with its text (null when the
+ * charset is unknown, the bytes then in hex), charset, box and the step
+ * that read it. Returns 1 when the image gave no code with a text.
+ */
+static int decode_json(const char *path, enum guard_status st, struct decode_result *r,
+		       const struct err *e)
+{
+	static const char *const status[] = { "found", "none", "refused", "failed" };
+	json_object *o = json_object_new_object(), *codes = json_object_new_array();
+	int bad = st != GUARD_FOUND;
+
+	json_object_object_add(o, "image", json_object_new_string(path));
+	json_object_object_add(o, "status", json_object_new_string(status[st]));
+	if (st == GUARD_REFUSED || st == GUARD_FAILED)
+		json_object_object_add(o, "error", json_object_new_string(e->msg));
+	json_object_object_add(o, "steps_tried", json_object_new_int(r->steps_tried));
+	for (int i = 0; st == GUARD_FOUND && i < r->n; i++) {
+		const struct qr_code *c = &r->codes[i];
+		json_object *jc = json_object_new_object(), *box = json_object_new_object();
+		char *hex = c->text ? NULL : qr_hex(c->raw, c->raw_len);
+
+		json_object_object_add(jc, "text", c->text ? json_object_new_string(c->text) : NULL);
+		if (hex)
+			json_object_object_add(jc, "hex", json_object_new_string(hex));
+		free(hex);
+		json_object_object_add(jc, "charset",
+				       json_object_new_string(qr_charset_name(c->charset)));
+		json_object_object_add(box, "x", json_object_new_int(c->x));
+		json_object_object_add(box, "y", json_object_new_int(c->y));
+		json_object_object_add(box, "w", json_object_new_int(c->w));
+		json_object_object_add(box, "h", json_object_new_int(c->h));
+		json_object_object_add(jc, "position", box);
+		json_object_object_add(jc, "step", json_object_new_string(c->step[0] ? c->step :
+									  r->step));
+		json_object_array_add(codes, jc);
+		bad |= !c->text;
+	}
+	json_object_object_add(o, "codes", codes);
+	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+	decode_result_release(r);
+	return bad;
+}
+
 /* Decode one image; returns 0 when every code is genuine (or no catalog). */
 static int decode_one(const char *path, const struct decode_opts *o,
 		      const struct catalog *cat, const struct target *t)
@@ -117,16 +164,23 @@ static int decode_one(const char *path, const struct decode_opts *o,
 	guard_limits_default(&lim);
 	st = guard_decode_file(path, &lim, &r, &e);
 	if (o->raw) {
-		if (st == GUARD_FOUND && r.codes[0].text) {
-			fputs(r.codes[0].text, stdout);
-			putchar('\n');
-		} else if (st == GUARD_REFUSED || st == GUARD_FAILED) {
-			fprintf(stderr, "qrwatch: %s\n", e.msg);
+		/* every code, one a line, in reading order */
+		for (int i = 0; st == GUARD_FOUND && i < r.n; i++) {
+			if (r.codes[i].text) {
+				fputs(r.codes[i].text, stdout);
+				putchar('\n');
+			} else {
+				bad = 1;
+			}
 		}
-		bad = st != GUARD_FOUND || !r.codes[0].text;
+		if (st == GUARD_REFUSED || st == GUARD_FAILED)
+			fprintf(stderr, "qrwatch: %s\n", e.msg);
+		bad |= st != GUARD_FOUND;
 		decode_result_release(&r);
 		return bad;
 	}
+	if (o->json)
+		return decode_json(path, st, &r, &e);
 	if (cat && !t)
 		t = o->target ? catalog_target(cat, o->target) :
 			target_for_image(cat, path);
@@ -176,8 +230,9 @@ static int decode_one(const char *path, const struct decode_opts *o,
 			       p.emv.bin[0] ? p.emv.bin : "?",
 			       p.emv.account[0] ? p.emv.account : "?",
 			       p.emv.crc_ok ? "ok" : "BAD");
-		printf("\n  charset:  %s\n  read by:  %s (step %d)\n",
-		       qr_charset_name(c->charset), r.step, r.steps_tried);
+		printf("\n  charset:  %s\n  read by:  %s (step %d)\n  where:    %dx%d at (%d, %d)\n",
+		       qr_charset_name(c->charset), c->step[0] ? c->step : r.step, r.steps_tried,
+		       c->w, c->h, c->x, c->y);
 		if (t) {
 			policy_judge(t, c->text, &j);
 			print_judgement(&j, o->english);
@@ -206,8 +261,10 @@ static void decode_usage(FILE *f)
 	      "  -t, --target ID      the target the image belongs to (default: the\n"
 	      "                       target whose 'image' is this file)\n"
 	      "  -a, --all            decode the image of every target in the catalog\n"
-	      "  -r, --raw            print only the decoded text of the first code of\n"
-	      "                       each image (nothing when none), for scripts\n"
+	      "  -r, --raw            print only the decoded text of every code, one a\n"
+	      "                       line in reading order (nothing when none), for scripts\n"
+	      "  -j, --json           one JSON object a line per image: every code's\n"
+	      "                       text, charset, position and the step that read it\n"
 	      "  -e, --english        explanations in English (default: Vietnamese)\n"
 	      "  -h, --help           this text\n"
 	      "\n"
@@ -227,27 +284,29 @@ static int cmd_decode(int argc, char **argv)
 		{ "target", required_argument, NULL, 't' },
 		{ "all", no_argument, NULL, 'a' },
 		{ "raw", no_argument, NULL, 'r' },
+		{ "json", no_argument, NULL, 'j' },
 		{ "english", no_argument, NULL, 'e' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct decode_opts o = { NULL, NULL, 0, 0, 0 };
+	struct decode_opts o = { NULL, NULL, 0, 0, 0, 0 };
 	struct catalog *cat = NULL;
 	int ch, bad = 0;
 
-	while ((ch = getopt_long(argc, argv, "c:t:areh", lo, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:t:arjeh", lo, NULL)) != -1) {
 		switch (ch) {
 		case 'c': o.catalog = optarg; break;
 		case 't': o.target = optarg; break;
 		case 'a': o.all = 1; break;
 		case 'r': o.raw = 1; break;
+		case 'j': o.json = 1; break;
 		case 'e': o.english = 1; break;
 		case 'h': decode_usage(stdout); return EXIT_GOOD;
 		default: decode_usage(stderr); return EXIT_USAGE;
 		}
 	}
 	if ((optind >= argc && !o.all) || (o.all && (!o.catalog || optind < argc)) ||
-	    (o.target && !o.catalog)) {
+	    (o.target && !o.catalog) || (o.raw && o.json)) {
 		decode_usage(stderr);
 		return EXIT_USAGE;
 	}

@@ -1,6 +1,7 @@
 /* decode.c - the QR decoding cascade: image variants scanned by ZBar until one reads. */
 #include "decode.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -104,13 +105,17 @@ static zbar_image_scanner_t *scanner_new(void)
 	return sc;
 }
 
-/* Scan one variant; fills r. Returns codes found, or -1 on no memory. */
-static int scan(zbar_image_scanner_t *sc, const struct image *img,
-		struct decode_result *r)
+/*
+ * Scan one variant (of the original's size ow x oh); fills r, each code
+ * with its box in the original's pixels and the step's name. Returns the
+ * codes found, or -1 on no memory.
+ */
+static int scan(zbar_image_scanner_t *sc, const struct image *img, int ow, int oh,
+		const char *step, struct decode_result *r)
 {
 	zbar_image_t *zi = zbar_image_create();
 	const zbar_symbol_t *sym;
-	int n, rc = 0;
+	int n, rc = 0, before = r->n;
 
 	if (!zi)
 		return -1;
@@ -121,7 +126,8 @@ static int scan(zbar_image_scanner_t *sc, const struct image *img,
 	for (sym = n > 0 ? zbar_image_first_symbol(zi) : NULL;
 	     sym && r->n < DECODE_MAX_CODES; sym = zbar_symbol_next(sym)) {
 		struct qr_code *c = &r->codes[r->n];
-		unsigned len = zbar_symbol_get_data_length(sym);
+		unsigned len = zbar_symbol_get_data_length(sym), pts;
+		long x0 = img->w, y0 = img->h, x1 = 0, y1 = 0;
 
 		if (zbar_symbol_get_type(sym) != ZBAR_QRCODE ||
 		    len == 0 || len > DECODE_MAX_PAYLOAD)
@@ -135,10 +141,24 @@ static int scan(zbar_image_scanner_t *sc, const struct image *img,
 		c->raw[len] = '\0';
 		c->raw_len = len;
 		c->charset = qr_text_from_bytes(c->raw, len, &c->text);
+		/* its corners, from the variant's pixels back to the original's */
+		pts = zbar_symbol_get_loc_size(sym);
+		for (unsigned k = 0; k < pts; k++) {
+			long px = zbar_symbol_get_loc_x(sym, k), py = zbar_symbol_get_loc_y(sym, k);
+
+			x0 = px < x0 ? px : x0;
+			y0 = py < y0 ? py : y0;
+			x1 = px > x1 ? px : x1;
+			y1 = py > y1 ? py : y1;
+		}
+		if (pts && x1 >= x0 && y1 >= y0)
+			decode_box(c, x0 * ow / img->w, y0 * oh / img->h,
+				   (x1 + 1) * ow / img->w, (y1 + 1) * oh / img->h, ow, oh);
+		snprintf(c->step, sizeof(c->step), "%s", step);
 		r->n++;
 	}
 	zbar_image_destroy(zi);
-	return rc < 0 ? -1 : r->n;
+	return rc < 0 ? -1 : r->n - before;
 }
 
 int decode_image(const struct image *img, struct decode_result *r,
@@ -163,7 +183,7 @@ int decode_image(const struct image *img, struct decode_result *r,
 		if (made == 2)
 			continue;
 		r->steps_tried++;
-		found = scan(sc, made == 1 ? img : &v, r);
+		found = scan(sc, made == 1 ? img : &v, img->w, img->h, steps[i].name, r);
 		image_release(&v);
 		if (found < 0) {
 			err_set(e, "out of memory reading a decoded code");
@@ -175,19 +195,28 @@ int decode_image(const struct image *img, struct decode_result *r,
 		}
 	}
 #ifdef QRW_ZXING
-	if (!r->n) {
-		int found;
+	/*
+	 * Behind ZBar's steps, and after any of them read a code too: a
+	 * second code on the board (a sticker beside the official one) that
+	 * ZBar missed must not go unseen. A code ZXing finds where one was
+	 * read already is that one, not another.
+	 */
+	if (r->n < DECODE_MAX_CODES) {
+		int before = r->n, found;
 
-		r->steps_tried++;
-		found = zxing_scan(img, r);
+		if (!before)
+			r->steps_tried++;
+		found = zxing_scan(img, r, ZXING_STEP);
 		if (found < 0) {
 			err_set(e, "out of memory reading a decoded code");
 			goto out;
 		}
-		if (found > 0)
+		decode_drop_repeats(r, before);
+		if (!before && r->n)
 			r->step = ZXING_STEP;
 	}
 #endif
+	decode_result_order(r);
 	rc = 0;
 out:
 	zbar_image_scanner_destroy(sc);

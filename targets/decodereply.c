@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "image.h"
 #include "../common/banned.h"
 
 void decode_result_release(struct decode_result *r)
@@ -40,9 +41,77 @@ int decode_result_copy(struct decode_result *dst, const struct decode_result *sr
 		memcpy(d->raw, s->raw, s->raw_len + 1);
 		d->raw_len = s->raw_len;
 		d->charset = s->charset;
+		d->x = s->x;
+		d->y = s->y;
+		d->w = s->w;
+		d->h = s->h;
+		memcpy(d->step, s->step, sizeof(d->step));
 		dst->n++;
 	}
 	return 0;
+}
+
+void decode_box(struct qr_code *c, long x0, long y0, long x1, long y1, int w, int h)
+{
+	x0 = x0 < 0 ? 0 : x0 > w ? w : x0;
+	y0 = y0 < 0 ? 0 : y0 > h ? h : y0;
+	x1 = x1 < x0 ? x0 : x1 > w ? w : x1;
+	y1 = y1 < y0 ? y0 : y1 > h ? h : y1;
+	c->x = (int)x0;
+	c->y = (int)y0;
+	c->w = (int)(x1 - x0);
+	c->h = (int)(y1 - y0);
+}
+
+void decode_drop_repeats(struct decode_result *r, int from)
+{
+	int kept = from;
+
+	for (int i = from; i < r->n; i++) {
+		const struct qr_code *c = &r->codes[i];
+		long mx = 2L * c->x + c->w, my = 2L * c->y + c->h;	/* twice the middle */
+		int seen = 0;
+
+		for (int k = 0; k < from && !seen; k++) {
+			const struct qr_code *o = &r->codes[k];
+
+			seen = mx >= 2L * o->x && mx <= 2L * (o->x + o->w) &&
+			       my >= 2L * o->y && my <= 2L * (o->y + o->h);
+		}
+		if (seen) {
+			free(r->codes[i].raw);
+			free(r->codes[i].text);
+		} else {
+			r->codes[kept++] = r->codes[i];
+		}
+	}
+	r->n = kept;
+}
+
+/* Whether a comes before b in reading order (decode_result_order). */
+static int reads_before(const struct qr_code *a, const struct qr_code *b)
+{
+	long ay = 2L * a->y + a->h, by = 2L * b->y + b->h;	/* twice the middles */
+	long half = (a->h < b->h ? a->h : b->h);
+
+	if (labs(ay - by) <= half)
+		return 2L * a->x + a->w < 2L * b->x + b->w;
+	return ay < by;
+}
+
+void decode_result_order(struct decode_result *r)
+{
+	/* at most DECODE_MAX_CODES: an insertion sort, stable for equal boxes */
+	for (int i = 1; i < r->n; i++) {
+		struct qr_code c = r->codes[i];
+		int j = i;
+
+		while (j > 0 && reads_before(&c, &r->codes[j - 1])) {
+			r->codes[j] = r->codes[j - 1];
+			j--;
+		}
+		r->codes[j] = c;
+	}
 }
 
 void decode_reply_write(const struct decode_result *r, struct buf *out)
@@ -53,8 +122,11 @@ void decode_reply_write(const struct decode_result *r, struct buf *out)
 	}
 	buf_addf(out, "F %d %s %d\n", r->steps_tried, r->step, r->n);
 	for (int i = 0; i < r->n; i++) {
-		buf_addf(out, "%d %zu\n", (int)r->codes[i].charset, r->codes[i].raw_len);
-		buf_add(out, r->codes[i].raw, r->codes[i].raw_len);
+		const struct qr_code *c = &r->codes[i];
+
+		buf_addf(out, "%d %zu %d %d %d %d %s\n", (int)c->charset, c->raw_len, c->x, c->y,
+			 c->w, c->h, c->step[0] ? c->step : r->step);
+		buf_add(out, c->raw, c->raw_len);
 	}
 }
 
@@ -126,11 +198,28 @@ enum guard_status decode_reply_read(const struct buf *reply, struct decode_resul
 		goto bad;
 	for (long i = 0; i < n; i++) {
 		struct qr_code *c = &r->codes[r->n];
+		long box[4];
 		char *text;
 
 		if (take_long(&p, end, &cs) < 0 || take_long(&p, end, &len) < 0 ||
-		    len < 1 || len > DECODE_MAX_PAYLOAD || end - p < len)
+		    len < 1 || len > DECODE_MAX_PAYLOAD)
 			goto bad;
+		for (int k = 0; k < 4; k++)
+			if (take_long(&p, end, &box[k]) < 0 || box[k] < 0 ||
+			    box[k] > IMAGE_MAX_SIDE)
+				goto bad;
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (!nl || !step_name_ok(p, (size_t)(nl - p)))
+			goto bad;
+		memcpy(c->step, p, (size_t)(nl - p));
+		c->step[nl - p] = '\0';
+		p = nl + 1;
+		if (end - p < len)
+			goto bad;
+		c->x = (int)box[0];
+		c->y = (int)box[1];
+		c->w = (int)box[2];
+		c->h = (int)box[3];
 		c->raw = malloc((size_t)len + 1);
 		if (!c->raw)
 			goto bad;

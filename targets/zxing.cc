@@ -2,6 +2,7 @@
 #define ZX_USE_UTF8 1
 #include "zxing.h"
 
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -10,7 +11,8 @@
 #include <ReadBarcode.h>
 
 /* One code into r's next slot; false when memory ran out. */
-static bool keep(const ZXing::Result &res, struct decode_result *r)
+static bool keep(const ZXing::Result &res, const struct image *img, const char *step,
+		 struct decode_result *r)
 {
 	struct qr_code *c = &r->codes[r->n];
 	std::string bytes;
@@ -28,11 +30,24 @@ static bool keep(const ZXing::Result &res, struct decode_result *r)
 	c->raw[bytes.size()] = '\0';
 	c->raw_len = bytes.size();
 	c->charset = qr_text_from_bytes(c->raw, c->raw_len, &c->text);
+	{
+		const ZXing::Position &q = res.position();
+		long x0 = img->w, y0 = img->h, x1 = 0, y1 = 0;
+
+		for (const ZXing::PointI &pt : q) {
+			x0 = pt.x < x0 ? pt.x : x0;
+			y0 = pt.y < y0 ? pt.y : y0;
+			x1 = pt.x > x1 ? pt.x : x1;
+			y1 = pt.y > y1 ? pt.y : y1;
+		}
+		decode_box(c, x0, y0, x1 + 1, y1 + 1, img->w, img->h);
+	}
+	std::snprintf(c->step, sizeof(c->step), "%s", step);
 	r->n++;
 	return true;
 }
 
-extern "C" int zxing_scan(const struct image *img, struct decode_result *r)
+extern "C" int zxing_scan(const struct image *img, struct decode_result *r, const char *step)
 {
 	int before = r->n;
 
@@ -49,7 +64,7 @@ extern "C" int zxing_scan(const struct image *img, struct decode_result *r)
 		for (const ZXing::Result &res : ZXing::ReadBarcodes(view, hints)) {
 			if (r->n >= DECODE_MAX_CODES)
 				break;
-			if (res.isValid() && !keep(res, r))
+			if (res.isValid() && !keep(res, img, step, r))
 				return -1;
 		}
 	} catch (const std::bad_alloc &) {

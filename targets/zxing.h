@@ -15,10 +15,11 @@ extern "C" {	/* the C headers below declare C functions, for zxing.cc too */
  * finder patterns, no quiet zone). Appends to r, up to DECODE_MAX_CODES,
  * each code's bytes as ZXing read them: raw (charset decided by
  * qr_text_from_bytes, as for ZBar) or, under an ECI, converted to UTF-8 as
- * ZBar does. Returns the codes added, or -1 when memory ran out. Built
+ * ZBar does, with its box and step. Returns the codes added, or -1 when
+ * memory ran out. Built
  * only with ZXing (make ZXING=yes, the default where pkg-config finds it).
  */
-int zxing_scan(const struct image *img, struct decode_result *r);
+int zxing_scan(const struct image *img, struct decode_result *r, const char *step);
 
 #ifdef __cplusplus
 }

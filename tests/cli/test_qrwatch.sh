@@ -94,6 +94,24 @@ for top in 60 55; do
     fi
 done
 
+# a board with three codes (a sticker beside the official one, another
+# below): every code, in reading order, with where it is
+"$QRWATCH" encode -o "$TMP/m1.png" "https://dichvucong.gov.vn/a" >/dev/null
+"$QRWATCH" encode -o "$TMP/m2.png" "https://gia-mao.example/b" >/dev/null
+"$QRWATCH" encode -o "$TMP/m3.png" "https://dichvucong.gov.vn/c" >/dev/null
+/usr/bin/convert \( "$TMP/m1.png" "$TMP/m2.png" +append \) \
+    \( "$TMP/m3.png" -background white -gravity west -extent 400x \) -background white -append "$TMP/three.png"
+expect_run "decode --raw, three codes" 0 "$QRWATCH" decode --raw "$TMP/three.png"
+expect_eq "every code, one a line, in reading order" "$(echo "$OUT" | tr '\n' ' ')" \
+    "https://dichvucong.gov.vn/a https://gia-mao.example/b https://dichvucong.gov.vn/c "
+expect_run "decode --json" 0 "$QRWATCH" decode --json "$TMP/three.png"
+expect_eq "--json: each code's text, charset, step and position" \
+    "$(echo "$OUT" | python3 -c 'import json, sys
+o = json.load(sys.stdin)
+print(o["status"], [(c["text"], c["charset"], c["step"], c["position"]["x"] > 140, c["position"]["y"] > 140) for c in o["codes"]])')" \
+    "found [('https://dichvucong.gov.vn/a', 'ascii', 'as-is', False, False), ('https://gia-mao.example/b', 'ascii', 'as-is', True, False), ('https://dichvucong.gov.vn/c', 'ascii', 'as-is', False, True)]"
+expect_run "--raw and --json together" 2 "$QRWATCH" decode --raw --json "$TMP/three.png"
+
 # a poster decodes back to the registered payload
 expect_run "poster png" 0 "$QRWATCH" poster -c "$CAT" ks-thon-dong -o "$TMP/ks.png"
 expect_run "poster decodes" 0 "$QRWATCH" decode --raw "$TMP/ks.png"

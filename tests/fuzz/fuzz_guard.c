@@ -19,7 +19,8 @@
  *     process too, with its reason;
  *   - NONE with no codes; FOUND with 1 to DECODE_MAX_CODES codes, each of
  *     1 to DECODE_MAX_PAYLOAD raw bytes ending in a NUL, its text valid
- *     UTF-8 or NULL (charset unknown), found by a step of the cascade.
+ *     UTF-8 or NULL (charset unknown), found by a step of the cascade,
+ *     its box inside the image, and the codes in reading order.
  */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -38,13 +39,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	e.msg[0] = '\0';
 	st = guard_decode_mem(data, size, &lim, &r, &e);
 	loads = image_load_mem(data, size, &img, &le) == 0;
-	if (loads)
-		image_release(&img);
 	switch (st) {
 	case GUARD_FAILED:
 		fprintf(stderr, "fuzz_guard: %s\n", e.msg);
 		abort();
 	case GUARD_REFUSED:
+		if (loads)
+			image_release(&img);
 		for (char *q = le.msg; *q; q++)	/* the child's reply is one line */
 			if (*q == '\n')
 				*q = ' ';
@@ -54,6 +55,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case GUARD_NONE:
 		if (!loads || r.n != 0)
 			abort();
+		image_release(&img);
 		return 0;
 	case GUARD_FOUND:
 		break;
@@ -72,13 +74,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	for (int i = 0; i < r.n; i++) {
 		const struct qr_code *c = &r.codes[i];
+		int known = 0;
 
 		if (!c->raw || c->raw_len < 1 || c->raw_len > DECODE_MAX_PAYLOAD ||
 		    c->raw[c->raw_len] != '\0' ||
 		    (c->text && !utf8_valid(c->text, strlen(c->text))) ||
-		    (!c->text && c->charset != QR_CHARSET_UNKNOWN))
+		    (!c->text && c->charset != QR_CHARSET_UNKNOWN) ||
+		    c->x < 0 || c->y < 0 || c->w < 0 || c->h < 0 ||
+		    c->x + c->w > img.w || c->y + c->h > img.h)
+			abort();
+		for (size_t k = 0; steps[k]; k++)
+			known |= strcmp(steps[k], c->step) == 0;
+		if (!known)
 			abort();
 	}
+	{
+		/* reading order: sorting again changes nothing */
+		struct decode_result again = r;
+
+		decode_result_order(&again);
+		for (int i = 0; i < r.n; i++)
+			if (again.codes[i].raw != r.codes[i].raw)
+				abort();
+	}
+	image_release(&img);
 	decode_result_release(&r);
 	return 0;
 }

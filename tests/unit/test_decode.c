@@ -394,6 +394,67 @@ static void test_decode_jpeg_and_cascade(void)
 	image_release(&img);
 }
 
+/* Paint text's code (4 px a module, white around) onto canvas at (x, y). */
+static int paint_code(struct image *canvas, const char *text, int x, int y)
+{
+	QRcode *qr = QRcode_encodeString(text, 0, QR_ECLEVEL_M, QR_MODE_8, 1);
+	struct image code;
+	int rc = qr ? poster_render(qr, 4, &code) : -1;
+
+	QRcode_free(qr);
+	if (rc < 0)
+		return -1;
+	for (int r = 0; r < code.h && y + r < canvas->h; r++)
+		memcpy(canvas->px + (size_t)(y + r) * canvas->w + x, code.px + (size_t)r * code.w,
+		       (size_t)(code.w < canvas->w - x ? code.w : canvas->w - x));
+	image_release(&code);
+	return 0;
+}
+
+/*
+ * A board with three codes (a sticker beside the official one, another
+ * below): every one is reported, in reading order, each with where it is
+ * and the step that read it, the same order however they were found.
+ */
+static void test_decode_several(void)
+{
+	static const struct {
+		const char *text;
+		int x, y;
+	} codes[] = {	/* painted out of reading order on purpose */
+		{ "https://dichvucong.gov.vn/c", 40, 420 },
+		{ "https://gia-mao.example/b", 400, 30 },
+		{ "https://dichvucong.gov.vn/a", 30, 40 },
+	};
+	static const char *const order[] = { "https://dichvucong.gov.vn/a",
+		"https://gia-mao.example/b", "https://dichvucong.gov.vn/c" };
+	struct image canvas;
+	struct decode_result r;
+	struct err e;
+
+	CHECK_INT(image_alloc(&canvas, 800, 720), 0);
+	memset(canvas.px, 255, (size_t)canvas.w * canvas.h);
+	for (size_t i = 0; i < 3; i++)
+		CHECK_INT(paint_code(&canvas, codes[i].text, codes[i].x, codes[i].y), 0);
+	CHECK_INT(decode_image(&canvas, &r, &e), 0);
+	CHECK_INT(r.n, 3);
+	for (int i = 0; i < r.n && i < 3; i++) {
+		harness_case("code %d", i);
+		CHECK_STR(r.codes[i].text, order[i]);
+		CHECK_STR(r.codes[i].step, "as-is");
+		CHECK(r.codes[i].w > 60 && r.codes[i].h > 60);
+	}
+	harness_case("%s", "");
+	/* where: the sticker at the top right, its box around where it was painted */
+	if (r.n == 3) {
+		CHECK(r.codes[1].x >= 400 && r.codes[1].x < 460 && r.codes[1].y >= 30 &&
+		      r.codes[1].y < 90);
+		CHECK(r.codes[2].y >= 420);
+	}
+	decode_result_release(&r);
+	image_release(&canvas);
+}
+
 static void test_decode_nothing(void)
 {
 	struct image img;
@@ -449,6 +510,7 @@ static void test_decode_photos(void)
 }
 
 static const struct test decode_tests[] = {
+	{ "several_codes_in_reading_order", test_decode_several },
 	{ "charsets_eci_kanji", test_decode_encodings },
 	{ "jpeg_and_inverted", test_decode_jpeg_and_cascade },
 	{ "no_code", test_decode_nothing },
