@@ -233,7 +233,11 @@ static int decode_one(const char *path, const struct decode_opts *o,
 		printf("\n  charset:  %s\n  read by:  %s (step %d)\n  where:    %dx%d at (%d, %d)\n",
 		       qr_charset_name(c->charset), c->step[0] ? c->step : r.step, r.steps_tried,
 		       c->w, c->h, c->x, c->y);
-		if (t) {
+		if (t && r.n > 1) {
+			/* each code alone; the board as a whole below */
+			policy_judge(t, c->text, &j);
+			printf("  this code: %s\n", j.genuine ? "the target's" : "not the target's");
+		} else if (t) {
 			policy_judge(t, c->text, &j);
 			print_judgement(&j, o->english);
 			bad |= !j.genuine;
@@ -242,6 +246,15 @@ static int decode_one(const char *path, const struct decode_opts *o,
 			       "name one with --target\n");
 			bad = 1;
 		}
+	}
+	if (t && r.n > 1) {
+		int used;
+
+		/* the board: its own code, and no foreign one beside it */
+		policy_judge_board(cat, t, &r, &j, &used);
+		printf("  board:    %d codes\n", r.n);
+		print_judgement(&j, o->english);
+		bad |= !j.genuine;
 	}
 	decode_result_release(&r);
 	return bad;
@@ -429,13 +442,60 @@ static int cmd_poster(int argc, char **argv)
 
 static void encode_usage(FILE *f)
 {
-	fputs("usage: qrwatch encode [-s PIXELS] [--photo TILT] -o FILE.png|FILE.jpg TEXT\n"
+	fputs("usage: qrwatch encode [-s PIXELS] [--photo TILT] -o FILE.png|FILE.jpg TEXT...\n"
 	      "\n"
 	      "Write TEXT as a QR code (8-bit mode, UTF-8, level M), for trying a\n"
-	      "decoder or making test boards. PIXELS per module, default 4.\n"
+	      "decoder or making test boards. PIXELS per module, default 4. Several\n"
+	      "TEXTs (up to 4) make one board with their codes side by side, left to\n"
+	      "right: an official code with a sticker beside it, say.\n"
 	      "--photo TILT makes it look like a phone photo of a notice board: on\n"
 	      "paper, tilted by TILT degrees, lit unevenly, soft and noisy. A .jpg\n"
 	      "output is written as a JPEG (quality 80), anything else as PNG.\n", f);
+}
+
+#define ENCODE_MAX_CODES 4
+
+/* The codes of texts side by side on one white board, in img; -1 with a message. */
+static int encode_board(char **texts, int n, int scale, struct image *img)
+{
+	struct image codes[ENCODE_MAX_CODES];
+	int w = 0, h = 0, x = 0, rc = 0, made = 0;
+
+	for (int i = 0; i < n && rc == 0; i++) {
+		QRcode *qr = QRcode_encodeData((int)strlen(texts[i]),
+					       (const unsigned char *)texts[i], 0, QR_ECLEVEL_M);
+
+		if (!qr) {
+			fprintf(stderr, "qrwatch: text %d does not fit in a QR code\n", i + 1);
+			rc = -1;
+		} else if (poster_render(qr, scale, &codes[i]) < 0) {
+			fprintf(stderr, "qrwatch: out of memory\n");
+			rc = -1;
+		} else {
+			made++;
+			w += codes[i].w;
+			h = codes[i].h > h ? codes[i].h : h;
+		}
+		QRcode_free(qr);
+	}
+	if (rc == 0 && n == 1) {
+		*img = codes[0];
+		return 0;
+	}
+	if (rc == 0 && image_alloc(img, w, h) < 0) {
+		fprintf(stderr, "qrwatch: out of memory\n");
+		rc = -1;
+	}
+	if (rc == 0) {
+		memset(img->px, 255, (size_t)w * h);
+		for (int i = 0; i < n; x += codes[i].w, i++)
+			for (int y = 0; y < codes[i].h; y++)
+				memcpy(img->px + (size_t)y * w + x, codes[i].px + (size_t)y * codes[i].w,
+				       (size_t)codes[i].w);
+	}
+	for (int i = 0; i < made; i++)
+		image_release(&codes[i]);
+	return rc;
 }
 
 static int cmd_encode(int argc, char **argv)
@@ -452,7 +512,6 @@ static int cmd_encode(int argc, char **argv)
 	double tilt = 0;
 	int photo = 0;
 	int ch;
-	QRcode *qr;
 	struct image img;
 	struct err e;
 	int rc;
@@ -477,26 +536,18 @@ static int cmd_encode(int argc, char **argv)
 		default: encode_usage(stderr); return EXIT_USAGE;
 		}
 	}
-	if (!out || optind != argc - 1 || scale < 1 || scale > 64) {
+	if (!out || optind >= argc || argc - optind > ENCODE_MAX_CODES || scale < 1 ||
+	    scale > 64) {
 		encode_usage(stderr);
 		return EXIT_USAGE;
 	}
-	qr = QRcode_encodeData((int)strlen(argv[optind]),
-			       (const unsigned char *)argv[optind], 0, QR_ECLEVEL_M);
-	if (!qr) {
-		fprintf(stderr, "qrwatch: text does not fit in a QR code\n");
+	if (encode_board(argv + optind, argc - optind, (int)scale, &img) < 0)
 		return EXIT_FINDING;
-	}
-	if (poster_render(qr, (int)scale, &img) < 0) {
-		QRcode_free(qr);
-		return EXIT_FINDING;
-	}
 	if (photo) {
 		struct image ph;
 
 		if (imgop_photo(&img, &ph, tilt, (unsigned)strlen(argv[optind])) < 0) {
 			image_release(&img);
-			QRcode_free(qr);
 			fprintf(stderr, "qrwatch: out of memory\n");
 			return EXIT_FINDING;
 		}
@@ -508,7 +559,6 @@ static int cmd_encode(int argc, char **argv)
 	if (rc < 0)
 		fprintf(stderr, "qrwatch: %s\n", e.msg);
 	image_release(&img);
-	QRcode_free(qr);
 	return rc < 0 ? EXIT_FINDING : EXIT_GOOD;
 }
 

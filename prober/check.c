@@ -63,6 +63,7 @@ struct check {
 	CURL *home_h;			/* the portal's home page, fetched beside step 1 */
 	struct buf home_body;
 	struct check_home *home;	/* the portal of step 1's page, in env->homes */
+	const struct catalog *cat;	/* the target's catalog, for its board's other codes */
 	struct board_memo *memo;	/* the board's last reading, or NULL */
 	struct stat img_st;		/* the image file as read now */
 	unsigned char img_sha[32];	/* and its bytes' hash */
@@ -1798,6 +1799,11 @@ void check_use_memo(struct check *c, struct board_memo *memo)
 	c->memo = memo;
 }
 
+void check_use_catalog(struct check *c, const struct catalog *cat)
+{
+	c->cat = cat;
+}
+
 void board_memo_release(struct board_memo *m)
 {
 	decode_result_release(&m->dr);
@@ -1972,6 +1978,7 @@ static int board_judged(struct check *c, CURLM *m, enum guard_status st,
 {
 	struct decode_result dr = *dr_in;
 	struct judgement j;
+	int used;
 
 	if (dr_in->step == dr_in->step_name)
 		dr.step = dr.step_name;	/* the copy's own */
@@ -1989,8 +1996,9 @@ static int board_judged(struct check *c, CURLM *m, enum guard_status st,
 				 REASON_DECODER_FAILED, detail);
 		return 1;
 	}
-	c->r.decode_step = result_text(&c->arena, dr.step, 32);
-	if (!dr.codes[0].text) {
+	/* every code on the board: the target's own, and any foreign one beside it */
+	policy_judge_board(c->cat, c->t, &dr, &j, &used);
+	if (used < 0) {
 		char *hex = qr_hex(dr.codes[0].raw, dr.codes[0].raw_len);
 
 		decode_result_release(&dr);
@@ -1998,14 +2006,15 @@ static int board_judged(struct check *c, CURLM *m, enum guard_status st,
 		free(hex);
 		return 1;
 	}
-	c->payload = strdup(dr.codes[0].text);
+	c->r.decode_step = result_text(&c->arena, dr.codes[used].step[0] ? dr.codes[used].step :
+				       dr.step, 32);
+	c->payload = strdup(dr.codes[used].text);
 	decode_result_release(&dr);
 	if (!c->payload) {
 		board_unreadable(c, REASON_DECODER_FAILED, "out of memory");
 		return 1;
 	}
 	c->r.payload = result_text(&c->arena, c->payload, RESULT_TEXT_MAX);
-	policy_judge(c->t, c->payload, &j);
 	/* a fake code, and payment and text codes, end here: no flow to walk */
 	if (!j.genuine || c->t->kind != TARGET_URL) {
 		finish_judgement(c, &j);

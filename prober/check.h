@@ -88,6 +88,13 @@ int check_default_decoder(char *out, size_t n);
 void check_use_memo(struct check *c, struct board_memo *memo);
 
 /*
+ * The catalog the check's target is from: a code on its board photo that
+ * is another target's of the same board is that target's, not a foreign
+ * one (policy_judge_board). Without it, every other code is foreign.
+ */
+void check_use_catalog(struct check *c, const struct catalog *cat);
+
+/*
  * Begin: fetch the board image (a camera snapshot is a transfer on m) and
  * hand it to a guarded decoding child, without blocking. Returns 1 when
  * the check already ended, 0 when it is under way.

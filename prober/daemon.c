@@ -242,6 +242,8 @@ static void start_due(struct probe *p, int64_t now)
 			sl->memo = calloc(1, sizeof(*sl->memo));
 		if (sl->running && sl->memo)
 			check_use_memo(sl->running, sl->memo);
+		if (sl->running)
+			check_use_catalog(sl->running, sl->run_cat);
 		if (!sl->running) {
 			sl->next_due_us = now + 60 * 1000000LL;
 			continue;

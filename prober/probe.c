@@ -146,6 +146,8 @@ static int cmd_check(int argc, char **argv)
 			goto out;
 		}
 		c = check_new(t, NULL, &env);
+		if (c)
+			check_use_catalog(c, cat);
 	}
 	if (!c) {
 		fprintf(stderr, "qrwatch-probe: out of memory\n");

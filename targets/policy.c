@@ -59,6 +59,11 @@ static const struct {
 	[REASON_TEXT_DIFFERS] = {
 		"Nội dung mã khác với nội dung đã đăng ký: \"{1}\".",
 		"The code's text differs from the registered text: \"{1}\"." },
+	[REASON_EXTRA_CODE] = {
+		"Bên cạnh mã chính thức có một mã lạ dẫn tới {1}: {2}. Mã này không có "
+		"trong danh mục; nhiều khả năng là mã do kẻ gian dán thêm.",
+		"Beside the official code there is a foreign code pointing to {1}: {3}. "
+		"It is not in the catalog; most likely a fraudster's sticker." },
 	[REASON_NO_CODE] = {
 		"Không tìm thấy mã QR nào trong ảnh{1}.",
 		"No QR code found in the image{1}." },
@@ -227,6 +232,72 @@ void policy_judge(const struct target *t, const char *text, struct judgement *j)
 			set(j, VERDICT_TAMPERED, REASON_TEXT_DIFFERS, shown, NULL, NULL);
 		return;
 	}
+}
+
+/* Whether text is genuine for a target of cat on t's board (t itself when cat is NULL). */
+static int board_code(const struct catalog *cat, const struct target *t, const char *text)
+{
+	struct judgement j;
+
+	if (!cat) {
+		policy_judge(t, text, &j);
+		return j.genuine;
+	}
+	for (size_t i = 0; i < cat->ntargets; i++) {
+		const struct target *o = &cat->targets[i];
+
+		if (o->board != t->board)
+			continue;
+		policy_judge(o, text, &j);
+		if (j.genuine)
+			return 1;
+	}
+	return 0;
+}
+
+void policy_judge_board(const struct catalog *cat, const struct target *t,
+			const struct decode_result *r, struct judgement *j, int *used)
+{
+	int own = -1, foreign = -1, first = -1;
+
+	*used = -1;
+	for (int i = 0; i < r->n; i++) {
+		const char *text = r->codes[i].text;
+
+		if (!text)
+			continue;
+		if (first < 0)
+			first = i;
+		policy_judge(t, text, j);
+		if (j->genuine) {
+			if (own < 0)
+				own = i;
+		} else if (foreign < 0 && !board_code(cat, t, text)) {
+			foreign = i;
+		}
+	}
+	if (first < 0) {
+		policy_unreadable(REASON_NO_CODE, "", j);
+		return;
+	}
+	if (own >= 0 && foreign >= 0) {
+		const struct qr_code *c = &r->codes[foreign];
+		char shown[200], where[200];
+
+		clip(c->text, shown, sizeof(shown));
+		snprintf(where, sizeof(where), "mã thứ %d trong %d mã trên ảnh (từ trên xuống, "
+			 "trái sang phải), ở điểm ảnh (%d, %d), cỡ %dx%d", foreign + 1, r->n,
+			 c->x, c->y, c->w, c->h);
+		set(j, VERDICT_TAMPERED, REASON_EXTRA_CODE, shown, where, NULL);
+		/* {3}: the same place in English */
+		snprintf(j->arg[2], sizeof(j->arg[2]), "code %d of %d in the photo (top to "
+			 "bottom, left to right), at pixel (%d, %d), %dx%d", foreign + 1, r->n,
+			 c->x, c->y, c->w, c->h);
+		*used = own;
+		return;
+	}
+	*used = own >= 0 ? own : foreign >= 0 ? foreign : first;
+	policy_judge(t, r->codes[*used].text, j);
 }
 
 void policy_unreadable(enum reason reason, const char *detail,

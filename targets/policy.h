@@ -3,6 +3,7 @@
 #define QRW_POLICY_H
 
 #include "catalog.h"
+#include "decodereply.h"
 #include "payload.h"
 #include "verdict.h"
 #include "../common/buf.h"
@@ -25,6 +26,7 @@ enum reason {
 	REASON_OTHER_PAYEE,
 	REASON_PAYMENT_DIFFERS,
 	REASON_TEXT_DIFFERS,
+	REASON_EXTRA_CODE,
 	REASON_NO_CODE,
 	REASON_UNKNOWN_CHARSET,
 	REASON_IMAGE_REFUSED,
@@ -52,6 +54,20 @@ struct judgement {
  *   text targets: anything but the registered text is TAMPERED.
  */
 void policy_judge(const struct target *t, const char *text, struct judgement *j);
+
+/*
+ * Judge every code read on t's board photo (r, in reading order): the
+ * judgement of the code that is t's own (genuine for t). But a code beside
+ * it that is no code of the board's (genuine for no target of cat on t's
+ * board) makes the board TAMPERED, naming that code and where it is: a
+ * fraudster's sticker next to the official one. With no code of t's, the
+ * first code that is none of the board's decides (or the first code with a
+ * text, when all are the board's). Codes of unknown charset count only
+ * when no code has a text. *used is the index of the code judged, -1 when
+ * none had a text (then j is UNREADABLE). cat may be NULL: t alone.
+ */
+void policy_judge_board(const struct catalog *cat, const struct target *t,
+			const struct decode_result *r, struct judgement *j, int *used);
 
 /* A judgement for a board that yielded no text; reason is one of
  * REASON_NO_CODE, REASON_UNKNOWN_CHARSET, REASON_IMAGE_REFUSED,

@@ -60,8 +60,10 @@ H="dichvucong.bacninh.test"
 B="http://$H:$P"
 
 # 2. the boards: codes for the catalog, photographed; and what the field finds
-photo() {  # photo FILE TILT TEXT
-    "$Q" encode -s 6 --photo "$2" -o "$DIR/boards/$1" "$3" >/dev/null
+photo() {  # photo FILE TILT TEXT...: several texts are codes side by side
+    f=$1 tilt=$2
+    shift 2
+    "$Q" encode -s 6 --photo "$tilt" -o "$DIR/boards/$f" "$@" >/dev/null
 }
 photo ks-thon-dong.jpg 4 "$B/dvc/khai-sinh"
 photo kt-thon-dong.jpg -3 "$B/dvc/thu-tuc/khai-tu"
@@ -72,6 +74,8 @@ photo trich-luc-dong-ngan.jpg -4 "$B/busy/trich-luc"
 photo hkd-dong-ngan.jpg 5 "$B/flow/3/step/1"
 # a fake sticker over the board: a look-alike domain
 photo ks-ngo-thon-dong.jpg -6 "http://dichvucong-bacninh.test.khaisinh-online.com/dvc/khai-sinh"
+# the official code with a sticker beside it, to a look-alike site
+photo ct-thon-dong.jpg 3 "$B/dvc/thu-tuc/chung-thuc" "http://dvc-bacninh.test.nop-ho-so.com/chung-thuc"
 # the fee code, with another account pasted over it
 VIETQR_OK='00020101021138570010A00000072701270006970405011326052050123450208QRIBFTTA53037045802VN5914UBND XA TAN AN62210817LE PHI CHUNG THUC63044EE9'
 photo le-phi-dong-ngan.jpg 2 '00020101021138540010A00000072701240006970422011009876543210208QRIBFTTA53037045802VN5914UBND XA TAN AN62210817LE PHI CHUNG THUC63041EEA'
@@ -151,14 +155,15 @@ qrwatch demo is running (Ctrl-C stops it).
   Alert e-mails:     $DIR/mail/
                      list them: $PY tests/fixture/mailread.py $DIR/mail
 
-Two probes check ten posted codes of Xã Tân An and Phường Đông Ngàn every
+Two probes check eleven posted codes of Xã Tân An and Phường Đông Ngàn every
 30 seconds: Thôn Đông's router on 4G, the ward's on 5G. Within a minute:
 
   OK           birth, death, marriage registration, certified copies
   STALE        "Xác nhận cư trú": the portal moved, the old address goes home
   HANG         "Cấp bản sao trích lục": the page falls over in a rush
   BROKEN_FLOW  "Đăng ký hộ kinh doanh": stops at step 3
-  TAMPERED     a fake sticker (look-alike domain) and a swapped fee account
+  TAMPERED     a fake sticker (look-alike domain), another beside the
+               official code, and a swapped fee account
   UNREADABLE   a damaged board
 
 The e-mails name the board, the place, the verdict and what to do; the

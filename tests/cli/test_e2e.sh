@@ -16,8 +16,8 @@ trap '[ -n "$DPID" ] && killpg "$DPID" 9; [ -n "${KEEP:-}" ] || rm -rf "$TMP"' E
 db() { sqlite3 "$D/data/qrwatch.db" "$1"; }
 EXPECT="ks-thon-dong=OK kt-thon-dong=OK kh-dong-ngan=OK ct-dong-ngan=OK
 cu-tru-thon-dong=STALE trich-luc-dong-ngan=HANG hkd-dong-ngan=BROKEN_FLOW
-ks-ngo-thon-dong=TAMPERED le-phi-dong-ngan=TAMPERED kh-thon-dong=UNREADABLE"
-FAILING="cu-tru-thon-dong trich-luc-dong-ngan hkd-dong-ngan ks-ngo-thon-dong le-phi-dong-ngan kh-thon-dong"
+ks-ngo-thon-dong=TAMPERED ct-thon-dong=TAMPERED le-phi-dong-ngan=TAMPERED kh-thon-dong=UNREADABLE"
+FAILING="cu-tru-thon-dong trich-luc-dong-ngan hkd-dong-ngan ks-ngo-thon-dong ct-thon-dong le-phi-dong-ngan kh-thon-dong"
 
 start=$(date +%s)
 # as from a terminal: its own process group, and SIGINT not ignored (a shell
@@ -45,7 +45,7 @@ verdicts_ok() {
     done
 }
 mails_ok() {
-    [ "$(grep -l 'X-Envelope-To: it@huyen.example' "$D"/mail/*.eml 2>/dev/null | xargs -r grep -l 'X-Qrwatch-Event: opened' | wc -l)" -ge 6 ]
+    [ "$(grep -l 'X-Envelope-To: it@huyen.example' "$D"/mail/*.eml 2>/dev/null | xargs -r grep -l 'X-Qrwatch-Event: opened' | wc -l)" -ge 7 ]
 }
 ready=""
 while [ $(($(date +%s) - start)) -lt 90 ]; do
@@ -69,10 +69,13 @@ expect_eq "the broken flow stops at step 3" "$(db "SELECT DISTINCT failed_step F
 JSON=$(curl -s "${URL}api/v1/incidents")
 # the second probe's results may still be on their way
 while [ $(($(date +%s) - start)) -lt 100 ] &&
-      [ "$(db "SELECT count(*) FROM incident_probes")" -lt 12 ]; do sleep 1; done
+      [ "$(db "SELECT count(*) FROM incident_probes")" -lt 14 ]; do sleep 1; done
 for t in $FAILING; do
     expect_eq "one open incident for $t, both probes" "$(db "SELECT count(*) || ':' || (SELECT count(*) FROM incident_probes p WHERE p.incident = max(i.id)) FROM incidents i WHERE target = '$t' AND state = 'open'")" "1:2"
 done
+expect_contains "the sticker beside the official code is named, with where it is" \
+    "$(db "SELECT why_en FROM latest WHERE target = 'ct-thon-dong' LIMIT 1")" \
+    "foreign code pointing to http://dvc-bacninh.test.nop-ho-so.com/chung-thuc: code 2 of 2"
 expect_eq "no incident for a healthy code" "$(db "SELECT count(*) FROM incidents WHERE target IN ('ks-thon-dong','kt-thon-dong','kh-dong-ngan','ct-dong-ngan')")" "0"
 expect_eq "no uplink incident: the villages' links are fine" "$(db "SELECT count(*) FROM incidents WHERE kind = 'uplink'")" "0"
 expect_contains "the JSON API lists them" "$JSON" '"target":"trich-luc-dong-ngan","verdict":"HANG","state":"open"'
@@ -83,8 +86,8 @@ while [ "$(db "SELECT count(*) FROM outbox WHERE state = 'pending'")" != 0 ] && 
     sleep 0.1; i=$((i + 1))
 done
 /usr/bin/python3 "$ROOT/tests/fixture/mailread.py" "$D/mail" > "$TMP/mails.txt"
-expect_eq "IT staff: one e-mail per failing code" "$(grep -c 'it@huyen.example	opened' "$TMP/mails.txt")" "6"
-expect_eq "Xã Tân An: its three boards' codes" "$(grep -c 'vanphong@tanan.example	opened' "$TMP/mails.txt")" "3"
+expect_eq "IT staff: one e-mail per failing code" "$(grep -c 'it@huyen.example	opened' "$TMP/mails.txt")" "7"
+expect_eq "Xã Tân An: its four boards' codes" "$(grep -c 'vanphong@tanan.example	opened' "$TMP/mails.txt")" "4"
 expect_eq "Phường Đông Ngàn: its three" "$(grep -c 'vanphong@dongngan.example	opened' "$TMP/mails.txt")" "3"
 F=$(grep 'vanphong@tanan.example	opened' "$TMP/mails.txt" | grep 'Xác nhận thông tin cư trú' | cut -f 1)
 BODY=$(/usr/bin/python3 "$ROOT/tests/fixture/mailread.py" "$D/mail" "$F")

@@ -359,8 +359,93 @@ static void test_explain_languages(void)
 	buf_release(&en);
 }
 
+/* A decode result of texts in reading order, their boxes side by side. */
+static void codes_of(struct decode_result *r, const char *const *texts, int n)
+{
+	memset(r, 0, sizeof(*r));
+	for (int i = 0; i < n; i++) {
+		r->codes[i].text = (char *)texts[i];
+		r->codes[i].x = 200 * i;
+		r->codes[i].y = 40;
+		r->codes[i].w = r->codes[i].h = 150;
+	}
+	r->n = n;
+}
+
+/*
+ * A board judged whole: its own code with a foreign one beside it is
+ * TAMPERED, naming the foreign one and where; another target's code of the
+ * same board is no foreigner; with no code of its own the foreign one
+ * decides as before.
+ */
+static void test_judge_board(void)
+{
+	static const char cat_text[] =
+		"[place p]\nprovince = Tỉnh Bắc Ninh\ncommune = Xã Tân An\n\n"
+		"[board b]\nplace = p\nlocation = Nhà văn hoá\n\n"
+		"[target ks]\nboard = b\nprocedure = Đăng ký khai sinh\nimage = b.png\n"
+		"payload = https://dichvucong.gov.vn/ks\nofficial_domains = dichvucong.gov.vn\n\n"
+		"[target kt]\nboard = b\nprocedure = Đăng ký khai tử\nimage = b.png\n"
+		"payload = https://dichvucong.gov.vn/kt\nofficial_domains = dichvucong.gov.vn\n";
+	static const char *const own_and_fake[] = { "https://dichvucong.gov.vn/ks",
+		"https://dichvucong-gov.vn.nop-ho-so.com/ks" };
+	static const char *const own_and_mate[] = { "https://dichvucong.gov.vn/kt",
+		"https://dichvucong.gov.vn/ks" };
+	static const char *const fake_and_mate[] = { "https://dichvucong-gov.vn.nop-ho-so.com/ks",
+		"https://dichvucong.gov.vn/kt" };
+	struct buf errors, vi, en;
+	struct catalog *cat;
+	const struct target *ks;
+	struct decode_result r;
+	struct judgement j;
+	int used;
+
+	buf_init(&errors, 4096);
+	cat = catalog_parse("t.catalog", ".", cat_text, sizeof(cat_text) - 1, &errors);
+	CHECK(cat != NULL);
+	buf_release(&errors);
+	if (!cat)
+		return;
+	ks = catalog_target(cat, "ks");
+	codes_of(&r, own_and_fake, 2);
+	policy_judge_board(cat, ks, &r, &j, &used);
+	CHECK_STR(verdict_name(j.verdict), "TAMPERED");
+	CHECK_INT(j.reason, REASON_EXTRA_CODE);
+	CHECK_INT(used, 0);
+	buf_init(&vi, 4096);
+	buf_init(&en, 4096);
+	policy_explain(&j, 0, &vi);
+	policy_explain(&j, 1, &en);
+	CHECK_CONTAINS(buf_str(&vi), "mã thứ 2 trong 2 mã trên ảnh");
+	CHECK_CONTAINS(buf_str(&vi), "https://dichvucong-gov.vn.nop-ho-so.com/ks");
+	CHECK_CONTAINS(buf_str(&en), "code 2 of 2 in the photo (top to bottom, left to right), "
+		       "at pixel (200, 40)");
+	buf_release(&vi);
+	buf_release(&en);
+	/* the other code is the board's other target's: genuine */
+	codes_of(&r, own_and_mate, 2);
+	policy_judge_board(cat, ks, &r, &j, &used);
+	CHECK_STR(verdict_name(j.verdict), "OK");
+	CHECK_INT(used, 1);
+	/* without the catalog, that code is foreign too */
+	policy_judge_board(NULL, ks, &r, &j, &used);
+	CHECK_INT(j.reason, REASON_EXTRA_CODE);
+	/* no code of its own: the fake one decides, as a single code would */
+	codes_of(&r, fake_and_mate, 2);
+	policy_judge_board(cat, ks, &r, &j, &used);
+	CHECK_STR(verdict_name(j.verdict), "TAMPERED");
+	CHECK_INT(j.reason, REASON_OUTSIDE_LOOKALIKE);
+	CHECK_INT(used, 0);
+	/* no text at all */
+	r.codes[0].text = r.codes[1].text = NULL;
+	policy_judge_board(cat, ks, &r, &j, &used);
+	CHECK_INT(used, -1);
+	catalog_free(cat);
+}
+
 static const struct test policy_tests[] = {
 	{ "judge_table", test_judge },
+	{ "judge_board", test_judge_board },
 	{ "explain_vi_en", test_explain_languages },
 };
 SUITE(policy, policy_tests);
