@@ -67,6 +67,17 @@ echo "zbarimg $zb_ms ms, ZXing-C++ $zx_ms ms (x$zx_ratio), qrwatch $our_ms ms, r
 "$O/qrwatch" decode $images > "$TMP/steps.txt" 2>/dev/null || true
 steps=$(awk '/read by:/ { c[$3]++ } END { for (s in c) printf "%s %d\n", s, c[s] }' "$TMP/steps.txt" | sort -k2 -nr)
 
+# what each step is worth: every step on its own, on every photo
+# shellcheck disable=SC2086
+"$O/qrwatch" decode --yield $images > "$TMP/yield.txt" 2>/dev/null || true
+yields=$("$O/qrwatch" decode --help | sed -n 's/^The cascade, in order ([^)]*)://p' | tr ' ' '\n' |
+    awk 'NF' | while read -r st; do
+        alone=$(awk -F'\t' -v s="$st" '{ n = split($2, a, ","); for (i = 1; i <= n; i++) if (a[i] == s) c++ } END { print c + 0 }' "$TMP/yield.txt")
+        only=$(awk -F'\t' -v s="$st" '$2 == s { c++ } END { print c + 0 }' "$TMP/yield.txt")
+        echo "| $st | $alone | $only |"
+    done)
+unread=$(awk -F'\t' '$2 == "-"' "$TMP/yield.txt" | wc -l)
+
 total_line() { awk '$1 == "TOTAL" { print $2, $3, $4, $5 }' "$1"; }
 set -- $(total_line "$TMP/zbar.txt"); zb_ok=$1 zb_wrong=$2 zb_none=$3 zb_time=$4
 set -- $(total_line "$TMP/zxing.txt"); zx_ok=$1 zx_wrong=$2 zx_none=$3 zx_time=$4
@@ -114,5 +125,17 @@ Cascade step that read each photo:
 | step | photos |
 |---|---|
 $(printf '%s\n' "$steps" | awk 'NF == 2 { printf "| %s | %s |\n", $1, $2 }')
+
+What each step is worth (\`qrwatch decode --yield\`: every step on its
+own, on every photo; $unread photos read by none):
+
+| step | photos it reads on its own | photos only it reads |
+|---|---|---|
+$yields
+
+\`inverted\` reads none of these photos and stays: it alone reads a light
+code on a dark board (the unit test \`decode.jpeg_and_inverted\`), which
+ZXing-C++ 1.4 does not try. \`halved\` only runs on photos of 800 px or
+more each way, and none here is that large.
 EOF2
 put_section "$OUT" "$TMP/decode.md"

@@ -75,7 +75,7 @@ static struct catalog *open_catalog(const char *path, const char *id,
 struct decode_opts {
 	const char *catalog;
 	const char *target;
-	int raw, json, english, all;
+	int raw, json, yield, english, all;
 };
 
 static const struct target *target_for_image(const struct catalog *c,
@@ -162,6 +162,22 @@ static int decode_one(const char *path, const struct decode_opts *o,
 	int bad = 0;
 
 	guard_limits_default(&lim);
+	if (o->yield) {
+		const char *const *names = decode_steps();
+		unsigned read;
+		int any = 0;
+
+		if (guard_yield_file(path, &lim, &read, &e) < 0) {
+			fprintf(stderr, "qrwatch: %s\n", e.msg);
+			return 1;
+		}
+		printf("%s\t", path);
+		for (int i = 0; names[i]; i++)
+			if (read & (1u << i))
+				printf("%s%s", any++ ? "," : "", names[i]);
+		puts(any ? "" : "-");
+		return !any;
+	}
 	st = guard_decode_file(path, &lim, &r, &e);
 	if (o->raw) {
 		/* every code, one a line, in reading order */
@@ -278,6 +294,9 @@ static void decode_usage(FILE *f)
 	      "                       line in reading order (nothing when none), for scripts\n"
 	      "  -j, --json           one JSON object a line per image: every code's\n"
 	      "                       text, charset, position and the step that read it\n"
+	      "      --yield          try every cascade step on its own and print, per\n"
+	      "                       image, the steps that read a code (\"-\": none):\n"
+	      "                       what each step is worth, for the benchmark\n"
 	      "  -e, --english        explanations in English (default: Vietnamese)\n"
 	      "  -h, --help           this text\n"
 	      "\n"
@@ -298,11 +317,12 @@ static int cmd_decode(int argc, char **argv)
 		{ "all", no_argument, NULL, 'a' },
 		{ "raw", no_argument, NULL, 'r' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "yield", no_argument, NULL, 'Y' },
 		{ "english", no_argument, NULL, 'e' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct decode_opts o = { NULL, NULL, 0, 0, 0, 0 };
+	struct decode_opts o = { NULL, NULL, 0, 0, 0, 0, 0 };
 	struct catalog *cat = NULL;
 	int ch, bad = 0;
 
@@ -313,13 +333,14 @@ static int cmd_decode(int argc, char **argv)
 		case 'a': o.all = 1; break;
 		case 'r': o.raw = 1; break;
 		case 'j': o.json = 1; break;
+		case 'Y': o.yield = 1; break;
 		case 'e': o.english = 1; break;
 		case 'h': decode_usage(stdout); return EXIT_GOOD;
 		default: decode_usage(stderr); return EXIT_USAGE;
 		}
 	}
 	if ((optind >= argc && !o.all) || (o.all && (!o.catalog || optind < argc)) ||
-	    (o.target && !o.catalog) || (o.raw && o.json)) {
+	    (o.target && !o.catalog) || o.raw + o.json + o.yield > 1) {
 		decode_usage(stderr);
 		return EXIT_USAGE;
 	}

@@ -225,3 +225,45 @@ out:
 	return rc;
 }
 
+
+int decode_yield(const struct image *img, unsigned *read, struct err *e)
+{
+	zbar_image_scanner_t *sc = scanner_new();
+	struct decode_result r;
+	int rc = 0;
+
+	*read = 0;
+	if (!sc)
+		return err_set(e, "cannot create the QR scanner");
+	for (size_t i = 0; i < NSTEPS && rc == 0; i++) {
+		struct image v = { 0, 0, NULL };
+		int made = steps[i].make(img, &v), found = 0;
+
+		memset(&r, 0, sizeof(r));
+		if (made < 0)
+			rc = err_set(e, "out of memory preparing the '%s' variant", steps[i].name);
+		else if (made != 2)
+			found = scan(sc, made == 1 ? img : &v, img->w, img->h, steps[i].name, &r);
+		image_release(&v);
+		if (found < 0)
+			rc = err_set(e, "out of memory reading a decoded code");
+		else if (found > 0)
+			*read |= 1u << i;
+		decode_result_release(&r);
+	}
+#ifdef QRW_ZXING
+	if (rc == 0) {
+		int found;
+
+		memset(&r, 0, sizeof(r));
+		found = zxing_scan(img, &r, ZXING_STEP);
+		if (found < 0)
+			rc = err_set(e, "out of memory reading a decoded code");
+		else if (found > 0)
+			*read |= 1u << NSTEPS;
+		decode_result_release(&r);
+	}
+#endif
+	zbar_image_scanner_destroy(sc);
+	return rc;
+}

@@ -99,3 +99,59 @@ enum guard_status guard_decode_file(const char *path,
 		err_prefix(e, "'%s'", path);
 	return st;
 }
+
+/* In the child: load, try every step, write the mask as a decimal line. */
+static int child_yield(void *arg, struct buf *out)
+{
+	struct mem_job *job = arg;
+	struct image img;
+	unsigned read;
+	struct err e;
+	int rc;
+
+	if (image_load_mem(job->data, job->len, &img, &e) < 0) {
+		decode_reply_refused(e.msg, out);
+		return 0;
+	}
+	rc = decode_yield(&img, &read, &e);
+	image_release(&img);
+	if (rc < 0)
+		return 2;
+	buf_addf(out, "Y %u\n", read);
+	return 0;
+}
+
+int guard_yield_file(const char *path, const struct guard_limits *lim, unsigned *read,
+		     struct err *e)
+{
+	struct mem_job job;
+	struct buf out;
+	size_t len;
+	char *data = file_read(path, IMAGE_MAX_BYTES, &len, e);
+	unsigned long v;
+	char *end;
+	int rc = -1;
+
+	*read = 0;
+	if (!data)
+		return -1;
+	job.data = data;
+	job.len = len;
+	buf_init(&out, 4096);
+	if (guard_call(child_yield, &job, lim, &out, e) == 0) {
+		const char *s = buf_str(&out);
+
+		if (s[0] == 'R' && s[1] == ' ') {
+			err_set(e, "'%s': %.*s", path, (int)strcspn(s + 2, "\n"), s + 2);
+		} else if (s[0] == 'Y' && s[1] == ' ' &&
+			   (v = strtoul(s + 2, &end, 10)) <= 0xffffu && *end == '\n') {
+			*read = (unsigned)v;
+			rc = 0;
+		} else {
+			err_set(e, "'%s': the decoder sent back a malformed reply", path);
+		}
+	}
+	buf_release(&out);
+	free(data);
+	return rc;
+}

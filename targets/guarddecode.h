@@ -27,4 +27,11 @@ enum guard_status guard_decode_file(const char *path,
 				    const struct guard_limits *lim,
 				    struct decode_result *r, struct err *e);
 
+/*
+ * decode_yield() on a file in a guarded child: *read has a bit per step
+ * that read a code on its own. Returns 0, or -1 with e (refused, failed).
+ */
+int guard_yield_file(const char *path, const struct guard_limits *lim, unsigned *read,
+		     struct err *e);
+
 #endif

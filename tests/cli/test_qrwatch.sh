@@ -111,6 +111,12 @@ o = json.load(sys.stdin)
 print(o["status"], [(c["text"], c["charset"], c["step"], c["position"]["x"] > 140, c["position"]["y"] > 140) for c in o["codes"]])')" \
     "found [('https://dichvucong.gov.vn/a', 'ascii', 'as-is', False, False), ('https://gia-mao.example/b', 'ascii', 'as-is', True, False), ('https://dichvucong.gov.vn/c', 'ascii', 'as-is', False, True)]"
 expect_run "--raw and --json together" 2 "$QRWATCH" decode --raw --json "$TMP/three.png"
+# --yield: every step on its own; a light code on a dark board reads only inverted
+/usr/bin/convert "$TMP/m1.png" -negate "$TMP/negative.png"
+expect_run "decode --yield" 0 "$QRWATCH" decode --yield "$TMP/m1.png" "$TMP/negative.png"
+expect_eq "the plain code: read as it is, and by others" "$(echo "$OUT" | sed -n 1p | cut -f 2 | cut -d, -f 1)" "as-is"
+expect_eq "the negative: the inverted step alone" "$(echo "$OUT" | sed -n 2p | cut -f 2)" "inverted"
+expect_run "decode --yield on junk" 1 "$QRWATCH" decode --yield "$TMP/junk.png"
 
 # a poster decodes back to the registered payload
 expect_run "poster png" 0 "$QRWATCH" poster -c "$CAT" ks-thon-dong -o "$TMP/ks.png"
