@@ -206,7 +206,7 @@ enum guard_status decode_reply_read(const struct buf *reply, struct decode_resul
 			goto bad;
 		for (int k = 0; k < 4; k++)
 			if (take_long(&p, end, &box[k]) < 0 || box[k] < 0 ||
-			    box[k] > IMAGE_MAX_SIDE)
+			    box[k] > (long)IMAGE_MAX_SIDE)
 				goto bad;
 		nl = memchr(p, '\n', (size_t)(end - p));
 		if (!nl || !step_name_ok(p, (size_t)(nl - p)))
