@@ -80,7 +80,7 @@ LIBS_FIXTURE = $(shell $(PKG_CONFIG) --libs $(PKGS_FIXTURE) 2>/dev/null)
 
 COMMON_SRC = common/buf.c common/err.c common/text.c common/fileio.c common/arena.c \
 	common/log.c common/conffile.c common/strictjson.c
-TARGETS_SRC = targets/image.c targets/imgops.c targets/decode.c targets/guard.c \
+TARGETS_SRC = targets/image.c targets/imgops.c targets/decode.c targets/regrid.c targets/guard.c \
 	targets/qrtext.c targets/verdict.c targets/emvco.c targets/domain.c \
 	targets/payload.c targets/policy.c targets/catalog.c targets/poster.c \
 	targets/netguard.c targets/uplink.c targets/page.c targets/decodereply.c \

@@ -118,7 +118,7 @@ All $n photos in one process each, best of 5 runs:
 The qrwatch figure includes what zbarimg does not do: each image is
 decoded in a forked child under memory and CPU limits (targets/guard.c),
 and photos that do not read as they are go through further cascade steps,
-ZXing-C++ last (docs/decoding.md). The target is at most 3x zbarimg's time.
+ZXing-C++, then the bent-grid resampling last (docs/decoding.md). The target is at most 3x zbarimg's time.
 
 Cascade step that read each photo:
 
@@ -135,7 +135,9 @@ $yields
 
 \`inverted\` reads none of these photos and stays: it alone reads a light
 code on a dark board (the unit test \`decode.jpeg_and_inverted\`), which
-ZXing-C++ 1.4 does not try. \`halved\` only runs on photos of 800 px or
-more each way, and none here is that large.
+ZXing-C++ 1.4 does not try. \`halved\` (2x2 averaging of photos of
+800 px and more) was a step until this table showed it reading nothing:
+it is gone. \`regridded\` runs last in the cascade, only when nothing else
+read, but on its own it reads more than any other step.
 EOF2
 put_section "$OUT" "$TMP/decode.md"

@@ -55,23 +55,6 @@ int imgop_scale(const struct image *src, struct image *dst, int num, int den)
 	return 0;
 }
 
-int imgop_half(const struct image *src, struct image *dst)
-{
-	int w = src->w / 2, h = src->h / 2;
-
-	if (w < 1 || h < 1 || image_alloc(dst, w, h) < 0)
-		return -1;
-	for (int y = 0; y < h; y++) {
-		const unsigned char *a = src->px + (size_t)(2 * y) * src->w;
-		const unsigned char *b = a + src->w;
-
-		for (int x = 0; x < w; x++)
-			dst->px[(size_t)y * w + x] = (unsigned char)
-				((a[2 * x] + a[2 * x + 1] + b[2 * x] + b[2 * x + 1] + 2) / 4);
-	}
-	return 0;
-}
-
 static void histogram(const struct image *img, unsigned long hist[256])
 {
 	size_t n = (size_t)img->w * img->h;

@@ -13,9 +13,6 @@
 /* Resize by num/den with bilinear interpolation. */
 int imgop_scale(const struct image *src, struct image *dst, int num, int den);
 
-/* Halve each side by averaging 2x2 blocks (cheap, and it removes noise). */
-int imgop_half(const struct image *src, struct image *dst);
-
 /* Stretch the grey levels so that the 1st..99th percentiles span 0..255. */
 int imgop_stretch(const struct image *src, struct image *dst);
 

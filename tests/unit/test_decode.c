@@ -1,5 +1,6 @@
 /* test_decode.c - charsets, image loading limits, the decoding cascade, the guard, posters. */
 #include <fcntl.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -455,6 +456,105 @@ static void test_decode_several(void)
 	image_release(&canvas);
 }
 
+/*
+ * Bend img the way cloth or a curling sheet does: each column moves down
+ * by amp * sin(2 pi x / wave) pixels (ImageMagick's -wave), on white.
+ */
+static int bend(const struct image *img, double amp, double wave, struct image *out)
+{
+	int a = (int)ceil(amp);
+
+	if (image_alloc(out, img->w, img->h + 2 * a) < 0)
+		return -1;
+	for (int x = 0; x < out->w; x++) {
+		double dy = a + amp * sin(2 * M_PI * x / wave);
+
+		for (int y = 0; y < out->h; y++) {
+			double sy = y - dy;
+			int y0 = (int)floor(sy);
+			double t = sy - y0;
+			int p0 = y0 >= 0 && y0 < img->h ? img->px[(size_t)y0 * img->w + x] : 255;
+			int p1 = y0 + 1 >= 0 && y0 + 1 < img->h ?
+				 img->px[(size_t)(y0 + 1) * img->w + x] : 255;
+
+			out->px[(size_t)y * out->w + x] = (unsigned char)lround(p0 + t * (p1 - p0));
+		}
+	}
+	return 0;
+}
+
+/*
+ * A code bent by a module and more across its width, as on a T-shirt:
+ * neither ZBar's steps nor ZXing-C++ read it; the bent grid, resampled
+ * flat, reads it, and its box lies where the code is.
+ */
+static void test_decode_bent(void)
+{
+	static const char text[] = "https://dichvucong.gov.vn/p/home/dvc-chi-tiet-thu-tuc.html?ma=1.001193";
+	QRcode *qr = QRcode_encodeString(text, 0, QR_ECLEVEL_M, QR_MODE_8, 1);
+	struct image flat, bent, soft;
+	struct decode_result r;
+	struct err e;
+
+	CHECK_INT(poster_render(qr, 6, &flat), 0);
+	QRcode_free(qr);
+	CHECK_INT(bend(&flat, 6, 260, &bent), 0);
+	CHECK_INT(imgop_blur(&bent, &soft), 0);
+	CHECK_INT(decode_image(&soft, &r, &e), 0);
+	CHECK_INT(r.n, 1);
+	if (r.n == 1) {
+		CHECK_STR(r.codes[0].text, text);
+		CHECK_STR(r.step, "regridded");
+		CHECK_STR(r.codes[0].step, "regridded");
+		/* the code's modules span 24..246 of the 270 px painted */
+		CHECK(r.codes[0].x >= 18 && r.codes[0].x <= 34);
+		CHECK(r.codes[0].w >= 200 && r.codes[0].w <= 240);
+	}
+	decode_result_release(&r);
+	image_release(&soft);
+	image_release(&bent);
+	image_release(&flat);
+}
+
+/*
+ * Finder patterns, alignment and timing of a real code around data that
+ * is noise: the bent-grid search finds a grid and samples it, and the
+ * decoder's error correction refuses every sampling. Nothing is read,
+ * never a wrong text.
+ */
+static void test_decode_fake_grid(void)
+{
+	QRcode *qr = QRcode_encodeString("https://dichvucong.gov.vn/p/home/dvc-chi-tiet-thu-tuc.html?ma=1.001193",
+					  0, QR_ECLEVEL_L, QR_MODE_8, 1);
+	struct image img, bent;
+	struct decode_result r;
+	struct err e;
+	unsigned seed = 7;
+
+	CHECK(qr != NULL);
+	if (!qr)
+		return;
+	for (int y = 0; y < qr->width; y++)
+		for (int x = 0; x < qr->width; x++) {
+			int in_finder = (x < 9 && y < 9) || (x >= qr->width - 8 && y < 9) ||
+					(x < 9 && y >= qr->width - 8);
+			int in_align = abs(x - (qr->width - 7)) <= 2 && abs(y - (qr->width - 7)) <= 2;
+
+			if (in_finder || in_align || x == 6 || y == 6)
+				continue;
+			seed = seed * 1103515245u + 12345u;
+			qr->data[y * qr->width + x] = (unsigned char)((seed >> 16) & 1);
+		}
+	CHECK_INT(poster_render(qr, 6, &img), 0);
+	QRcode_free(qr);
+	CHECK_INT(bend(&img, 6, 260, &bent), 0);
+	CHECK_INT(decode_image(&bent, &r, &e), 0);
+	CHECK_INT(r.n, 0);
+	decode_result_release(&r);
+	image_release(&bent);
+	image_release(&img);
+}
+
 static void test_decode_nothing(void)
 {
 	struct image img;
@@ -514,6 +614,8 @@ static const struct test decode_tests[] = {
 	{ "charsets_eci_kanji", test_decode_encodings },
 	{ "jpeg_and_inverted", test_decode_jpeg_and_cascade },
 	{ "no_code", test_decode_nothing },
+	{ "bent_code_regridded", test_decode_bent },
+	{ "fake_grid_reads_nothing", test_decode_fake_grid },
 	{ "hard_photos", test_decode_photos },
 };
 SUITE(decode, decode_tests);
