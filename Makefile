@@ -87,7 +87,7 @@ TARGETS_SRC = targets/image.c targets/imgops.c targets/decode.c targets/regrid.c
 	targets/guarddecode.c \
 	targets/wire.c targets/result.c targets/batch.c
 CLI_SRC = cli/qrwatch.c
-PROBE_LIB_SRC = prober/check.c prober/waterfall.c prober/emulate.c prober/spool.c \
+PROBE_LIB_SRC = prober/check.c prober/waterfall.c prober/emulate.c prober/spool.c prober/unread.c \
 	prober/push.c prober/config.c prober/daemon.c prober/fetch.c
 PROBE_SRC = prober/probe.c
 DECODER_SRC = prober/decoder.c

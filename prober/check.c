@@ -18,12 +18,14 @@
 #include <openssl/evp.h>
 
 #include "../common/fileio.h"
+#include "../common/log.h"
 #include "../common/text.h"
 #include "../targets/guard.h"
 #include "../targets/image.h"	/* IMAGE_MAX_BYTES only: no image code in the probe */
 #include "../targets/netguard.h"
 #include "../targets/page.h"
 #include "../targets/policy.h"
+#include "unread.h"
 #include "../common/banned.h"
 
 #define MAX_CAPTURES 64
@@ -1937,9 +1939,40 @@ static int board_decode(struct check *c, CURLM *m)
 		board_unreadable(c, REASON_DECODER_FAILED, e.msg);
 		return 1;
 	}
-	buf_release(&c->img);	/* the decoder reads its own copy */
+	/* the decoder reads its own copy; this one is kept if it reads nothing */
+	if (!c->env->unread_dir)
+		buf_release(&c->img);
 	c->state = ST_DECODE;
 	return 0;
+}
+
+/*
+ * A photo with no code the decoder could read is kept for qrwatchd's
+ * whole cascade (unread.h); one that reads again is dropped.
+ */
+static void board_keep_unread(struct check *c, enum guard_status st)
+{
+	struct err e;
+	int kept;
+
+	if (st == GUARD_FOUND) {
+		unread_forget(c->env->unread_dir, c->t->id);
+		return;
+	}
+	if (st != GUARD_NONE || !c->img.len)
+		return;
+	kept = unread_keep(c->env->unread_dir, c->t->id, c->img.data, c->img.len,
+			   c->env->unread_cap, &e);
+	if (kept < 0)
+		LOG(LOG_LVL_WARN, "unread-keep", "%s: the unreadable board photo was not kept: %s",
+		    c->t->id, e.msg);
+	else if (kept == 0)
+		LOG(LOG_LVL_WARN, "unread-full", "%s: the unreadable board photo was not kept: "
+		    "'%s' holds %llu bytes already (unread_keep_mb)", c->t->id,
+		    c->env->unread_dir, c->env->unread_cap);
+	else
+		LOG(LOG_LVL_INFO, NULL, "%s: no code read on the board photo; kept in '%s' "
+		    "for the server to read", c->t->id, c->env->unread_dir);
 }
 
 /* The decoder answered: keep its reading, judge the code, then walk the flow or end. */
@@ -1969,6 +2002,9 @@ static int board_decoded(struct check *c, CURLM *m)
 		mm->decodes++;
 	}
 	guard_job_release(&c->job);
+	if (c->env->unread_dir)
+		board_keep_unread(c, st);
+	buf_release(&c->img);
 	return board_judged(c, m, st, &dr, e.msg);
 }
 

@@ -62,6 +62,8 @@ struct check_env {
 	const char *interface;		/* bind to this interface, or NULL */
 	const char *extra_ca;		/* CAs trusted besides the system's, or NULL */
 	const char *decoder;		/* the decoder program, or NULL: the one beside this one */
+	const char *unread_dir;		/* keep unreadable boards' photos here (unread.h), or NULL */
+	unsigned long long unread_cap;	/* bytes that directory may hold */
 	const char *lookup;		/* a program with `lookup NAME`, or NULL: this one */
 	struct curl_slist *resolve;	/* "host:port:address" overrides, or NULL */
 	int64_t last_activity_us;	/* monotonic end of the last request */

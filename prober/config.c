@@ -41,6 +41,7 @@ static const struct row {
 	{ "spool_dir", C_STR, S(spool_dir), 0, 0, "/var/lib/qrwatch/spool", NULL, 0 },
 	{ "spool_hours", C_LONG, L(spool_hours), 1, 24 * 60, "72", NULL, 0 },
 	{ "spool_max_mb", C_LONG, L(spool_max_mb), 0, 4096, "0", NULL, 0 },
+	{ "unread_keep_mb", C_LONG, L(unread_keep_mb), 0, 1024, "4", NULL, 0 },
 	{ "concurrency", C_LONG, L(concurrency), 1, 64, "4", NULL, 0 },
 	{ "push_interval", C_SECONDS, L(push_interval_s), 1, 3600, "60", NULL, 0 },
 	{ "first_push_delay_max", C_SECONDS, L(first_push_delay_max_s), 0, 3600, "300", NULL, 0 },

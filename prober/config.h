@@ -20,6 +20,7 @@ struct probe_config {
 	char spool_dir[1024];
 	long spool_hours;
 	long spool_max_mb;		/* 0 = from spool_hours */
+	long unread_keep_mb;		/* unreadable boards' photos kept, 0 = none */
 	long concurrency;
 	long push_interval_s;
 	long first_push_delay_max_s;

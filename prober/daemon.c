@@ -50,6 +50,7 @@ struct slot {
 struct probe {
 	const struct probe_config *cfg;
 	char refused_path[1100];	/* spool_dir/refused.jsonl */
+	char unread_dir[1100];		/* spool_dir/unread: boards no code was read on */
 	struct catalog *cat;
 	struct catalog **old;		/* earlier catalogs that running checks still use */
 	size_t nold;
@@ -394,6 +395,9 @@ int daemon_run(const struct probe_config *cfg, const char *version)
 	p.env.interface = cfg->interface[0] ? cfg->interface : NULL;
 	p.env.extra_ca = cfg->extra_ca[0] ? cfg->extra_ca : NULL;
 	p.env.decoder = cfg->decoder[0] ? cfg->decoder : NULL;
+	snprintf(p.unread_dir, sizeof(p.unread_dir), "%s/unread", cfg->spool_dir);
+	p.env.unread_dir = cfg->unread_keep_mb ? p.unread_dir : NULL;
+	p.env.unread_cap = (unsigned long long)cfg->unread_keep_mb * 1024 * 1024;
 	if (strcmp(cfg->emulate, "none") != 0) {
 		const struct emulate_profile *ep = emulate_find(cfg->emulate);
 

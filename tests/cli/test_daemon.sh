@@ -255,4 +255,41 @@ expect_run "a check without the decoder program" 1 "$PROBE" check -j -c "$TMP/c.
     --resolve "portal.test:$P:127.0.0.1" --decoder "$TMP/no-such-decoder" t1
 expect_contains "is UNREADABLE, saying the decoder cannot be run" "$OUT" "cannot be run"
 
+# A board with no code the decoder reads: its photo is kept beside the
+# spool for the server's whole cascade, byte for byte, and dropped once
+# the board reads again; unread_keep_mb = 0 keeps none
+/usr/bin/convert -size 320x240 gradient: "$TMP/u1.png"
+cp "$TMP/u1.png" "$TMP/u1.orig.png"
+{
+printf '[place p]\nprovince = Tỉnh Bắc Ninh\ncommune = Xã Tân An\n\n'
+printf '[board b]\nplace = p\nlocation = Nhà văn hoá\n'
+for t in u1 u2; do
+    img=$TMP/u1.png; [ $t = u2 ] && img=$TMP/t1.png
+    printf '\n[target %s]\nboard = b\nprocedure = Đăng ký khai sinh\nimage = %s\n' "$t" "$img"
+    printf 'official_domains = portal.test\nallow_private = 127.0.0.1\ninterval = 60\n'
+done
+} > "$TMP/unread.catalog"
+sed "s|^catalog = .*|catalog = $TMP/unread.catalog|; s|^spool_dir = .*|spool_dir = $TMP/spool-unread|" \
+    "$TMP/busy.conf" > "$TMP/unread.conf"
+unread_round() {  # unread_round LOG: one round of both checks
+    start_probe unread "$1"
+    wait_lines "$TMP/$1" "kept result for u[12]" 2
+    kill "$DPID"
+    wait "$DPID"
+}
+unread_round unread1.log
+expect_run "the unreadable board's photo is kept as it was" 0 \
+    cmp "$TMP/u1.orig.png" "$TMP/spool-unread/unread/u1.png"
+expect_eq "a board that reads keeps no photo" "$(ls "$TMP/spool-unread/unread")" "u1.png"
+expect_contains "the log says where the photo is" "$(cat "$TMP/unread1.log")" \
+    "u1: no code read on the board photo; kept in '$TMP/spool-unread/unread'"
+cp "$TMP/t1.png" "$TMP/u1.png"
+unread_round unread2.log
+expect_eq "the photo goes once the board reads again" "$(ls "$TMP/spool-unread/unread")" ""
+cp "$TMP/u1.orig.png" "$TMP/u1.png"
+echo "unread_keep_mb = 0" >> "$TMP/unread.conf"
+sed -i "s|^spool_dir = .*|spool_dir = $TMP/spool-unread0|" "$TMP/unread.conf"
+unread_round unread3.log
+expect_eq "unread_keep_mb = 0 keeps none" "$(ls "$TMP/spool-unread0" | grep -c unread)" "0"
+
 finish

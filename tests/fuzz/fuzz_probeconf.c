@@ -62,7 +62,8 @@ static void check_config(const struct probe_config *c)
 	    strspn(c->probe_id, "abcdefghijklmnopqrstuvwxyz0123456789-_.") != strlen(c->probe_id))
 		abort();
 	if (!in(c->catalog_refresh_s, 1, 86400) || !in(c->spool_hours, 1, 24 * 60) ||
-	    !in(c->spool_max_mb, 0, 4096) || !in(c->concurrency, 1, 64) ||
+	    !in(c->spool_max_mb, 0, 4096) || !in(c->unread_keep_mb, 0, 1024) ||
+	    !in(c->concurrency, 1, 64) ||
 	    !in(c->push_interval_s, 1, 3600) || !in(c->first_push_delay_max_s, 0, 3600) ||
 	    !in(c->flush_every, 1, 10000) || !in(c->flush_interval_s, 1, 3600))
 		abort();

@@ -11,6 +11,8 @@
 
 #include "../harness.h"
 #include "../../prober/spool.h"
+#include "../../prober/unread.h"
+#include "../../common/fileio.h"
 #include "../../common/banned.h"
 
 static const char *fresh_dir(const char *name)
@@ -657,6 +659,49 @@ static void test_bad_dir(void)
 	CHECK_CONTAINS(e.msg, "cannot create spool folder '/proc/qrwatch-spool'");
 }
 
+/*
+ * Unreadable boards' photos kept beside the spool: the latest per target,
+ * replaced whole, of either kind, within the cap, dropped when the board
+ * reads again; what is not an image is refused.
+ */
+static void test_unread(void)
+{
+	static const char png[] = "\x89PNG\r\n\x1a\n-one-board-photo-";
+	static const char jpg[] = "\xff\xd8\xff\xe0-a-newer-jpeg-photo-of-it-";
+	const char *dir = fresh_dir("unread");
+	char path[600], *got;
+	struct err e;
+	size_t len;
+
+	CHECK_INT(unread_keep(dir, "ks-thon-dong", png, sizeof(png) - 1, 100, &e), 1);
+	snprintf(path, sizeof(path), "%s/ks-thon-dong.png", dir);
+	got = file_read(path, 1000, &len, &e);
+	CHECK(got && len == sizeof(png) - 1 && !memcmp(got, png, len));
+	free(got);
+	/* a JPEG of the same board replaces the PNG */
+	CHECK_INT(unread_keep(dir, "ks-thon-dong", jpg, sizeof(jpg) - 1, 100, &e), 1);
+	CHECK(access(path, F_OK) != 0);
+	snprintf(path, sizeof(path), "%s/ks-thon-dong.jpg", dir);
+	CHECK(access(path, F_OK) == 0);
+	/* its own photo does not count against the cap when replaced */
+	CHECK_INT(unread_keep(dir, "ks-thon-dong", jpg, sizeof(jpg) - 1, sizeof(jpg), &e), 1);
+	/* another board's would pass the cap: not kept, and the first stays */
+	CHECK_INT(unread_keep(dir, "ks-thon-dong.2", png, sizeof(png) - 1, sizeof(jpg) + 8, &e), 0);
+	snprintf(path, sizeof(path), "%s/ks-thon-dong.2.png", dir);
+	CHECK(access(path, F_OK) != 0);
+	CHECK_INT(unread_keep(dir, "ks-thon-dong.2", png, sizeof(png) - 1, 100, &e), 1);
+	CHECK(access(path, F_OK) == 0);
+	/* not an image */
+	CHECK_INT(unread_keep(dir, "tb", "<html>", 6, 100, &e), -1);
+	CHECK_CONTAINS(e.msg, "neither PNG nor JPEG");
+	/* the board reads again: its photo goes, the other board's stays */
+	unread_forget(dir, "ks-thon-dong");
+	snprintf(path, sizeof(path), "%s/ks-thon-dong.jpg", dir);
+	CHECK(access(path, F_OK) != 0);
+	snprintf(path, sizeof(path), "%s/ks-thon-dong.2.png", dir);
+	CHECK(access(path, F_OK) == 0);
+}
+
 static const struct test spool_tests[] = {
 	{ "order_and_reopen", test_order_and_reopen },
 	{ "torn_tail_repaired", test_torn_tail },
@@ -670,5 +715,6 @@ static const struct test spool_tests[] = {
 	{ "size_bound_drops_oldest_counted", test_bound },
 	{ "kill_minus_nine", test_kill_minus_nine },
 	{ "bad_folder", test_bad_dir },
+	{ "unreadable_photos_kept", test_unread },
 };
 SUITE(spool, spool_tests);
