@@ -9,49 +9,63 @@
 
 #include "../common/banned.h"
 
+/* Source position (in 1/256 pixel, pixel centres aligned) of each of n
+ * output positions when scaling m pixels by num/den: whole pixel in i0,
+ * its neighbour in i1 (itself when there is none), fraction in f. */
+static void scale_axis(int n, int m, int num, int den, int *i0, int *i1, int *f)
+{
+	for (int x = 0; x < n; x++) {
+		long sx = ((2L * x + 1) * den * 256 / num - 256) / 2;
+
+		if (sx < 0)
+			sx = 0;
+		i0[x] = (int)(sx >> 8);
+		f[x] = (int)(sx & 255);
+		if (i0[x] >= m - 1) {
+			i0[x] = m - 1;
+			f[x] = 0;
+		}
+		i1[x] = f[x] ? i0[x] + 1 : i0[x];
+	}
+}
+
 int imgop_scale(const struct image *src, struct image *dst, int num, int den)
 {
 	int w = (int)((long)src->w * num / den), h = (int)((long)src->h * num / den);
+	int *tab, *x0, *x1, *fx, *y0, *y1, *fy;
 
-	if (w < 1 || h < 1 || image_alloc(dst, w, h) < 0)
+	if (w < 1 || h < 1)
 		return -1;
+	/* the divisions once per row and column, not per pixel */
+	tab = malloc(sizeof(*tab) * 3 * ((size_t)w + h));
+	if (!tab)
+		return -1;
+	if (image_alloc(dst, w, h) < 0) {
+		free(tab);
+		return -1;
+	}
+	x0 = tab;
+	x1 = x0 + w;
+	fx = x1 + w;
+	y0 = fx + w;
+	y1 = y0 + h;
+	fy = y1 + h;
+	scale_axis(w, src->w, num, den, x0, x1, fx);
+	scale_axis(h, src->h, num, den, y0, y1, fy);
 	for (int y = 0; y < h; y++) {
-		/* source position in 1/256 pixel, pixel centres aligned */
-		long sy = ((2L * y + 1) * den * 256 / num - 256) / 2;
-		int y0, fy;
-
-		if (sy < 0)
-			sy = 0;
-		y0 = (int)(sy >> 8);
-		fy = (int)(sy & 255);
-		if (y0 >= src->h - 1) {
-			y0 = src->h - 1;
-			fy = 0;
-		}
-		const unsigned char *r0 = src->px + (size_t)y0 * src->w;
-		const unsigned char *r1 = fy ? r0 + src->w : r0;
+		const unsigned char *r0 = src->px + (size_t)y0[y] * src->w;
+		const unsigned char *r1 = src->px + (size_t)y1[y] * src->w;
 		unsigned char *out = dst->px + (size_t)y * w;
+		int gy = fy[y];
 
 		for (int x = 0; x < w; x++) {
-			long sx = ((2L * x + 1) * den * 256 / num - 256) / 2;
-			int x0, fx, x1;
+			int top = r0[x0[x]] * (256 - fx[x]) + r0[x1[x]] * fx[x];
+			int bot = r1[x0[x]] * (256 - fx[x]) + r1[x1[x]] * fx[x];
 
-			if (sx < 0)
-				sx = 0;
-			x0 = (int)(sx >> 8);
-			fx = (int)(sx & 255);
-			if (x0 >= src->w - 1) {
-				x0 = src->w - 1;
-				fx = 0;
-			}
-			x1 = fx ? x0 + 1 : x0;
-			int top = r0[x0] * (256 - fx) + r0[x1] * fx;
-			int bot = r1[x0] * (256 - fx) + r1[x1] * fx;
-
-			out[x] = (unsigned char)((top * (256 - fy) + bot * fy +
-						  32768) >> 16);
+			out[x] = (unsigned char)((top * (256 - gy) + bot * gy + 32768) >> 16);
 		}
 	}
+	free(tab);
 	return 0;
 }
 
@@ -191,6 +205,20 @@ int imgop_invert(const struct image *src, struct image *dst)
 	return 0;
 }
 
+/* The mean of the pixels of the 3x3 window at (x, y) inside the image. */
+static unsigned char box_mean(const struct image *src, int x, int y)
+{
+	int s = 0, c = 0;
+
+	for (int yy = y - 1; yy <= y + 1; yy++)
+		for (int xx = x - 1; xx <= x + 1; xx++)
+			if (yy >= 0 && yy < src->h && xx >= 0 && xx < src->w) {
+				s += src->px[(size_t)yy * src->w + xx];
+				c++;
+			}
+	return (unsigned char)((s + c / 2) / c);
+}
+
 int imgop_blur(const struct image *src, struct image *dst)
 {
 	int w = src->w, h = src->h;
@@ -198,34 +226,33 @@ int imgop_blur(const struct image *src, struct image *dst)
 	if (image_alloc(dst, w, h) < 0)
 		return -1;
 	for (int y = 0; y < h; y++) {
-		for (int x = 0; x < w; x++) {
-			int s = 0, c = 0;
+		unsigned char *out = dst->px + (size_t)y * w;
+		int x;
 
-			for (int dy = -1; dy <= 1; dy++) {
-				int yy = y + dy;
-
-				if (yy < 0 || yy >= h)
-					continue;
-				for (int dx = -1; dx <= 1; dx++) {
-					int xx = x + dx;
-
-					if (xx < 0 || xx >= w)
-						continue;
-					s += src->px[(size_t)yy * w + xx];
-					c++;
-				}
-			}
-			dst->px[(size_t)y * w + x] = (unsigned char)((s + c / 2) / c);
+		if (y == 0 || y == h - 1) {
+			for (x = 0; x < w; x++)
+				out[x] = box_mean(src, x, y);
+			continue;
 		}
+		{
+			/* inside: all nine pixels, no bounds to test */
+			const unsigned char *u = src->px + (size_t)(y - 1) * w, *m = u + w, *d = m + w;
+
+			for (x = 1; x < w - 1; x++)
+				out[x] = (unsigned char)((u[x - 1] + u[x] + u[x + 1] + m[x - 1] + m[x] +
+							  m[x + 1] + d[x - 1] + d[x] + d[x + 1] + 4) / 9);
+		}
+		out[0] = box_mean(src, 0, y);
+		if (w > 1)
+			out[w - 1] = box_mean(src, w - 1, y);
 	}
 	return 0;
 }
 
 int imgop_sharpen(const struct image *src, struct image *dst, int amount)
 {
-	static const int k[5] = { 1, 4, 6, 4, 1 };
 	int w = src->w, h = src->h;
-	int *tmp;
+	uint16_t *tmp;		/* the row pass, at most 16 x 255 */
 
 	if (image_alloc(dst, w, h) < 0)
 		return -1;
@@ -234,33 +261,41 @@ int imgop_sharpen(const struct image *src, struct image *dst, int amount)
 		image_release(dst);
 		return -1;
 	}
-	/* separable blur: rows into tmp, then columns */
+	/* separable 1 4 6 4 1 blur: rows into tmp, then columns; edges repeat */
 	for (int y = 0; y < h; y++) {
 		const unsigned char *row = src->px + (size_t)y * w;
+		uint16_t *t = tmp + (size_t)y * w;
+		int x;
 
-		for (int x = 0; x < w; x++) {
+		for (x = 2; x < w - 2; x++)
+			t[x] = (uint16_t)(row[x - 2] + 4 * row[x - 1] + 6 * row[x] +
+					  4 * row[x + 1] + row[x + 2]);
+		for (x = 0; x < w; x = x == 1 && w > 4 ? w - 2 : x + 1) {
 			int a = 0;
 
 			for (int i = -2; i <= 2; i++) {
 				int xx = x + i < 0 ? 0 : x + i >= w ? w - 1 : x + i;
 
-				a += k[i + 2] * row[xx];
+				a += (i == 0 ? 6 : i == -2 || i == 2 ? 1 : 4) * row[xx];
 			}
-			tmp[(size_t)y * w + x] = a;
+			t[x] = (uint16_t)a;
 		}
 	}
 	for (int y = 0; y < h; y++) {
+		const uint16_t *t[5];
+		const unsigned char *p = src->px + (size_t)y * w;
+		unsigned char *out = dst->px + (size_t)y * w;
+
+		for (int i = -2; i <= 2; i++) {
+			int yy = y + i < 0 ? 0 : y + i >= h ? h - 1 : y + i;
+
+			t[i + 2] = tmp + (size_t)yy * w;
+		}
 		for (int x = 0; x < w; x++) {
-			int a = 0, v, p = src->px[(size_t)y * w + x];
+			int a = t[0][x] + 4 * t[1][x] + 6 * t[2][x] + 4 * t[3][x] + t[4][x];
+			int v = p[x] + amount * (p[x] - (a + 128) / 256);
 
-			for (int i = -2; i <= 2; i++) {
-				int yy = y + i < 0 ? 0 : y + i >= h ? h - 1 : y + i;
-
-				a += k[i + 2] * tmp[(size_t)yy * w + x];
-			}
-			v = p + amount * (p - (a + 128) / 256);
-			dst->px[(size_t)y * w + x] =
-				(unsigned char)(v < 0 ? 0 : v > 255 ? 255 : v);
+			out[x] = (unsigned char)(v < 0 ? 0 : v > 255 ? 255 : v);
 		}
 	}
 	free(tmp);

@@ -533,9 +533,16 @@ int regrid_scan(const struct image *img, regrid_read_fn read, void *arg)
 	g.ctl = malloc((REGRID_MAX_SIDE_MODULES * REGRID_MAX_SIDE_MODULES + 4) * sizeof(*g.ctl));
 	if (!g.ctl)
 		rc = -1;
-	for (size_t t = 0; rc == 0 && t < sizeof(thresholds) / sizeof(thresholds[0]); t++) {
+	/*
+	 * The first threshold finds where finder patterns are; the others
+	 * only sample the modules differently, so they are tried only where
+	 * it found a triple. A photo with no finder-like squares costs one
+	 * labelling.
+	 */
+	for (size_t t = 0, nf = 3; rc == 0 && nf >= 3 &&
+	     t < sizeof(thresholds) / sizeof(thresholds[0]); t++) {
 		struct image bin = { 0, 0, NULL };
-		int lo = work->w < work->h ? work->w : work->h, nf;
+		int lo = work->w < work->h ? work->w : work->h;
 		struct finder f[REGRID_MAX_FINDERS];
 
 		if (imgop_adaptive(work, &bin, lo / thresholds[t].div < 4 ? 4 :
@@ -546,8 +553,8 @@ int regrid_scan(const struct image *img, regrid_read_fn read, void *arg)
 		g.bin = &bin;
 		if (label(&g) < 0)
 			rc = -1;
-		else if ((nf = find_finders(&g, f, REGRID_MAX_FINDERS)) >= 3)
-			rc = try_finders(&g, f, nf);
+		else if ((nf = (size_t)find_finders(&g, f, REGRID_MAX_FINDERS)) >= 3)
+			rc = try_finders(&g, f, (int)nf);
 		free(g.id);
 		g.id = NULL;
 		image_release(&bin);
