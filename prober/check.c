@@ -1806,9 +1806,55 @@ void check_use_catalog(struct check *c, const struct catalog *cat)
 	c->cat = cat;
 }
 
+/* The memo's reading as a decode_result that does not own its codes. */
+static void memo_view(const struct board_memo *m, struct decode_result *view)
+{
+	memset(view, 0, sizeof(*view));
+	view->n = m->ncodes;
+	if (m->ncodes)
+		memcpy(view->codes, m->codes, (size_t)m->ncodes * sizeof(*m->codes));
+	view->step = m->step[0] ? m->step : NULL;
+	view->steps_tried = m->steps_tried;
+}
+
+static void memo_forget(struct board_memo *m)
+{
+	struct decode_result view;
+
+	memo_view(m, &view);
+	decode_result_release(&view);	/* the codes' strings */
+	free(m->codes);
+	m->codes = NULL;
+	m->ncodes = 0;
+	m->step[0] = '\0';
+}
+
+/* Keep a copy of dr in m: 0, or -1 when memory ran out (m then holds none). */
+static int memo_keep(struct board_memo *m, const struct decode_result *dr)
+{
+	struct decode_result copy;
+
+	memo_forget(m);
+	if (decode_result_copy(&copy, dr) < 0)
+		return -1;
+	if (copy.n) {
+		m->codes = malloc((size_t)copy.n * sizeof(*m->codes));
+		if (!m->codes) {
+			decode_result_release(&copy);
+			return -1;
+		}
+		/* the copy's strings now belong to m */
+		memcpy(m->codes, copy.codes, (size_t)copy.n * sizeof(*m->codes));
+	}
+	m->ncodes = copy.n;
+	snprintf(m->step, sizeof(m->step), "%s", copy.step ? copy.step : "");
+	m->steps_tried = copy.steps_tried;
+	return 0;
+}
+
 void board_memo_release(struct board_memo *m)
 {
-	decode_result_release(&m->dr);
+	memo_forget(m);
 	free(m->err);
 	memset(m, 0, sizeof(*m));
 }
@@ -1841,8 +1887,11 @@ static int board_remembered(struct check *c, CURLM *m)
 	struct err e;
 	enum guard_status st = (enum guard_status)c->memo->status;
 
+	struct decode_result view;
+
 	snprintf(e.msg, sizeof(e.msg), "%s", c->memo->err ? c->memo->err : "");
-	if (decode_result_copy(&dr, &c->memo->dr) < 0) {
+	memo_view(c->memo, &view);
+	if (decode_result_copy(&dr, &view) < 0) {
 		st = GUARD_FAILED;
 		snprintf(e.msg, sizeof(e.msg), "out of memory");
 	}
@@ -1991,14 +2040,13 @@ static int board_decoded(struct check *c, CURLM *m)
 	if (c->memo) {
 		struct board_memo *mm = c->memo;
 
-		decode_result_release(&mm->dr);
 		mm->status = st;
 		free(mm->err);
 		mm->err = e.msg[0] ? strdup(e.msg) : NULL;
 		memcpy(mm->sha256, c->img_sha, 32);
 		file_key(mm, &c->img_st);
 		/* not kept when memory ran out: read again next time */
-		mm->valid = decode_result_copy(&mm->dr, &dr) == 0 && (!e.msg[0] || mm->err);
+		mm->valid = memo_keep(mm, &dr) == 0 && (!e.msg[0] || mm->err);
 		mm->decodes++;
 	}
 	guard_job_release(&c->job);

@@ -49,7 +49,12 @@ struct board_memo {
 	long long mtime_s, mtime_ns;
 	unsigned char sha256[32];
 	int status;			/* enum guard_status */
-	struct decode_result dr;	/* the reading, kept as read (no charset work again) */
+	/* the reading, kept as read (no charset work again), only the codes
+	 * found: a probe keeps one per board for as long as it runs */
+	int ncodes;
+	struct qr_code *codes;		/* ncodes, malloc'ed, each owning its strings */
+	char step[DECODE_STEP_MAX];	/* the step that read them, "" when none */
+	int steps_tried;
 	char *err;			/* why it was not read (malloc'ed), or NULL */
 	unsigned long decodes, reuses;	/* for the log and the benchmark */
 };
