@@ -199,7 +199,8 @@ $yields
 code on a dark board (the unit test \`decode.jpeg_and_inverted\`), which
 ZXing-C++ 1.4 does not try. \`halved\` (2x2 averaging of photos of
 800 px and more) was a step until this table showed it reading nothing:
-it is gone. \`regridded\` runs last in the cascade, only when nothing else
-read, but on its own it reads more than any other step.
+it is gone. \`regridded\` runs last in the cascade (on every photo, for
+codes the others missed), and on its own it reads more than any other
+step.
 EOF2
 put_section "$OUT" "$TMP/decode.md"

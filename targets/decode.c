@@ -72,7 +72,7 @@ static const struct step {
 /* Behind ZBar's steps, ZXing-C++ on the original, when built with it. */
 #define ZXING_STEP "zxing"
 
-/* Last, when nothing has read: the bent grid resampled flat (regrid.h). */
+/* Last, on every photo: bent codes resampled flat (regrid.h). */
 #define REGRID_STEP "regridded"
 
 #ifdef QRW_ZXING
@@ -186,12 +186,26 @@ static int read_regridded(const struct image *clean, long x0, long y0,
 	return found;
 }
 
+/* Whether (x, y) lies in the box of a code read already. */
+static int known_code(double x, double y, void *arg)
+{
+	const struct regrid_reader *rr = arg;
+
+	for (int i = 0; i < rr->r->n; i++) {
+		const struct qr_code *c = &rr->r->codes[i];
+
+		if (x >= c->x && x < c->x + c->w && y >= c->y && y < c->y + c->h)
+			return 1;
+	}
+	return rr->r->n >= DECODE_MAX_CODES;	/* no room for another */
+}
+
 static int regrid(zbar_image_scanner_t *sc, const struct image *img,
 		  struct decode_result *r)
 {
 	struct regrid_reader rr = { sc, r, img->w, img->h };
 
-	return regrid_scan(img, read_regridded, &rr);
+	return regrid_scan(img, read_regridded, known_code, &rr);
 }
 
 int decode_image(const struct image *img, struct decode_result *r,
@@ -249,16 +263,23 @@ int decode_image(const struct image *img, struct decode_result *r,
 			r->step = ZXING_STEP;
 	}
 #endif
-	if (!r->n) {
-		int found;
+	/*
+	 * Last, and after a read too: a bent sticker beside a flat official
+	 * code must not go unseen either. Finders on a code read already are
+	 * not tried again.
+	 */
+	if (r->n < DECODE_MAX_CODES) {
+		int before = r->n, found;
 
-		r->steps_tried++;
+		if (!before)
+			r->steps_tried++;
 		found = regrid(sc, img, r);
 		if (found < 0) {
 			err_set(e, "out of memory resampling a bent code");
 			goto out;
 		}
-		if (found > 0)
+		decode_drop_repeats(r, before);
+		if (!before && r->n)
 			r->step = REGRID_STEP;
 	}
 	decode_result_order(r);

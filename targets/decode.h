@@ -21,8 +21,8 @@
  * (as is, smoothed, enlarged and sharpened, contrast-stretched, locally
  * thresholded, inverted) and scans it with ZBar, QR symbology only,
  * until one finds a code; ZXing-C++ then reads the whole image too, when
- * built with it; when nothing has read, a bent code is resampled flat
- * (regrid.h) for ZBar (docs/decoding.md). Every code found, in reading
+ * built with it; last, bent codes are resampled flat (regrid.h) for
+ * ZBar (docs/decoding.md). Every code found, in reading
  * order. Returns 0 (r->n may be 0 when nothing was found) or -1 when
  * memory ran out. Release r with
  * decode_result_release().

@@ -38,6 +38,7 @@ struct control {
 };
 
 struct regrid {
+	const struct image *grey;	/* the photo, scaled down if large */
 	const struct image *bin;	/* thresholded: 0 dark, 255 light */
 	int *id;			/* blob of each pixel */
 	struct blob *blobs;
@@ -45,7 +46,9 @@ struct regrid {
 	struct control *ctl;		/* room for every module and the patterns */
 	double scale;			/* working image pixels to img's */
 	int tries;
+	int grids;			/* finder triple and side guesses tried */
 	regrid_read_fn read;
+	regrid_known_fn known;
 	void *arg;
 };
 
@@ -289,10 +292,12 @@ static int fit(struct grid_map *m, int nterms, const struct control *c, int n)
 
 static int dark_at(const struct image *b, double x, double y)
 {
-	int xi = (int)floor(x), yi = (int)floor(y);
+	int xi, yi;
 
-	if (xi < 0 || yi < 0 || xi >= b->w || yi >= b->h)
-		return 0;
+	if (!(x >= 0 && y >= 0 && x < b->w && y < b->h))
+		return 0;	/* outside, or not a number */
+	xi = (int)x;
+	yi = (int)y;
 	return b->px[(size_t)yi * b->w + xi] == 0;
 }
 
@@ -330,13 +335,24 @@ static void find_alignment(const struct image *b, double px, double py,
 		}
 }
 
-/* Sample each module (majority of the 3x3 pixels at its centre) and
- * hand the code, drawn flat, to the reader. */
-static int try_read(struct regrid *g, const struct grid_map *m, int n)
+/* The mean grey of the 3x3 pixels at (x, y), 255 outside the image. */
+static int grey_at(const struct image *img, double x, double y)
+{
+	int s = 0;
+
+	if (!(x >= 1 && y >= 1 && x < img->w - 1 && y < img->h - 1))
+		return 255;	/* outside, or not a number */
+	for (int dy = -1; dy <= 1; dy++)
+		for (int dx = -1; dx <= 1; dx++)
+			s += img->px[(size_t)((int)y + dy) * img->w + (size_t)((int)x + dx)];
+	return s / 9;
+}
+
+/* Draw the sampled modules flat and hand them to the reader. */
+static int hand_over(struct regrid *g, const unsigned char *dark, int n, const double box[4])
 {
 	const int mod = 4, quiet = 4, side = (n + 2 * quiet) * mod;
 	struct image clean = { 0, 0, NULL };
-	double x0 = 1e9, y0 = 1e9, x1 = -1e9, y1 = -1e9;
 	int rc;
 
 	if (g->tries >= REGRID_MAX_TRIES)
@@ -346,28 +362,63 @@ static int try_read(struct regrid *g, const struct grid_map *m, int n)
 		return -1;
 	memset(clean.px, 255, (size_t)side * side);
 	for (int j = 0; j < n; j++)
-		for (int i = 0; i < n; i++) {
-			double x, y;
-			int dark = 0;
-
-			map_point(m, i + 0.5, j + 0.5, &x, &y);
-			x0 = x < x0 ? x : x0;
-			y0 = y < y0 ? y : y0;
-			x1 = x > x1 ? x : x1;
-			y1 = y > y1 ? y : y1;
-			for (int dy = -1; dy <= 1; dy++)
-				for (int dx = -1; dx <= 1; dx++)
-					dark += dark_at(g->bin, x + dx, y + dy);
-			if (dark < 5)
-				continue;
-			for (int r = 0; r < mod; r++)
-				memset(clean.px + (size_t)((quiet + j) * mod + r) * side +
-				       (size_t)(quiet + i) * mod, 0, mod);
-		}
-	rc = g->read(&clean, (long)(x0 * g->scale), (long)(y0 * g->scale),
-		     (long)(x1 * g->scale) + 1, (long)(y1 * g->scale) + 1, g->arg);
+		for (int i = 0; i < n; i++)
+			if (dark[j * n + i])
+				for (int r = 0; r < mod; r++)
+					memset(clean.px + (size_t)((quiet + j) * mod + r) * side +
+					       (size_t)(quiet + i) * mod, 0, mod);
+	rc = g->read(&clean, (long)(box[0] * g->scale), (long)(box[1] * g->scale),
+		     (long)(box[2] * g->scale) + 1, (long)(box[3] * g->scale) + 1, g->arg);
 	image_release(&clean);
 	return rc;
+}
+
+/*
+ * Sample each module two ways and hand each sampling over: the majority
+ * of the thresholded 3x3 pixels at its centre; and its grey against the
+ * mean grey of the 5x5 modules around it, a threshold that follows the
+ * modules whatever their size in pixels.
+ */
+static int try_read(struct regrid *g, const struct grid_map *m, int n)
+{
+	unsigned char dark[REGRID_MAX_SIDE_MODULES * REGRID_MAX_SIDE_MODULES];
+	int grey[REGRID_MAX_SIDE_MODULES * REGRID_MAX_SIDE_MODULES];
+	double box[4] = { 1e9, 1e9, -1e9, -1e9 };
+	int rc;
+
+	memset(dark, 0, sizeof(dark));
+	for (int j = 0; j < n; j++)
+		for (int i = 0; i < n; i++) {
+			double x, y;
+			int d = 0;
+
+			map_point(m, i + 0.5, j + 0.5, &x, &y);
+			box[0] = x < box[0] ? x : box[0];
+			box[1] = y < box[1] ? y : box[1];
+			box[2] = x > box[2] ? x : box[2];
+			box[3] = y > box[3] ? y : box[3];
+			for (int dy = -1; dy <= 1; dy++)
+				for (int dx = -1; dx <= 1; dx++)
+					d += dark_at(g->bin, x + dx, y + dy);
+			dark[j * n + i] = d >= 5;
+			grey[j * n + i] = grey_at(g->grey, x, y);
+		}
+	rc = hand_over(g, dark, n, box);
+	if (rc != 0)
+		return rc;
+	for (int j = 0; j < n; j++)
+		for (int i = 0; i < n; i++) {
+			int s = 0, c = 0;
+
+			for (int v = j - 2; v <= j + 2; v++)
+				for (int u = i - 2; u <= i + 2; u++)
+					if (u >= 0 && v >= 0 && u < n && v < n) {
+						s += grey[v * n + u];
+						c++;
+					}
+			dark[j * n + i] = grey[j * n + i] * c < s;
+		}
+	return hand_over(g, dark, n, box);
 }
 
 /*
@@ -405,8 +456,8 @@ static int refine(struct regrid *g, struct grid_map *m, int n, double ms,
 			int bw, bh;
 
 			map_point(m, i + 0.5, j + 0.5, &x, &y);
-			if (x < 0 || y < 0 || x >= g->bin->w || y >= g->bin->h)
-				continue;
+			if (!(x >= 0 && y >= 0 && x < g->bin->w && y < g->bin->h))
+				continue;	/* outside, or not a number */
 			b = &g->blobs[g->id[(size_t)y * w + (size_t)x]];
 			bw = b->x1 - b->x0 + 1;
 			bh = b->y1 - b->y0 + 1;
@@ -474,54 +525,129 @@ static int try_grid(struct regrid *g, const struct finder three[3], int n, doubl
 	return rc;
 }
 
-/* Every triple of finders that could be one code's, every side near the
- * one their spacing gives. */
-static int try_finders(struct regrid *g, const struct finder *f, int nf)
+/* A finder triple that could be one code's, and how well it fits one. */
+struct triple {
+	int tl, tr, bl;
+	double score;		/* 0 for a perfect square corner of alike finders */
+};
+
+static int by_score(const void *a, const void *b)
 {
+	double d = ((const struct triple *)a)->score - ((const struct triple *)b)->score;
+
+	return d < 0 ? -1 : d > 0;
+}
+
+/*
+ * The triples of f that could be one code's (top right clockwise of
+ * bottom left, legs alike, a square corner, finders of one size), best
+ * first, at most max. Returns how many.
+ */
+static int find_triples(const struct finder *f, int nf, struct triple *t, int max)
+{
+	int n = 0;
+
 	for (int i = 0; i < nf; i++)
 		for (int j = 0; j < nf; j++)
 			for (int k = 0; k < nf; k++) {
-				struct finder three[3] = { f[i], f[j], f[k] };
 				double ax = f[j].x - f[i].x, ay = f[j].y - f[i].y;
 				double bx = f[k].x - f[i].x, by = f[k].y - f[i].y;
-				double la = hypot(ax, ay), lb = hypot(bx, by), ms;
-				int n0;
+				double la = hypot(ax, ay), lb = hypot(bx, by), cosv, lo, hi, score;
 
-				if (i == j || j == k || i == k)
+				if (i == j || j == k || i == k || la <= 0 || lb <= 0)
 					continue;
-				/* top right clockwise of bottom left, legs alike, square corner */
+				cosv = (ax * bx + ay * by) / (la * lb);
 				if (ax * by - ay * bx <= 0 || la < lb * 0.7 || la > lb * 1.4 ||
-				    fabs(ax * bx + ay * by) > 0.35 * la * lb)
+				    fabs(cosv) > 0.35)
 					continue;
-				ms = (f[i].ms + f[j].ms + f[k].ms) / 3;
-				n0 = (int)lround(((la + lb) / 2 / ms + 7 - 17) / 4) * 4 + 17;
-				for (int n = n0 - 4; n <= n0 + 4; n += 4) {
-					int rc;
+				lo = fmin(f[i].ms, fmin(f[j].ms, f[k].ms));
+				hi = fmax(f[i].ms, fmax(f[j].ms, f[k].ms));
+				score = fabs(la / lb - 1) + fabs(cosv) + (hi - lo) / hi;
+				if (n == max) {
+					/* full: replace the worst kept if this one is better */
+					int worst = 0;
 
-					if (n < 21 || n > REGRID_MAX_SIDE_MODULES)
+					for (int q = 1; q < n; q++)
+						if (t[q].score > t[worst].score)
+							worst = q;
+					if (score >= t[worst].score)
 						continue;
-					rc = try_grid(g, three, n, ms);
-					if (rc != 0)
-						return rc;
+					n--;
+					t[worst] = t[n];
 				}
+				t[n].tl = i;
+				t[n].tr = j;
+				t[n].bl = k;
+				t[n++].score = score;
 			}
-	return 0;
+	qsort(t, (size_t)n, sizeof(*t), by_score);
+	return n;
 }
 
-int regrid_scan(const struct image *img, regrid_read_fn read, void *arg)
+/*
+ * Each triple, best first, that does not lie on a code read already, at
+ * every side near the one its spacing gives, until one reads or the
+ * budget is spent. Returns the codes read, or -1; sets
+ * *unread when a triple was tried and did not read.
+ */
+static int try_finders(struct regrid *g, const struct finder *f, int nf, int *unread)
 {
-	/* window radius (as a fraction of the side) and offset of the local
-	 * thresholds tried: the cloth's folds shade modules unevenly */
+	struct triple t[REGRID_MAX_TRIPLES];
+	int nt = find_triples(f, nf, t, REGRID_MAX_TRIPLES), found = 0;
+
+	for (int q = 0; q < nt && g->tries < REGRID_MAX_TRIES &&
+	     g->grids < REGRID_MAX_GRIDS; q++) {
+		struct finder three[3] = { f[t[q].tl], f[t[q].tr], f[t[q].bl] };
+		double la = hypot(three[1].x - three[0].x, three[1].y - three[0].y);
+		double lb = hypot(three[2].x - three[0].x, three[2].y - three[0].y);
+		double ms = (three[0].ms + three[1].ms + three[2].ms) / 3;
+		/* the code's middle: halfway from top right to bottom left */
+		double cx = (three[1].x + three[2].x) / 2 * g->scale;
+		double cy = (three[1].y + three[2].y) / 2 * g->scale;
+		int n0 = (int)lround(((la + lb) / 2 / ms + 7 - 17) / 4) * 4 + 17, rc = 0;
+
+		if (g->known && g->known(cx, cy, g->arg))
+			continue;
+		for (int n = n0 - 4; rc == 0 && n <= n0 + 4; n += 4)
+			if (n >= 21 && n <= REGRID_MAX_SIDE_MODULES) {
+				g->grids++;
+				rc = try_grid(g, three, n, ms);
+			}
+		if (rc < 0)
+			return -1;
+		if (rc > 0)
+			found += rc;
+		else
+			*unread = 1;
+	}
+	return found;
+}
+
+int regrid_scan(const struct image *img, regrid_read_fn read, regrid_known_fn known,
+		void *arg)
+{
+	/*
+	 * Local thresholds, as a window of a fraction of the short side and
+	 * an offset: the first finds where finder patterns are; the others
+	 * threshold the cloth's unevenly shaded folds otherwise, and are
+	 * tried only while a triple that is not a code read already has not
+	 * read. A photo with no finder-like squares costs one labelling.
+	 */
 	static const struct {
 		int div, offset;
 	} thresholds[] = { { 12, 8 }, { 16, 12 }, { 24, 2 } };
 	struct regrid g;
 	struct image small = { 0, 0, NULL };
 	const struct image *work = img;
-	int side = img->w > img->h ? img->w : img->h, rc = 0;
+	int side = img->w > img->h ? img->w : img->h, rc = 0, found = 0, unread = 1;
+	int lo = img->w < img->h ? img->w : img->h, wlo;
 
+	/* a code is 21 modules a side: nothing narrower can hold one */
+	if ((long)lo * (side > REGRID_MAX_SIDE ? REGRID_MAX_SIDE : side) / side < 21)
+		return 0;
 	memset(&g, 0, sizeof(g));
 	g.read = read;
+	g.known = known;
 	g.arg = arg;
 	g.scale = 1;
 	if (side > REGRID_MAX_SIDE) {
@@ -530,31 +656,28 @@ int regrid_scan(const struct image *img, regrid_read_fn read, void *arg)
 		work = &small;
 		g.scale = (double)img->w / small.w;
 	}
+	g.grey = work;
+	wlo = work->w < work->h ? work->w : work->h;
 	g.ctl = malloc((REGRID_MAX_SIDE_MODULES * REGRID_MAX_SIDE_MODULES + 4) * sizeof(*g.ctl));
 	if (!g.ctl)
 		rc = -1;
-	/*
-	 * The first threshold finds where finder patterns are; the others
-	 * only sample the modules differently, so they are tried only where
-	 * it found a triple. A photo with no finder-like squares costs one
-	 * labelling.
-	 */
-	for (size_t t = 0, nf = 3; rc == 0 && nf >= 3 &&
-	     t < sizeof(thresholds) / sizeof(thresholds[0]); t++) {
+	for (size_t t = 0; rc >= 0 && unread && t < sizeof(thresholds) / sizeof(thresholds[0]); t++) {
 		struct image bin = { 0, 0, NULL };
-		int lo = work->w < work->h ? work->w : work->h;
 		struct finder f[REGRID_MAX_FINDERS];
+		int radius = wlo / thresholds[t].div, nf;
 
-		if (imgop_adaptive(work, &bin, lo / thresholds[t].div < 4 ? 4 :
-				   lo / thresholds[t].div, thresholds[t].offset) < 0) {
+		unread = 0;
+		if (imgop_adaptive(work, &bin, radius < 4 ? 4 : radius, thresholds[t].offset) < 0) {
 			rc = -1;
 			break;
 		}
 		g.bin = &bin;
 		if (label(&g) < 0)
 			rc = -1;
-		else if ((nf = (size_t)find_finders(&g, f, REGRID_MAX_FINDERS)) >= 3)
-			rc = try_finders(&g, f, (int)nf);
+		else if ((nf = find_finders(&g, f, REGRID_MAX_FINDERS)) >= 3)
+			rc = try_finders(&g, f, nf, &unread);
+		if (rc > 0)
+			found += rc;
 		free(g.id);
 		g.id = NULL;
 		image_release(&bin);
@@ -562,5 +685,5 @@ int regrid_scan(const struct image *img, regrid_read_fn read, void *arg)
 	free(g.blobs);
 	free(g.ctl);
 	image_release(&small);
-	return rc;
+	return rc < 0 ? -1 : found;
 }

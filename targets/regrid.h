@@ -20,11 +20,14 @@
  * bent visibly still has 3 pixels a module at this size. */
 #define REGRID_MAX_SIDE 1024
 
-/* At most this many finder-pattern candidates per thresholding, and this
- * many clean codes handed to the reader per image, so that a photo with no
+/* At most this many finder-pattern candidates per thresholding, triples
+ * of them kept (the best), finder triples and side guesses fitted, and
+ * clean codes handed to the reader per image, so that a photo with no
  * code (or a page of look-alike squares) costs a bounded time. */
-#define REGRID_MAX_FINDERS 12
-#define REGRID_MAX_TRIES 64
+#define REGRID_MAX_FINDERS 64
+#define REGRID_MAX_TRIPLES 256
+#define REGRID_MAX_GRIDS 48
+#define REGRID_MAX_TRIES 96
 
 /* Versions 1..10 (21..57 modules): a bent code denser than that cannot
  * be sampled from the few modules a photo of it resolves. */
@@ -39,11 +42,19 @@
 typedef int (*regrid_read_fn)(const struct image *clean, long x0, long y0,
 			      long x1, long y1, void *arg);
 
+/* Whether (x, y), in img's pixels, lies on a code read already: finder
+ * triples around it are not tried again. */
+typedef int (*regrid_known_fn)(double x, double y, void *arg);
+
 /*
- * Search img (grey) for bent codes and hand each candidate to read().
- * Returns read's first positive value, 0 when no candidate read, or -1
- * when memory ran out or read() failed.
+ * Search img (grey) for bent codes, every one on the photo: each finder
+ * triple, best first, whose middle known() (which may be NULL) does not
+ * place on a code read already, is fitted and its candidates handed to
+ * read() until one reads. Returns the codes read (the sum of read's
+ * positive values), 0 when none, or -1 when memory ran out or read()
+ * failed.
  */
-int regrid_scan(const struct image *img, regrid_read_fn read, void *arg);
+int regrid_scan(const struct image *img, regrid_read_fn read, regrid_known_fn known,
+		void *arg);
 
 #endif

@@ -621,6 +621,73 @@ static void test_decode_bent(void)
 }
 
 /*
+ * Two bent codes side by side, the official one and a sticker: both are
+ * reported, in reading order, not just the first that reads.
+ */
+static void test_decode_two_bent(void)
+{
+	static const char *const texts[] = {
+		"https://dichvucong.gov.vn/p/home/dvc-chi-tiet-thu-tuc.html?ma=1.001193",
+		"https://gia-mao.example/p/home/dvc-chi-tiet-thu-tuc.html?ma=1.001193",
+	};
+	struct image pair = { 0, 0, NULL }, soft;
+	struct decode_result r;
+	struct err e;
+
+	for (int k = 0; k < 2; k++) {
+		QRcode *qr = QRcode_encodeString(texts[k], 0, QR_ECLEVEL_M, QR_MODE_8, 1);
+		struct image one, bent;
+
+		/* each sheet curls on its own */
+		CHECK_INT(poster_render(qr, 6, &one), 0);
+		QRcode_free(qr);
+		CHECK_INT(bend(&one, 6, 260, &bent), 0);
+		if (!pair.px) {
+			CHECK_INT(image_alloc(&pair, 2 * bent.w, bent.h), 0);
+			memset(pair.px, 255, (size_t)pair.w * pair.h);
+		}
+		for (int y = 0; y < bent.h && y < pair.h; y++)
+			memcpy(pair.px + (size_t)y * pair.w + (size_t)k * bent.w,
+			       bent.px + (size_t)y * bent.w, (size_t)bent.w);
+		image_release(&bent);
+		image_release(&one);
+	}
+	CHECK_INT(imgop_blur(&pair, &soft), 0);
+	CHECK_INT(decode_image(&soft, &r, &e), 0);
+	CHECK_INT(r.n, 2);
+	for (int i = 0; i < r.n && i < 2; i++) {
+		harness_case("code %d", i);
+		CHECK_STR(r.codes[i].text, texts[i]);
+		CHECK_STR(r.codes[i].step, "regridded");
+	}
+	harness_case("%s", "");
+	decode_result_release(&r);
+	image_release(&soft);
+	image_release(&pair);
+}
+
+/* A sliver of an image (a scanner's stray line) reads nothing, without failing. */
+static void test_decode_sliver(void)
+{
+	static const int sizes[][2] = { { 1025, 1 }, { 1, 6000 }, { 2050, 2 }, { 21, 21 } };
+
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		struct image img;
+		struct decode_result r;
+		struct err e;
+
+		harness_case("%dx%d", sizes[i][0], sizes[i][1]);
+		CHECK_INT(image_alloc(&img, sizes[i][0], sizes[i][1]), 0);
+		memset(img.px, 255, (size_t)img.w * img.h);
+		CHECK_INT(decode_image(&img, &r, &e), 0);
+		CHECK_INT(r.n, 0);
+		decode_result_release(&r);
+		image_release(&img);
+	}
+	harness_case("%s", "");
+}
+
+/*
  * A code photographed at an angle: its right side at 60% of its left,
  * a true perspective (x and the height both shrink as 1 / (1 + c u)).
  */
@@ -771,6 +838,8 @@ static const struct test decode_tests[] = {
 	{ "jpeg_and_inverted", test_decode_jpeg_and_cascade },
 	{ "no_code", test_decode_nothing },
 	{ "bent_code_regridded", test_decode_bent },
+	{ "two_bent_codes_both_read", test_decode_two_bent },
+	{ "slivers_read_nothing", test_decode_sliver },
 	{ "keystone_read_by_zxing", test_decode_keystone },
 	{ "fake_grid_reads_nothing", test_decode_fake_grid },
 	{ "hard_photos", test_decode_photos },
