@@ -23,18 +23,25 @@ struct words {
 static const struct words verdict_words[] = {
 	{ "UNREADABLE", { "không đọc được mã", "the code cannot be read" },
 	  { "Kiểm tra bảng tin: mã có bị mờ, rách hay bị che không. Nếu cần, in lại mã "
-	    "từ trang \"Mã cần thay\" của bảng điều khiển.",
+	    "từ trang \"Mã cần in lại\" của bảng điều khiển.",
 	    "Check the board: is the code faded, torn or covered? If needed, print it "
-	    "again from the dashboard's stale-codes page." } },
+	    "again from the dashboard's \"Codes to reprint\" page." } },
 	{ "TAMPERED", { "mã bị thay hoặc bị dán đè", "the code was replaced or stuck over" },
-	  { "Đến bảng tin ngay, gỡ mã lạ, dán mã đúng in từ trang \"Mã cần thay\" của "
-	    "bảng điều khiển, và báo người dân không quét mã này.",
+	  { "Đến bảng tin ngay, gỡ mã lạ, dán lại mã đúng in từ trang \"Mã cần in lại\" "
+	    "của bảng điều khiển (trang chỉ đưa mã có địa chỉ đã kiểm tra là hoạt động), "
+	    "và báo người dân không quét mã lạ.",
 	    "Go to the board now, remove the foreign code, put up the right one printed "
-	    "from the dashboard's stale-codes page, and warn citizens not to scan it." } },
+	    "from the dashboard's \"Codes to reprint\" page (it only offers codes whose "
+	    "address was checked working), and warn citizens not to scan the foreign one." } },
+	/* never "print the code again": the code's own address is the dead one */
 	{ "STALE", { "mã đã cũ, trang không còn", "the code is stale: its page is gone" },
-	  { "In mã thay thế từ trang \"Mã cần thay\" của bảng điều khiển và dán lên bảng tin.",
-	    "Print the replacement code from the dashboard's stale-codes page and put it "
-	    "on the board." } },
+	  { "Đừng in lại mã đang dán: địa chỉ trong mã không còn dẫn tới thủ tục. Cần địa "
+	    "chỉ mới của thủ tục trên cổng dịch vụ công, được xác nhận và kiểm tra là "
+	    "hoạt động, rồi mới in mã mới (trang \"Mã cần in lại\" của bảng điều khiển).",
+	    "Do not print the posted code again: its address no longer leads to the "
+	    "procedure. The procedure's new address on the portal must be confirmed and "
+	    "checked working before a new code is printed (the dashboard's \"Codes to "
+	    "reprint\" page)." } },
 	{ "HANG", { "cổng dịch vụ treo, không trả lời", "the service hangs and does not answer" },
 	  { "Báo cho đơn vị vận hành cổng dịch vụ công của tỉnh. Trong lúc chờ, người dân "
 	    "có thể nộp hồ sơ trực tiếp tại bộ phận một cửa.",

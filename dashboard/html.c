@@ -98,6 +98,19 @@ static const struct {
 	{ "days", "ngày", "d" },
 	{ "no_results", "Chưa có kết quả nào.", "No results yet." },
 	{ "poster", "Mã thay thế để in", "Replacement code to print" },
+	{ "poster_checked", "Địa chỉ trong mã này đang hoạt động: lần kiểm tra gần nhất của",
+	  "The address in this code works: the latest check of" },
+	{ "no_poster_stale", "Không in lại mã này: địa chỉ trong mã không còn dẫn tới thủ tục, "
+	  "in lại chỉ dán lại đúng đường dẫn đã hỏng. Cần địa chỉ mới của thủ tục trên cổng "
+	  "dịch vụ công, được xác nhận và kiểm tra là hoạt động; khi đó trang này sẽ có mã để in.",
+	  "Do not print this code again: its address no longer leads to the procedure, and "
+	  "a reprint would put the broken link back up. The procedure's new address on the "
+	  "portal must be confirmed and checked working first; this page then offers its code." },
+	{ "no_poster_unchecked", "Chưa có mã để in: địa chỉ chính thức của thủ tục chưa được "
+	  "kiểm tra là hoạt động (chưa có bảng nào có mã này đạt OK).",
+	  "No code to print yet: the procedure's official address has not been checked "
+	  "working (no board with this code is OK)." },
+	{ "dead_link", "Địa chỉ đã hỏng", "Broken address" },
 	{ "none_stale", "Không có bảng nào cần in lại mã.", "No board needs a new code." },
 	{ "lang", "English", "Tiếng Việt" },
 	{ "availability", "Tỷ lệ hoạt động", "Availability" },

@@ -276,6 +276,44 @@ static void page_target(struct dash *d, struct store_reader *rd, const char *id,
 
 /* ---- codes to reprint ---- */
 
+/*
+ * A poster is only ever offered for an address that is known to work:
+ * the target whose latest state is OK and whose payload is target i's
+ * (i itself, or another board with the same code). Returns its index, or
+ * -1. A STALE address never qualifies, since no board carrying it can be
+ * OK. A payment code has no page to check: its registered payee is what
+ * the catalog vouches for, so it qualifies itself.
+ */
+static int same_code(const struct target *t, const struct target *u)
+{
+	if (t->payload)
+		return u->payload && !strcmp(t->payload, u->payload);
+	/* a payment code without a registered payload: the same payee */
+	return t->kind == TARGET_VIETQR && u->kind == TARGET_VIETQR && t->payee_bin &&
+	       t->payee_account && u->payee_bin && u->payee_account && !u->payload &&
+	       !strcmp(t->payee_bin, u->payee_bin) && !strcmp(t->payee_account, u->payee_account);
+}
+
+static long checked_address(const struct states *ss, size_t i)
+{
+	const struct target *t = &ss->cat->targets[i];
+
+	if (!t->payload && !(t->kind == TARGET_VIETQR && t->payee_bin && t->payee_account))
+		return -1;	/* nothing registered to print */
+	if (t->kind == TARGET_VIETQR)
+		return (long)i;	/* a payment code has no page: its registered payee is the check */
+	for (size_t k = 0; k < ss->cat->ntargets; k++)
+		if (same_code(t, &ss->cat->targets[k]) && !strcmp(ss->st[k].verdict, "OK"))
+			return (long)k;
+	return -1;
+}
+
+static int needs_reprint(const char *verdict)
+{
+	return !strcmp(verdict, "STALE") || !strcmp(verdict, "TAMPERED") ||
+	       !strcmp(verdict, "UNREADABLE");
+}
+
 static void page_stale(struct dash *d, struct store_reader *rd, int english, struct reply *r)
 {
 	int any = 0;
@@ -291,8 +329,9 @@ static void page_stale(struct dash *d, struct store_reader *rd, int english, str
 		const struct target *t = &d->cat->targets[i];
 		struct state st = ss.st[i];
 		struct buf place;
+		long ok;
 
-		if (strcmp(st.verdict, "STALE") && strcmp(st.verdict, "TAMPERED"))
+		if (!needs_reprint(st.verdict))
 			continue;
 		any = 1;
 		buf_init(&place, 1024);
@@ -301,9 +340,22 @@ static void page_stale(struct dash *d, struct store_reader *rd, int english, str
 		html_addf(&r->body, "<section><h2>%s</h2><p>%s — %s ", t->procedure,
 			  buf_str(&place), t->board ? t->board->location : "");
 		html_verdict(&r->body, st.verdict);
-		html_addf(&r->body, "</p><p>%s:</p><img class=\"poster\" alt=\"%s\" "
-			  "src=\"/poster/%s.svg\" width=\"420\"></section>",
-			  tr("poster", english), t->id, t->id);
+		html_addf(&r->body, "</p>");
+		ok = strcmp(st.verdict, "STALE") ? checked_address(&ss, i) : -1;
+		if (!strcmp(st.verdict, "STALE"))
+			html_addf(&r->body, "<p>%s: <code>%s</code></p><p class=\"no-poster\">%s</p>",
+				  tr("dead_link", english), t->payload ? t->payload : "",
+				  tr("no_poster_stale", english));
+		else if (ok < 0)
+			html_addf(&r->body, "<p class=\"no-poster\">%s</p>",
+				  tr("no_poster_unchecked", english));
+		else
+			html_addf(&r->body, "<p>%s <a href=\"/target/%s\">%s</a>: OK.</p><p>%s:</p>"
+				  "<img class=\"poster\" alt=\"%s\" src=\"/poster/%s.svg\" "
+				  "width=\"420\">", tr("poster_checked", english),
+				  d->cat->targets[ok].id, d->cat->targets[ok].id,
+				  tr("poster", english), t->id, t->id);
+		html_addf(&r->body, "</section>");
 		buf_release(&place);
 	}
 	free(ss.st);
@@ -396,17 +448,32 @@ static void page_probes(struct dash *d, struct store_reader *rd, const char *one
 
 /* ---- graphs and posters ---- */
 
-static void poster(struct dash *d, const char *path, struct reply *r)
+static void poster(struct dash *d, struct store_reader *rd, const char *path, struct reply *r)
 {
 	char id[80], ext[8];
 	const struct target *t;
+	struct states ss;
 	struct err e;
+	long ok;
 
 	if (sscanf(path, "/poster/%64[^.].%3s", id, ext) != 2 ||
 	    !(t = catalog_target(d->cat, id)) || (strcmp(ext, "svg") && strcmp(ext, "png"))) {
 		r->status = 404;
 		r->type = "text/plain";
 		buf_adds(&r->body, "no such poster\n");
+		return;
+	}
+	/* never a poster of an address not checked working (page_stale) */
+	if (load_states(d, rd, &ss) < 0)
+		return;		/* the reader's failure answers */
+	ok = checked_address(&ss, (size_t)(t - d->cat->targets));
+	free(ss.st);
+	if (ok < 0) {
+		r->status = 409;
+		r->type = "text/plain; charset=utf-8";
+		buf_addf(&r->body, "no poster for '%s': its address has not been checked "
+			 "working (no board with this code is OK); a STALE address is never "
+			 "printed again\n", t->id);
 		return;
 	}
 	if (!strcmp(ext, "svg")) {
@@ -624,7 +691,7 @@ static void r_graph(const struct req *q)
 
 static void r_poster(const struct req *q)
 {
-	poster(q->d, q->path, q->r);
+	poster(q->d, q->rd, q->path, q->r);
 }
 
 static void r_api_targets(const struct req *q)
@@ -686,7 +753,7 @@ static const struct route {
 	{ "/probes", 0, 1, r_probes },
 	{ "/probe/", 1, 1, r_probe },
 	{ "/graph/", 1, 1, r_graph },
-	{ "/poster/", 1, 0, r_poster },
+	{ "/poster/", 1, 1, r_poster },
 	{ "/api/v1/targets", 0, 1, r_api_targets },
 	{ "/api/v1/targets/", 1, 1, r_api_target },
 	{ "/api/v1/probes", 0, 1, r_api_probes },

@@ -167,7 +167,8 @@ Two probes check eleven posted codes of Xã Tân An and Phường Đông Ngàn e
   UNREADABLE   a damaged board
 
 The e-mails name the board, the place, the verdict and what to do; the
-stale-codes page has the replacement posters; a target page shows the 4G
+"codes to reprint" page offers posters only of addresses checked working
+(never the stale code's dead one); a target page shows the 4G
 village slower than the 5G ward.
 TXT
 echo "http://127.0.0.1:$S/" > "$DIR/ready"

@@ -244,10 +244,10 @@ expect_eq "Hoà Bình told, in English" "$(count 'office@hoabinh.example	opened'
 expect_eq "Tân An not told of Hoà Bình" "$(count vanphong@)" "0"
 BODY=$(body_of 'office@hoabinh.example	opened')
 expect_contains "English: the headline" "$BODY" 'The QR code for "Chứng thực bản sao" has a problem: the code is stale: its page is gone.'
-expect_contains "English: what to do" "$BODY" "What to do: Print the replacement code from the dashboard's stale-codes page"
+expect_contains "English: what to do" "$BODY" "What to do: Do not print the posted code again: its address no longer leads to the procedure."
 expect_contains "English: since" "$BODY" "(Vietnam time)"
 expect_contains "English: evidence" "$BODY" "Evidence: step 1 \"Trang thủ tục\": HTTP 404"
-expect_contains "the IT copy stays Vietnamese" "$(body_of 'it@huyen.example	opened')" "Cần làm: In mã thay thế"
+expect_contains "the IT copy stays Vietnamese" "$(body_of 'it@huyen.example	opened')" "Cần làm: Đừng in lại mã đang dán"
 add t5 OK; add t5 OK; push p1
 settle; new_mails
 

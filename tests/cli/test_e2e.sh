@@ -92,7 +92,7 @@ expect_eq "Phường Đông Ngàn: its three" "$(grep -c 'vanphong@dongngan.exam
 F=$(grep 'vanphong@tanan.example	opened' "$TMP/mails.txt" | grep 'Xác nhận thông tin cư trú' | cut -f 1)
 BODY=$(/usr/bin/python3 "$ROOT/tests/fixture/mailread.py" "$D/mail" "$F")
 expect_contains "the stale code's e-mail says where" "$BODY" "Bảng tin: Nhà văn hoá thôn Đông, bảng tin ngoài hiên"
-expect_contains "and what to do" "$BODY" "Cần làm: In mã thay thế từ trang \"Mã cần thay\""
+expect_contains "and what to do: not to print the dead code again" "$BODY" "Cần làm: Đừng in lại mã đang dán: địa chỉ trong mã không còn dẫn tới thủ tục."
 expect_eq "a stale board seen from two probes is no news: no update" "$(grep 'changed' "$TMP/mails.txt" | grep -c 'Xác nhận thông tin cư trú')" "0"
 expect_contains "and links to the target page" "$BODY" "Xem chi tiết: ${URL}target/cu-tru-thon-dong"
 F=$(grep 'it@huyen.example	changed' "$TMP/mails.txt" | grep 'Cấp bản sao trích lục' | cut -f 1)
@@ -116,8 +116,17 @@ expect_eq "4G village slower than 5G ward ($AVG ms)" "$([ "$g4" -gt "$g5" ] && e
 for p in thon-dong phuong-dong-ngan; do
     expect_eq "latency graph for $p" "$(curl -s -o /dev/null -w '%{http_code} %{content_type}' "${URL}graph/$p/ks-thon-dong/day.png")" "200 image/png"
 done
-expect_contains "the stale-codes page offers the replacement posters" "$(curl -s "${URL}stale")" "/poster/cu-tru-thon-dong"
-expect_eq "a replacement poster is a PNG" "$(curl -s "${URL}poster/cu-tru-thon-dong.png" | head -c 4 | od -An -c | tr -d ' ')" "211PNG"
+# a poster only of an address checked working: never the stale code's own
+curl -s "${URL}stale" > "$TMP/stale.html"
+expect_eq "the reprint page offers no poster of the stale code" "$(grep -c '/poster/cu-tru-thon-dong' "$TMP/stale.html")" "0"
+expect_contains "and says why" "$(cat "$TMP/stale.html")" "Không in lại mã này: địa chỉ trong mã không còn dẫn tới thủ tục"
+expect_eq "nor does the poster address serve it" "$(curl -s -o /dev/null -w '%{http_code}' "${URL}poster/cu-tru-thon-dong.png")" "409"
+expect_contains "the fake sticker's board gets the official code, checked on another board" \
+    "$(cat "$TMP/stale.html")" '<a href="/target/ks-thon-dong">ks-thon-dong</a>: OK.</p><p>Mã thay thế để in:</p><img class="poster" alt="ks-ngo-thon-dong" src="/poster/ks-ngo-thon-dong.svg"'
+expect_eq "a replacement poster is a PNG" "$(curl -s "${URL}poster/ks-ngo-thon-dong.png" | head -c 4 | od -An -c | tr -d ' ')" "211PNG"
+curl -s -o "$TMP/p.png" "${URL}poster/ks-ngo-thon-dong.png"
+expect_eq "and decodes to the official address, the one checked OK" "$("$B/qrwatch" decode --raw "$TMP/p.png")" \
+    "$(awk '/^\[target ks-thon-dong\]/ { f = 1 } f && /^payload/ { print $3; exit }' "$D/demo.catalog")"
 
 # Chromium walks the demo: overview, a stale code, the stale-codes page, English
 SHOTS="$B/test-output"
@@ -139,7 +148,8 @@ if command -v chromium >/dev/null; then
     expect_contains "browser: its verdict" "$DOM" '<span class="v STALE">STALE</span>'
     DOM=$(chrome --dump-dom "${URL}stale")
     expect_contains "browser: stale-codes page in Vietnamese" "$DOM" "Mã cần in lại"
-    expect_contains "browser: with a poster" "$DOM" "/poster/cu-tru-thon-dong"
+    expect_contains "browser: a poster of a checked address" "$DOM" "/poster/ks-ngo-thon-dong"
+    expect_contains "browser: none of the stale one" "$DOM" "Không in lại mã này"
     DOM=$(chrome --dump-dom "${URL}?lang=en")
     expect_contains "browser: switched to English" "$DOM" "Open incidents"
     expect_contains "browser: Vietnamese names kept in English" "$DOM" "Xác nhận thông tin cư trú"

@@ -27,7 +27,7 @@ for t in ks kt gone; do
     case $t in gone) path=gone ;; *) path=dvc/khai-sinh ;; esac
     "$QRW_BUILD/qrwatch" encode -o "$TMP/$t.png" "$B/$path" >/dev/null
     printf '\n[target %s]\nboard = b\nprocedure = Đăng ký khai sinh\nimage = %s\n' "$t" "$TMP/$t.png"
-    printf 'official_domains = portal.test\nallow_private = 127.0.0.1\ninterval = 60\n'
+    printf 'payload = %s\nofficial_domains = portal.test\nallow_private = 127.0.0.1\ninterval = 60\n' "$B/$path"
 done
 } > "$TMP/c.catalog"
 printf '%s\n' "$SECRET" > "$TMP/probe.secret"
@@ -281,7 +281,12 @@ expect_eq "graph" "$(get /graph/thon-dong-1/ks/week.png)" "200 image/png"
 expect_eq "graph is a PNG" "$(head -c 4 "$TMP/got" | od -An -c | tr -d ' ')" "211PNG"
 expect_eq "graph of a path outside the data" "$(get '/graph/..%2F..%2Fetc/passwd/day.png' | cut -d' ' -f1)" "404"
 expect_eq "stale codes page" "$(get /stale | cut -d' ' -f1)" "200"
-expect_contains "stale page offers the poster" "$(cat "$TMP/got")" 'src="/poster/gone.svg"'
+expect_contains "the stale page shows the broken address" "$(cat "$TMP/got")" "Địa chỉ đã hỏng: <code>http://portal.test:$P/gone</code>"
+expect_contains "and says not to print it again" "$(cat "$TMP/got")" "Không in lại mã này: địa chỉ trong mã không còn dẫn tới thủ tục"
+expect_eq "and offers no poster of it" "$(grep -c '/poster/gone' "$TMP/got")" "0"
+expect_eq "no poster of a STALE address, even asked for" "$(get /poster/gone.svg | cut -d' ' -f1)" "409"
+expect_contains "and the refusal says why" "$(cat "$TMP/got")" "no poster for 'gone': its address has not been checked working"
+expect_eq "a poster of an address checked OK" "$(get /poster/ks.svg)" "200 image/svg+xml"
 expect_eq "probes page" "$(get /probes | cut -d' ' -f1)" "200"
 expect_contains "probes page shows the uplink" "$(cat "$TMP/got")" "<td>5g</td>"
 expect_contains "probes page says the spool was made anew" "$(cat "$TMP/got")" "(tạo lại"
