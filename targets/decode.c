@@ -208,6 +208,40 @@ static int regrid(zbar_image_scanner_t *sc, const struct image *img,
 	return regrid_scan(img, read_regridded, known_code, &rr);
 }
 
+#ifdef QRW_ZXING
+static int zxing(zbar_image_scanner_t *sc, const struct image *img, struct decode_result *r)
+{
+	(void)sc;
+	return zxing_scan(img, r, ZXING_STEP);
+}
+#endif
+
+/*
+ * A detector behind ZBar's steps, which runs whether or not they read:
+ * what it adds, less its readings of codes read already; named the step
+ * that read when it was the first. Returns 0, or -1 when memory ran out.
+ */
+static int run_behind(zbar_image_scanner_t *sc, const struct image *img,
+		      struct decode_result *r,
+		      int (*detect)(zbar_image_scanner_t *, const struct image *,
+				    struct decode_result *),
+		      const char *step, struct err *e)
+{
+	int before = r->n, found;
+
+	if (before >= DECODE_MAX_CODES)
+		return 0;
+	if (!before)
+		r->steps_tried++;
+	found = detect(sc, img, r);
+	if (found < 0)
+		return err_set(e, "out of memory reading a code with '%s'", step);
+	decode_drop_repeats(r, before);
+	if (!before && r->n)
+		r->step = step;
+	return 0;
+}
+
 int decode_image(const struct image *img, struct decode_result *r,
 		 struct err *e)
 {
@@ -248,40 +282,16 @@ int decode_image(const struct image *img, struct decode_result *r,
 	 * ZBar missed must not go unseen. A code ZXing finds where one was
 	 * read already is that one, not another.
 	 */
-	if (r->n < DECODE_MAX_CODES) {
-		int before = r->n, found;
-
-		if (!before)
-			r->steps_tried++;
-		found = zxing_scan(img, r, ZXING_STEP);
-		if (found < 0) {
-			err_set(e, "out of memory reading a decoded code");
-			goto out;
-		}
-		decode_drop_repeats(r, before);
-		if (!before && r->n)
-			r->step = ZXING_STEP;
-	}
+	if (run_behind(sc, img, r, zxing, ZXING_STEP, e) < 0)
+		goto out;
 #endif
 	/*
 	 * Last, and after a read too: a bent sticker beside a flat official
 	 * code must not go unseen either. Finders on a code read already are
 	 * not tried again.
 	 */
-	if (r->n < DECODE_MAX_CODES) {
-		int before = r->n, found;
-
-		if (!before)
-			r->steps_tried++;
-		found = regrid(sc, img, r);
-		if (found < 0) {
-			err_set(e, "out of memory resampling a bent code");
-			goto out;
-		}
-		decode_drop_repeats(r, before);
-		if (!before && r->n)
-			r->step = REGRID_STEP;
-	}
+	if (run_behind(sc, img, r, regrid, REGRID_STEP, e) < 0)
+		goto out;
 	decode_result_order(r);
 	rc = 0;
 out:
