@@ -1,8 +1,11 @@
 /* qrwatch.c - the desk officer's command line: decode board photos, lint a catalog, print posters. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 #include <qrencode.h>
@@ -415,21 +418,87 @@ static void poster_usage(FILE *f)
 	      "\n"
 	      "Print a replacement code for a target: a PNG of the code at 300 dpi,\n"
 	      "or an A5 SVG poster with the procedure name and the place.\n"
+	      "A link is printed only once it checks working: qrwatch-probe walks\n"
+	      "the target's flow from it first, as a citizen who scans the new code\n"
+	      "would, and a link that is not OK (a stale one above all) is refused.\n"
+	      "A payment code's registered payee needs no check.\n"
 	      "\n"
 	      "  -c, --catalog FILE   the catalog that registers the target\n"
 	      "  -o, --output FILE    where to write (.png or .svg)\n"
+	      "      --probe PROGRAM  the checker (default: qrwatch-probe beside this program)\n"
+	      "      --resolve H:P:A  for the check: connect to A for host H port P (like curl)\n"
 	      "  -h, --help           this text\n", f);
+}
+
+/*
+ * Check target t's address from payload with `qrwatch-probe check`, its
+ * waterfall on stderr for the officer to see. Returns 0 when it is OK, 1
+ * when it is not, -1 when the check could not run.
+ */
+static int poster_check(const char *probe, const char *catalog, const struct target *t,
+			const char *resolve)
+{
+	char self[4096], beside[4200];
+	const char *argv[12];
+	int n = 0, status;
+	pid_t pid;
+
+	if (!probe) {
+		ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
+		char *slash;
+
+		if (len <= 0)
+			return -1;
+		self[len] = '\0';
+		slash = strrchr(self, '/');
+		if (!slash)
+			return -1;
+		*slash = '\0';
+		snprintf(beside, sizeof(beside), "%s/qrwatch-probe", self);
+		probe = beside;
+	}
+	argv[n++] = probe;
+	argv[n++] = "check";
+	argv[n++] = "-c";
+	argv[n++] = catalog;
+	argv[n++] = "--payload";
+	argv[n++] = t->payload;
+	if (resolve) {
+		argv[n++] = "--resolve";
+		argv[n++] = resolve;
+	}
+	argv[n++] = t->id;
+	argv[n] = NULL;
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		dup2(STDERR_FILENO, STDOUT_FILENO);	/* its waterfall, beside our messages */
+		execv(probe, (char *const *)argv);
+		fprintf(stderr, "qrwatch: cannot run '%s': %s\n", probe, strerror(errno));
+		_exit(127);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) > 1)
+		return -1;
+	return WEXITSTATUS(status);
 }
 
 static int cmd_poster(int argc, char **argv)
 {
+	enum { O_PROBE = 256, O_RESOLVE };
 	static const struct option lo[] = {
 		{ "catalog", required_argument, NULL, 'c' },
 		{ "output", required_argument, NULL, 'o' },
+		{ "probe", required_argument, NULL, O_PROBE },
+		{ "resolve", required_argument, NULL, O_RESOLVE },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *catalog = NULL, *out = NULL;
+	const char *catalog = NULL, *out = NULL, *probe = NULL, *resolve = NULL;
 	const struct target *t = NULL;
 	struct catalog *cat;
 	struct err e;
@@ -439,6 +508,8 @@ static int cmd_poster(int argc, char **argv)
 		switch (ch) {
 		case 'c': catalog = optarg; break;
 		case 'o': out = optarg; break;
+		case O_PROBE: probe = optarg; break;
+		case O_RESOLVE: resolve = optarg; break;
 		case 'h': poster_usage(stdout); return EXIT_GOOD;
 		default: poster_usage(stderr); return EXIT_USAGE;
 		}
@@ -447,12 +518,39 @@ static int cmd_poster(int argc, char **argv)
 		poster_usage(stderr);
 		return EXIT_USAGE;
 	}
+	{
+		const char *dot = strrchr(out, '.');
+
+		if (!dot || (strcmp(dot, ".png") && strcmp(dot, ".svg"))) {
+			fprintf(stderr, "qrwatch: poster file '%s' must end in .png or .svg\n", out);
+			return EXIT_FINDING;
+		}
+	}
 	cat = open_catalog(catalog, argv[optind], &t);
 	if (!cat)
 		return EXIT_USAGE;
+	/* never a poster of a link not checked working (docs/api.md, /stale) */
+	if (t->kind == TARGET_URL && t->payload) {
+		int ok = poster_check(probe, catalog, t, resolve);
+
+		if (ok != 0) {
+			if (ok < 0)
+				fprintf(stderr, "qrwatch: no poster for '%s': its address could "
+					"not be checked (qrwatch-probe did not run)\n", t->id);
+			else
+				fprintf(stderr, "qrwatch: no poster for '%s': its address '%s' "
+					"did not check OK (above); a code is printed only for an "
+					"address checked working\n", t->id, t->payload);
+			catalog_free(cat);
+			return EXIT_FINDING;
+		}
+	}
 	rc = poster_write(t, out, &e);
 	if (rc < 0)
 		fprintf(stderr, "qrwatch: %s\n", e.msg);
+	else if (t->kind == TARGET_URL && t->payload)
+		printf("%s: replacement code for '%s' written, its address checked OK\n",
+		       out, t->id);
 	else
 		printf("%s: replacement code for '%s' written\n", out, t->id);
 	catalog_free(cat);

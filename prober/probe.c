@@ -35,6 +35,9 @@ static void check_usage(FILE *f)
 	      "and the verdict. A URL is checked alone with one GET.\n"
 	      "\n"
 	      "  -c, --catalog FILE     the catalog that registers TARGET-ID\n"
+	      "  -p, --payload URL      with TARGET-ID: walk its flow from URL instead of\n"
+	      "                         the code on its board (an address to print checked\n"
+	      "                         first, as a citizen who scans it would find it)\n"
 	      "  -j, --json             print the result as JSON (docs/protocol.md)\n"
 	      "  -e, --english          explanations in English (default: Vietnamese)\n"
 	      "  -u, --uplink KIND      the uplink the result is tagged with (fibre, 4g, 5g...)\n"
@@ -59,6 +62,7 @@ static int cmd_check(int argc, char **argv)
 	enum { O_CA = 256, O_RESOLVE, O_ALLOW, O_EMULATE, O_DECODER };
 	static const struct option lo[] = {
 		{ "catalog", required_argument, NULL, 'c' },
+		{ "payload", required_argument, NULL, 'p' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "english", no_argument, NULL, 'e' },
 		{ "uplink", required_argument, NULL, 'u' },
@@ -72,7 +76,7 @@ static int cmd_check(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct check_env env;
-	const char *catalog = NULL, *allow = NULL;
+	const char *catalog = NULL, *allow = NULL, *payload = NULL;
 	int json = 0, english = 0, ch, rc = EXIT_USAGE;
 	struct catalog *cat = NULL;
 	const struct target *t = NULL;
@@ -82,9 +86,10 @@ static int cmd_check(int argc, char **argv)
 
 	memset(&env, 0, sizeof(env));
 	env.uplink = "unknown";
-	while ((ch = getopt_long(argc, argv, "c:jeu:i:h", lo, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:p:jeu:i:h", lo, NULL)) != -1) {
 		switch (ch) {
 		case 'c': catalog = optarg; break;
+		case 'p': payload = optarg; break;
 		case 'j': json = 1; break;
 		case 'e': english = 1; break;
 		case 'u': env.uplink = optarg; break;
@@ -111,6 +116,14 @@ static int cmd_check(int argc, char **argv)
 	}
 	if (optind != argc - 1) {
 		check_usage(stderr);
+		goto out;
+	}
+	if (payload && strstr(argv[optind], "://")) {
+		fprintf(stderr, "qrwatch-probe: --payload goes with a TARGET-ID, not a URL\n");
+		goto out;
+	}
+	if (payload && !strstr(payload, "://")) {
+		fprintf(stderr, "qrwatch-probe: --payload '%s' is not a URL\n", payload);
 		goto out;
 	}
 	if (strstr(argv[optind], "://")) {
@@ -145,7 +158,13 @@ static int cmd_check(int argc, char **argv)
 				argv[optind], catalog);
 			goto out;
 		}
-		c = check_new(t, NULL, &env);
+		if (payload && t->kind != TARGET_URL) {
+			fprintf(stderr, "qrwatch-probe: target '%s' is not a link: --payload "
+				"does not apply\n", t->id);
+			goto out;
+		}
+		/* with a payload: the flow from it, no board read */
+		c = check_new(t, payload, &env);
 		if (c)
 			check_use_catalog(c, cat);
 	}

@@ -3,7 +3,9 @@
 #
 # Usage: sh targets/examples/make-boards.sh [BUILD-DIR]   (from the project root)
 #
-# Genuine boards get the catalog's own replacement code (qrwatch poster).
+# Genuine boards get the catalog's own payload as a code (qrwatch encode:
+# qrwatch poster prints only a link it has checked working, and these are
+# the portals' real addresses).
 # Thôn Đoài's boards show the field's problems: a fake sticker pointing at a
 # look-alike domain, a fee code paying another account, and a board whose
 # code has been torn off (a plain grey photo). Needs python3 for the last.
@@ -14,7 +16,9 @@ C=targets/examples/xa-tan-an.catalog
 D=targets/examples/boards
 mkdir -p "$D"
 for t in ks-thon-dong kt-thon-dong kh-mot-cua ct-mot-cua xn-hon-nhan-mot-cua le-phi-mot-cua; do
-    "$Q" poster -c "$C" "$t" -o "$D/$t.png" >/dev/null
+    payload=$(awk -v t="[target $t]" '$0 == t { f = 1; next } /^\[/ { f = 0 }
+        f && $1 == "payload" { sub(/^payload *= */, ""); print; exit }' "$C")
+    "$Q" encode -s 6 -o "$D/$t.png" "$payload" >/dev/null
 done
 "$Q" encode -s 6 -o "$D/ks-thon-doai.png" \
     'https://dichvucong-gov.vn.khaisinh-online.com/p/home/dvc-tthc-thu-tuc-hanh-chinh-chi-tiet.html?ma_thu_tuc=1.001193'

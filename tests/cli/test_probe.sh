@@ -321,4 +321,12 @@ for lib in librrd libmicrohttpd libsqlite3; do
     case "$L" in *"$lib"*) fail "probe does not link $lib" ;; *) pass "probe does not link $lib" ;; esac
 done
 
+# --payload: a target's flow from an address to print, never with a URL
+expect_run "check --payload with a URL" 2 "$PROBE" check --payload http://x.example/ http://y.example/
+expect_contains "--payload with a URL said" "$ERR" "--payload goes with a TARGET-ID, not a URL"
+expect_run "check --payload that is no URL" 2 "$PROBE" check -c targets/examples/xa-tan-an.catalog --payload khai-sinh ks-thon-dong
+expect_contains "a payload that is no URL named" "$ERR" "--payload 'khai-sinh' is not a URL"
+expect_run "check --payload of a payment code" 2 "$PROBE" check -c targets/examples/xa-tan-an.catalog --payload http://x.example/ le-phi-mot-cua
+expect_contains "not a link: said" "$ERR" "target 'le-phi-mot-cua' is not a link"
+
 finish

@@ -118,12 +118,38 @@ expect_eq "the plain code: read as it is, and by others" "$(echo "$OUT" | sed -n
 expect_eq "the negative: the inverted step alone" "$(echo "$OUT" | sed -n 2p | cut -f 2)" "inverted"
 expect_run "decode --yield on junk" 1 "$QRWATCH" decode --yield "$TMP/junk.png"
 
-# a poster decodes back to the registered payload
-expect_run "poster png" 0 "$QRWATCH" poster -c "$CAT" ks-thon-dong -o "$TMP/ks.png"
+# a poster of a link only once the link checks working, walked by
+# qrwatch-probe against the fixture portal: a stale link is refused
+"$QRW_BUILD/tests/portal" -p "$TMP/portal.port" >/dev/null 2>&1 &
+PORTAL=$!
+i=0; while [ ! -s "$TMP/portal.port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+P=$(cat "$TMP/portal.port")
+{
+printf '[place p]\nprovince = Tỉnh Bắc Ninh\ncommune = Xã Tân An\n\n[board b]\nplace = p\nlocation = Nhà văn hoá\n'
+for t in ks gone; do
+    case $t in gone) path=gone ;; *) path=dvc/khai-sinh ;; esac
+    printf '\n[target %s]\nboard = b\nprocedure = Đăng ký khai sinh\nimage = %s\n' "$t" "$TMP/m1.png"
+    printf 'payload = http://portal.test:%s/%s\nofficial_domains = portal.test\nallow_private = 127.0.0.1\n' "$P" "$path"
+done
+} > "$TMP/poster.catalog"
+expect_run "poster of a link that checks OK" 0 "$QRWATCH" poster -c "$TMP/poster.catalog" \
+    --resolve "portal.test:$P:127.0.0.1" ks -o "$TMP/ks.png"
+expect_contains "says it was checked" "$OUT" "replacement code for 'ks' written, its address checked OK"
+expect_contains "and shows the check" "$ERR" "OK"
 expect_run "poster decodes" 0 "$QRWATCH" decode --raw "$TMP/ks.png"
-expect_eq "poster payload" "$OUT" "https://dichvucong.gov.vn/p/home/dvc-tthc-thu-tuc-hanh-chinh-chi-tiet.html?ma_thu_tuc=1.001193"
-expect_run "poster svg" 0 "$QRWATCH" poster -c "$CAT" kh-mot-cua -o "$TMP/kh.svg"
-expect_contains "svg names the procedure" "$(cat "$TMP/kh.svg")" "Đăng ký kết hôn"
+expect_eq "poster payload" "$OUT" "http://portal.test:$P/dvc/khai-sinh"
+expect_run "no poster of a stale link" 1 "$QRWATCH" poster -c "$TMP/poster.catalog" \
+    --resolve "portal.test:$P:127.0.0.1" gone -o "$TMP/gone.png"
+expect_contains "the refusal says why" "$ERR" "no poster for 'gone': its address 'http://portal.test:$P/gone' did not check OK"
+expect_contains "with the check's verdict" "$ERR" "STALE"
+expect_eq "and writes nothing" "$([ -e "$TMP/gone.png" ] && echo written || echo none)" "none"
+expect_run "no poster when the checker cannot run" 1 "$QRWATCH" poster -c "$TMP/poster.catalog" \
+    --probe "$TMP/no-such-probe" ks -o "$TMP/ks2.png"
+expect_contains "and that is said" "$ERR" "its address could not be checked"
+kill "$PORTAL" 2>/dev/null
+# a payment code needs no check: its registered payee is printed
+expect_run "poster svg of a payment code" 0 "$QRWATCH" poster -c "$CAT" le-phi-mot-cua -o "$TMP/lp.svg"
+expect_contains "svg names the procedure" "$(cat "$TMP/lp.svg")" "Nộp lệ phí chứng thực"
 expect_run "poster unknown target" 2 "$QRWATCH" poster -c "$CAT" nope -o "$TMP/n.png"
 expect_contains "unknown target named" "$ERR" "no target 'nope'"
 expect_run "poster bad extension" 1 "$QRWATCH" poster -c "$CAT" kh-mot-cua -o "$TMP/kh.gif"
