@@ -77,8 +77,8 @@ static const char *const migrations[ASTORE_SCHEMA] = {
 	 * 5: a certificate incident (kind 'cert') names the step that met the
 	 * certificate and when it expires (Unix s)
 	 */
-	"ALTER TABLE incidents ADD COLUMN cert_url TEXT;"
-	"ALTER TABLE incidents ADD COLUMN cert_expires INTEGER;",
+	("ALTER TABLE incidents ADD COLUMN cert_url TEXT;"
+	 "ALTER TABLE incidents ADD COLUMN cert_expires INTEGER;"),
 };
 
 /* What version 2 takes over from a database of the dashboard's older schemas. */
