@@ -38,7 +38,9 @@ PKGS_TARGETS = zbar libpng libjpeg libcurl libpsl json-c zlib libcrypto libxml-2
 # libunistring (NFC, case folding) ships no pkg-config file in Debian 12
 LIBS_UNISTRING = -lunistring
 PKGS_POSTER = libqrencode
-PKG_CFLAGS_PKGS ?= $(PKGS_TARGETS) $(PKGS_POSTER) $(PKGS_FIXTURE) $(PKGS_SERVER)
+# the printed poster as PDF (targets/posterpdf.c): the CLI and qrwatchd only, never a router's
+PKGS_PDF = cairo fontconfig
+PKG_CFLAGS_PKGS ?= $(PKGS_TARGETS) $(PKGS_POSTER) $(PKGS_PDF) $(PKGS_FIXTURE) $(PKGS_SERVER)
 # A cross build (make cross) compiles against a sysroot of the target's libraries.
 ifneq ($(CROSS_SYSROOT),)
 PKG_CONFIG = PKG_CONFIG_SYSROOT_DIR=$(CROSS_SYSROOT) \
@@ -66,7 +68,7 @@ endif
 ALL_CXXFLAGS += $(FUZZ_CFLAGS)
 endif
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKG_CFLAGS_PKGS) 2>/dev/null)
-LIBS_CLI = $(shell $(PKG_CONFIG) --libs $(PKGS_TARGETS) $(PKGS_POSTER) 2>/dev/null) $(LIBS_UNISTRING) \
+LIBS_CLI = $(shell $(PKG_CONFIG) --libs $(PKGS_TARGETS) $(PKGS_POSTER) $(PKGS_PDF) 2>/dev/null) $(LIBS_UNISTRING) \
 	$(LIBS_ZXING)
 # --as-needed: the probe records only the libraries it really calls (the
 # daemon no ZBar, no ZXing: its decoder program does the decoding).
@@ -74,7 +76,7 @@ LIBS_PROBE = -Wl,--as-needed $(shell $(PKG_CONFIG) --libs $(PKGS_TARGETS) 2>/dev
 	$(LIBS_ZXING)
 PKGS_FIXTURE = libmicrohttpd libcrypto
 PKGS_SERVER = libmicrohttpd librrd sqlite3
-LIBS_SERVER = $(shell $(PKG_CONFIG) --libs $(PKGS_TARGETS) $(PKGS_POSTER) $(PKGS_SERVER) 2>/dev/null) $(LIBS_UNISTRING) \
+LIBS_SERVER = $(shell $(PKG_CONFIG) --libs $(PKGS_TARGETS) $(PKGS_POSTER) $(PKGS_PDF) $(PKGS_SERVER) 2>/dev/null) $(LIBS_UNISTRING) \
 	$(LIBS_ZXING) -lpthread
 LIBS_FIXTURE = $(shell $(PKG_CONFIG) --libs $(PKGS_FIXTURE) 2>/dev/null)
 
@@ -86,7 +88,8 @@ TARGETS_SRC = targets/image.c targets/imgops.c targets/decode.c targets/regrid.c
 	targets/netguard.c targets/uplink.c targets/page.c targets/decodereply.c \
 	targets/guarddecode.c \
 	targets/wire.c targets/result.c targets/batch.c
-CLI_SRC = cli/qrwatch.c
+CLI_SRC = cli/qrwatch.c $(POSTERPDF_SRC)
+POSTERPDF_SRC = targets/posterpdf.c
 PROBE_LIB_SRC = prober/check.c prober/waterfall.c prober/emulate.c prober/spool.c prober/unread.c \
 	prober/push.c prober/config.c prober/daemon.c prober/fetch.c
 PROBE_SRC = prober/probe.c
@@ -97,7 +100,7 @@ SERVER_SRC = dashboard/qrwatchd.c dashboard/dconfig.c dashboard/server.c \
 	dashboard/pages.c dashboard/metrics.c dashboard/auth.c dashboard/incidents.c dashboard/connguard.c \
 	dashboard/login.c dashboard/workers.c dashboard/prune.c dashboard/httpcache.c \
 	dashboard/graphs.c dashboard/graphwork.c dashboard/overview.c \
-	$(ALERTS_SRC) alerts/astore.c alerts/engine.c alerts/outbox.c
+	$(ALERTS_SRC) alerts/astore.c alerts/engine.c alerts/outbox.c $(POSTERPDF_SRC)
 # The parts of alerts/ that need no database, also under unit test.
 ALERTS_SRC = alerts/route.c alerts/message.c alerts/channel.c
 FIXTURE_SRC = tests/fixture/portal.c tests/fixture/mkcert.c tests/fixture/receiver.c \

@@ -22,6 +22,7 @@
 #include "../targets/payload.h"
 #include "../targets/policy.h"
 #include "../targets/poster.h"
+#include "../targets/posterpdf.h"
 #include "../common/banned.h"
 
 #define VERSION "0.1.0"
@@ -414,17 +415,21 @@ static int cmd_lint(int argc, char **argv)
 
 static void poster_usage(FILE *f)
 {
-	fputs("usage: qrwatch poster -c CATALOG TARGET-ID -o FILE.png|FILE.svg\n"
+	fputs("usage: qrwatch poster -c CATALOG TARGET-ID -o FILE.pdf|FILE.svg|FILE.png\n"
 	      "\n"
-	      "Print a replacement code for a target: a PNG of the code at 300 dpi,\n"
-	      "or an A5 SVG poster with the procedure name and the place.\n"
+	      "Print a replacement code for a target: the poster to pin up as PDF\n"
+	      "(the issuing commune, the procedure, the code, its address, three\n"
+	      "steps to scan it, what to check against fraud, the date and a serial;\n"
+	      "A5, or A4 with --size a4), an A5 SVG poster, or the code alone as a\n"
+	      "PNG at 300 dpi.\n"
 	      "A link is printed only once it checks working: qrwatch-probe walks\n"
 	      "the target's flow from it first, as a citizen who scans the new code\n"
 	      "would, and a link that is not OK (a stale one above all) is refused.\n"
 	      "A payment code's registered payee needs no check.\n"
 	      "\n"
 	      "  -c, --catalog FILE   the catalog that registers the target\n"
-	      "  -o, --output FILE    where to write (.png or .svg)\n"
+	      "  -o, --output FILE    where to write (.pdf, .svg or .png)\n"
+	      "  -s, --size a5|a4     the PDF's paper (default a5)\n"
 	      "      --probe PROGRAM  the checker (default: qrwatch-probe beside this program)\n"
 	      "      --resolve H:P:A  for the check: connect to A for host H port P (like curl)\n"
 	      "  -h, --help           this text\n", f);
@@ -493,21 +498,31 @@ static int cmd_poster(int argc, char **argv)
 	static const struct option lo[] = {
 		{ "catalog", required_argument, NULL, 'c' },
 		{ "output", required_argument, NULL, 'o' },
+		{ "size", required_argument, NULL, 's' },
 		{ "probe", required_argument, NULL, O_PROBE },
 		{ "resolve", required_argument, NULL, O_RESOLVE },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *catalog = NULL, *out = NULL, *probe = NULL, *resolve = NULL;
+	enum poster_size size = POSTER_A5;
 	const struct target *t = NULL;
 	struct catalog *cat;
 	struct err e;
-	int ch, rc;
+	int ch, rc, pdf;
 
-	while ((ch = getopt_long(argc, argv, "c:o:h", lo, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:o:s:h", lo, NULL)) != -1) {
 		switch (ch) {
 		case 'c': catalog = optarg; break;
 		case 'o': out = optarg; break;
+		case 's':
+			if (!strcmp(optarg, "a4") || !strcmp(optarg, "A4")) {
+				size = POSTER_A4;
+			} else if (strcmp(optarg, "a5") && strcmp(optarg, "A5")) {
+				fprintf(stderr, "qrwatch: --size must be a5 or a4, not '%s'\n", optarg);
+				return EXIT_USAGE;
+			}
+			break;
 		case O_PROBE: probe = optarg; break;
 		case O_RESOLVE: resolve = optarg; break;
 		case 'h': poster_usage(stdout); return EXIT_GOOD;
@@ -521,10 +536,12 @@ static int cmd_poster(int argc, char **argv)
 	{
 		const char *dot = strrchr(out, '.');
 
-		if (!dot || (strcmp(dot, ".png") && strcmp(dot, ".svg"))) {
-			fprintf(stderr, "qrwatch: poster file '%s' must end in .png or .svg\n", out);
+		if (!dot || (strcmp(dot, ".png") && strcmp(dot, ".svg") && strcmp(dot, ".pdf"))) {
+			fprintf(stderr, "qrwatch: poster file '%s' must end in .pdf, .svg or .png\n",
+				out);
 			return EXIT_FINDING;
 		}
+		pdf = !strcmp(dot, ".pdf");
 	}
 	cat = open_catalog(catalog, argv[optind], &t);
 	if (!cat)
@@ -545,7 +562,18 @@ static int cmd_poster(int argc, char **argv)
 			return EXIT_FINDING;
 		}
 	}
-	rc = poster_write(t, out, &e);
+	if (pdf) {
+		struct buf b;
+
+		buf_init(&b, 64u * 1024 * 1024);
+		rc = poster_pdf(&t, 1, size, (long long)time(NULL), &b, &e);
+		if (rc == 0)
+			rc = file_write_atomic(out, b.data, b.len, &e);
+		buf_release(&b);
+		poster_pdf_cleanup();	/* the command ends here */
+	} else {
+		rc = poster_write(t, out, &e);
+	}
 	if (rc < 0)
 		fprintf(stderr, "qrwatch: %s\n", e.msg);
 	else if (t->kind == TARGET_URL && t->payload)

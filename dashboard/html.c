@@ -111,6 +111,7 @@ static const struct {
 	  "No code to print yet: the procedure's official address has not been checked "
 	  "working (no board with this code is OK)." },
 	{ "dead_link", "Địa chỉ đã hỏng", "Broken address" },
+	{ "poster_pdf", "Tải tờ dán để in (PDF, khổ A5)", "Download the poster to print (PDF, A5)" },
 	{ "none_stale", "Không có bảng nào cần in lại mã.", "No board needs a new code." },
 	{ "lang", "English", "Tiếng Việt" },
 	{ "availability", "Tỷ lệ hoạt động", "Availability" },

@@ -15,6 +15,7 @@
 #include "store.h"
 #include "incidents.h"
 #include "../targets/poster.h"
+#include "../targets/posterpdf.h"
 #include "../targets/verdict.h"
 #include "../common/log.h"
 #include "../common/text.h"
@@ -352,9 +353,11 @@ static void page_stale(struct dash *d, struct store_reader *rd, int english, str
 		else
 			html_addf(&r->body, "<p>%s <a href=\"/target/%s\">%s</a>: OK.</p><p>%s:</p>"
 				  "<img class=\"poster\" alt=\"%s\" src=\"/poster/%s.svg\" "
-				  "width=\"420\">", tr("poster_checked", english),
+				  "width=\"420\"><p><a href=\"/poster/%s.pdf\">%s</a></p>",
+				  tr("poster_checked", english),
 				  d->cat->targets[ok].id, d->cat->targets[ok].id,
-				  tr("poster", english), t->id, t->id);
+				  tr("poster", english), t->id, t->id, t->id,
+				  tr("poster_pdf", english));
 		html_addf(&r->body, "</section>");
 		buf_release(&place);
 	}
@@ -457,7 +460,8 @@ static void poster(struct dash *d, struct store_reader *rd, const char *path, st
 	long ok;
 
 	if (sscanf(path, "/poster/%64[^.].%3s", id, ext) != 2 ||
-	    !(t = catalog_target(d->cat, id)) || (strcmp(ext, "svg") && strcmp(ext, "png"))) {
+	    !(t = catalog_target(d->cat, id)) ||
+	    (strcmp(ext, "svg") && strcmp(ext, "png") && strcmp(ext, "pdf"))) {
 		r->status = 404;
 		r->type = "text/plain";
 		buf_adds(&r->body, "no such poster\n");
@@ -476,7 +480,11 @@ static void poster(struct dash *d, struct store_reader *rd, const char *path, st
 			 "printed again\n", t->id);
 		return;
 	}
-	if (!strcmp(ext, "svg")) {
+	if (!strcmp(ext, "pdf")) {
+		r->type = "application/pdf";
+		if (poster_pdf(&t, 1, POSTER_A5, (long long)time(NULL), &r->body, &e) < 0)
+			r->status = 404;
+	} else if (!strcmp(ext, "svg")) {
 		r->type = "image/svg+xml";
 		if (poster_svg(t, &r->body, &e) < 0)
 			r->status = 404;

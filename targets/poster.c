@@ -31,7 +31,7 @@ int poster_payload(const struct target *t, struct buf *out, struct err *e)
 	return err_set(e, "target '%s' has no registered payload to print", t->id);
 }
 
-static QRcode *encode(const struct target *t, struct err *e)
+QRcode *poster_encode(const struct target *t, struct err *e)
 {
 	struct buf p;
 	QRcode *qr;
@@ -71,7 +71,7 @@ int poster_render(const QRcode *qr, int scale, struct image *img)
 
 int poster_png(const struct target *t, struct buf *out, struct err *e)
 {
-	QRcode *qr = encode(t, e);
+	QRcode *qr = poster_encode(t, e);
 	png_image pi;
 	struct image im;
 	unsigned char *img;
@@ -154,7 +154,7 @@ static void text_line(struct buf *b, double y, double size, int bold,
 
 int poster_svg(const struct target *t, struct buf *out, struct err *e)
 {
-	QRcode *qr = encode(t, e);
+	QRcode *qr = poster_encode(t, e);
 	struct buf place;
 	double mod, x0, y0;
 	char date[32];

@@ -24,6 +24,9 @@
  */
 int poster_payload(const struct target *t, struct buf *out, struct err *e);
 
+/* t's payload encoded for print (level Q), or NULL with e; QRcode_free() it. */
+QRcode *poster_encode(const struct target *t, struct err *e);
+
 /*
  * Draw an encoded code into a new grey image, `scale` pixels per module,
  * with the four-module quiet zone. Returns 0, or -1 when memory runs out.

@@ -143,6 +143,26 @@ expect_run "no poster of a stale link" 1 "$QRWATCH" poster -c "$TMP/poster.catal
 expect_contains "the refusal says why" "$ERR" "no poster for 'gone': its address 'http://portal.test:$P/gone' did not check OK"
 expect_contains "with the check's verdict" "$ERR" "STALE"
 expect_eq "and writes nothing" "$([ -e "$TMP/gone.png" ] && echo written || echo none)" "none"
+# the poster to pin up, as PDF: read back by poppler, as a printer would
+expect_run "PDF poster" 0 "$QRWATCH" poster -c "$TMP/poster.catalog" \
+    --resolve "portal.test:$P:127.0.0.1" ks -o "$TMP/ks.pdf"
+T=$(pdftotext "$TMP/ks.pdf" - | tr '\n' ' ')
+expect_contains "PDF: the issuing commune and province" "$T" "Ủy ban nhân dân Xã Tân An · Tỉnh Bắc Ninh"
+expect_contains "PDF: the procedure" "$T" "Đăng ký khai sinh"
+expect_contains "PDF: the address in short form" "$T" "portal.test:$P/dvc/khai-sinh"
+expect_contains "PDF: three steps" "$T" "3. Xem tên miền trong đường dẫn, rồi mới bấm mở."
+expect_contains "PDF: the domain to check" "$T" "Chỉ mở khi tên miền là portal.test."
+expect_contains "PDF: the date, Vietnam time" "$T" "In ngày $(TZ=Asia/Ho_Chi_Minh date +%d/%m/%Y)"
+expect_contains "PDF: the serial" "$T" "Số: ks-"
+pdftoppm -r 150 -png -singlefile "$TMP/ks.pdf" "$TMP/ks-print"
+expect_run "the printed code reads" 0 "$QRWATCH" decode --raw "$TMP/ks-print.png"
+expect_eq "and carries the checked address" "$OUT" "http://portal.test:$P/dvc/khai-sinh"
+expect_eq "A5 by default" "$(pdfinfo "$TMP/ks.pdf" | sed -n 's/^Page size: *//p')" "419.53 x 595.28 pts"
+expect_run "A4 on request" 0 "$QRWATCH" poster -c "$TMP/poster.catalog" \
+    --resolve "portal.test:$P:127.0.0.1" --size a4 ks -o "$TMP/ks4.pdf"
+expect_eq "A4" "$(pdfinfo "$TMP/ks4.pdf" | sed -n 's/^Page size: *//p')" "595.28 x 841.89 pts (A4)"
+expect_run "a bad size" 2 "$QRWATCH" poster -c "$TMP/poster.catalog" --size a3 ks -o "$TMP/x.pdf"
+expect_contains "named" "$ERR" "--size must be a5 or a4, not 'a3'"
 expect_run "no poster when the checker cannot run" 1 "$QRWATCH" poster -c "$TMP/poster.catalog" \
     --probe "$TMP/no-such-probe" ks -o "$TMP/ks2.png"
 expect_contains "and that is said" "$ERR" "its address could not be checked"
@@ -150,9 +170,12 @@ kill "$PORTAL" 2>/dev/null
 # a payment code needs no check: its registered payee is printed
 expect_run "poster svg of a payment code" 0 "$QRWATCH" poster -c "$CAT" le-phi-mot-cua -o "$TMP/lp.svg"
 expect_contains "svg names the procedure" "$(cat "$TMP/lp.svg")" "Nộp lệ phí chứng thực"
+expect_run "PDF of a payment code" 0 "$QRWATCH" poster -c "$CAT" le-phi-mot-cua -o "$TMP/lp.pdf"
+expect_contains "it names the payee to check before paying" "$(pdftotext "$TMP/lp.pdf" - | tr '\n' ' ')" \
+    "Trước khi trả tiền, kiểm tra người nhận là “UBND XA TAN AN”, tài khoản 2605205012345."
 expect_run "poster unknown target" 2 "$QRWATCH" poster -c "$CAT" nope -o "$TMP/n.png"
 expect_contains "unknown target named" "$ERR" "no target 'nope'"
 expect_run "poster bad extension" 1 "$QRWATCH" poster -c "$CAT" kh-mot-cua -o "$TMP/kh.gif"
-expect_contains "extension named" "$ERR" "must end in .png or .svg"
+expect_contains "extension named" "$ERR" "must end in .pdf, .svg or .png"
 
 finish
