@@ -112,6 +112,8 @@ static const struct {
 	  "working (no board with this code is OK)." },
 	{ "dead_link", "Địa chỉ đã hỏng", "Broken address" },
 	{ "poster_pdf", "Tải tờ dán để in (PDF, khổ A5)", "Download the poster to print (PDF, A5)" },
+	{ "sheet", "Tờ dán của mọi mã đã kiểm tra, in một lượt (PDF):",
+	  "Posters of every checked code, for one print run (PDF):" },
 	{ "none_stale", "Không có bảng nào cần in lại mã.", "No board needs a new code." },
 	{ "lang", "English", "Tiếng Việt" },
 	{ "availability", "Tỷ lệ hoạt động", "Availability" },

@@ -315,6 +315,13 @@ static int needs_reprint(const char *verdict)
 	       !strcmp(verdict, "UNREADABLE");
 }
 
+static int same_commune(const struct place *a, const struct place *b)
+{
+	return a && b && a->commune && b->commune && !strcmp(a->commune, b->commune) &&
+	       (a->province && b->province ? !strcmp(a->province, b->province) :
+		!a->province && !b->province);
+}
+
 static void page_stale(struct dash *d, struct store_reader *rd, int english, struct reply *r)
 {
 	int any = 0;
@@ -325,6 +332,17 @@ static void page_stale(struct dash *d, struct store_reader *rd, int english, str
 	if (load_states(d, rd, &ss) < 0) {
 		html_end(&r->body);
 		return;
+	}
+	/* one print run per commune: the first place of each names it */
+	for (size_t i = 0; i < d->cat->nplaces; i++) {
+		const struct place *pl = &d->cat->places[i];
+		int first = pl->commune != NULL;
+
+		for (size_t k = 0; first && k < i; k++)
+			first = !same_commune(&d->cat->places[k], pl);
+		if (first)
+			html_addf(&r->body, "<p><a href=\"/sheet/%s.pdf\">%s %s</a></p>", pl->id,
+				  tr("sheet", english), pl->commune);
 	}
 	for (size_t i = 0; i < d->cat->ntargets; i++) {
 		const struct target *t = &d->cat->targets[i];
@@ -697,6 +715,62 @@ static void r_graph(const struct req *q)
 	graphs_get(q->d->graphs, q->rd, q->q, q->r);
 }
 
+/*
+ * /sheet/PLACE.pdf: one print run for the commune of place PLACE, a page
+ * per code of its boards whose address is checked working (the rule of
+ * page_stale); the others are left out, as the reprint page says why.
+ */
+static void sheet(struct dash *d, struct store_reader *rd, const char *path, struct reply *r)
+{
+	char id[80];
+	const struct place *pl = NULL;
+	const struct target **pick;
+	struct states ss;
+	struct err e;
+	size_t n = 0;
+
+	if (sscanf(path, "/sheet/%64[^.].pdf", id) == 1)
+		for (size_t i = 0; i < d->cat->nplaces && !pl; i++)
+			if (!strcmp(d->cat->places[i].id, id))
+				pl = &d->cat->places[i];
+	if (!pl || !pl->commune) {
+		r->status = 404;
+		r->type = "text/plain";
+		buf_adds(&r->body, "no such commune\n");
+		return;
+	}
+	if (load_states(d, rd, &ss) < 0)
+		return;
+	pick = calloc(d->cat->ntargets ? d->cat->ntargets : 1, sizeof(*pick));
+	for (size_t i = 0; pick && i < d->cat->ntargets; i++) {
+		const struct target *t = &d->cat->targets[i];
+
+		if (t->board && same_commune(t->board->place, pl) && checked_address(&ss, i) >= 0)
+			pick[n++] = t;
+	}
+	free(ss.st);
+	if (!pick || !n) {
+		r->status = pick ? 409 : 500;
+		r->type = "text/plain; charset=utf-8";
+		buf_addf(&r->body, "no poster of %s to print: no code of its boards has an "
+			 "address checked working\n", pl->commune);
+	} else {
+		r->type = "application/pdf";
+		if (poster_pdf(pick, n, POSTER_A5, (long long)time(NULL), &r->body, &e) < 0) {
+			r->status = 500;
+			r->type = "text/plain";
+			buf_reset(&r->body);
+			buf_adds(&r->body, e.msg);
+		}
+	}
+	free(pick);
+}
+
+static void r_sheet(const struct req *q)
+{
+	sheet(q->d, q->rd, q->path, q->r);
+}
+
 static void r_poster(const struct req *q)
 {
 	poster(q->d, q->rd, q->path, q->r);
@@ -762,6 +836,7 @@ static const struct route {
 	{ "/probe/", 1, 1, r_probe },
 	{ "/graph/", 1, 1, r_graph },
 	{ "/poster/", 1, 1, r_poster },
+	{ "/sheet/", 1, 1, r_sheet },
 	{ "/api/v1/targets", 0, 1, r_api_targets },
 	{ "/api/v1/targets/", 1, 1, r_api_target },
 	{ "/api/v1/probes", 0, 1, r_api_probes },

@@ -290,6 +290,11 @@ expect_eq "a poster of an address checked OK" "$(get /poster/ks.svg)" "200 image
 expect_eq "and its PDF to print" "$(get /poster/ks.pdf)" "200 application/pdf"
 expect_contains "the PDF names the procedure" "$(pdftotext "$TMP/got" - | tr '\n' ' ')" "Đăng ký khai sinh"
 expect_eq "no PDF of the stale one either" "$(get /poster/gone.pdf | cut -d' ' -f1)" "409"
+get /stale > /dev/null
+expect_contains "the reprint page links the commune's print run" "$(cat "$TMP/got")" '<a href="/sheet/p.pdf">'
+expect_eq "the commune's print run" "$(get /sheet/p.pdf)" "200 application/pdf"
+expect_eq "a page per checked code: ks and kt, not the stale one" "$(pdfinfo "$TMP/got" | sed -n 's/^Pages: *//p')" "2"
+expect_eq "an unknown commune" "$(get /sheet/nope.pdf | cut -d' ' -f1)" "404"
 expect_eq "probes page" "$(get /probes | cut -d' ' -f1)" "200"
 expect_contains "probes page shows the uplink" "$(cat "$TMP/got")" "<td>5g</td>"
 expect_contains "probes page says the spool was made anew" "$(cat "$TMP/got")" "(tạo lại"
