@@ -12,6 +12,7 @@
 #include <openssl/evp.h>
 #include <qrencode.h>
 
+#include "banks.h"
 #include "domain.h"
 #include "emvco.h"
 #include "poster.h"
@@ -80,14 +81,27 @@ int poster_text(const struct target *t, long long now, struct poster_text *pt,
 
 		put(pt->steps[2], sizeof(pt->steps[2]), "3. Kiểm tra tên người nhận, rồi mới "
 		    "xác nhận trả tiền.");
-		if (emvco_parse(buf_str(&payload), payload.len, &q, &pe) == 0 && q.merchant[0])
+		char bank[96];
+		const char *bin = t->payee_bin, *name;
+
+		if (emvco_parse(buf_str(&payload), payload.len, &q, &pe) < 0)
+			memset(&q, 0, sizeof(q));
+		if (!bin)
+			bin = q.bin;
+		/* the bank by name, from the shipped table; its BIN when unknown */
+		name = bank_name(bin);
+		if (name)
+			put(bank, sizeof(bank), "%s", name);
+		else
+			put(bank, sizeof(bank), "ngân hàng mã %s", bin ? bin : "?");
+		if (q.merchant[0])
 			put(pt->guard, sizeof(pt->guard), "Trước khi trả tiền, kiểm tra người "
-			    "nhận là “%s”, tài khoản %s. Tên khác: đừng trả, báo Ủy ban.",
-			    q.merchant, t->payee_account ? t->payee_account : q.account);
+			    "nhận là “%s”, tài khoản %s tại %s. Tên khác: đừng trả, báo Ủy ban.",
+			    q.merchant, t->payee_account ? t->payee_account : q.account, bank);
 		else
 			put(pt->guard, sizeof(pt->guard), "Trước khi trả tiền, kiểm tra tài "
-			    "khoản nhận là %s. Tài khoản khác: đừng trả, báo Ủy ban.",
-			    t->payee_account ? t->payee_account : "");
+			    "khoản nhận là %s tại %s. Tài khoản khác: đừng trả, báo Ủy ban.",
+			    t->payee_account ? t->payee_account : q.account, bank);
 		put(pt->address, sizeof(pt->address), "Tài khoản nhận: %s",
 		    t->payee_account ? t->payee_account : "");
 	} else {

@@ -13,6 +13,7 @@
 
 #include "../harness.h"
 #include "../../common/fileio.h"
+#include "../../targets/banks.h"
 #include "../../targets/catalog.h"
 #include "../../targets/decode.h"
 #include "../../targets/guarddecode.h"
@@ -1009,7 +1010,34 @@ static void test_poster_escapes(void)
 	buf_release(&errs);
 }
 
+/* The shipped BIN table names the banks a fee poster shows, and never guesses. */
+static void test_bank_names(void)
+{
+	static const struct {
+		const char *bin, *name;
+	} rows[] = {
+		{ "970400", "Saigonbank" },	/* the first */
+		{ "970405", "Agribank" },
+		{ "970415", "VietinBank" },
+		{ "970418", "BIDV" },
+		{ "970422", "MB" },
+		{ "970436", "Vietcombank" },
+		{ "970454", "Viet Capital Bank" },	/* the last */
+	};
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		harness_case("%s", rows[i].bin);
+		CHECK_STR(bank_name(rows[i].bin), rows[i].name);
+	}
+	harness_case("%s", "");
+	CHECK(bank_name("970499") == NULL);
+	CHECK(bank_name("") == NULL);
+	CHECK(bank_name(NULL) == NULL);
+	CHECK(bank_name("9704050") == NULL);
+}
+
 static const struct test poster_tests[] = {
+	{ "bank_names", test_bank_names },
 	{ "roundtrip_every_example_target", test_poster_roundtrip },
 	{ "svg_escapes_catalog_text", test_poster_escapes },
 };
