@@ -443,23 +443,14 @@ static void poster_usage(FILE *f)
 static int poster_check(const char *probe, const char *catalog, const struct target *t,
 			const char *resolve)
 {
-	char self[4096], beside[4200];
+	char beside[4200];
 	const char *argv[12];
 	int n = 0, status;
 	pid_t pid;
 
 	if (!probe) {
-		ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
-		char *slash;
-
-		if (len <= 0)
+		if (file_beside_self("qrwatch-probe", beside, sizeof(beside)) < 0)
 			return -1;
-		self[len] = '\0';
-		slash = strrchr(self, '/');
-		if (!slash)
-			return -1;
-		*slash = '\0';
-		snprintf(beside, sizeof(beside), "%s/qrwatch-probe", self);
 		probe = beside;
 	}
 	argv[n++] = probe;

@@ -113,3 +113,19 @@ out:
 		unlink(tmp);
 	return rc;
 }
+
+int file_beside_self(const char *name, char *out, size_t n)
+{
+	char self[4096];
+	ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	char *slash;
+
+	if (len <= 0)
+		return -1;
+	self[len] = '\0';
+	slash = strrchr(self, '/');
+	if (!slash)
+		return -1;
+	*slash = '\0';
+	return (size_t)snprintf(out, n, "%s/%s", self, name) < n ? 0 : -1;
+}

@@ -20,4 +20,11 @@ char *file_read(const char *path, size_t max, size_t *len, struct err *e);
 int file_write_atomic(const char *path, const void *data, size_t n,
 		      struct err *e);
 
+/*
+ * The path of program name in this program's own folder (from
+ * /proc/self/exe), into out. Returns 0, or -1 when it cannot be told or
+ * does not fit in n.
+ */
+int file_beside_self(const char *name, char *out, size_t n);
+
 #endif

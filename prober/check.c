@@ -1901,18 +1901,7 @@ static int board_remembered(struct check *c, CURLM *m)
 
 int check_default_decoder(char *out, size_t n)
 {
-	char self[4096];
-	ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	char *slash;
-
-	if (len <= 0)
-		return -1;
-	self[len] = '\0';
-	slash = strrchr(self, '/');
-	if (!slash)
-		return -1;
-	*slash = '\0';
-	return (size_t)snprintf(out, n, "%s/qrwatch-probe-decode", self) < n ? 0 : -1;
+	return file_beside_self("qrwatch-probe-decode", out, n);
 }
 
 /*
