@@ -184,7 +184,7 @@ void html_begin(struct buf *b, const char *title, const char *path, int english)
 		  ".UNREADABLE{background:#555}.bar{display:inline-block;height:.8em}"
 		  ".d{background:#90caf9}.c{background:#42a5f5}.t{background:#ab47bc}.w{background:#ffb74d}.r{background:#66bb6a}"
 		  ".cert.warn{color:#c62828;font-weight:bold}"
-		  "img{max-width:100%%}@media print{header{display:none}}"
+		  "img{max-width:100%%}code{overflow-wrap:anywhere}@media print{header{display:none}}"
 		  "</style></head><body><header><strong>%s</strong>"
 		  "<a href=\"/?%s\">%s</a><a href=\"/stale?%s\">%s</a><a href=\"/probes?%s\">%s</a>"
 		  "<a href=\"%s%s%s\">%s</a></header><main>",

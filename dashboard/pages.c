@@ -277,14 +277,6 @@ static void page_target(struct dash *d, struct store_reader *rd, const char *id,
 
 /* ---- codes to reprint ---- */
 
-/*
- * A poster is only ever offered for an address that is known to work:
- * the target whose latest state is OK and whose payload is target i's
- * (i itself, or another board with the same code). Returns its index, or
- * -1. A STALE address never qualifies, since no board carrying it can be
- * OK. A payment code has no page to check: its registered payee is what
- * the catalog vouches for, so it qualifies itself.
- */
 static int same_code(const struct target *t, const struct target *u)
 {
 	if (t->payload)
@@ -295,10 +287,20 @@ static int same_code(const struct target *t, const struct target *u)
 	       !strcmp(t->payee_bin, u->payee_bin) && !strcmp(t->payee_account, u->payee_account);
 }
 
+/*
+ * A poster is only ever offered for an address that is known to work:
+ * the target whose latest state is OK and whose payload is target i's
+ * (i itself, or another board with the same code). Returns its index, or
+ * -1. A STALE target's own address never qualifies: its board found it
+ * dead. A payment code has no page to check: its registered payee is
+ * what the catalog vouches for, so it qualifies itself.
+ */
 static long checked_address(const struct states *ss, size_t i)
 {
 	const struct target *t = &ss->cat->targets[i];
 
+	if (!strcmp(ss->st[i].verdict, "STALE"))
+		return -1;
 	if (!t->payload && !(t->kind == TARGET_VIETQR && t->payee_bin && t->payee_account))
 		return -1;	/* nothing registered to print */
 	if (t->kind == TARGET_VIETQR)
@@ -360,7 +362,7 @@ static void page_stale(struct dash *d, struct store_reader *rd, int english, str
 			  buf_str(&place), t->board ? t->board->location : "");
 		html_verdict(&r->body, st.verdict);
 		html_addf(&r->body, "</p>");
-		ok = strcmp(st.verdict, "STALE") ? checked_address(&ss, i) : -1;
+		ok = checked_address(&ss, i);
 		if (!strcmp(st.verdict, "STALE"))
 			html_addf(&r->body, "<p>%s: <code>%s</code></p><p class=\"no-poster\">%s</p>",
 				  tr("dead_link", english), t->payload ? t->payload : "",

@@ -23,7 +23,7 @@
 #define FONT "DejaVu Sans"
 #define ADDRESS_SHOWN 60	/* characters of a link printed before "…" */
 
-/* Append printf text to a fixed field, clipped. */
+/* printf into a fixed field, clipped (a long catalog name is cut, not an error). */
 __attribute__((format(printf, 3, 4)))
 static void put(char *dst, size_t n, const char *fmt, ...)
 {
@@ -220,8 +220,7 @@ static int draw_poster(cairo_t *cr, const struct target *t, double w, double h,
 	y += 8 * k;
 	for (int i = 0; i < 3; i++)
 		y = text_block(cr, pt.steps[i], w / 2, y, w - 60 * k, 11 * k, 0);
-	y = text_block(cr, pt.guard, w / 2, y + 8 * k, w - 70 * k, 11 * k, 1);
-	(void)y;
+	text_block(cr, pt.guard, w / 2, y + 8 * k, w - 70 * k, 11 * k, 1);
 	text_block(cr, pt.date, w / 2, h - 30 * k, w - 60 * k, 8 * k, 0);
 	text_block(cr, pt.serial, w / 2, h - 19 * k, w - 60 * k, 7 * k, 0);
 	if (cairo_status(cr) != CAIRO_STATUS_SUCCESS)

@@ -586,9 +586,9 @@ static int find_triples(const struct finder *f, int nf, struct triple *t, int ma
 
 /*
  * Each triple, best first, that does not lie on a code read already, at
- * every side near the one its spacing gives, until one reads or the
- * budget is spent. Returns the codes read, or -1; sets
- * *unread when a triple was tried and did not read.
+ * every side near the one its spacing gives, until the budget is spent.
+ * Returns the codes read, or -1; sets *unread when a triple was tried and
+ * did not read.
  */
 static int try_finders(struct regrid *g, const struct finder *f, int nf, int *unread)
 {
@@ -667,6 +667,7 @@ int regrid_scan(const struct image *img, regrid_read_fn read, regrid_known_fn kn
 		int radius = wlo / thresholds[t].div, nf;
 
 		unread = 0;
+		rc = 0;		/* this threshold's codes, counted once */
 		if (imgop_adaptive(work, &bin, radius < 4 ? 4 : radius, thresholds[t].offset) < 0) {
 			rc = -1;
 			break;

@@ -36,8 +36,9 @@
 /*
  * Called with each candidate: clean is the code drawn flat, 4 pixels a
  * module inside a quiet zone of 4 modules; x0, y0, x1, y1 its box in img's
- * pixels. Returns >0 when it read a code there (the search stops and
- * regrid_scan returns that value), 0 to go on, or -1 to stop with an error.
+ * pixels. Returns >0 when it read a code there (that triple is done, and
+ * the search goes on for others), 0 to try the next candidate, or -1 to
+ * stop with an error.
  */
 typedef int (*regrid_read_fn)(const struct image *clean, long x0, long y0,
 			      long x1, long y1, void *arg);
