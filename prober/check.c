@@ -46,6 +46,13 @@ struct capture_value {
 
 enum check_state { ST_FETCH, ST_DECODE, ST_FLOW, ST_HOME, ST_DNS, ST_DONE };
 
+/* An address as the page judgement asks of it (looked()). */
+struct url_look {
+	const char *url;	/* NULL: nothing looked at yet */
+	int root;		/* "/" with no query */
+	char origin[256];	/* "scheme://host[:port]", or "" */
+};
+
 struct check {
 	enum check_state state;
 	struct buf img;			/* board image bytes */
@@ -65,6 +72,7 @@ struct check {
 	CURL *home_h;			/* the portal's home page, fetched beside step 1 */
 	struct buf home_body;
 	struct check_home *home;	/* the portal of step 1's page, in env->homes */
+	struct url_look look;		/* the last address looked at (looked()) */
 	const struct catalog *cat;	/* the target's catalog, for its board's other codes */
 	struct board_memo *memo;	/* the board's last reading, or NULL */
 	struct stat img_st;		/* the image file as read now */
@@ -1052,44 +1060,44 @@ static char *json_capture(const char *path, const char *body)
 static void step_failed(struct check *c, enum verdict first, const char *vi,
 			const char *en);
 
-/* Whether url is a site's root ("/", no query): the home page by its address. */
-static int is_root(const char *url)
+/*
+ * What the checks ask of a landing page's address: whether it is a
+ * site's root ("/", no query: the home page by its address) and its
+ * "scheme://host[:port]" (empty when it has none). Parsed once for the
+ * last address asked of, since the same final URL is asked several times.
+ */
+static const struct url_look *looked(struct check *c, const char *url)
 {
-	CURLU *u = curl_url();
-	char *path = NULL, *query = NULL;
-	int root = 0;
+	struct url_look *l = &c->look;
+	CURLU *u;
+	char *scheme = NULL, *host = NULL, *port = NULL, *path = NULL, *query = NULL;
 
-	if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
-	    curl_url_get(u, CURLUPART_PATH, &path, 0) == CURLUE_OK) {
-		curl_url_get(u, CURLUPART_QUERY, &query, 0);
-		root = (!strcmp(path, "/") || !path[0]) && !query;
-	}
-	curl_free(path);
-	curl_free(query);
-	curl_url_cleanup(u);
-	return root;
-}
-
-/* url's "scheme://host[:port]" into out; -1 when it has none. */
-static int origin_of(const char *url, char *out, size_t n)
-{
-	CURLU *u = curl_url();
-	char *scheme = NULL, *host = NULL, *port = NULL;
-	int rc = -1;
-
-	if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
-	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
-		curl_url_get(u, CURLUPART_PORT, &port, 0);
-		if ((size_t)snprintf(out, n, "%s://%s%s%s", scheme, host, port ? ":" : "",
-				     port ? port : "") < n)
-			rc = 0;
+	if (l->url && !strcmp(l->url, url))
+		return l;
+	memset(l, 0, sizeof(*l));
+	l->url = url;	/* an arena string: kept as long as the check */
+	u = curl_url();
+	if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK) {
+		if (curl_url_get(u, CURLUPART_PATH, &path, 0) == CURLUE_OK) {
+			curl_url_get(u, CURLUPART_QUERY, &query, 0);
+			l->root = (!strcmp(path, "/") || !path[0]) && !query;
+		}
+		if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+		    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
+			curl_url_get(u, CURLUPART_PORT, &port, 0);
+			if ((size_t)snprintf(l->origin, sizeof(l->origin), "%s://%s%s%s", scheme,
+					     host, port ? ":" : "", port ? port : "") >=
+			    sizeof(l->origin))
+				l->origin[0] = '\0';
+		}
 	}
 	curl_free(scheme);
 	curl_free(host);
 	curl_free(port);
+	curl_free(path);
+	curl_free(query);
 	curl_url_cleanup(u);
-	return rc;
+	return l;
 }
 
 /* The portal's home page as remembered, or a free (or the oldest) entry for it. */
@@ -1120,13 +1128,13 @@ static struct check_home *home_entry(struct check_env *env, const char *origin, 
  */
 static int generic_page(struct check *c, struct result_step *s, const struct page *pg)
 {
-	char vi[RESULT_TEXT_MAX], en[RESULT_TEXT_MAX], origin[256];
+	char vi[RESULT_TEXT_MAX], en[RESULT_TEXT_MAX];
 	int home = 0;
 
-	if (is_root(s->final_url)) {
-		home = !is_root(s->url);	/* a code for the home page is not stale */
-	} else if (origin_of(s->final_url, origin, sizeof(origin)) == 0) {
-		const struct check_home *h = home_entry(c->env, origin, 0);
+	if (looked(c, s->final_url)->root) {
+		home = !looked(c, s->url)->root;	/* a code for the home page is not stale */
+	} else if (looked(c, s->final_url)->origin[0]) {
+		const struct check_home *h = home_entry(c->env, c->look.origin, 0);
 		struct page_shape sh;
 
 		page_shape(pg, &sh);
@@ -1340,17 +1348,17 @@ static int status_expected(const struct step *st, int status)
  * same words is within a quarter of its bytes). Reading a page costs more
  * than the rest of a check, so the others are not read for this.
  */
-static int maybe_generic(const struct check *c, const struct result_step *s)
+static int maybe_generic(struct check *c, const struct result_step *s)
 {
-	char origin[256];
+	const struct url_look *l;
 	const struct check_home *h;
 	size_t a, b;
 
-	if (strchr(s->final_url, '?') || is_root(s->final_url))
+	if (strchr(s->final_url, '?') || (l = looked(c, s->final_url))->root)
 		return 1;
-	if (origin_of(s->final_url, origin, sizeof(origin)) < 0)
+	if (!l->origin[0])
 		return 0;
-	h = home_entry(c->env, origin, 0);
+	h = home_entry(c->env, l->origin, 0);
 	if (!h || !h->known)
 		return 0;
 	a = c->body.len;
@@ -1358,7 +1366,7 @@ static int maybe_generic(const struct check *c, const struct result_step *s)
 	return (a > b ? a - b : b - a) * 4 <= (a > b ? a : b);
 }
 
-static int needs_page(const struct check *c, const struct step *st)
+static int needs_page(struct check *c, const struct step *st)
 {
 	if (st->nexpect_text || st->nreject_text || (c->step == 0 && c->t &&
 						      c->t->nexpect_text))
@@ -1602,12 +1610,14 @@ static void side_transfer(struct check *c, CURL *h, const char *url, struct netg
 static int home_start(struct check *c, CURLM *m)
 {
 	const struct result_step *s = &c->r.steps[0];
+	const struct url_look *l;
 	char origin[256], url[300];
 	int64_t left;
 
 	if (!c->t || c->t->kind != TARGET_URL || s->status < 200 || s->status > 299 ||
-	    is_root(s->final_url) || origin_of(s->final_url, origin, sizeof(origin)) < 0)
+	    (l = looked(c, s->final_url))->root || !l->origin[0])
 		return 0;
+	snprintf(origin, sizeof(origin), "%s", l->origin);
 	c->home = home_entry(c->env, origin, 0);
 	if (c->home && check_now_us() - c->home->at_us < CHECK_HOME_TTL_S * 1000000LL)
 		return 0;

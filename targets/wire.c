@@ -67,7 +67,8 @@ json_object *wire_encode(const void *base, const struct wire_table *t)
 			v = wire_encode(base, f->sub);
 			break;
 		}
-		json_object_object_add(o, f->name, v);
+		/* the names are the tables' own static strings: no copy of each */
+		json_object_object_add_ex(o, f->name, v, JSON_C_OBJECT_ADD_CONSTANT_KEY);
 	}
 	return o;
 }
