@@ -19,7 +19,9 @@
  * the bodies away: what any prober must do at least. HOST:PORT:ADDRESS
  * pins a name as the probe's resolve does; "fresh" opens a new connection
  * for every GET, as the probe's checks do; SPREAD-MS paces the GETs evenly
- * over that long, as a daemon's checks come, instead of all at once.
+ * over that long, as a daemon's checks come, instead of all at once. A
+ * line "URL<TAB>MS" starts its GET MS milliseconds after the first
+ * (lines in that order): the same moments as the probe's checks started.
  * Built with -DFLOOR_PAGE (and libxml2, libunistring), it also parses one
  * page and folds its text once, as the probe's page check needs: the
  * floor with the libraries that check loads, for the memory comparison.
@@ -79,6 +81,7 @@ int main(int argc, char **argv)
 {
 	char line[2048];
 	char **urls = NULL;
+	long long *at_us = NULL;	/* each GET's moment, or -1: paced */
 	size_t n = 0, cap = 0, next = 0, done = 0;
 	long inflight = argc > 1 ? strtol(argv[1], NULL, 10) : 16;
 	struct curl_slist *resolve = argc > 2 ? curl_slist_append(NULL, argv[2]) : NULL;
@@ -89,18 +92,29 @@ int main(int argc, char **argv)
 	CURLM *m;
 
 	while (fgets(line, sizeof(line), stdin)) {
+		char *tab;
+
 		line[strcspn(line, "\r\n")] = '\0';
 		if (!*line)
 			continue;
 		if (n == cap) {
 			char **u;
+			long long *a;
 
 			cap = cap ? cap * 2 : 256;
 			u = realloc(urls, cap * sizeof(*u));
-			if (!u)
+			if (u)
+				urls = u;
+			a = realloc(at_us, cap * sizeof(*a));
+			if (a)
+				at_us = a;
+			if (!u || !a)
 				return 1;
-			urls = u;
 		}
+		tab = strchr(line, '\t');
+		at_us[n] = tab ? (long long)(strtod(tab + 1, NULL) * 1000) : -1;
+		if (tab)
+			*tab = '\0';
 		urls[n++] = strdup(line);
 	}
 	curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -131,7 +145,8 @@ int main(int argc, char **argv)
 
 		while (running < inflight && next < n) {
 			/* paced: the next GET's turn, evenly over the spread */
-			long long due = t0 + (long long)(spread_us * (long long)next / (long long)n);
+			long long due = at_us[next] >= 0 ? t0 + at_us[next] :
+					t0 + (long long)(spread_us * (long long)next / (long long)n);
 
 			if (due > mono_us()) {
 				wait_ms = (long)((due - mono_us()) / 1000) + 1;
@@ -167,6 +182,7 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < n; i++)
 		free(urls[i]);
 	free(urls);
+	free(at_us);
 	printf("%zu\n", done);
 	return 0;
 }

@@ -181,9 +181,9 @@ put_section "$OUT" "$TMP/cross.md"
 # be TAMPERED in the second round's check. The probe's CPU (its threads' from
 # schedstat, its decoders' from /proc/PID/stat) is taken over the second
 # round only; its peak RSS (VmHWM) and PSS at the end. The floor makes the
-# same GETs on fresh connections, the name pinned alike, paced over the
-# second round's length as a daemon's checks come (and, for reference,
-# all at once).
+# same GETs on fresh connections, the name pinned alike, each at the moment
+# the probe's second-round check of it started (read back from the spool),
+# and, for reference, evenly paced and all at once.
 M=400
 echo "== the cost of a check: $M targets, two rounds"
 mkdir -p "$TMP/boards"
@@ -207,17 +207,19 @@ cpu_us() {
     cat /proc/$1/task/*/schedstat | awk -v c="$(awk '{ print $16 + $17 }' /proc/$1/stat)" \
         -v hz="$hz" '{ ns += $1 } END { printf "%.0f", ns / 1000 + c * 1000000 / hz }'
 }
+# threads_us PID: its threads' CPU alone, in microseconds
+threads_us() { cat /proc/$1/task/*/schedstat | awk '{ ns += $1 } END { printf "%.0f", ns / 1000 }'; }
 now_ms() { date +%s%3N; }
 kept_n() { c=$(grep -c 'kept result' "$TMP/cost.log" 2>/dev/null || true); echo "${c:-0}"; }
 "$O/qrwatch-probe" run -c "$TMP/cost.conf" 2>"$TMP/cost.log" &
 CPID=$!
 i=0
 while [ "$(kept_n)" -lt $M ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
-t1=$(cpu_us $CPID) w1=$(now_ms)
+t1=$(cpu_us $CPID) w1=$(now_ms) h1=$(threads_us $CPID)
 cp "$TMP/fake.png" "$TMP/boards/t7.png"	# a new photo, before its second check
 i=0
 while [ "$(kept_n)" -lt $((M * 2)) ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
-t2=$(cpu_us $CPID) w2=$(now_ms)
+t2=$(cpu_us $CPID) w2=$(now_ms) h2=$(threads_us $CPID)
 q_hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$CPID/status")
 q_pss=$(awk '/^Pss:/ { print $2 }' "/proc/$CPID/smaps_rollup")
 kill -TERM $CPID
@@ -225,31 +227,45 @@ wait $CPID || true
 round2=$(( $(kept_n) - M ))
 spread=$((w2 - w1))
 q2_per=$(awk -v t="$((t2 - t1))" -v n="$round2" 'BEGIN { printf "%.3f", t / 1000 / n }')
+qt_per=$(awk -v t="$((h2 - h1))" -v n="$round2" 'BEGIN { printf "%.3f", t / 1000 / n }')
+q_dec_ms=$(( ((t2 - t1) - (h2 - h1)) / 1000 ))
 changed=$(grep 'kept result for t007' "$TMP/cost.log" | tail -n 1)
 decodes=$(grep -c 'kept result.*board read 1 times, unchanged 0 times' "$TMP/cost.log" || true)
 i=0; while [ $i -lt $M ]; do echo "http://portal.test:$P/slow/50"; i=$((i + 1)); done > "$TMP/urls2"
+# the same GETs at the moments the probe's second-round checks started:
+# the last M results' times in its spool, as offsets from the first
+"$O/tests/spooldump" "$TMP"/spool-cost/seg-* | awk '{ print $2 }' | sort | tail -n $M |
+    python3 -c '
+import sys, datetime
+t = [datetime.datetime.fromisoformat(l.strip().replace("Z", "+00:00")).timestamp()
+     for l in sys.stdin if l.strip()]
+for x in t:
+    print("%s\t%.1f" % (sys.argv[1], (x - t[0]) * 1000))' "http://portal.test:$P/slow/50" > "$TMP/urls3"
+span=$(tail -n 1 "$TMP/urls3" | cut -f 2 | cut -d . -f 1)
 # the floor with the libraries of the page check (libxml2, libunistring) loaded and used once
 cc -O2 -std=c11 -D_DEFAULT_SOURCE -DFLOOR_PAGE -Wall -Wextra -Werror -o "$TMP/curl_floor_page" \
     bench/curl_floor.c $(pkg-config --cflags --libs libcurl libxml-2.0) -lunistring
-# floor NAME BINARY SPREAD-MS: its "VmHWM PSS CPU-per-GET" into $TMP/NAME
+# floor NAME BINARY SPREAD-MS [URLS]: its "VmHWM PSS CPU-per-GET" into $TMP/NAME
 floor() {
-    "$TMP/$2" $INFLIGHT "portal.test:$P:127.0.0.1" fresh "$3" < "$TMP/urls2" > /dev/null 2> "$TMP/$1.err"
+    "$TMP/$2" $INFLIGHT "portal.test:$P:127.0.0.1" fresh "$3" < "$TMP/${4:-urls2}" > /dev/null 2> "$TMP/$1.err"
     awk -v n="$M" '{ printf "%s %s %.3f\n", $1, $2, $3 / 1000 / n }' "$TMP/$1.err" > "$TMP/$1"
 }
-echo "== the floor: the same $M GETs paced over the second round's $spread ms, three runs; then at once"
-floor paced1 curl_floor "$spread"
-floor paced2 curl_floor "$spread"
-floor paced3 curl_floor_page "$spread"
+echo "== the floor: the same $M GETs at the checks' moments (over $span ms), three runs; then paced, at once"
+floor same1 curl_floor 0 urls3
+floor same2 curl_floor 0 urls3
+floor same3 curl_floor_page 0 urls3
+floor paced curl_floor "$spread"
 floor burst curl_floor 0
-f2_per=$(cat "$TMP/paced1" "$TMP/paced2" "$TMP/paced3" | awk '{ print $3 }' | sort -n | sed -n 2p)
-set -- $(cat "$TMP/paced1"); f2_hwm=$1 f2_pss=$2
-set -- $(cat "$TMP/paced3"); fp_hwm=$1 fp_pss=$2
+f2_per=$(cat "$TMP/same1" "$TMP/same2" "$TMP/same3" | awk '{ print $3 }' | sort -n | sed -n 2p)
+set -- $(cat "$TMP/same1"); f2_hwm=$1 f2_pss=$2
+set -- $(cat "$TMP/same3"); fp_hwm=$1 fp_pss=$2
+set -- $(cat "$TMP/paced"); fs_per=$3
 set -- $(cat "$TMP/burst"); fb_hwm=$1 fb_pss=$2 fb_per=$3
 ratio() { awk -v q="$1" -v f="$2" 'BEGIN { printf "%.2f", q / f }'; }
-cpu_ratio=$(ratio "$q2_per" "$f2_per")
+cpu_ratio=$(ratio "$q2_per" "$f2_per") thr_ratio=$(ratio "$qt_per" "$f2_per")
 hwm_ratio=$(ratio "$q_hwm" "$f2_hwm") pss_ratio=$(ratio "$q_pss" "$f2_pss")
 hwmp_ratio=$(ratio "$q_hwm" "$fp_hwm") pssp_ratio=$(ratio "$q_pss" "$fp_pss")
-echo "second round: $round2 checks, $q2_per ms CPU/check (paced floor $f2_per, x$cpu_ratio; at once $fb_per); VmHWM $q_hwm KB (floor $f2_hwm, x$hwm_ratio; with the page libraries $fp_hwm, x$hwmp_ratio), PSS $q_pss KB (floor $f2_pss, x$pss_ratio; $fp_pss, x$pssp_ratio)"
+echo "second round: $round2 checks, $q2_per ms CPU/check, threads $qt_per, decoders $q_dec_ms ms (floor $f2_per, x$cpu_ratio, threads x$thr_ratio; paced $fs_per; at once $fb_per); VmHWM $q_hwm KB (floor $f2_hwm, x$hwm_ratio; with the page libraries $fp_hwm, x$hwmp_ratio), PSS $q_pss KB (floor $f2_pss, x$pss_ratio; $fp_pss, x$pssp_ratio)"
 echo "changed board: $changed"
 
 cat > "$TMP/cost.md" <<EOF2
@@ -260,29 +276,35 @@ after 50 ms, at most $INFLIGHT checks in flight, each target checked twice
 (a 30 s interval). The first round decodes every board; the second finds
 them unchanged, but for one replaced between the rounds by a code
 pointing elsewhere. The probe's CPU is its threads' (\`/proc/PID/task/*/schedstat\`,
-nanoseconds) and its decoders' over the second round only; memory is the
-probe process's peak RSS (VmHWM) and its PSS at the end of the run (the
-decoder is a program of its own, started only for a changed board).
+nanoseconds) and its decoders' (\`/proc/PID/stat\`, in clock ticks of
+$((1000 / hz)) ms) over the second round only, shown apart and together;
+memory is the probe process's peak RSS (VmHWM) and its PSS at the end of
+the run (the decoder is a program of its own, started only for a changed
+board).
 
 The floor is a bare libcurl multi loop making the same $M GETs on fresh
 connections, the name pinned as the probe's \`resolve\` pins it
-(\`bench/curl_floor.c\`; its CPU is its loop's, from \`getrusage\`). A
-daemon's checks come one by one over the interval, so the floor to compare
-with makes its GETs paced the same way, evenly over the second round's
-$spread ms (the median of three runs); the same GETs made all at once cost
-less each, since one wake-up serves many and the caches stay warm, and are
-shown for reference. The third paced run also loads and uses once the
+(\`bench/curl_floor.c\`; its CPU is its loop's, from \`getrusage\`). Each
+GET starts at the moment the probe's second-round check of that target
+started (the results' times in its spool: over $span ms, as the interval's
+jitter spread them), so both pay for the same overlap and the same
+wake-ups; the median of three runs. For reference, the same GETs evenly
+paced over the $spread ms from the end of the first round to the end of the
+second, and all at once (one wake-up serves many, and the caches stay
+warm). The third run at the checks' moments also loads and uses once the
 libraries the probe's page check is built on (libxml2 and, through
 Debian's libxml2, ICU and libstdc++; libunistring): the memory a probe
 pays for reading pages at all, before any state of its own.
 
 | | GETs or checks | CPU per check | peak RSS | PSS |
 |---|---|---|---|---|
-| \`qrwatch-probe run\`, unchanged boards | $round2 | $q2_per ms | $q_hwm KB | $q_pss KB |
-| bare libcurl, paced as the checks (floor) | $M | $f2_per ms | $f2_hwm KB | $f2_pss KB |
-| the floor with the page check's libraries | $M | $(awk '{ print $3 }' "$TMP/paced3") ms | $fp_hwm KB | $fp_pss KB |
+| \`qrwatch-probe run\`, second round, its threads and decoders | $round2 | $q2_per ms | $q_hwm KB | $q_pss KB |
+| the same, its threads only (the decoders: $q_dec_ms ms in all) | $round2 | $qt_per ms | | |
+| bare libcurl at the checks' moments (floor) | $M | $f2_per ms | $f2_hwm KB | $f2_pss KB |
+| the floor with the page check's libraries | $M | $(awk '{ print $3 }' "$TMP/same3") ms | $fp_hwm KB | $fp_pss KB |
+| bare libcurl, evenly paced | $M | $fs_per ms | | |
 | bare libcurl, all at once | $M | $fb_per ms | $fb_hwm KB | $fb_pss KB |
-| ratio to the floor | | $cpu_ratio | $hwm_ratio | $pss_ratio |
+| ratio to the floor | | $cpu_ratio (threads only: $thr_ratio) | $hwm_ratio | $pss_ratio |
 | ratio to the floor with the page libraries | | | $hwmp_ratio | $pssp_ratio |
 
 First-round checks that decoded their board: $decodes of $M. The board
