@@ -102,8 +102,11 @@ int poster_text(const struct target *t, long long now, struct poster_text *pt,
 			put(pt->guard, sizeof(pt->guard), "Trước khi trả tiền, kiểm tra tài "
 			    "khoản nhận là %s tại %s. Tài khoản khác: đừng trả, báo Ủy ban.",
 			    t->payee_account ? t->payee_account : q.account, bank);
-		put(pt->address, sizeof(pt->address), "Tài khoản nhận: %s",
-		    t->payee_account ? t->payee_account : "");
+		/* the code's own purpose and amount, as the payer's bank app will show them */
+		put(pt->address, sizeof(pt->address), "Tài khoản nhận: %s%s%s%s%s%s",
+		    t->payee_account ? t->payee_account : q.account,
+		    q.purpose[0] ? " · Nội dung: " : "", q.purpose,
+		    q.amount[0] ? " · Số tiền: " : "", q.amount, q.amount[0] ? " đồng" : "");
 	} else {
 		char host[256] = "";
 		struct err he;

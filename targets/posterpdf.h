@@ -16,7 +16,7 @@ struct poster_text {
 	char issuer[256];	/* "Ủy ban nhân dân Xã Tân An · Tỉnh Bắc Ninh" */
 	char title[256];	/* the procedure's name */
 	char place[256];	/* the board: its place and location */
-	char address[96];	/* the link in short form, or the payee for a fee */
+	char address[256];	/* the link in short form, or the payee, purpose and amount of a fee */
 	char steps[3][160];	/* how to scan, step by step */
 	char guard[320];	/* anti-fraud: the domain to see, or the payee to check */
 	char date[64];		/* "In ngày 03/12/2026", Vietnam time */

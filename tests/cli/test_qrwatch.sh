@@ -173,6 +173,8 @@ expect_contains "svg names the procedure" "$(cat "$TMP/lp.svg")" "Nộp lệ ph�
 expect_run "PDF of a payment code" 0 "$QRWATCH" poster -c "$CAT" le-phi-mot-cua -o "$TMP/lp.pdf"
 expect_contains "it names the payee to check before paying" "$(pdftotext "$TMP/lp.pdf" - | tr '\n' ' ')" \
     "Trước khi trả tiền, kiểm tra người nhận là “UBND XA TAN AN”, tài khoản 2605205012345 tại Agribank."
+expect_contains "and the purpose the payer's bank will show" "$(pdftotext "$TMP/lp.pdf" - | tr '\n' ' ')" \
+    "Tài khoản nhận: 2605205012345 · Nội dung: LE PHI CHUNG THUC"
 expect_run "poster unknown target" 2 "$QRWATCH" poster -c "$CAT" nope -o "$TMP/n.png"
 expect_contains "unknown target named" "$ERR" "no target 'nope'"
 expect_run "poster bad extension" 1 "$QRWATCH" poster -c "$CAT" kh-mot-cua -o "$TMP/kh.gif"
