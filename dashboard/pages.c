@@ -343,8 +343,10 @@ static void page_stale(struct dash *d, struct store_reader *rd, int english, str
 		for (size_t k = 0; first && k < i; k++)
 			first = !same_commune(&d->cat->places[k], pl);
 		if (first)
-			html_addf(&r->body, "<p><a href=\"/sheet/%s.pdf\">%s %s</a></p>", pl->id,
-				  tr("sheet", english), pl->commune);
+			html_addf(&r->body, "<p><a href=\"/sheet/%s.pdf\">%s %s</a> · "
+				  "<a href=\"/sheet/%s.pdf?size=a4\">%s</a></p>", pl->id,
+				  tr("sheet", english), pl->commune, pl->id,
+				  tr("sheet_a4", english));
 	}
 	for (size_t i = 0; i < d->cat->ntargets; i++) {
 		const struct target *t = &d->cat->targets[i];
@@ -373,11 +375,12 @@ static void page_stale(struct dash *d, struct store_reader *rd, int english, str
 		else
 			html_addf(&r->body, "<p>%s <a href=\"/target/%s\">%s</a>: OK.</p><p>%s:</p>"
 				  "<img class=\"poster\" alt=\"%s\" src=\"/poster/%s.svg\" "
-				  "width=\"420\"><p><a href=\"/poster/%s.pdf\">%s</a></p>",
+				  "width=\"420\"><p><a href=\"/poster/%s.pdf\">%s</a> · "
+				  "<a href=\"/poster/%s.pdf?size=a4\">%s</a></p>",
 				  tr("poster_checked", english),
 				  d->cat->targets[ok].id, d->cat->targets[ok].id,
 				  tr("poster", english), t->id, t->id, t->id,
-				  tr("poster_pdf", english));
+				  tr("poster_pdf", english), t->id, tr("poster_pdf_a4", english));
 		html_addf(&r->body, "</section>");
 		buf_release(&place);
 	}
@@ -471,7 +474,27 @@ static void page_probes(struct dash *d, struct store_reader *rd, const char *one
 
 /* ---- graphs and posters ---- */
 
-static void poster(struct dash *d, struct store_reader *rd, const char *path, struct reply *r)
+/*
+ * The paper a PDF poster or sheet is asked for: ?size=a5 (the default) or
+ * a4. Returns -1 and a 400 answer for anything else.
+ */
+static int paper(const char *size, enum poster_size *out, struct reply *r)
+{
+	*out = POSTER_A5;
+	if (!size || !strcmp(size, "a5"))
+		return 0;
+	if (!strcmp(size, "a4")) {
+		*out = POSTER_A4;
+		return 0;
+	}
+	r->status = 400;
+	r->type = "text/plain; charset=utf-8";
+	buf_adds(&r->body, "size must be a5 or a4\n");
+	return -1;
+}
+
+static void poster(struct dash *d, struct store_reader *rd, const char *path,
+		   const char *size, struct reply *r)
 {
 	char id[80], ext[8];
 	const struct target *t;
@@ -501,8 +524,12 @@ static void poster(struct dash *d, struct store_reader *rd, const char *path, st
 		return;
 	}
 	if (!strcmp(ext, "pdf")) {
+		enum poster_size ps;
+
+		if (paper(size, &ps, r) < 0)
+			return;
 		r->type = "application/pdf";
-		if (poster_pdf(&t, 1, POSTER_A5, (long long)time(NULL), &r->body, &e) < 0)
+		if (poster_pdf(&t, 1, ps, (long long)time(NULL), &r->body, &e) < 0)
 			r->status = 404;
 	} else if (!strcmp(ext, "svg")) {
 		r->type = "image/svg+xml";
@@ -722,11 +749,13 @@ static void r_graph(const struct req *q)
  * per code of its boards whose address is checked working (the rule of
  * page_stale); the others are left out, as the reprint page says why.
  */
-static void sheet(struct dash *d, struct store_reader *rd, const char *path, struct reply *r)
+static void sheet(struct dash *d, struct store_reader *rd, const char *path,
+		  const char *size, struct reply *r)
 {
 	char id[80];
 	const struct place *pl = NULL;
 	const struct target **pick;
+	enum poster_size ps;
 	struct states ss;
 	struct err e;
 	size_t n = 0;
@@ -741,7 +770,7 @@ static void sheet(struct dash *d, struct store_reader *rd, const char *path, str
 		buf_adds(&r->body, "no such commune\n");
 		return;
 	}
-	if (load_states(d, rd, &ss) < 0)
+	if (paper(size, &ps, r) < 0 || load_states(d, rd, &ss) < 0)
 		return;
 	pick = calloc(d->cat->ntargets ? d->cat->ntargets : 1, sizeof(*pick));
 	for (size_t i = 0; pick && i < d->cat->ntargets; i++) {
@@ -758,7 +787,7 @@ static void sheet(struct dash *d, struct store_reader *rd, const char *path, str
 			 "address checked working\n", pl->commune);
 	} else {
 		r->type = "application/pdf";
-		if (poster_pdf(pick, n, POSTER_A5, (long long)time(NULL), &r->body, &e) < 0) {
+		if (poster_pdf(pick, n, ps, (long long)time(NULL), &r->body, &e) < 0) {
 			r->status = 500;
 			r->type = "text/plain";
 			buf_reset(&r->body);
@@ -770,12 +799,12 @@ static void sheet(struct dash *d, struct store_reader *rd, const char *path, str
 
 static void r_sheet(const struct req *q)
 {
-	sheet(q->d, q->rd, q->path, q->r);
+	sheet(q->d, q->rd, q->path, q->q->size, q->r);
 }
 
 static void r_poster(const struct req *q)
 {
-	poster(q->d, q->rd, q->path, q->r);
+	poster(q->d, q->rd, q->path, q->q->size, q->r);
 }
 
 static void r_api_targets(const struct req *q)

@@ -33,6 +33,7 @@ struct dash_req {
 	int english;			/* ?lang=en */
 	const char *page;		/* ?page=N (lists in pages), or NULL */
 	const char *commune;		/* ?commune=PLACE-ID (the overview of one commune), or NULL */
+	const char *size;		/* ?size=a5|a4 (a poster's or sheet's paper), or NULL */
 	const char *if_none_match;	/* the header, or NULL */
 	int gzip_ok;			/* Accept-Encoding allows gzip */
 };

@@ -476,6 +476,7 @@ static enum MHD_Result route_dashboard(struct request *rq)
 	rq->dq.english = lang && !strcmp(lang, "en");
 	rq->dq.page = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "page");
 	rq->dq.commune = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "commune");
+	rq->dq.size = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "size");
 	rq->dq.if_none_match = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "If-None-Match");
 	rq->dq.gzip_ok = httpcache_accepts_gzip(
 		MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Accept-Encoding"));

@@ -123,6 +123,8 @@ expect_contains "and says why" "$(cat "$TMP/stale.html")" "Không in lại mã n
 expect_eq "nor does the poster address serve it" "$(curl -s -o /dev/null -w '%{http_code}' "${URL}poster/cu-tru-thon-dong.png")" "409"
 expect_contains "the fake sticker's board gets the official code, checked on another board" \
     "$(cat "$TMP/stale.html")" '<a href="/target/ks-thon-dong">ks-thon-dong</a>: OK.</p><p>Mã thay thế để in:</p><img class="poster" alt="ks-ngo-thon-dong" src="/poster/ks-ngo-thon-dong.svg"'
+expect_contains "with its PDF on A5 and on A4" "$(cat "$TMP/stale.html")" \
+    '<a href="/poster/ks-ngo-thon-dong.pdf">Tải tờ dán để in (PDF, khổ A5)</a> · <a href="/poster/ks-ngo-thon-dong.pdf?size=a4">khổ A4</a>'
 expect_eq "a replacement poster is a PNG" "$(curl -s "${URL}poster/ks-ngo-thon-dong.png" | head -c 4 | od -An -c | tr -d ' ')" "211PNG"
 curl -s -o "$TMP/p.png" "${URL}poster/ks-ngo-thon-dong.png"
 expect_eq "and decodes to the official address, the one checked OK" "$("$B/qrwatch" decode --raw "$TMP/p.png")" \
