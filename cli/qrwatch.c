@@ -381,7 +381,10 @@ static void lint_usage(FILE *f)
 	fputs("usage: qrwatch lint CATALOG...\n"
 	      "\n"
 	      "Check catalog files (docs/catalog.md) and report every problem as\n"
-	      "FILE:LINE: what is wrong. Exit status 0 when all are clean, 1 if not.\n",
+	      "FILE:LINE: what is wrong: what stops it loading, and what loads but\n"
+	      "leaves a board to every probe (one without 'probe' while others have\n"
+	      "one) or a web flow that no probe can walk. Exit status 0 when all are\n"
+	      "clean, 1 if not.\n",
 	      f);
 }
 
@@ -400,12 +403,20 @@ static int cmd_lint(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		struct catalog *c = open_catalog(argv[i], NULL, NULL);
 
+		struct buf found;
+
+		buf_init(&found, 1024 * 1024);
 		if (!c) {
+			bad = 1;
+		} else if (catalog_lint(c, &found) > 0) {
+			/* it loads, but leaves boards to every probe or flows to none */
+			fputs(buf_str(&found), stderr);
 			bad = 1;
 		} else {
 			printf("%s: ok: %zu places, %zu boards, %zu targets, %zu flows\n",
 			       argv[i], c->nplaces, c->nboards, c->ntargets, c->nflows);
 		}
+		buf_release(&found);
 		catalog_free(c);
 	}
 	return bad ? EXIT_FINDING : EXIT_GOOD;

@@ -47,6 +47,7 @@ struct state {
 	char verdict[16];
 	int64_t since_ms, time_ms;
 	int nprobes;
+	int walked;	/* OK from a probe that walked its web flow (not a board only) */
 };
 
 /* Every target's worst state in one query, for the pages that list them all. */
@@ -85,6 +86,7 @@ static int fill_state(void *ctx, const struct store_state *row)
 	st->since_ms = row->since_ms;
 	st->time_ms = row->time_ms;
 	st->nprobes = row->probes;
+	st->walked = row->walked;
 	return 0;
 }
 
@@ -305,8 +307,10 @@ static long checked_address(const struct states *ss, size_t i)
 		return -1;	/* nothing registered to print */
 	if (t->kind == TARGET_VIETQR)
 		return (long)i;	/* a payment code has no page: its registered payee is the check */
+	/* a board read by a probe that does not walk the flow proves no address */
 	for (size_t k = 0; k < ss->cat->ntargets; k++)
-		if (same_code(t, &ss->cat->targets[k]) && !strcmp(ss->st[k].verdict, "OK"))
+		if (same_code(t, &ss->cat->targets[k]) && !strcmp(ss->st[k].verdict, "OK") &&
+		    ss->st[k].walked)
 			return (long)k;
 	return -1;
 }

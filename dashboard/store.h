@@ -203,6 +203,7 @@ struct store_state {
 	char verdict[16];
 	int64_t since_ms, time_ms;
 	int probes;
+	int walked;	/* a probe's latest result is OK with its web flow walked */
 };
 
 /* Every target's state, to fn; ordered by target. */

@@ -17,8 +17,9 @@ enum {
 };
 
 const char *const store_reader_sql[R_COUNT] = {
-	[R_STATES] = "SELECT target, verdict, since_ms, time_ms, probes FROM target_state "
-		"ORDER BY target",
+	[R_STATES] = "SELECT target, verdict, since_ms, time_ms, probes, EXISTS (SELECT 1 "
+		"FROM latest l WHERE l.target = target_state.target AND l.verdict = 'OK' AND "
+		"l.nsteps > 0) FROM target_state ORDER BY target",
 	[R_LATEST_OF] = "SELECT probe, since_ms, probe_time, verdict, coalesce(why_vi, ''), "
 		"coalesce(why_en, ''), coalesce(payload, ''), coalesce(decode_step, ''), "
 		"coalesce(failed_step, 0), coalesce(failed_step_name, ''), coalesce(total_us, 0), "
@@ -86,6 +87,7 @@ int store_states(struct store_reader *r, int (*fn)(void *ctx, const struct store
 		row.since_ms = sqlite3_column_int64(st, 2);
 		row.time_ms = sqlite3_column_int64(st, 3);
 		row.probes = sqlite3_column_int(st, 4);
+		row.walked = sqlite3_column_int(st, 5);
 		n++;
 		if (fn(ctx, &row) < 0)
 			break;

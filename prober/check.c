@@ -89,6 +89,7 @@ struct check {
 	/* from libcurl's own messages (on_debug), for a step that failed */
 	int64_t tcp_up_us;		/* when TCP connected, 0 = not yet */
 	int name_mismatch;		/* the certificate names another host */
+	int board_only;			/* the flow is other probes' (check_board_only) */
 	struct buf body, resp_headers;
 	int body_over;
 	int step;			/* 0-based current step */
@@ -1816,6 +1817,11 @@ void check_use_catalog(struct check *c, const struct catalog *cat)
 	c->cat = cat;
 }
 
+void check_board_only(struct check *c)
+{
+	c->board_only = 1;
+}
+
 /* The memo's reading as a decode_result that does not own its codes. */
 static void memo_view(const struct board_memo *m, struct decode_result *view)
 {
@@ -2101,6 +2107,13 @@ static int board_judged(struct check *c, CURLM *m, enum guard_status st,
 	/* a fake code, and payment and text codes, end here: no flow to walk */
 	if (!j.genuine || c->t->kind != TARGET_URL) {
 		finish_judgement(c, &j);
+		c->state = ST_DONE;
+		return 1;
+	}
+	if (c->board_only) {
+		finish_msg(c, VERDICT_OK, "Mã trên bảng là mã thật của thủ tục; trang của "
+			   "thủ tục do thiết bị đo khác kiểm tra.", "The board's code is the "
+			   "procedure's own; its page is checked by other probes.");
 		c->state = ST_DONE;
 		return 1;
 	}

@@ -37,6 +37,26 @@ static void on_hup(int sig)
 	want_reload = 1;
 }
 
+/*
+ * What this probe does of a target (the catalog's board `probe` and the
+ * target's `checked_from`): all of it, its board only, its web flow only
+ * (from the registered payload: the board is another probe's), or nothing.
+ */
+enum role { ROLE_ALL, ROLE_BOARD, ROLE_FLOW, ROLE_NONE };
+
+static enum role role_of(const struct catalog *cat, const struct target *t, const char *me)
+{
+	int board = catalog_reads_board(t, me);
+
+	if (t->kind != TARGET_URL)
+		return board ? ROLE_ALL : ROLE_NONE;	/* no flow: the board is all */
+	if (!catalog_walks_flow(cat, t, me))
+		return board ? ROLE_BOARD : ROLE_NONE;
+	if (board)
+		return ROLE_ALL;
+	return t->payload ? ROLE_FLOW : ROLE_NONE;
+}
+
 struct slot {
 	const struct target *t;		/* NULL: a retired slot, idle */
 	int64_t next_due_us;
@@ -45,6 +65,7 @@ struct slot {
 	int retired;			/* the target left the catalog; its last check runs on */
 	struct board_memo *memo;	/* the board's last reading (its own allocation: a
 					   running check holds it across a reload) */
+	enum role role;			/* what this probe does of the target */
 };
 
 struct probe {
@@ -104,7 +125,7 @@ static int load_catalog(struct probe *p)
 	struct buf errs;
 	struct catalog *cat, **old;
 	struct slot *slots;
-	size_t n, extra = 0;
+	size_t n, extra = 0, nothing = 0;
 	int64_t now = check_now_us();
 
 	buf_init(&errs, 64 * 1024);
@@ -131,11 +152,23 @@ static int load_catalog(struct probe *p)
 	}
 	p->old = old;
 	for (size_t i = 0; i < cat->ntargets; i++) {
-		slots[i].t = &cat->targets[i];
+		const struct target *t = &cat->targets[i];
+
+		slots[i].t = t;
+		slots[i].role = role_of(cat, t, p->cfg->probe_id);
 		/* first checks spread over the first minute (or interval) */
 		slots[i].next_due_us = now + (int64_t)(random() %
-			((cat->targets[i].interval_s < 60 ? cat->targets[i].interval_s : 60)
-			 * 1000000L / 10 + 1));
+			((t->interval_s < 60 ? t->interval_s : 60) * 1000000L / 10 + 1));
+		if (slots[i].role == ROLE_NONE) {
+			slots[i].next_due_us = INT64_MAX;	/* other probes' */
+			nothing++;
+		}
+		/* named to walk a flow it cannot: qrwatch lint says so too */
+		if (slots[i].role == ROLE_NONE && t->kind == TARGET_URL && t->from != FROM_ALL &&
+		    catalog_walks_flow(cat, t, p->cfg->probe_id))
+			LOG(LOG_LVL_WARN, NULL, "target '%s': its board is probe '%s''s and it "
+			    "has no 'payload', so this probe has no address to walk its flow "
+			    "from", t->id, t->board && t->board->probe ? t->board->probe : "?");
 	}
 	extra = cat->ntargets;
 	for (size_t k = 0; k < p->nslots; k++) {
@@ -153,9 +186,10 @@ static int load_catalog(struct probe *p)
 		if (!sl) {
 			sl = &slots[extra++];	/* gone, but its check runs on */
 			sl->t = o->t;
+			sl->role = o->role;
 			sl->retired = 1;
 			sl->next_due_us = INT64_MAX;
-		} else if (!o->retired) {
+		} else if (!o->retired && sl->role != ROLE_NONE && o->role == sl->role) {
 			sl->next_due_us = o->next_due_us;	/* the schedule goes on */
 		}
 		sl->running = o->running;
@@ -169,8 +203,9 @@ static int load_catalog(struct probe *p)
 	p->slots = slots;
 	p->nslots = extra;
 	release_old(p);
-	LOG(LOG_LVL_INFO, NULL, "catalog '%s': %zu targets", p->cfg->catalog,
-	    cat->ntargets);
+	LOG(LOG_LVL_INFO, NULL, "catalog '%s': %zu targets, %zu of them checked here "
+	    "(the others' boards and flows are other probes')", p->cfg->catalog,
+	    cat->ntargets, cat->ntargets - nothing);
 	return 0;
 }
 
@@ -222,6 +257,8 @@ static void keep_result(struct probe *p, struct slot *sl, int64_t now)
 	p->checks_done++;
 	if (sl->retired)
 		sl->t = NULL;	/* its catalog may go now */
+	else if (sl->role == ROLE_NONE)
+		sl->next_due_us = INT64_MAX;	/* a reload gave it to other probes */
 	else
 		sl->next_due_us = now + jittered(sl->t->interval_s);
 	if (p->nold)
@@ -237,11 +274,15 @@ static void start_due(struct probe *p, int64_t now)
 
 		if (sl->running || sl->retired || sl->next_due_us > now)
 			continue;
-		sl->running = check_new(sl->t, NULL, &p->env);
+		/* the flow only: walked from the registered address, the board is another's */
+		sl->running = check_new(sl->t, sl->role == ROLE_FLOW ? sl->t->payload : NULL,
+					&p->env);
 		sl->run_cat = p->cat;
-		if (sl->running && !sl->memo)
+		if (sl->running && sl->role == ROLE_BOARD)
+			check_board_only(sl->running);
+		if (sl->running && sl->role != ROLE_FLOW && !sl->memo)
 			sl->memo = calloc(1, sizeof(*sl->memo));
-		if (sl->running && sl->memo)
+		if (sl->running && sl->memo && sl->role != ROLE_FLOW)
 			check_use_memo(sl->running, sl->memo);
 		if (sl->running)
 			check_use_catalog(sl->running, sl->run_cat);

@@ -40,6 +40,7 @@ static const struct keydef {
 	{ S_BOARD, "place", K_REQ },
 	{ S_BOARD, "location", K_REQ },
 	{ S_BOARD, "gps", 0 },
+	{ S_BOARD, "probe", 0 },
 	{ S_TARGET, "board", K_REQ },
 	{ S_TARGET, "procedure", K_REQ },
 	{ S_TARGET, "kind", 0 },
@@ -61,6 +62,7 @@ static const struct keydef {
 	{ S_TARGET, "open_after", 0 },
 	{ S_TARGET, "resolve_after", 0 },
 	{ S_TARGET, "extra_ca", 0 },
+	{ S_TARGET, "checked_from", 0 },
 	{ S_FLOW, "name", K_REQ },
 	{ S_STEP, "name", K_REQ },
 	{ S_STEP, "method", 0 },
@@ -551,6 +553,13 @@ static void build_board(struct parser *p, const struct sec *s, struct board *b,
 	b->id = s->id;
 	b->line = s->line;
 	b->location = getv(p, s, "location");
+	b->probe = getv(p, s, "probe");
+	if (b->probe && !valid_id(b->probe)) {
+		perr(p, get(p, s, "probe")->line, "probe of board '%s' must be a probe ID "
+		     "(its probe_id: lower-case letters, digits, '-', '_' or '.'), got '%s'",
+		     s->id, b->probe);
+		b->probe = NULL;
+	}
 	if (place) {
 		long i = lookup(pix, npix, place->val);
 
@@ -1138,9 +1147,55 @@ static const char *beside_catalog(struct parser *p, const char *name)
 	return path;
 }
 
+/* `checked_from = all | place PLACE-ID | PROBE-ID...`: who walks the web flow. */
+static void build_from(struct parser *p, const struct sec *s, struct target *t,
+		       const struct catalog_ix *pix, size_t npix)
+{
+	const struct kv *kv = get(p, s, "checked_from");
+	const char **w;
+	size_t n = 0;
+
+	t->from = FROM_ALL;
+	if (!kv)
+		return;
+	w = split_words(&p->cat->arena, kv->val, &n);
+	if (!w || n == 0) {
+		perr(p, kv->line, "checked_from must be 'all', 'place PLACE-ID' or probe IDs");
+		return;
+	}
+	if (!strcmp(w[0], "all")) {
+		if (n > 1)
+			perr(p, kv->line, "checked_from = all takes nothing after it");
+		return;
+	}
+	if (!strcmp(w[0], "place")) {
+		long i = n == 2 ? lookup(pix, npix, w[1]) : -1;
+
+		if (n != 2)
+			perr(p, kv->line, "checked_from = place takes one place ID");
+		else if (i < 0)
+			perr(p, kv->line, "checked_from names unknown place '%s'", w[1]);
+		else {
+			t->from = FROM_PLACE;
+			t->from_place = &p->cat->places[i];
+		}
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!valid_id(w[i])) {
+			perr(p, kv->line, "checked_from: '%s' is not a probe ID (lower-case "
+			     "letters, digits, '-', '_' or '.'), nor 'all' or 'place'", w[i]);
+			return;
+		}
+	t->from = FROM_PROBES;
+	t->from_probes = w;
+	t->nfrom_probes = n;
+}
+
 static void build_target(struct parser *p, const struct sec *s, struct target *t,
 			 const struct catalog_ix *bix, size_t nbix,
-			 const struct catalog_ix *fix, size_t nfix)
+			 const struct catalog_ix *fix, size_t nfix,
+			 const struct catalog_ix *pix, size_t npix)
 {
 	struct arena *a = &p->cat->arena;
 	const struct kv *kv;
@@ -1237,6 +1292,7 @@ static void build_target(struct parser *p, const struct sec *s, struct target *t
 	t->expect_text = getall(p, s, "expect_text", &t->nexpect_text);
 	check_literal(p, s->line, "expect_text", t->expect_text, t->nexpect_text);
 	t->payload = getv(p, s, "payload");
+	build_from(p, s, t, pix, npix);
 	kv = get(p, s, "official_domains");
 	if (kv) {
 		t->official = split_words(a, kv->val, &t->nofficial);
@@ -1322,7 +1378,7 @@ static void build(struct parser *p)
 	for (size_t i = 0; i < p->nsecs; i++)
 		if (p->secs[i].kind == S_TARGET)
 			build_target(p, &p->secs[i], &c->targets[k++], bix, nbix,
-				     fix, nfix);
+				     fix, nfix, pix, npix);
 	if (ntix == 0 && p->nerrors == 0)
 		perr(p, 0, "no [target] sections: nothing to watch");
 	/* the lookups' indices, kept: a server looks up a target per result */
@@ -1471,4 +1527,88 @@ const char *target_kind_name(enum target_kind k)
 	case TARGET_TEXT: return "text";
 	}
 	return "?";
+}
+
+/* ---- which probe does what ---- */
+
+int catalog_reads_board(const struct target *t, const char *probe_id)
+{
+	return !t->board || !t->board->probe || !strcmp(t->board->probe, probe_id);
+}
+
+/* Whether probe_id reads a board at place pl. */
+static int reads_at(const struct catalog *c, const struct place *pl, const char *probe_id)
+{
+	for (size_t i = 0; i < c->nboards; i++)
+		if (c->boards[i].place == pl && c->boards[i].probe &&
+		    !strcmp(c->boards[i].probe, probe_id))
+			return 1;
+	return 0;
+}
+
+int catalog_walks_flow(const struct catalog *c, const struct target *t,
+		       const char *probe_id)
+{
+	switch (t->from) {
+	case FROM_PLACE:
+		return reads_at(c, t->from_place, probe_id);
+	case FROM_PROBES:
+		for (size_t i = 0; i < t->nfrom_probes; i++)
+			if (!strcmp(t->from_probes[i], probe_id))
+				return 1;
+		return 0;
+	case FROM_ALL:
+		break;
+	}
+	return 1;
+}
+
+/* Whether some board at place pl names a probe. */
+static int any_probe_at(const struct catalog *c, const struct place *pl)
+{
+	for (size_t i = 0; i < c->nboards; i++)
+		if (c->boards[i].place == pl && c->boards[i].probe)
+			return 1;
+	return 0;
+}
+
+int catalog_lint(const struct catalog *c, struct buf *out)
+{
+	int n = 0, assigned = 0;
+
+	for (size_t i = 0; i < c->nboards; i++)
+		assigned |= c->boards[i].probe != NULL;
+	for (size_t i = 0; assigned && i < c->nboards; i++) {
+		const struct board *b = &c->boards[i];
+		int photos = 0;
+
+		for (size_t k = 0; k < c->ntargets; k++)
+			photos |= c->targets[k].board == b;
+		if (photos && !b->probe) {
+			buf_addf(out, "%s:%d: board '%s' names no probe, so every probe reads "
+				 "its photos, also those in other villages; name the probe at "
+				 "its place ('probe = PROBE-ID')\n", c->path, b->line, b->id);
+			n++;
+		}
+	}
+	for (size_t k = 0; k < c->ntargets; k++) {
+		const struct target *t = &c->targets[k];
+		const char *bp = t->board ? t->board->probe : NULL;
+
+		if (t->kind != TARGET_URL)
+			continue;
+		if (t->from == FROM_PLACE && !any_probe_at(c, t->from_place)) {
+			buf_addf(out, "%s:%d: target '%s' is checked from place '%s', where no "
+				 "board names a probe: no probe walks its flow\n", c->path,
+				 t->line, t->id, t->from_place->id);
+			n++;
+		} else if (t->from != FROM_ALL && bp && !catalog_walks_flow(c, t, bp) &&
+			   !t->payload) {
+			buf_addf(out, "%s:%d: target '%s' is checked from probes that do not "
+				 "read its board ('%s' does), so they have no address to walk "
+				 "from: give it 'payload'\n", c->path, t->line, t->id, bp);
+			n++;
+		}
+	}
+	return n;
 }

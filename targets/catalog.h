@@ -37,6 +37,7 @@ struct board {
 	const char *location;
 	int has_gps;
 	double lat, lon;
+	const char *probe;	/* the probe at its place that reads its photos; NULL: every probe */
 	int line;
 };
 
@@ -107,6 +108,11 @@ struct target {
 	int allow_private;		/* the service may be on a private address */
 	const char **expect_text;	/* the first page must name these */
 	size_t nexpect_text;
+	/* which probes walk its web flow: every one, those of a place, or a list */
+	enum checked_from { FROM_ALL, FROM_PLACE, FROM_PROBES } from;
+	const struct place *from_place;	/* FROM_PLACE: probes reading a board there */
+	const char **from_probes;	/* FROM_PROBES: probe IDs */
+	size_t nfrom_probes;
 	const char *allow_networks;	/* allow_private: "yes" or CIDRs, NULL = no */
 	const char *extra_ca;		/* CA certificates trusted besides the system's, or NULL */
 	/* hang detection, milliseconds */
@@ -179,4 +185,24 @@ int place_format(const struct place *p, struct buf *out);
 /* "url", "vietqr", "text". */
 const char *target_kind_name(enum target_kind k);
 
+
+/*
+ * Whether probe probe_id reads the photo or camera of t's board: the
+ * board's `probe`, or every probe when it names none.
+ */
+int catalog_reads_board(const struct target *t, const char *probe_id);
+
+/*
+ * Whether probe probe_id walks t's web flow (`checked_from`): every
+ * probe, the probes that read a board at a place, or those listed.
+ */
+int catalog_walks_flow(const struct catalog *c, const struct target *t,
+		       const char *probe_id);
+
+/*
+ * What `qrwatch lint` says of a catalog that loads: where the boards'
+ * probes leave a board read by every probe or a flow nobody can walk.
+ * One "FILE:LINE: ..." line each into out; returns how many.
+ */
+int catalog_lint(const struct catalog *c, struct buf *out);
 #endif

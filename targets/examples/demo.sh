@@ -156,7 +156,9 @@ qrwatch demo is running (Ctrl-C stops it).
                      list them: $PY tests/fixture/mailread.py $DIR/mail
 
 Two probes check eleven posted codes of Xã Tân An and Phường Đông Ngàn every
-30 seconds: Thôn Đông's router on 4G, the ward's on 5G. Within a minute:
+30 seconds: Thôn Đông's router on 4G, the ward's on 5G. Each reads the
+boards of its own place only and walks every procedure's flow (the other
+place's from its registered address). Within a minute:
 
   OK           birth, death, marriage registration, certified copies
   STALE        "Xác nhận cư trú": the portal moved, the old address goes home

@@ -292,4 +292,57 @@ sed -i "s|^spool_dir = .*|spool_dir = $TMP/spool-unread0|" "$TMP/unread.conf"
 unread_round unread3.log
 expect_eq "unread_keep_mb = 0 keeps none" "$(ls "$TMP/spool-unread0" | grep -c unread)" "0"
 
+# boards belong to the probe at their place; flows to all, a place or a list
+"$QRW_BUILD/qrwatch" encode -o "$TMP/own.png" "$B/dvc/khai-sinh" >/dev/null
+{
+printf '[place ward]\nprovince = Tỉnh Bắc Ninh\ncommune = Phường Đông\n\n'
+printf '[place lane]\nprovince = Tỉnh Bắc Ninh\ncommune = Phường Đông\nvillage = Ngõ 3\n\n'
+printf '[board bw]\nplace = ward\nlocation = UBND phường\nprobe = thon-dong-1\n\n'
+printf '[board bl]\nplace = lane\nlocation = Đầu ngõ\nprobe = ngo-3\n'
+# target BOARD [KEY = VALUE]...: a code of the portal's birth registration
+tgt() {
+    printf '\n[target %s]\nboard = %s\nprocedure = Đăng ký khai sinh\nimage = %s\n' "$1" "$2" "$TMP/own.png"
+    printf 'official_domains = portal.test\nallow_private = 127.0.0.1\ninterval = 60\n'
+    shift 2
+    for kv in "$@"; do printf '%s\n' "$kv"; done
+}
+tgt own bw
+tgt boardonly bw "checked_from = ngo-3"
+tgt flowonly bl "payload = $B/dvc/khai-sinh"
+tgt others bl "checked_from = place lane"
+tgt nopayload bl
+} > "$TMP/probes.catalog"
+sed "s|^catalog = .*|catalog = $TMP/probes.catalog|; s|^spool_dir = .*|spool_dir = $TMP/spool-probes|" \
+    "$TMP/busy.conf" > "$TMP/probes.conf"
+start_probe probes probes.log
+wait_lines "$TMP/probes.log" "kept result for" 3
+sleep 1
+kill "$DPID"
+wait "$DPID"
+"$QRW_BUILD/tests/spooldump" -j "$TMP"/spool-probes/seg-* > "$TMP/probes.results" 2>/dev/null
+res() { grep "\"target\":\"$1\"" "$TMP/probes.results" | head -n 1; }
+expect_contains "its own board, flow walked: all of it" "$(res own)" '"decode_step":"as-is"'
+expect_contains "and its steps" "$(res own)" '"name":"Mở trang"'
+expect_contains "its board, the flow another's: the board alone" "$(res boardonly)" \
+    '"verdict":"OK","why_vi":"Mã trên bảng là mã thật của thủ tục; trang của thủ tục do thiết bị đo khác kiểm tra."'
+expect_contains "with no step" "$(res boardonly)" '"steps":[]'
+expect_contains "another's board, its flow: from the registered address" "$(res flowonly)" \
+    '"decode_step":""'
+expect_contains "walked" "$(res flowonly)" '"status":200'
+expect_eq "another's board and flow: not checked here" "$(res others)" ""
+expect_eq "another's board, no address to walk from: the board's probe does it all" \
+    "$(res nopayload)" ""
+tgt asked bl "checked_from = thon-dong-1" >> "$TMP/probes.catalog"
+start_probe probes probes2.log
+wait_lines "$TMP/probes2.log" "catalog '" 1
+kill "$DPID"
+wait "$DPID"
+expect_contains "named to walk a flow it has no address for: the log says so" \
+    "$(cat "$TMP/probes2.log")" "target 'asked': its board is probe 'ngo-3''s and it has no 'payload'"
+expect_contains "the log counts what is checked here" "$(cat "$TMP/probes.log")" \
+    "5 targets, 3 of them checked here"
+expect_run "lint flags the flow nobody can walk" 1 "$QRW_BUILD/qrwatch" lint "$TMP/probes.catalog"
+expect_contains "named with its line" "$ERR" "target 'boardonly' is checked from probes that do not read its board ('thon-dong-1' does)"
+expect_contains "and the one asked of a probe without the address" "$ERR" "target 'asked'"
+
 finish

@@ -462,6 +462,21 @@ printf 'user = x hunter2\n' >> "$TMP/bad.conf"
 "$SERVER" -t -c "$TMP/bad.conf" 2>"$TMP/bad.err" >/dev/null
 expect_contains "a plain password is refused" "$(cat "$TMP/bad.err")" "must be a pbkdf2-sha256 hash, never the password itself"
 
+# a probe that reads the board but leaves the flow to others vouches for no
+# address: its OK has no step (checked_from), so no poster is offered on it
+T1=$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)
+R_BOARD='{"target":"ks","time":"'"$T1"'","verdict":"OK","why_vi":"x","why_en":"x","payload":"'"$B"'/dvc/khai-sinh","decode_step":"as-is","failed_step":0,"total_us":0,"steps":[]}'
+EP3=00000000000000b0
+send "a board-only OK" 200 '"applied":1' "$(ebatch $EP3 1 "$R_BOARD")"
+expect_eq "the code is OK" "$(db "SELECT verdict FROM target_state WHERE target = 'ks'")" "OK"
+expect_eq "but a board read alone offers no poster" "$(get /poster/ks.svg | cut -d' ' -f1)" "409"
+expect_eq "nor a print run" "$(get /sheet/p.pdf | cut -d' ' -f1)" "409"
+sleep 0.01
+T2=$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)
+R_WALKED=$(printf '%s' "$R1" | sed "s/\"kt\"/\"ks\"/; s/\"time\":\"[^\"]*\"/\"time\":\"$T2\"/; s/\"DOWN\"/\"OK\"/; s/\"status\":503/\"status\":200/")
+send "the flow walked again" 200 '"applied":1' "$(ebatch $EP3 2 "$R_WALKED")"
+expect_eq "and the poster is offered again" "$(get /poster/ks.svg | cut -d' ' -f1)" "200"
+
 # kill -9 of the server loses nothing it acknowledged
 kill -9 "$SPID"
 wait "$SPID" 2>/dev/null
@@ -469,7 +484,7 @@ wait "$SPID" 2>/dev/null
 SPID=$!
 PIDS="$PIDS $SPID"
 wait_file "$TMP/server2.port"
-expect_eq "acknowledged results survive kill -9" "$(count)" "$((before + 3 + 6))"
+expect_eq "acknowledged results survive kill -9" "$(count)" "$((before + 3 + 6 + 2))"
 expect_contains "the rrdcached of the killed server wrote out what it held" \
     "$(rrd_last "$TMP/data" "$TMP/data/rrd/thon-dong-1/kt.rrd")" \
     "$(db "SELECT max(time_ms) / 1000 FROM results WHERE probe = 'thon-dong-1' AND target = 'kt'")"

@@ -162,6 +162,16 @@ static void test_errors(void)
 		{ PLACE BOARD TARGET "flow = f1\n[flow f1]\nname = F\n[step]\nname = s\nurl = {payload}\n"
 		  "capture = tok header:Set-Cookie " LONG_REGEX "\n",
 		  "c.catalog:19: capture 'tok': the regular expression is 510 characters long, more than 500" },
+		{ PLACE "[board b1]\nplace = p1\nlocation = x\nprobe = Ward 1\n" TARGET,
+		  "c.catalog:8: probe of board 'b1' must be a probe ID" },
+		{ PLACE BOARD TARGET "checked_from = place nowhere\n",
+		  "c.catalog:13: checked_from names unknown place 'nowhere'" },
+		{ PLACE BOARD TARGET "checked_from = place\n",
+		  "c.catalog:13: checked_from = place takes one place ID" },
+		{ PLACE BOARD TARGET "checked_from = all ward\n",
+		  "c.catalog:13: checked_from = all takes nothing after it" },
+		{ PLACE BOARD TARGET "checked_from = ward Lane\n",
+		  "c.catalog:13: checked_from: 'Lane' is not a probe ID" },
 	};
 
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
@@ -262,6 +272,69 @@ static void test_links_forms_and_cas(void)
 	buf_release(&errs);
 }
 
+/* Boards belong to the probe at their place; flows to all, a place's probes, or a list. */
+static void test_probes(void)
+{
+	struct buf errs, found;
+	struct catalog *c = parse(
+		"[place ward]\nprovince = P\ncommune = C\n"
+		"[place lane]\nprovince = P\ncommune = C\nvillage = V\n"
+		"[place far]\nprovince = P\ncommune = D\n"
+		"[board bw]\nplace = ward\nlocation = x\nprobe = ward-1\n"
+		"[board bl]\nplace = lane\nlocation = y\nprobe = lane-1\n"
+		"[board bx]\nplace = lane\nlocation = z\n"
+		"[target all]\nboard = bw\nprocedure = A\nimage = a.png\n"
+		"official_domains = a.gov.vn\n"
+		"[target lane]\nboard = bl\nprocedure = B\nimage = b.png\n"
+		"official_domains = a.gov.vn\nchecked_from = place lane\n"
+		"[target listed]\nboard = bl\nprocedure = C\nimage = c.png\n"
+		"official_domains = a.gov.vn\nchecked_from = ward-1 other\n"
+		"[target nobody]\nboard = bw\nprocedure = D\nimage = d.png\n"
+		"official_domains = a.gov.vn\nchecked_from = place far\n"
+		"[target unowned]\nboard = bx\nprocedure = E\nimage = e.png\n"
+		"official_domains = a.gov.vn\n", &errs);
+	const struct target *t;
+
+	CHECK(c != NULL);
+	if (!c) {
+		buf_release(&errs);
+		return;
+	}
+	t = catalog_target(c, "all");
+	CHECK(catalog_reads_board(t, "ward-1") && !catalog_reads_board(t, "lane-1"));
+	CHECK(catalog_walks_flow(c, t, "ward-1") && catalog_walks_flow(c, t, "lane-1"));
+	t = catalog_target(c, "lane");
+	CHECK(t->from == FROM_PLACE);
+	CHECK(catalog_walks_flow(c, t, "lane-1") && !catalog_walks_flow(c, t, "ward-1"));
+	t = catalog_target(c, "listed");
+	CHECK(t->from == FROM_PROBES && t->nfrom_probes == 2);
+	CHECK(catalog_walks_flow(c, t, "ward-1") && catalog_walks_flow(c, t, "other") &&
+	      !catalog_walks_flow(c, t, "lane-1"));
+	t = catalog_target(c, "unowned");
+	CHECK(catalog_reads_board(t, "ward-1") && catalog_reads_board(t, "lane-1"));
+	/* lint: the unowned board, the flow of a place without probes, and a flow
+	 * walked by others with no payload to walk from */
+	buf_init(&found, 64 * 1024);
+	CHECK(catalog_lint(c, &found) == 3);
+	CHECK_CONTAINS(buf_str(&found), "c.catalog:19: board 'bx' names no probe, so every "
+		       "probe reads its photos");
+	CHECK_CONTAINS(buf_str(&found), "target 'nobody' is checked from place 'far', "
+		       "where no board names a probe");
+	CHECK_CONTAINS(buf_str(&found), "target 'listed' is checked from probes that do not "
+		       "read its board ('lane-1' does), so they have no address to walk from: "
+		       "give it 'payload'");
+	buf_release(&found);
+	catalog_free(c);
+	buf_release(&errs);
+	/* no board names a probe: every probe reads every board, as before, and lint is quiet */
+	c = parse(PLACE BOARD TARGET, &errs);
+	buf_init(&found, 1024);
+	CHECK(c && catalog_lint(c, &found) == 0 && found.len == 0);
+	buf_release(&found);
+	catalog_free(c);
+	buf_release(&errs);
+}
+
 static void test_missing_file(void)
 {
 	struct buf errs;
@@ -279,5 +352,6 @@ static const struct test catalog_tests[] = {
 	{ "example_catalog", test_example_catalog },
 	{ "links_forms_and_cas", test_links_forms_and_cas },
 	{ "missing_file", test_missing_file },
+	{ "boards_and_flows_by_probe", test_probes },
 };
 SUITE(catalog, catalog_tests);
