@@ -211,69 +211,92 @@ cpu_us() {
 threads_us() { cat /proc/$1/task/*/schedstat | awk '{ ns += $1 } END { printf "%.0f", ns / 1000 }'; }
 now_ms() { date +%s%3N; }
 kept_n() { c=$(grep -c 'kept result' "$TMP/cost.log" 2>/dev/null || true); echo "${c:-0}"; }
-"$O/qrwatch-probe" run -c "$TMP/cost.conf" 2>"$TMP/cost.log" &
-CPID=$!
-i=0
-while [ "$(kept_n)" -lt $M ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
-t1=$(cpu_us $CPID) w1=$(now_ms) h1=$(threads_us $CPID)
-cp "$TMP/fake.png" "$TMP/boards/t7.png"	# a new photo, before its second check
-i=0
-while [ "$(kept_n)" -lt $((M * 2)) ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
-t2=$(cpu_us $CPID) w2=$(now_ms) h2=$(threads_us $CPID)
-q_hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$CPID/status")
-q_pss=$(awk '/^Pss:/ { print $2 }' "/proc/$CPID/smaps_rollup")
-kill -TERM $CPID
-wait $CPID || true
-round2=$(( $(kept_n) - M ))
-spread=$((w2 - w1))
-q2_per=$(awk -v t="$((t2 - t1))" -v n="$round2" 'BEGIN { printf "%.3f", t / 1000 / n }')
-qt_per=$(awk -v t="$((h2 - h1))" -v n="$round2" 'BEGIN { printf "%.3f", t / 1000 / n }')
-q_dec_ms=$(( ((t2 - t1) - (h2 - h1)) / 1000 ))
-changed=$(grep 'kept result for t007' "$TMP/cost.log" | tail -n 1)
-decodes=$(grep -c 'kept result.*board read 1 times, unchanged 0 times' "$TMP/cost.log" || true)
-i=0; while [ $i -lt $M ]; do echo "http://portal.test:$P/slow/50"; i=$((i + 1)); done > "$TMP/urls2"
-# the same GETs at the moments the probe's second-round checks started:
-# the last M results' times in its spool, as offsets from the first
-"$O/tests/spooldump" "$TMP"/spool-cost/seg-* | awk '{ print $2 }' | sort | tail -n $M |
-    python3 -c '
-import sys, datetime
-t = [datetime.datetime.fromisoformat(l.strip().replace("Z", "+00:00")).timestamp()
-     for l in sys.stdin if l.strip()]
-for x in t:
-    print("%s\t%.1f" % (sys.argv[1], (x - t[0]) * 1000))' "http://portal.test:$P/slow/50" > "$TMP/urls3"
-span=$(tail -n 1 "$TMP/urls3" | cut -f 2 | cut -d . -f 1)
 # the floor with the libraries of the page check (libxml2, libunistring) loaded and used once
 cc -O2 -std=c11 -D_DEFAULT_SOURCE -DFLOOR_PAGE -Wall -Wextra -Werror -o "$TMP/curl_floor_page" \
     bench/curl_floor.c $(pkg-config --cflags --libs libcurl libxml-2.0) -lunistring
-# floor NAME BINARY SPREAD-MS [URLS]: its "VmHWM PSS CPU-per-GET" into $TMP/NAME
-floor() {
-    "$TMP/$2" $INFLIGHT "portal.test:$P:127.0.0.1" fresh "$3" < "$TMP/${4:-urls2}" > /dev/null 2> "$TMP/$1.err"
-    awk -v n="$M" '{ printf "%s %s %.3f\n", $1, $2, $3 / 1000 / n }' "$TMP/$1.err" > "$TMP/$1"
+# cost_run K: one probe run of two rounds and its floors; its figures into $TMP/runK.*
+cost_run() {
+    run=$1	# the body's "set --" takes the positional parameters
+    rm -rf "$TMP/spool-cost"
+    cp "$TMP/board.png" "$TMP/boards/t7.png"
+    "$O/qrwatch-probe" run -c "$TMP/cost.conf" 2>"$TMP/cost.log" &
+    CPID=$!
+    i=0
+    while [ "$(kept_n)" -lt $M ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
+    t1=$(cpu_us $CPID) w1=$(now_ms) h1=$(threads_us $CPID)
+    cp "$TMP/fake.png" "$TMP/boards/t7.png"	# a new photo, before its second check
+    i=0
+    while [ "$(kept_n)" -lt $((M * 2)) ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
+    t2=$(cpu_us $CPID) w2=$(now_ms) h2=$(threads_us $CPID)
+    q_hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$CPID/status")
+    q_pss=$(awk '/^Pss:/ { print $2 }' "/proc/$CPID/smaps_rollup")
+    kill -TERM $CPID
+    wait $CPID || true
+    round2=$(( $(kept_n) - M ))
+    spread=$((w2 - w1))
+    q2_per=$(awk -v t="$((t2 - t1))" -v n="$round2" 'BEGIN { printf "%.3f", t / 1000 / n }')
+    qt_per=$(awk -v t="$((h2 - h1))" -v n="$round2" 'BEGIN { printf "%.3f", t / 1000 / n }')
+    q_dec_ms=$(( ((t2 - t1) - (h2 - h1)) / 1000 ))
+    changed=$(grep 'kept result for t007' "$TMP/cost.log" | tail -n 1)
+    decodes=$(grep -c 'kept result.*board read 1 times, unchanged 0 times' "$TMP/cost.log" || true)
+    i=0; while [ $i -lt $M ]; do echo "http://portal.test:$P/slow/50"; i=$((i + 1)); done > "$TMP/urls2"
+    # the same GETs at the moments the probe's second-round checks started:
+    # the last M results' times in its spool, as offsets from the first
+    "$O/tests/spooldump" "$TMP"/spool-cost/seg-* | awk '{ print $2 }' | sort | tail -n $M |
+        python3 -c 'if True:
+        import sys, datetime
+        t = [datetime.datetime.fromisoformat(l.strip().replace("Z", "+00:00")).timestamp()
+             for l in sys.stdin if l.strip()]
+        for x in t:
+            print("%s\t%.1f" % (sys.argv[1], (x - t[0]) * 1000))' "http://portal.test:$P/slow/50" > "$TMP/urls3"
+    span=$(tail -n 1 "$TMP/urls3" | cut -f 2 | cut -d . -f 1)
+    # floor NAME BINARY SPREAD-MS [URLS]: its "VmHWM PSS CPU-per-GET" into $TMP/NAME
+    floor() {
+        "$TMP/$2" $INFLIGHT "portal.test:$P:127.0.0.1" fresh "$3" < "$TMP/${4:-urls2}" > /dev/null 2> "$TMP/$1.err"
+        awk -v n="$M" '{ printf "%s %s %.3f\n", $1, $2, $3 / 1000 / n }' "$TMP/$1.err" > "$TMP/$1"
+    }
+    echo "== the floor: the same $M GETs at the checks' moments (over $span ms), three runs; then paced, at once"
+    floor same1 curl_floor 0 urls3
+    floor same2 curl_floor 0 urls3
+    floor same3 curl_floor_page 0 urls3
+    floor paced curl_floor "$spread"
+    floor burst curl_floor 0
+    f2_per=$(cat "$TMP/same1" "$TMP/same2" "$TMP/same3" | awk '{ print $3 }' | sort -n | sed -n 2p)
+    set -- $(cat "$TMP/same1"); f2_hwm=$1 f2_pss=$2
+    set -- $(cat "$TMP/same3"); fp_hwm=$1 fp_pss=$2 fp_per=$3
+    set -- $(cat "$TMP/paced"); fs_per=$3
+    set -- $(cat "$TMP/burst"); fb_hwm=$1 fb_pss=$2 fb_per=$3
+    ratio() { awk -v q="$1" -v f="$2" 'BEGIN { printf "%.2f", q / f }'; }
+    cpu_ratio=$(ratio "$q2_per" "$f2_per") thr_ratio=$(ratio "$qt_per" "$f2_per")
+    hwm_ratio=$(ratio "$q_hwm" "$f2_hwm") pss_ratio=$(ratio "$q_pss" "$f2_pss")
+    hwmp_ratio=$(ratio "$q_hwm" "$fp_hwm") pssp_ratio=$(ratio "$q_pss" "$fp_pss")
+    echo "second round: $round2 checks, $q2_per ms CPU/check, threads $qt_per, decoders $q_dec_ms ms (floor $f2_per, x$cpu_ratio, threads x$thr_ratio; paced $fs_per; at once $fb_per); VmHWM $q_hwm KB (floor $f2_hwm, x$hwm_ratio; with the page libraries $fp_hwm, x$hwmp_ratio), PSS $q_pss KB (floor $f2_pss, x$pss_ratio; $fp_pss, x$pssp_ratio)"
+    echo "changed board: $changed"
+    for v in q2_per qt_per q_dec_ms q_hwm q_pss f2_per f2_hwm f2_pss fp_hwm fp_pss fp_per fs_per \
+        fb_hwm fb_pss fb_per span spread round2 decodes cpu_ratio thr_ratio hwm_ratio pss_ratio \
+        hwmp_ratio pssp_ratio; do
+        eval "printf '%s=%s\\n' $v \"\$$v\""
+    done > "$TMP/run$run.vars"
+    printf '%s\n' "$changed" > "$TMP/run$run.changed"
 }
-echo "== the floor: the same $M GETs at the checks' moments (over $span ms), three runs; then paced, at once"
-floor same1 curl_floor 0 urls3
-floor same2 curl_floor 0 urls3
-floor same3 curl_floor_page 0 urls3
-floor paced curl_floor "$spread"
-floor burst curl_floor 0
-f2_per=$(cat "$TMP/same1" "$TMP/same2" "$TMP/same3" | awk '{ print $3 }' | sort -n | sed -n 2p)
-set -- $(cat "$TMP/same1"); f2_hwm=$1 f2_pss=$2
-set -- $(cat "$TMP/same3"); fp_hwm=$1 fp_pss=$2
-set -- $(cat "$TMP/paced"); fs_per=$3
-set -- $(cat "$TMP/burst"); fb_hwm=$1 fb_pss=$2 fb_per=$3
-ratio() { awk -v q="$1" -v f="$2" 'BEGIN { printf "%.2f", q / f }'; }
-cpu_ratio=$(ratio "$q2_per" "$f2_per") thr_ratio=$(ratio "$qt_per" "$f2_per")
-hwm_ratio=$(ratio "$q_hwm" "$f2_hwm") pss_ratio=$(ratio "$q_pss" "$f2_pss")
-hwmp_ratio=$(ratio "$q_hwm" "$fp_hwm") pssp_ratio=$(ratio "$q_pss" "$fp_pss")
-echo "second round: $round2 checks, $q2_per ms CPU/check, threads $qt_per, decoders $q_dec_ms ms (floor $f2_per, x$cpu_ratio, threads x$thr_ratio; paced $fs_per; at once $fb_per); VmHWM $q_hwm KB (floor $f2_hwm, x$hwm_ratio; with the page libraries $fp_hwm, x$hwmp_ratio), PSS $q_pss KB (floor $f2_pss, x$pss_ratio; $fp_pss, x$pssp_ratio)"
-echo "changed board: $changed"
+# three runs, since one machine's CPU speed drifts between them: the table
+# shows the run whose ratio (threads only) is the median, and all three ratios
+cost_run 1; cost_run 2; cost_run 3
+med=$(for k in 1 2 3; do echo "$(sed -n 's/^thr_ratio=//p' "$TMP/run$k.vars") $k"; done | sort -n | sed -n 2p | cut -d' ' -f2)
+all_thr=$(for k in 1 2 3; do sed -n 's/^thr_ratio=//p' "$TMP/run$k.vars"; done | tr '\n' ' ' | sed 's/ $//; s/ /, /g')
+all_cpu=$(for k in 1 2 3; do sed -n 's/^cpu_ratio=//p' "$TMP/run$k.vars"; done | tr '\n' ' ' | sed 's/ $//; s/ /, /g')
+. "$TMP/run$med.vars"
+changed=$(cat "$TMP/run$med.changed")
+echo "median run: $med; ratios, threads only: $all_thr; with decoders: $all_cpu"
 
 cat > "$TMP/cost.md" <<EOF2
 ## The cost of a check
 
-One run: $M targets on boards of their own, one fixture page answered
-after 50 ms, at most $INFLIGHT checks in flight, each target checked twice
-(a 30 s interval). The first round decodes every board; the second finds
+Three runs, each a new probe with $M targets on boards of their own, one
+fixture page answered after 50 ms, at most $INFLIGHT checks in flight, each
+target checked twice (a 30 s interval). The table is the run whose ratio
+is the median (run $med); the three ratios to the floor were, its threads
+only: $all_thr; with its decoders: $all_cpu. The first round decodes every board; the second finds
 them unchanged, but for one replaced between the rounds by a code
 pointing elsewhere. The probe's CPU is its threads' (\`/proc/PID/task/*/schedstat\`,
 nanoseconds) and its decoders' (\`/proc/PID/stat\`, in clock ticks of
@@ -301,7 +324,7 @@ pays for reading pages at all, before any state of its own.
 | \`qrwatch-probe run\`, second round, its threads and decoders | $round2 | $q2_per ms | $q_hwm KB | $q_pss KB |
 | the same, its threads only (the decoders: $q_dec_ms ms in all) | $round2 | $qt_per ms | | |
 | bare libcurl at the checks' moments (floor) | $M | $f2_per ms | $f2_hwm KB | $f2_pss KB |
-| the floor with the page check's libraries | $M | $(awk '{ print $3 }' "$TMP/same3") ms | $fp_hwm KB | $fp_pss KB |
+| the floor with the page check's libraries | $M | $fp_per ms | $fp_hwm KB | $fp_pss KB |
 | bare libcurl, evenly paced | $M | $fs_per ms | | |
 | bare libcurl, all at once | $M | $fb_per ms | $fb_hwm KB | $fb_pss KB |
 | ratio to the floor | | $cpu_ratio (threads only: $thr_ratio) | $hwm_ratio | $pss_ratio |
