@@ -719,11 +719,20 @@ static void on_update_error(void *ctx, long cmd, const char *msg)
 	ask_create(t->s, f, t->interval[cmd - 1], t->ms[cmd - 1]);
 }
 
+/*
+ * A result with no step (a board judged alone: TAMPERED, UNREADABLE, or a
+ * board read by a probe that leaves the flow to others) timed nothing: its
+ * phases go in as unknown, never as 0 ms.
+ */
 static void value(const struct rrd_sample *x, char *out, size_t cap)
 {
-	snprintf(out, cap, "%lld:%d:%.3f:%.3f:%.3f:%.3f:%.3f:%d:%d", (long long)x->when,
-		 x->avail, x->total_ms, x->dns_ms, x->connect_ms, x->tls_ms, x->ttfb_ms,
-		 x->step, x->status);
+	if (x->step == 0)
+		snprintf(out, cap, "%lld:%d:U:U:U:U:U:0:%d", (long long)x->when, x->avail,
+			 x->status);
+	else
+		snprintf(out, cap, "%lld:%d:%.3f:%.3f:%.3f:%.3f:%.3f:%d:%d", (long long)x->when,
+			 x->avail, x->total_ms, x->dns_ms, x->connect_ms, x->tls_ms, x->ttfb_ms,
+			 x->step, x->status);
 }
 
 /* Through librrd, one update at a time (no rrdcached). */
