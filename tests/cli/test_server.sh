@@ -294,11 +294,12 @@ get /stale > /dev/null
 expect_contains "the reprint page links the commune's print run" "$(cat "$TMP/got")" '<a href="/sheet/p.pdf">'
 expect_eq "the commune's print run" "$(get /sheet/p.pdf)" "200 application/pdf"
 expect_eq "a page per checked code: ks and kt, not the stale one" "$(pdfinfo "$TMP/got" | sed -n 's/^Pages: *//p')" "2"
-expect_eq "A5 pages by default" "$(pdfinfo "$TMP/got" | sed -n 's/^Page size: *//p')" "419.53 x 595.28 pts"
+paper() { pdfinfo "$TMP/got" | sed -n 's/^Page size: *//p'; }	# the PDF just got
+expect_eq "A5 pages by default" "$(paper)" "419.53 x 595.28 pts"
 expect_eq "the print run on A4" "$(get '/sheet/p.pdf?size=a4')" "200 application/pdf"
-expect_eq "A4 pages" "$(pdfinfo "$TMP/got" | sed -n 's/^Page size: *//p')" "595.28 x 841.89 pts (A4)"
+expect_eq "A4 pages" "$(paper)" "595.28 x 841.89 pts (A4)"
 expect_eq "a poster on A4" "$(get '/poster/ks.pdf?size=a4')" "200 application/pdf"
-expect_eq "its page is A4" "$(pdfinfo "$TMP/got" | sed -n 's/^Page size: *//p')" "595.28 x 841.89 pts (A4)"
+expect_eq "its page is A4" "$(paper)" "595.28 x 841.89 pts (A4)"
 expect_eq "a paper that is not A5 or A4" "$(get '/sheet/p.pdf?size=a3' | cut -d' ' -f1)" "400"
 expect_contains "is refused, saying so" "$(cat "$TMP/got")" "size must be a5 or a4"
 get /stale > /dev/null
