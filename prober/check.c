@@ -90,6 +90,7 @@ struct check {
 	int64_t tcp_up_us;		/* when TCP connected, 0 = not yet */
 	int name_mismatch;		/* the certificate names another host */
 	int board_only;			/* the flow is other probes' (check_board_only) */
+	int lookup;			/* the target's lookup flow (check_lookup) */
 	struct buf body, resp_headers;
 	int body_over;
 	int step;			/* 0-based current step */
@@ -266,12 +267,16 @@ static int nsteps(const struct check *c)
 	return c->flow ? (int)c->flow->nsteps : 1;
 }
 
+static int judges_landing(const struct check *c);
+
 /* ---- templates ---- */
 
 static const char *capture_get(const struct check *c, const char *name, size_t n)
 {
 	if (n == 7 && memcmp(name, "payload", 7) == 0)
 		return c->payload;
+	if (n == 4 && memcmp(name, "code", 4) == 0)
+		return c->t && c->t->procedure_code ? c->t->procedure_code : "";
 	for (int i = 0; i < c->ncaps; i++)
 		if (strlen(c->caps[i].name) == n && memcmp(c->caps[i].name, name, n) == 0)
 			return c->caps[i].value;
@@ -1369,11 +1374,9 @@ static int maybe_generic(struct check *c, const struct result_step *s)
 
 static int needs_page(struct check *c, const struct step *st)
 {
-	if (st->nexpect_text || st->nreject_text || (c->step == 0 && c->t &&
-						      c->t->nexpect_text))
+	if (st->nexpect_text || st->nreject_text || (judges_landing(c) && c->t->nexpect_text))
 		return 1;
-	if (c->step == 0 && c->t && c->t->kind == TARGET_URL &&
-	    maybe_generic(c, &c->r.steps[0]))
+	if (judges_landing(c) && c->t->kind == TARGET_URL && maybe_generic(c, &c->r.steps[0]))
 		return 1;
 	for (size_t i = 0; i < st->ncaptures; i++)
 		if (st->captures[i].source == CAPTURE_FIELD ||
@@ -1452,8 +1455,7 @@ static int judge_page(struct check *c, const struct step *st, const struct page 
 		step_failed(c, gone ? VERDICT_STALE : VERDICT_DOWN, vi, en);
 		return -1;
 	}
-	if (c->step == 0 && c->t && c->t->kind == TARGET_URL && pg &&
-	    generic_page(c, s, pg) < 0)
+	if (judges_landing(c) && c->t->kind == TARGET_URL && pg && generic_page(c, s, pg) < 0)
 		return -1;
 	for (size_t i = 0; i < st->nreject_text; i++)
 		if (page_contains(pg, st->reject_text[i])) {
@@ -1471,7 +1473,7 @@ static int judge_page(struct check *c, const struct step *st, const struct page 
 			step_failed(c, VERDICT_STALE, vi, en);
 			return -1;
 		}
-	if (c->step == 0 && c->t)
+	if (judges_landing(c))
 		for (size_t i = 0; i < c->t->nexpect_text; i++)
 			if (!page_contains(pg, c->t->expect_text[i])) {
 				snprintf(vi, sizeof(vi), "Trang không còn nhắc tới thủ tục "
@@ -1773,7 +1775,7 @@ int check_step_done(struct check *c, CURLM *m, CURLcode code)
 		transfer_error(c, code);
 		return step_judged(c, m, 1);
 	}
-	if (c->step == 0 && home_start(c, m))
+	if (judges_landing(c) && home_start(c, m))
 		return 0;
 	return step_judged(c, m, judge_step(c) < 0);
 }
@@ -1820,6 +1822,22 @@ void check_use_catalog(struct check *c, const struct catalog *cat)
 void check_board_only(struct check *c)
 {
 	c->board_only = 1;
+}
+
+int check_lookup(struct check *c)
+{
+	if (!c->t || !c->t->lookup)
+		return -1;
+	c->lookup = 1;
+	c->flow = c->t->lookup;
+	c->r.steps = result_steps_new(&c->arena, (int)c->flow->nsteps);	/* its own count */
+	return c->r.steps ? 0 : -1;
+}
+
+/* Whether step 1's landing page is judged as the code's (not on a lookup's search page). */
+static int judges_landing(const struct check *c)
+{
+	return c->step == 0 && c->t && !c->lookup;
 }
 
 /* The memo's reading as a decode_result that does not own its codes. */
@@ -2181,8 +2199,8 @@ static int board_fetched(struct check *c, CURLM *m, CURLcode code)
 int check_start(struct check *c, CURLM *m)
 {
 	c->check_start_us = check_now_us();
-	/* a check of a bare URL has its payload already and no board */
-	if (!c->t || c->payload) {
+	/* a check of a bare URL has its payload already and no board; a lookup neither */
+	if (!c->t || c->payload || c->lookup) {
 		if (c->payload)
 			c->r.payload = result_text(&c->arena, c->payload, RESULT_TEXT_MAX);
 		c->state = ST_FLOW;

@@ -109,6 +109,14 @@ void check_use_catalog(struct check *c, const struct catalog *cat);
 void check_board_only(struct check *c);
 
 /*
+ * Walk the target's lookup flow instead of its code: the steps that find
+ * the procedure's address on its portal by its code ({code}). The last
+ * step's final URL is the candidate address (OK when every step passed).
+ * Returns -1 when the target has no lookup.
+ */
+int check_lookup(struct check *c);
+
+/*
  * Begin: fetch the board image (a camera snapshot is a transfer on m) and
  * hand it to a guarded decoding child, without blocking. Returns 1 when
  * the check already ended, 0 when it is under way.

@@ -38,6 +38,9 @@ static void check_usage(FILE *f)
 	      "  -p, --payload URL      with TARGET-ID: walk its flow from URL instead of\n"
 	      "                         the code on its board (an address to print checked\n"
 	      "                         first, as a citizen who scans it would find it)\n"
+	      "  -l, --lookup           with TARGET-ID: walk its lookup flow instead, which\n"
+	      "                         finds the procedure's address on its portal by its\n"
+	      "                         code; the last step's final URL is the candidate\n"
 	      "  -j, --json             print the result as JSON (docs/protocol.md)\n"
 	      "  -e, --english          explanations in English (default: Vietnamese)\n"
 	      "  -u, --uplink KIND      the uplink the result is tagged with (fibre, 4g, 5g...)\n"
@@ -63,6 +66,7 @@ static int cmd_check(int argc, char **argv)
 	static const struct option lo[] = {
 		{ "catalog", required_argument, NULL, 'c' },
 		{ "payload", required_argument, NULL, 'p' },
+		{ "lookup", no_argument, NULL, 'l' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "english", no_argument, NULL, 'e' },
 		{ "uplink", required_argument, NULL, 'u' },
@@ -77,7 +81,7 @@ static int cmd_check(int argc, char **argv)
 	};
 	struct check_env env;
 	const char *catalog = NULL, *allow = NULL, *payload = NULL;
-	int json = 0, english = 0, ch, rc = EXIT_USAGE;
+	int json = 0, english = 0, lookup = 0, ch, rc = EXIT_USAGE;
 	struct catalog *cat = NULL;
 	const struct target *t = NULL;
 	struct target url_target;
@@ -86,10 +90,11 @@ static int cmd_check(int argc, char **argv)
 
 	memset(&env, 0, sizeof(env));
 	env.uplink = "unknown";
-	while ((ch = getopt_long(argc, argv, "c:p:jeu:i:h", lo, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:p:ljeu:i:h", lo, NULL)) != -1) {
 		switch (ch) {
 		case 'c': catalog = optarg; break;
 		case 'p': payload = optarg; break;
+		case 'l': lookup = 1; break;
 		case 'j': json = 1; break;
 		case 'e': english = 1; break;
 		case 'u': env.uplink = optarg; break;
@@ -116,6 +121,10 @@ static int cmd_check(int argc, char **argv)
 	}
 	if (optind != argc - 1) {
 		check_usage(stderr);
+		goto out;
+	}
+	if (lookup && (payload || strstr(argv[optind], "://"))) {
+		fprintf(stderr, "qrwatch-probe: --lookup goes with a TARGET-ID alone\n");
 		goto out;
 	}
 	if (payload && strstr(argv[optind], "://")) {
@@ -163,10 +172,19 @@ static int cmd_check(int argc, char **argv)
 				"does not apply\n", t->id);
 			goto out;
 		}
+		if (lookup && !t->lookup) {
+			fprintf(stderr, "qrwatch-probe: target '%s' has no 'lookup' flow\n",
+				t->id);
+			goto out;
+		}
 		/* with a payload: the flow from it, no board read */
 		c = check_new(t, payload, &env);
 		if (c)
 			check_use_catalog(c, cat);
+		if (c && lookup && check_lookup(c) < 0) {
+			check_free(c);
+			c = NULL;
+		}
 	}
 	if (!c) {
 		fprintf(stderr, "qrwatch-probe: out of memory\n");

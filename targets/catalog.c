@@ -63,6 +63,8 @@ static const struct keydef {
 	{ S_TARGET, "resolve_after", 0 },
 	{ S_TARGET, "extra_ca", 0 },
 	{ S_TARGET, "checked_from", 0 },
+	{ S_TARGET, "procedure_code", 0 },
+	{ S_TARGET, "lookup", 0 },
 	{ S_FLOW, "name", K_REQ },
 	{ S_STEP, "name", K_REQ },
 	{ S_STEP, "method", 0 },
@@ -622,13 +624,14 @@ static void check_template(struct parser *p, int line, const char *what,
 			q++;
 			continue;
 		}
-		if (n == 7 && memcmp(q + 1, "payload", 7) == 0)
+		if ((n == 7 && memcmp(q + 1, "payload", 7) == 0) ||
+		    (n == 4 && memcmp(q + 1, "code", 4) == 0))
 			ok = 1;
 		for (size_t i = 0; i < nknown && !ok; i++)
 			ok = strlen(known[i]) == n && memcmp(known[i], q + 1, n) == 0;
 		if (!ok)
-			perr(p, line, "%s uses {%.*s}, which is neither {payload} nor "
-			     "captured by an earlier step", what, (int)n, q + 1);
+			perr(p, line, "%s uses {%.*s}, which is neither {payload}, {code} "
+			     "nor captured by an earlier step", what, (int)n, q + 1);
 		q += n + 2;
 	}
 }
@@ -1147,6 +1150,24 @@ static const char *beside_catalog(struct parser *p, const char *name)
 	return path;
 }
 
+/* "1.001193": digits, then one or more dot-separated groups of digits. */
+static int procedure_code_ok(const char *s)
+{
+	int groups = 0, digits = 0;
+
+	for (; *s; s++) {
+		if (isdigit((unsigned char)*s)) {
+			digits++;
+		} else if (*s == '.' && digits) {
+			groups++;
+			digits = 0;
+		} else {
+			return 0;
+		}
+	}
+	return groups > 0 && digits > 0;
+}
+
 /* `checked_from = all | place PLACE-ID | PROBE-ID...`: who walks the web flow. */
 static void build_from(struct parser *p, const struct sec *s, struct target *t,
 		       const struct catalog_ix *pix, size_t npix)
@@ -1289,6 +1310,24 @@ static void build_target(struct parser *p, const struct sec *s, struct target *t
 		else
 			t->flow = &p->cat->flows[i];
 	}
+	t->procedure_code = getv(p, s, "procedure_code");
+	if (t->procedure_code && !procedure_code_ok(t->procedure_code))
+		perr(p, get(p, s, "procedure_code")->line, "procedure_code must be the national "
+		     "procedure code, digits with dots such as '1.001193', got '%s'",
+		     t->procedure_code);
+	kv = get(p, s, "lookup");
+	if (kv) {
+		long i = lookup(fix, nfix, kv->val);
+
+		if (i < 0)
+			perr(p, kv->line, "target '%s' names unknown lookup flow '%s'", s->id,
+			     kv->val);
+		else
+			t->lookup = &p->cat->flows[i];
+		if (!t->procedure_code)
+			perr(p, kv->line, "target '%s' has a lookup but no 'procedure_code' "
+			     "to look up", s->id);
+	}
 	t->expect_text = getall(p, s, "expect_text", &t->nexpect_text);
 	check_literal(p, s->line, "expect_text", t->expect_text, t->nexpect_text);
 	t->payload = getv(p, s, "payload");
@@ -1315,6 +1354,9 @@ static void build_target(struct parser *p, const struct sec *s, struct target *t
 			     "targets only");
 		break;
 	case TARGET_VIETQR:
+		if (t->lookup)
+			perr(p, get(p, s, "lookup")->line, "a vietqr target has no address to "
+			     "look up");
 		check_vietqr(p, s, t);
 		if (t->flow)
 			perr(p, get(p, s, "flow")->line, "a vietqr target has no web "

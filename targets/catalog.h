@@ -93,6 +93,8 @@ struct target {
 	const char *id;
 	const struct board *board;
 	const char *procedure;		/* e.g. "Đăng ký khai sinh" */
+	const char *procedure_code;	/* the national code, e.g. "1.001193", or NULL */
+	const struct flow *lookup;	/* finds its address on the portal by {code}, or NULL */
 	enum target_kind kind;
 	const char *image;		/* file path, resolved against the catalog's folder */
 	const char *image_url;		/* or a camera snapshot URL */

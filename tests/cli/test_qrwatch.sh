@@ -166,6 +166,43 @@ expect_contains "named" "$ERR" "--size must be a5 or a4, not 'a3'"
 expect_run "no poster when the checker cannot run" 1 "$QRWATCH" poster -c "$TMP/poster.catalog" \
     --probe "$TMP/no-such-probe" ks -o "$TMP/ks2.png"
 expect_contains "and that is said" "$ERR" "its address could not be checked"
+# a stale code's new address: found on the portal by its procedure code,
+# then walked as the target's own flow; offered only when that is OK
+{
+printf '[place p]\nprovince = Tỉnh Bắc Ninh\ncommune = Xã Tân An\n\n[board b]\nplace = p\nlocation = Nhà văn hoá\n'
+printf '\n[flow tim-theo-ma]\nname = Tìm thủ tục theo mã trên cổng\n'
+printf '[step]\nname = Tìm theo mã\nurl = http://portal.test:%s/tim-kiem?ma={code}\n' "$P"
+printf 'capture = next body href="(/dvc/thu-tuc/[^"]+)"\n'
+printf '[step]\nname = Mở trang thủ tục\nurl = {next}\n'
+# target ID CODE PROCEDURE: the residence code, stale since the migration
+tgt() {
+    printf '\n[target %s]\nboard = b\nprocedure = %s\nimage = %s\n' "$1" "$3" "$TMP/m1.png"
+    printf 'payload = http://portal.test:%s/cu/xac-nhan-cu-tru\nofficial_domains = portal.test\n' "$P"
+    printf 'allow_private = 127.0.0.1\nprocedure_code = %s\nlookup = tim-theo-ma\nexpect_text = %s\n' "$2" "$3"
+}
+tgt cu-tru 1.004227 "Xác nhận thông tin về cư trú"
+tgt khong-co 9.999999 "Xác nhận thông tin về cư trú"
+tgt sai 1.004227 "Đăng ký khai sinh"
+} > "$TMP/lookup.catalog"
+expect_run "the lookup catalog lints clean" 0 "$QRWATCH" lint "$TMP/lookup.catalog"
+expect_run "the registered address is stale" 1 "$QRW_BUILD/qrwatch-probe" check -c "$TMP/lookup.catalog" \
+    --resolve "portal.test:$P:127.0.0.1" --payload "http://portal.test:$P/cu/xac-nhan-cu-tru" cu-tru
+expect_contains "it lands on the home page" "$OUT" "STALE"
+expect_run "lookup finds the new address" 0 "$QRWATCH" lookup -c "$TMP/lookup.catalog" \
+    --resolve "portal.test:$P:127.0.0.1" cu-tru
+expect_eq "and prints it alone" "$OUT" "http://portal.test:$P/dvc/thu-tuc/xac-nhan-cu-tru"
+expect_contains "checked as a citizen would" "$ERR" "candidate for 'cu-tru': http://portal.test:$P/dvc/thu-tuc/xac-nhan-cu-tru; checking it"
+expect_contains "and its waterfall shown, OK" "$ERR" "OK  Trang mở được, trong thời gian cho phép."
+expect_run "lookup of a code the portal does not list" 1 "$QRWATCH" lookup -c "$TMP/lookup.catalog" \
+    --resolve "portal.test:$P:127.0.0.1" khong-co
+expect_contains "says no new address, and why" "$ERR" "qrwatch: no new address for 'khong-co' (Xác nhận thông tin về cư trú 9.999999 on its portal): the lookup did not work"
+expect_eq "and prints none" "$OUT" ""
+expect_run "a candidate that does not name the procedure" 1 "$QRWATCH" lookup -c "$TMP/lookup.catalog" \
+    --resolve "portal.test:$P:127.0.0.1" sai
+expect_contains "is not offered" "$ERR" "is not OK (above), so it is not offered"
+expect_eq "nothing printed for it" "$OUT" ""
+expect_run "lookup of a target without one" 2 "$QRWATCH" lookup -c "$TMP/poster.catalog" ks
+expect_contains "says so" "$ERR" "target 'ks' has no 'lookup' flow"
 kill "$PORTAL" 2>/dev/null
 # a payment code needs no check: its registered payee is printed
 expect_run "poster svg of a payment code" 0 "$QRWATCH" poster -c "$CAT" le-phi-mot-cua -o "$TMP/lp.svg"
