@@ -172,6 +172,10 @@ The e-mails name the board, the place, the verdict and what to do; the
 "codes to reprint" page offers posters only of addresses checked working
 (never the stale code's dead one); a target page shows the 4G
 village slower than the 5G ward.
+
+The stale code's new address, found on the portal by its procedure code
+and checked as a citizen would reach it:
+  $O/qrwatch lookup -c $DIR/demo.catalog --resolve $H:$P:127.0.0.1 cu-tru-thon-dong
 TXT
 echo "http://127.0.0.1:$S/" > "$DIR/ready"
 while :; do sleep 1; done

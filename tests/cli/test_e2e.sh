@@ -89,6 +89,11 @@ expect_contains "the sticker beside the official code is named, with where it is
     "$(db "SELECT why_en FROM latest WHERE target = 'ct-thon-dong' AND probe = 'thon-dong'")" \
     "foreign code pointing to http://dvc-bacninh.test.nop-ho-so.com/chung-thuc: code 2 of 2"
 expect_eq "no incident for a healthy code" "$(db "SELECT count(*) FROM incidents WHERE target IN ('ks-thon-dong','kt-thon-dong','kh-dong-ngan','ct-dong-ngan')")" "0"
+# the stale code's new address: found by its procedure code, checked, as the demo says
+LOOKUP=$(sed -n 's/^  \(.*qrwatch lookup .*\)$/\1/p' "$TMP/demo.out")
+expect_contains "the demo names the lookup of the stale code" "$LOOKUP" "qrwatch lookup -c $D/demo.catalog"
+expect_run "and it finds the address the portal moved the procedure to" 0 sh -c "cd '$ROOT' && $LOOKUP"
+expect_eq "printed alone, checked" "$OUT" "$(sed -n 's/^resolve = \([^:]*\):\([0-9]*\):.*/http:\/\/\1:\2/p' "$D/thon-dong.conf")/dvc/thu-tuc/xac-nhan-cu-tru"
 expect_eq "no uplink incident: the villages' links are fine" "$(db "SELECT count(*) FROM incidents WHERE kind = 'uplink'")" "0"
 expect_contains "the JSON API lists them" "$JSON" '"target":"trich-luc-dong-ngan","verdict":"HANG","state":"open"'
 
