@@ -1150,6 +1150,23 @@ static const char *beside_catalog(struct parser *p, const char *name)
 	return path;
 }
 
+/* The flow a target's key names, or NULL (unknown: said, as "names unknown WHAT"). */
+static const struct flow *flow_ref(struct parser *p, const struct sec *s, const char *key,
+				   const char *what, const struct catalog_ix *fix, size_t nfix)
+{
+	const struct kv *kv = get(p, s, key);
+	long i;
+
+	if (!kv)
+		return NULL;
+	i = lookup(fix, nfix, kv->val);
+	if (i < 0) {
+		perr(p, kv->line, "target '%s' names unknown %s '%s'", s->id, what, kv->val);
+		return NULL;
+	}
+	return &p->cat->flows[i];
+}
+
 /* "1.001193": digits, then one or more dot-separated groups of digits. */
 static int procedure_code_ok(const char *s)
 {
@@ -1300,30 +1317,15 @@ static void build_target(struct parser *p, const struct sec *s, struct target *t
 		     "(e.g. '300', '5m', '1h'), got '%s'", kv->val);
 	parse_long(p, get(p, s, "slo_ms"), TARGET_SLO_MIN, TARGET_SLO_MAX,
 		   TARGET_SLO_DEFAULT, &t->slo_ms);
-	kv = get(p, s, "flow");
-	if (kv) {
-		long i = lookup(fix, nfix, kv->val);
-
-		if (i < 0)
-			perr(p, kv->line, "target '%s' names unknown flow '%s'", s->id,
-			     kv->val);
-		else
-			t->flow = &p->cat->flows[i];
-	}
+	t->flow = flow_ref(p, s, "flow", "flow", fix, nfix);
 	t->procedure_code = getv(p, s, "procedure_code");
 	if (t->procedure_code && !procedure_code_ok(t->procedure_code))
 		perr(p, get(p, s, "procedure_code")->line, "procedure_code must be the national "
 		     "procedure code, digits with dots such as '1.001193', got '%s'",
 		     t->procedure_code);
+	t->lookup = flow_ref(p, s, "lookup", "lookup flow", fix, nfix);
 	kv = get(p, s, "lookup");
 	if (kv) {
-		long i = lookup(fix, nfix, kv->val);
-
-		if (i < 0)
-			perr(p, kv->line, "target '%s' names unknown lookup flow '%s'", s->id,
-			     kv->val);
-		else
-			t->lookup = &p->cat->flows[i];
 		if (!t->procedure_code)
 			perr(p, kv->line, "target '%s' has a lookup but no 'procedure_code' "
 			     "to look up", s->id);
