@@ -86,7 +86,7 @@ TARGETS_SRC = targets/image.c targets/imgops.c targets/decode.c targets/regrid.c
 	targets/qrtext.c targets/verdict.c targets/emvco.c targets/domain.c \
 	targets/payload.c targets/policy.c targets/catalog.c targets/poster.c \
 	targets/netguard.c targets/uplink.c targets/page.c targets/decodereply.c \
-	targets/guarddecode.c targets/banks.c \
+	targets/guarddecode.c targets/banks.c targets/probecheck.c \
 	targets/wire.c targets/result.c targets/batch.c
 CLI_SRC = cli/qrwatch.c $(POSTERPDF_SRC)
 POSTERPDF_SRC = targets/posterpdf.c
@@ -99,7 +99,7 @@ SERVER_SRC = dashboard/qrwatchd.c dashboard/dconfig.c dashboard/server.c \
 	dashboard/rrdstore.c dashboard/html.c \
 	dashboard/pages.c dashboard/metrics.c dashboard/auth.c dashboard/incidents.c dashboard/connguard.c \
 	dashboard/login.c dashboard/workers.c dashboard/prune.c dashboard/httpcache.c \
-	dashboard/graphs.c dashboard/graphwork.c dashboard/overview.c \
+	dashboard/graphs.c dashboard/graphwork.c dashboard/overview.c dashboard/addrlookup.c \
 	$(ALERTS_SRC) alerts/astore.c alerts/engine.c alerts/outbox.c $(POSTERPDF_SRC)
 # The parts of alerts/ that need no database, also under unit test.
 ALERTS_SRC = alerts/route.c alerts/message.c alerts/channel.c

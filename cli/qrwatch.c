@@ -23,8 +23,7 @@
 #include "../targets/policy.h"
 #include "../targets/poster.h"
 #include "../targets/posterpdf.h"
-#include "../targets/result.h"
-#include "../targets/verdict.h"
+#include "../targets/probecheck.h"
 #include "../common/banned.h"
 
 #define VERSION "0.1.0"
@@ -426,9 +425,6 @@ static int cmd_lint(int argc, char **argv)
 
 /* ---- lookup ---- */
 
-static int probe_check(const char *probe, const char *catalog, const char *id,
-		       const char *url, const char *resolve, struct buf *json);
-
 static void lookup_usage(FILE *f)
 {
 	fputs("usage: qrwatch lookup -c CATALOG TARGET-ID\n"
@@ -449,32 +445,6 @@ static void lookup_usage(FILE *f)
 	      "Exit status: 0 a candidate checked OK, 1 none (said why), 2 usage.\n", f);
 }
 
-/* The last step's final URL of a `qrwatch-probe check --json` result, into out. */
-static int lookup_candidate(const struct buf *json, char *out, size_t n, struct err *e)
-{
-	json_object *o = json_tokener_parse(buf_str(json));
-	struct arena a;
-	struct result r;
-	int rc = -1;
-
-	arena_init(&a, 4 * 1024 * 1024);
-	if (!o)
-		err_set(e, "the checker's answer is not JSON");
-	else if (result_from_json(o, &a, "", &r, e) != 0)
-		;	/* e says which field */
-	else if (r.verdict != VERDICT_OK)
-		err_set(e, "the lookup did not work: %s", r.why_en);
-	else if (r.nsteps < 1 || !r.steps[r.nsteps - 1].final_url[0])
-		err_set(e, "the lookup ended on no page");
-	else if ((size_t)snprintf(out, n, "%s", r.steps[r.nsteps - 1].final_url) >= n)
-		err_set(e, "the address found is too long");
-	else
-		rc = 0;
-	json_object_put(o);
-	arena_release(&a);
-	return rc;
-}
-
 static int cmd_lookup(int argc, char **argv)
 {
 	enum { O_PROBE = 256, O_RESOLVE };
@@ -485,28 +455,26 @@ static int cmd_lookup(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *catalog = NULL, *probe = NULL, *resolve = NULL;
+	struct probecheck pc = { NULL, NULL, NULL };
 	const struct target *t = NULL;
+	struct probecheck_found found;
 	struct catalog *cat;
-	char candidate[2048];
-	struct buf json;
-	struct err e;
 	int ch, rc;
 
 	while ((ch = getopt_long(argc, argv, "c:h", lo, NULL)) != -1) {
 		switch (ch) {
-		case 'c': catalog = optarg; break;
-		case O_PROBE: probe = optarg; break;
-		case O_RESOLVE: resolve = optarg; break;
+		case 'c': pc.catalog = optarg; break;
+		case O_PROBE: pc.probe = optarg; break;
+		case O_RESOLVE: pc.resolve = optarg; break;
 		case 'h': lookup_usage(stdout); return EXIT_GOOD;
 		default: lookup_usage(stderr); return EXIT_USAGE;
 		}
 	}
-	if (!catalog || optind != argc - 1) {
+	if (!pc.catalog || optind != argc - 1) {
 		lookup_usage(stderr);
 		return EXIT_USAGE;
 	}
-	cat = open_catalog(catalog, argv[optind], &t);
+	cat = open_catalog(pc.catalog, argv[optind], &t);
 	if (!cat)
 		return EXIT_USAGE;
 	if (!t->lookup) {
@@ -515,32 +483,23 @@ static int cmd_lookup(int argc, char **argv)
 		catalog_free(cat);
 		return EXIT_USAGE;
 	}
-	buf_init(&json, 4 * 1024 * 1024);
-	rc = probe_check(probe, catalog, t->id, NULL, resolve, &json);
-	if (rc < 0)
-		err_set(&e, "the checker could not run");
-	if (rc < 0 || lookup_candidate(&json, candidate, sizeof(candidate), &e) < 0) {
+	if (probecheck_find(&pc, t, &found) != 0) {
 		fprintf(stderr, "qrwatch: no new address for '%s' (%s %s on its portal): %s\n",
-			t->id, t->procedure, t->procedure_code, e.msg);
-		rc = EXIT_FINDING;
-	} else if (t->payload && !strcmp(candidate, t->payload)) {
-		fprintf(stderr, "qrwatch: the lookup found the registered address again: "
-			"%s\n", candidate);
+			t->id, t->procedure, t->procedure_code, found.why_en);
 		rc = EXIT_FINDING;
 	} else {
 		fprintf(stderr, "qrwatch: candidate for '%s': %s; checking it as a citizen "
-			"who scans it would\n", t->id, candidate);
-		rc = probe_check(probe, catalog, t->id, candidate, resolve, NULL);
+			"who scans it would\n", t->id, found.candidate);
+		rc = probecheck_run(&pc, t->id, found.candidate, NULL);
 		if (rc == 0) {
-			printf("%s\n", candidate);
+			printf("%s\n", found.candidate);
 		} else {
-			fprintf(stderr, "qrwatch: the candidate %s: %s\n", candidate,
+			fprintf(stderr, "qrwatch: the candidate %s: %s\n", found.candidate,
 				rc < 0 ? "could not be checked" : "is not OK (above), so it is "
 				"not offered");
 			rc = EXIT_FINDING;
 		}
 	}
-	buf_release(&json);
 	catalog_free(cat);
 	return rc;
 }
@@ -567,87 +526,6 @@ static void poster_usage(FILE *f)
 	      "      --probe PROGRAM  the checker (default: qrwatch-probe beside this program)\n"
 	      "      --resolve H:P:A  for the check: connect to A for host H port P (like curl)\n"
 	      "  -h, --help           this text\n", f);
-}
-
-/*
- * Run `qrwatch-probe check` on target id: with --payload URL (a flow from
- * that address) or --lookup (url NULL). Its waterfall goes to stderr for
- * the officer to see; with json, its result as JSON goes there instead.
- * Returns 0 when it is OK, 1 when it is not, -1 when it could not run.
- */
-static int probe_check(const char *probe, const char *catalog, const char *id,
-		       const char *url, const char *resolve, struct buf *json)
-{
-	char beside[4200];
-	const char *argv[14];
-	int n = 0, status, fds[2] = { -1, -1 };
-	pid_t pid;
-
-	if (!probe) {
-		if (file_beside_self("qrwatch-probe", beside, sizeof(beside)) < 0)
-			return -1;
-		probe = beside;
-	}
-	argv[n++] = probe;
-	argv[n++] = "check";
-	argv[n++] = "-c";
-	argv[n++] = catalog;
-	if (url) {
-		argv[n++] = "--payload";
-		argv[n++] = url;
-	} else {
-		argv[n++] = "--lookup";
-	}
-	if (json)
-		argv[n++] = "--json";
-	if (resolve) {
-		argv[n++] = "--resolve";
-		argv[n++] = resolve;
-	}
-	argv[n++] = id;
-	argv[n] = NULL;
-	if (json && pipe(fds) < 0)
-		return -1;
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0) {
-		if (json) {
-			close(fds[0]);
-			close(fds[1]);
-		}
-		return -1;
-	}
-	if (pid == 0) {
-		/* its waterfall beside our messages, or its JSON to us */
-		dup2(json ? fds[1] : STDERR_FILENO, STDOUT_FILENO);
-		if (json) {
-			close(fds[0]);
-			close(fds[1]);
-		}
-		execv(probe, (char *const *)argv);
-		fprintf(stderr, "qrwatch: cannot run '%s': %s\n", probe, strerror(errno));
-		_exit(127);
-	}
-	if (json) {
-		char chunk[4096];
-		ssize_t got;
-
-		close(fds[1]);
-		while ((got = read(fds[0], chunk, sizeof(chunk))) != 0) {
-			if (got < 0 && errno == EINTR)
-				continue;
-			if (got < 0)
-				break;
-			buf_add(json, chunk, (size_t)got);
-		}
-		close(fds[0]);
-	}
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	if (!WIFEXITED(status) || WEXITSTATUS(status) > 1)
-		return -1;
-	return WEXITSTATUS(status);
 }
 
 static int cmd_poster(int argc, char **argv)
@@ -706,7 +584,8 @@ static int cmd_poster(int argc, char **argv)
 		return EXIT_USAGE;
 	/* never a poster of a link not checked working (docs/api.md, /stale) */
 	if (t->kind == TARGET_URL && t->payload) {
-		int ok = probe_check(probe, catalog, t->id, t->payload, resolve, NULL);
+		struct probecheck pc = { probe, catalog, resolve };
+		int ok = probecheck_run(&pc, t->id, t->payload, NULL);
 
 		if (ok != 0) {
 			if (ok < 0)

@@ -10,6 +10,7 @@
 
 #include <openssl/crypto.h>
 
+#include "addrlookup.h"
 #include "graphwork.h"
 #include "prune.h"
 #include "../common/conffile.h"
@@ -30,6 +31,7 @@ static const char *const known[] = {
 	"page_threads", "page_queue", "auth_threads", "auth_queue", "login_rate_ip",
 	"login_rate_user", "login_cache", "trusted_proxy", "rrd_checkpoint", "province",
 	"changes_keep", "results_keep", "graph_workers", "cert_warn_days",
+	"lookup_every", "lookup_probe", "lookup_resolve",
 };
 
 static void set_str(char *dst, size_t cap, const char *v, const char *key,
@@ -384,6 +386,21 @@ static void on_key(void *ctx, size_t index, const char *key, const char *cval,
 				 key, path, line, errors);
 		else
 			c->results_keep_s = 0;
+	} else if (!strcmp(key, "lookup_every")) {
+		/* 0: no lookups; else how often stale codes' new addresses are looked up */
+		if (strcmp(val, "0"))
+			set_secs(&c->lookup_every_s, val, 1, 7L * 86400, key, path, line, errors);
+		else
+			c->lookup_every_s = 0;
+	} else if (!strcmp(key, "lookup_probe")) {
+		set_str(c->lookup_probe, sizeof(c->lookup_probe), val, key, path, line, errors);
+	} else if (!strcmp(key, "lookup_resolve")) {
+		if (!strchr(val, ':'))
+			conf_err(errors, path, line, "lookup_resolve must be HOST:PORT:ADDRESS, "
+				 "got '%s'", val);
+		else
+			set_str(c->lookup_resolve, sizeof(c->lookup_resolve), val, key, path, line,
+				errors);
 	} else if (!strcmp(key, "graph_workers")) {
 		set_num(&c->graph_workers, val, 1, GRAPHWORK_MAX, key, path, line, errors);
 	} else if (!strcmp(key, "log_level")) {
@@ -413,6 +430,7 @@ int dconfig_load(const char *path, struct dconfig *c, struct buf *errors)
 	c->changes_keep_s = PRUNE_CHANGES_KEEP_S;
 	c->results_keep_s = PRUNE_RESULTS_KEEP_S;
 	c->graph_workers = GRAPHWORK_DEFAULT;
+	c->lookup_every_s = ADDRLOOKUP_EVERY_S;
 	alert_cfg_init(&c->alerts);
 	line = conf_read(path, known, sizeof(known) / sizeof(known[0]), on_key, c, errors);
 	if (line < 0)

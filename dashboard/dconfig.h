@@ -32,6 +32,9 @@ struct dconfig {
 	long changes_keep_s;		/* verdict changes kept this long, 0: for ever */
 	long results_keep_s;		/* results kept this long, 0: for ever */
 	unsigned graph_workers;		/* processes drawing graphs */
+	long lookup_every_s;		/* stale codes' new addresses looked up this often, 0: never */
+	char lookup_probe[1024];	/* the checker, "" qrwatch-probe beside qrwatchd */
+	char lookup_resolve[300];	/* HOST:PORT:ADDRESS for its checks, or "" */
 	struct alert_cfg alerts;	/* recipients malloc'ed; freed by dconfig_release() */
 };
 

@@ -111,6 +111,13 @@ static const struct {
 	  "No code to print yet: the procedure's official address has not been checked "
 	  "working (no board with this code is OK)." },
 	{ "dead_link", "Địa chỉ đã hỏng", "Broken address" },
+	{ "candidate", "Địa chỉ mới tìm được trên cổng dịch vụ công", "New address found on the portal" },
+	{ "procedure_code", "mã thủ tục", "procedure code" },
+	{ "candidate_checked", "Đã đi thử như người dân quét mã: hoạt động, lúc",
+	  "Walked as a citizen who scans it would: it works, at" },
+	{ "no_candidate", "Chưa tìm được địa chỉ mới", "No new address found yet" },
+	{ "candidate_next", "Chưa in: địa chỉ này cần được cán bộ xác nhận trước khi đưa lên mã mới.",
+	  "Not printed yet: an official confirms this address before it goes on a new code." },
 	{ "poster_pdf", "Tải tờ dán để in (PDF, khổ A5)", "Download the poster to print (PDF, A5)" },
 	{ "poster_pdf_a4", "khổ A4", "A4" },
 	{ "sheet", "Tờ dán của mọi mã đã kiểm tra, in một lượt (PDF, khổ A5):",

@@ -9,6 +9,7 @@
 #include <json-c/json.h>
 
 #include "graphs.h"
+#include "addrlookup.h"
 #include "html.h"
 #include "metrics.h"
 #include "overview.h"
@@ -328,6 +329,30 @@ static int same_commune(const struct place *a, const struct place *b)
 		!a->province && !b->province);
 }
 
+/*
+ * A stale code's new address as the lookup found it (addrlookup.h): the
+ * candidate checked OK, to be confirmed before anything is printed, or
+ * why none was found. Nothing when no lookup ran for it.
+ */
+static void found_address(struct dash *d, const struct target *t, int english, struct buf *b)
+{
+	struct addrlookup_seen s;
+	char when[32];
+
+	if (!addrlookup_get(d->lookup, t->id, &s))
+		return;
+	fmt_time(s.at_ms, when, sizeof(when));
+	if (s.found.candidate[0])
+		html_addf(b, "<p class=\"candidate\">%s (%s %s): <code>%s</code>. %s %s.</p>"
+			  "<p>%s</p>", tr("candidate", english), tr("procedure_code", english),
+			  t->procedure_code ? t->procedure_code : "", s.found.candidate,
+			  tr("candidate_checked", english), when, tr("candidate_next", english));
+	else
+		html_addf(b, "<p class=\"candidate none\">%s (%s): %s</p>",
+			  tr("no_candidate", english), when,
+			  english ? s.found.why_en : s.found.why_vi);
+}
+
 static void page_stale(struct dash *d, struct store_reader *rd, int english, struct reply *r)
 {
 	int any = 0;
@@ -369,11 +394,12 @@ static void page_stale(struct dash *d, struct store_reader *rd, int english, str
 		html_verdict(&r->body, st.verdict);
 		html_addf(&r->body, "</p>");
 		ok = checked_address(&ss, i);
-		if (!strcmp(st.verdict, "STALE"))
+		if (!strcmp(st.verdict, "STALE")) {
 			html_addf(&r->body, "<p>%s: <code>%s</code></p><p class=\"no-poster\">%s</p>",
 				  tr("dead_link", english), t->payload ? t->payload : "",
 				  tr("no_poster_stale", english));
-		else if (ok < 0)
+			found_address(d, t, english, &r->body);
+		} else if (ok < 0)
 			html_addf(&r->body, "<p class=\"no-poster\">%s</p>",
 				  tr("no_poster_unchecked", english));
 		else

@@ -25,6 +25,7 @@ struct dash {
 	struct metrics *metrics;	/* /metrics' labels, made from the catalog at start */
 	struct server *srv;		/* set by server_start(): its counters for /metrics */
 	int cert_warn_days;		/* certificates expiring this soon are marked */
+	struct addrlookup *lookup;	/* stale codes' new addresses found, or NULL */
 };
 
 /* A GET as the dashboard takes it: the path and what of the request it reads. */

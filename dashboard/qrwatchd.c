@@ -17,6 +17,7 @@
 #include "overview.h"
 #include "pages.h"
 #include "prune.h"
+#include "addrlookup.h"
 #include "ingest.h"
 #include "metrics.h"
 #include "rrdstore.h"
@@ -93,6 +94,8 @@ int main(int argc, char **argv)
 	struct outbox outbox;
 	struct catalog empty;
 	struct prune *prune = NULL;
+	struct addrlookup *lookup = NULL;
+	struct probecheck pc;
 	char *cert = NULL, *key = NULL;
 	enum log_level level;
 	struct err e;
@@ -279,6 +282,15 @@ int main(int argc, char **argv)
 		LOG(LOG_LVL_ERROR, NULL, "%s", e.msg);
 		goto out_rrd;
 	}
+	/* stale codes' new addresses, checked by qrwatch-probe as the probes check */
+	pc.probe = cfg.lookup_probe[0] ? cfg.lookup_probe : NULL;
+	pc.catalog = cfg.catalog;
+	pc.resolve = cfg.lookup_resolve[0] ? cfg.lookup_resolve : NULL;
+	if (cat && addrlookup_start(cat, &db, &pc, cfg.lookup_every_s, &lookup, &e) < 0) {
+		LOG(LOG_LVL_ERROR, NULL, "%s", e.msg);
+		goto out_rrd;
+	}
+	dash.lookup = lookup;
 	if (outbox_start(&outbox, &alerts, &db.lock, &e) < 0) {
 		LOG(LOG_LVL_ERROR, NULL, "%s", e.msg);
 		goto out_rrd;
@@ -322,6 +334,7 @@ int main(int argc, char **argv)
 	rc = 0;
 out_rrd:
 	metrics_free(dash.metrics);
+	addrlookup_stop(lookup);
 	prune_stop(prune);
 	graphs_free(dash.graphs);
 	overview_free(dash.ov);

@@ -107,6 +107,9 @@ notify = xa-tan-an email vanphong@tanan.example place=xa-tan-an
 notify = phuong-dong-ngan email vanphong@dongngan.example place=phuong-dong-ngan
 # the demo opens an incident at the second bad result (the default is 3)
 alert_open_after = 2
+# the stale code's new address, looked up on the portal every 20 s
+lookup_every = 20
+lookup_resolve = $H:$P:127.0.0.1
 log_level = warn
 CONF
 "$O/qrwatchd" -c "$DIR/qrwatchd.conf" -p "$DIR/server.port" > "$DIR/qrwatchd.log" 2>&1 &
@@ -174,7 +177,8 @@ The e-mails name the board, the place, the verdict and what to do; the
 village slower than the 5G ward.
 
 The stale code's new address, found on the portal by its procedure code
-and checked as a citizen would reach it:
+and checked as a citizen would reach it, is on the "codes to reprint" page
+within a minute, to be confirmed; from a terminal:
   $O/qrwatch lookup -c $DIR/demo.catalog --resolve $H:$P:127.0.0.1 cu-tru-thon-dong
 TXT
 echo "http://127.0.0.1:$S/" > "$DIR/ready"

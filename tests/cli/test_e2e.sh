@@ -94,6 +94,10 @@ LOOKUP=$(sed -n 's/^  \(.*qrwatch lookup .*\)$/\1/p' "$TMP/demo.out")
 expect_contains "the demo names the lookup of the stale code" "$LOOKUP" "qrwatch lookup -c $D/demo.catalog"
 expect_run "and it finds the address the portal moved the procedure to" 0 sh -c "cd '$ROOT' && $LOOKUP"
 expect_eq "printed alone, checked" "$OUT" "$(sed -n 's/^resolve = \([^:]*\):\([0-9]*\):.*/http:\/\/\1:\2/p' "$D/thon-dong.conf")/dvc/thu-tuc/xac-nhan-cu-tru"
+i=0
+while ! curl -s "${URL}stale" | grep -q 'class="candidate"' && [ $i -lt 60 ]; do sleep 1; i=$((i + 1)); done
+expect_contains "the reprint page shows that address beside the dead one, to be confirmed" \
+    "$(curl -s "${URL}stale")" "xac-nhan-cu-tru</code>. Đã đi thử như người dân quét mã: hoạt động"
 expect_eq "no uplink incident: the villages' links are fine" "$(db "SELECT count(*) FROM incidents WHERE kind = 'uplink'")" "0"
 expect_contains "the JSON API lists them" "$JSON" '"target":"trich-luc-dong-ngan","verdict":"HANG","state":"open"'
 

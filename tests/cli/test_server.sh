@@ -29,6 +29,11 @@ for t in ks kt gone; do
     printf '\n[target %s]\nboard = b\nprocedure = Đăng ký khai sinh\nimage = %s\n' "$t" "$TMP/$t.png"
     printf 'payload = %s\nofficial_domains = portal.test\nallow_private = 127.0.0.1\ninterval = 60\n' "$B/$path"
 done
+# the stale one's procedure, found on the portal by its code
+printf 'procedure_code = 1.004227\nlookup = tim-theo-ma\n'
+printf '\n[flow tim-theo-ma]\nname = Tìm theo mã thủ tục\n[step]\nname = Tìm\n'
+printf 'url = %s/tim-kiem?ma={code}\ncapture = next body href="(/dvc/thu-tuc/[^"]+)"\n' "$B"
+printf '[step]\nname = Trang tìm được\nurl = {next}\n'
 } > "$TMP/c.catalog"
 printf '%s\n' "$SECRET" > "$TMP/probe.secret"
 cat > "$TMP/qrwatchd.conf" <<CONF
@@ -37,6 +42,8 @@ data_dir = $TMP/data
 catalog = $TMP/c.catalog
 probe = thon-dong-1 $TMP/probe.secret
 max_body_kb = 256
+lookup_every = 3
+lookup_resolve = portal.test:$P:127.0.0.1
 CONF
 
 expect_run "qrwatchd -t" 0 "$SERVER" -t -c "$TMP/qrwatchd.conf"
@@ -46,11 +53,15 @@ expect_run "qrwatchd -t on a bad config" 2 "$SERVER" -t -c "$TMP/bad.conf"
 expect_contains "listen named" "$ERR" "bad.conf:1: listen must be ADDRESS:PORT"
 expect_contains "did-you-mean" "$ERR" "bad.conf:2: unknown key 'threds' (did you mean 'threads'?)"
 expect_contains "secret file named" "$ERR" "bad.conf:3: cannot open '/nonexistent'"
+printf 'lookup_resolve = portal.test\nlookup_every = 5 minutes\n' > "$TMP/badlookup.conf"
+expect_run "qrwatchd -t on bad lookup keys" 2 "$SERVER" -t -c "$TMP/badlookup.conf"
+expect_contains "lookup_resolve named" "$ERR" "badlookup.conf:1: lookup_resolve must be HOST:PORT:ADDRESS, got 'portal.test'"
+expect_contains "lookup_every named" "$ERR" "badlookup.conf:2: 'lookup_every' must be a duration from 1 s to 604800 s"
 # a log_level qrwatchd cannot use is refused, not logged at a level left unset
 # (found by a fuzzer)
 { grep -v '^$' "$TMP/qrwatchd.conf"; printf 'log_level = verbose\n'; } > "$TMP/level.conf"
 expect_run "qrwatchd -t with an unknown log_level" 2 "$SERVER" -t -c "$TMP/level.conf"
-expect_contains "log_level named" "$ERR" "level.conf:6: log_level must be error, warn, info or debug, got 'verbose'"
+expect_contains "log_level named" "$ERR" "level.conf:8: log_level must be error, warn, info or debug, got 'verbose'"
 
 "$SERVER" -c "$TMP/qrwatchd.conf" -p "$TMP/server.port" 2>"$TMP/server.log" &
 SPID=$!
@@ -284,6 +295,14 @@ expect_eq "stale codes page" "$(get /stale | cut -d' ' -f1)" "200"
 expect_contains "the stale page shows the broken address" "$(cat "$TMP/got")" "Địa chỉ đã hỏng: <code>http://portal.test:$P/gone</code>"
 expect_contains "and says not to print it again" "$(cat "$TMP/got")" "Không in lại mã này: địa chỉ trong mã không còn dẫn tới thủ tục"
 expect_eq "and offers no poster of it" "$(grep -c '/poster/gone' "$TMP/got")" "0"
+# its new address, looked up on the portal by its code and checked, is shown beside it
+i=0
+while ! grep -q 'class="candidate"' "$TMP/got" && [ $i -lt 40 ]; do sleep 0.5; get /stale > /dev/null; i=$((i + 1)); done
+expect_contains "the stale page shows the new address found on the portal" "$(cat "$TMP/got")" \
+    "Địa chỉ mới tìm được trên cổng dịch vụ công (mã thủ tục 1.004227): <code>http://portal.test:$P/dvc/thu-tuc/xac-nhan-cu-tru</code>. Đã đi thử như người dân quét mã: hoạt động, lúc"
+expect_contains "to be confirmed before it is printed" "$(cat "$TMP/got")" "Chưa in: địa chỉ này cần được cán bộ xác nhận"
+expect_eq "and still no poster of the stale code" "$(grep -c '/poster/gone' "$TMP/got")" "0"
+expect_contains "the log names it" "$(cat "$TMP/server.log")" "target 'gone': a new address found on its portal and checked OK: http://portal.test:$P/dvc/thu-tuc/xac-nhan-cu-tru (to be confirmed)"
 expect_eq "no poster of a STALE address, even asked for" "$(get /poster/gone.svg | cut -d' ' -f1)" "409"
 expect_contains "and the refusal says why" "$(cat "$TMP/got")" "no poster for 'gone': its address has not been checked working"
 expect_eq "a poster of an address checked OK" "$(get /poster/ks.svg)" "200 image/svg+xml"
