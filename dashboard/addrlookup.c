@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -53,6 +54,7 @@ static void round_once(struct addrlookup *l)
 	struct store_reader *rd;
 	struct err e;
 
+	snprintf(e.msg, sizeof(e.msg), "the database could not be read");
 	if (!f.stale)
 		return;
 	rd = store_reader_get(l->db, &e);

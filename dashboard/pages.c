@@ -308,10 +308,10 @@ static long checked_address(const struct states *ss, size_t i)
 		return -1;	/* nothing registered to print */
 	if (t->kind == TARGET_VIETQR)
 		return (long)i;	/* a payment code has no page: its registered payee is the check */
-	/* a board read by a probe that does not walk the flow proves no address */
+	/* a board read by a probe that does not walk the flow proves no link (a text code has none) */
 	for (size_t k = 0; k < ss->cat->ntargets; k++)
 		if (same_code(t, &ss->cat->targets[k]) && !strcmp(ss->st[k].verdict, "OK") &&
-		    ss->st[k].walked)
+		    (ss->st[k].walked || ss->cat->targets[k].kind != TARGET_URL))
 			return (long)k;
 	return -1;
 }

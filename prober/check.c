@@ -275,11 +275,12 @@ static const char *capture_get(const struct check *c, const char *name, size_t n
 {
 	if (n == 7 && memcmp(name, "payload", 7) == 0)
 		return c->payload;
-	if (n == 4 && memcmp(name, "code", 4) == 0)
-		return c->t && c->t->procedure_code ? c->t->procedure_code : "";
 	for (int i = 0; i < c->ncaps; i++)
 		if (strlen(c->caps[i].name) == n && memcmp(c->caps[i].name, name, n) == 0)
 			return c->caps[i].value;
+	/* a value a step captured as "code" comes first: flows written before {code} */
+	if (n == 4 && memcmp(name, "code", 4) == 0)
+		return c->t && c->t->procedure_code ? c->t->procedure_code : "";
 	return NULL;
 }
 

@@ -10,6 +10,7 @@
 
 #include <json-c/json.h>
 
+#include "domain.h"
 #include "result.h"
 #include "verdict.h"
 #include "../common/arena.h"
@@ -141,6 +142,16 @@ static int read_result(const struct buf *json, char *url, size_t n,
 	return rc;
 }
 
+/* Whether url is http(s) on one of t's official domains, as a registered payload must be. */
+static int official(const struct target *t, const char *url)
+{
+	char host[256];
+	struct err e;
+
+	return url_parse_http(url, host, sizeof(host), &e) == 0 &&
+	       domain_is_official(host, t->official, t->nofficial);
+}
+
 int probecheck_find(const struct probecheck *pc, const struct target *t,
 		    struct probecheck_found *out)
 {
@@ -165,6 +176,17 @@ int probecheck_find(const struct probecheck *pc, const struct target *t,
 		out->candidate[0] = '\0';
 		why(out, "Cổng vẫn chỉ tới địa chỉ đã đăng ký, địa chỉ đã hỏng.",
 		    "the lookup found the registered address again");
+		rc = 1;
+	} else if (!official(t, out->candidate)) {
+		/* a link off the portal (an advert on its search page, say) is no address */
+		char vi[sizeof(out->why_vi)], en[sizeof(out->why_en)];
+
+		snprintf(vi, sizeof(vi), "Địa chỉ tìm được (%.300s) không thuộc tên miền chính thức "
+			 "của thủ tục.", out->candidate);
+		snprintf(en, sizeof(en), "the address found (%.300s) is not under the target's "
+			 "official_domains", out->candidate);
+		why(out, vi, en);
+		out->candidate[0] = '\0';
 		rc = 1;
 	}
 	buf_release(&json);

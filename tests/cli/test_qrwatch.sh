@@ -180,9 +180,12 @@ tgt() {
     printf 'payload = http://portal.test:%s/cu/xac-nhan-cu-tru\nofficial_domains = portal.test\n' "$P"
     printf 'allow_private = 127.0.0.1\nprocedure_code = %s\nlookup = tim-theo-ma\nexpect_text = %s\n' "$2" "$3"
 }
+# a lookup that ends off the portal's domain (an advert's link, say)
+printf '\n[flow ra-ngoai]\nname = Tìm\n[step]\nname = Trang ngoài\nurl = http://127.0.0.1:%s/dvc/thu-tuc/xac-nhan-cu-tru\n' "$P"
 tgt cu-tru 1.004227 "Xác nhận thông tin về cư trú"
 tgt khong-co 9.999999 "Xác nhận thông tin về cư trú"
 tgt sai 1.004227 "Đăng ký khai sinh"
+tgt ngoai 1.004227 "Xác nhận thông tin về cư trú" | sed 's/^lookup = tim-theo-ma$/lookup = ra-ngoai/'
 } > "$TMP/lookup.catalog"
 expect_run "the lookup catalog lints clean" 0 "$QRWATCH" lint "$TMP/lookup.catalog"
 expect_run "the registered address is stale" 1 "$QRW_BUILD/qrwatch-probe" check -c "$TMP/lookup.catalog" \
@@ -201,6 +204,9 @@ expect_run "a candidate that does not name the procedure" 1 "$QRWATCH" lookup -c
     --resolve "portal.test:$P:127.0.0.1" sai
 expect_contains "is not offered" "$ERR" "is not OK (above), so it is not offered"
 expect_eq "nothing printed for it" "$OUT" ""
+expect_run "a lookup ending off the official domains" 1 "$QRWATCH" lookup -c "$TMP/lookup.catalog" \
+    --resolve "portal.test:$P:127.0.0.1" ngoai
+expect_contains "is refused, saying so" "$ERR" "the address found (http://127.0.0.1:$P/dvc/thu-tuc/xac-nhan-cu-tru) is not under the target's official_domains"
 expect_run "lookup of a target without one" 2 "$QRWATCH" lookup -c "$TMP/poster.catalog" ks
 expect_contains "says so" "$ERR" "target 'ks' has no 'lookup' flow"
 kill "$PORTAL" 2>/dev/null
