@@ -1616,6 +1616,22 @@ static int any_probe_at(const struct catalog *c, const struct place *pl)
 	return 0;
 }
 
+/* Whether a probe other than bp (which reads t's board) is named to walk t's flow. */
+static int others_walk(const struct catalog *c, const struct target *t, const char *bp)
+{
+	if (t->from == FROM_PROBES) {
+		for (size_t i = 0; i < t->nfrom_probes; i++)
+			if (strcmp(t->from_probes[i], bp))
+				return 1;
+		return 0;
+	}
+	for (size_t i = 0; i < c->nboards; i++)	/* FROM_PLACE: the probes reading there */
+		if (c->boards[i].place == t->from_place && c->boards[i].probe &&
+		    strcmp(c->boards[i].probe, bp))
+			return 1;
+	return 0;
+}
+
 int catalog_lint(const struct catalog *c, struct buf *out)
 {
 	int n = 0, assigned = 0;
@@ -1646,8 +1662,7 @@ int catalog_lint(const struct catalog *c, struct buf *out)
 				 "board names a probe: no probe walks its flow\n", c->path,
 				 t->line, t->id, t->from_place->id);
 			n++;
-		} else if (t->from != FROM_ALL && bp && !catalog_walks_flow(c, t, bp) &&
-			   !t->payload) {
+		} else if (t->from != FROM_ALL && bp && others_walk(c, t, bp) && !t->payload) {
 			buf_addf(out, "%s:%d: target '%s' is checked from probes that do not "
 				 "read its board ('%s' does), so they have no address to walk "
 				 "from: give it 'payload'\n", c->path, t->line, t->id, bp);

@@ -298,7 +298,9 @@ static void test_probes(void)
 		"[target nobody]\nboard = bw\nprocedure = D\nimage = d.png\n"
 		"official_domains = a.gov.vn\nchecked_from = place far\n"
 		"[target unowned]\nboard = bx\nprocedure = E\nimage = e.png\n"
-		"official_domains = a.gov.vn\n", &errs);
+		"official_domains = a.gov.vn\n"
+		"[target shared]\nboard = bw\nprocedure = F\nimage = f.png\n"
+		"official_domains = a.gov.vn\nchecked_from = ward-1 lane-1\n", &errs);
 	const struct target *t;
 
 	CHECK(c != NULL);
@@ -321,7 +323,7 @@ static void test_probes(void)
 	/* lint: the unowned board, the flow of a place without probes, and a flow
 	 * walked by others with no payload to walk from */
 	buf_init(&found, 64 * 1024);
-	CHECK(catalog_lint(c, &found) == 3);
+	CHECK(catalog_lint(c, &found) == 4);
 	CHECK_CONTAINS(buf_str(&found), "c.catalog:19: board 'bx' names no probe, so every "
 		       "probe reads its photos");
 	CHECK_CONTAINS(buf_str(&found), "target 'nobody' is checked from place 'far', "
@@ -329,6 +331,9 @@ static void test_probes(void)
 	CHECK_CONTAINS(buf_str(&found), "target 'listed' is checked from probes that do not "
 		       "read its board ('lane-1' does), so they have no address to walk from: "
 		       "give it 'payload'");
+	/* its own probe walks it, but so should lane-1, which has no address to walk from */
+	CHECK_CONTAINS(buf_str(&found), "target 'shared' is checked from probes that do not "
+		       "read its board ('ward-1' does)");
 	buf_release(&found);
 	catalog_free(c);
 	buf_release(&errs);
