@@ -1615,23 +1615,22 @@ static int home_start(struct check *c, CURLM *m)
 {
 	const struct result_step *s = &c->r.steps[0];
 	const struct url_look *l;
-	char origin[256], url[300];
+	char url[300];
 	int64_t left;
 
 	if (!c->t || c->t->kind != TARGET_URL || s->status < 200 || s->status > 299 ||
 	    (l = looked(c, s->final_url))->root || !l->origin[0])
 		return 0;
-	snprintf(origin, sizeof(origin), "%s", l->origin);
-	c->home = home_entry(c->env, origin, 0);
+	c->home = home_entry(c->env, l->origin, 0);
 	if (c->home && check_now_us() - c->home->at_us < CHECK_HOME_TTL_S * 1000000LL)
 		return 0;
-	c->home = home_entry(c->env, origin, 1);
+	c->home = home_entry(c->env, l->origin, 1);
 	c->home->at_us = check_now_us();	/* tried now, whatever comes of it */
 	c->home->known = 0;
 	left = (int64_t)c->deadline_ms - (check_now_us() - c->check_start_us) / 1000;
 	if (left < 100 || (!c->home_h && !(c->home_h = curl_easy_init())))
 		return 0;
-	snprintf(url, sizeof(url), "%s/", origin);
+	snprintf(url, sizeof(url), "%s/", l->origin);
 	buf_init(&c->home_body, CHECK_MAX_BODY);
 	side_transfer(c, c->home_h, url, &c->guard, 5, CHECK_MAX_BODY,
 		      left < 10000 ? left : 10000);
@@ -2133,7 +2132,6 @@ static int board_judged(struct check *c, CURLM *m, enum guard_status st,
 		finish_msg(c, VERDICT_OK, "Mã trên bảng là mã thật của thủ tục; trang của "
 			   "thủ tục do thiết bị đo khác kiểm tra.", "The board's code is the "
 			   "procedure's own; its page is checked by other probes.");
-		c->state = ST_DONE;
 		return 1;
 	}
 	c->state = ST_FLOW;
