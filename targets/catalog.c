@@ -65,6 +65,7 @@ static const struct keydef {
 	{ S_TARGET, "checked_from", 0 },
 	{ S_TARGET, "procedure_code", 0 },
 	{ S_TARGET, "lookup", 0 },
+	{ S_TARGET, "replaces", K_REP },
 	{ S_FLOW, "name", K_REQ },
 	{ S_STEP, "name", K_REQ },
 	{ S_STEP, "method", 0 },
@@ -1333,6 +1334,14 @@ static void build_target(struct parser *p, const struct sec *s, struct target *t
 	t->expect_text = getall(p, s, "expect_text", &t->nexpect_text);
 	check_literal(p, s->line, "expect_text", t->expect_text, t->nexpect_text);
 	t->payload = getv(p, s, "payload");
+	t->replaces = getall(p, s, "replaces", &t->nreplaces);
+	if (t->nreplaces && !t->payload)
+		perr(p, get(p, s, "replaces")->line, "target '%s' replaces an old code but "
+		     "has no 'payload' of its own", s->id);
+	for (size_t i = 0; i < t->nreplaces && t->payload; i++)
+		if (!strcmp(t->replaces[i], t->payload))
+			perr(p, get(p, s, "replaces")->line, "target '%s' replaces its own "
+			     "payload '%s'", s->id, t->payload);
 	build_from(p, s, t, pix, npix);
 	kv = get(p, s, "official_domains");
 	if (kv) {

@@ -100,6 +100,8 @@ struct target {
 	const char *image_url;		/* or a camera snapshot URL */
 	int image_allow_private;	/* the snapshot URL may be on the LAN */
 	const char *payload;		/* the registered payload, or NULL */
+	const char **replaces;		/* payloads it replaced, still on boards until reprinted */
+	size_t nreplaces;
 	const char *payee_bin;		/* VietQR: bank BIN */
 	const char *payee_account;	/* VietQR: account number */
 	const char **official;		/* official domains (URL targets) */

@@ -59,6 +59,11 @@ static const struct {
 	[REASON_TEXT_DIFFERS] = {
 		"Nội dung mã khác với nội dung đã đăng ký: \"{1}\".",
 		"The code's text differs from the registered text: \"{1}\"." },
+	[REASON_OLD_CODE] = {
+		"Bảng vẫn còn mã cũ ({1}). Địa chỉ mới ({2}) đã được xác nhận: hãy in mã mới "
+		"và dán lên bảng thay cho mã cũ.",
+		"The board still has the old code ({1}). The new address ({2}) has been "
+		"confirmed: print the new code and pin it up in place of the old one." },
 	[REASON_EXTRA_CODE] = {
 		"Bên cạnh mã chính thức có một mã lạ dẫn tới {1}: {2}. Mã này không có "
 		"trong danh mục; nhiều khả năng là mã do kẻ gian dán thêm.",
@@ -211,11 +216,25 @@ static void judge_vietqr(const struct target *t, const struct payload *p,
 	set(j, VERDICT_OK, REASON_GENUINE_PAYMENT, m->bin, m->account, NULL);
 }
 
+/* Whether text is a code t replaced (catalog key `replaces`). */
+static int old_code(const struct target *t, const char *text)
+{
+	for (size_t i = 0; i < t->nreplaces; i++)
+		if (!strcmp(t->replaces[i], text))
+			return 1;
+	return 0;
+}
+
 void policy_judge(const struct target *t, const char *text, struct judgement *j)
 {
 	struct payload p;
 	char shown[200];
 
+	if (old_code(t, text)) {
+		clip(text, shown, sizeof(shown));
+		set(j, VERDICT_STALE, REASON_OLD_CODE, shown, t->payload, NULL);
+		return;
+	}
 	payload_classify(text, &p);
 	switch (t->kind) {
 	case TARGET_URL:
@@ -241,7 +260,7 @@ static int board_code(const struct catalog *cat, const struct target *t, const c
 
 	if (!cat) {
 		policy_judge(t, text, &j);
-		return j.genuine;
+		return j.genuine || old_code(t, text);
 	}
 	for (size_t i = 0; i < cat->ntargets; i++) {
 		const struct target *o = &cat->targets[i];
@@ -249,7 +268,7 @@ static int board_code(const struct catalog *cat, const struct target *t, const c
 		if (o->board != t->board)
 			continue;
 		policy_judge(o, text, &j);
-		if (j.genuine)
+		if (j.genuine || old_code(o, text))
 			return 1;
 	}
 	return 0;

@@ -26,6 +26,7 @@ enum reason {
 	REASON_OTHER_PAYEE,
 	REASON_PAYMENT_DIFFERS,
 	REASON_TEXT_DIFFERS,
+	REASON_OLD_CODE,
 	REASON_EXTRA_CODE,
 	REASON_NO_CODE,
 	REASON_UNKNOWN_CHARSET,
@@ -54,6 +55,12 @@ struct judgement {
  *   text targets: anything but the registered text is TAMPERED.
  */
 void policy_judge(const struct target *t, const char *text, struct judgement *j);
+/*
+ * (Before any of that: a code that t `replaces`, the one its board held
+ * before a new address was confirmed, is STALE, REASON_OLD_CODE: the
+ * board waits for the new code to be pinned up. It is the board's own,
+ * never a foreign code beside it.)
+ */
 
 /*
  * Judge every code read on t's board photo (r, in reading order): the

@@ -443,9 +443,75 @@ static void test_judge_board(void)
 	catalog_free(cat);
 }
 
+/*
+ * After a new address is confirmed the catalog keeps the old code as
+ * `replaces`: a board still showing it waits for the new poster (STALE,
+ * naming both), never TAMPERED; the old code beside the new one is no
+ * foreigner; and a catalog cannot replace a payload by itself.
+ */
+static void test_judge_replaced(void)
+{
+	static const char cat_text[] =
+		"[place p]\nprovince = Tỉnh Bắc Ninh\ncommune = Xã Tân An\n\n"
+		"[board b]\nplace = p\nlocation = Nhà văn hoá\n\n"
+		"[target ks]\nboard = b\nprocedure = Đăng ký khai sinh\nimage = b.png\n"
+		"payload = https://dichvucong.gov.vn/dvc/ks\n"
+		"replaces = https://dichvucong.gov.vn/ks\nofficial_domains = dichvucong.gov.vn\n";
+	static const char self_text[] =
+		"[place p]\nprovince = Tỉnh Bắc Ninh\ncommune = Xã Tân An\n\n"
+		"[board b]\nplace = p\nlocation = Nhà văn hoá\n\n"
+		"[target ks]\nboard = b\nprocedure = Đăng ký khai sinh\nimage = b.png\n"
+		"payload = https://dichvucong.gov.vn/ks\n"
+		"replaces = https://dichvucong.gov.vn/ks\nofficial_domains = dichvucong.gov.vn\n";
+	static const char *const old_only[] = { "https://dichvucong.gov.vn/ks" };
+	static const char *const old_and_new[] = { "https://dichvucong.gov.vn/ks",
+		"https://dichvucong.gov.vn/dvc/ks" };
+	struct buf errors, vi;
+	struct catalog *cat;
+	const struct target *ks;
+	struct decode_result r;
+	struct judgement j;
+	int used;
+
+	buf_init(&errors, 4096);
+	cat = catalog_parse("t.catalog", ".", self_text, sizeof(self_text) - 1, &errors);
+	CHECK(cat == NULL);
+	CHECK_CONTAINS(buf_str(&errors), "t.catalog:14: target 'ks' replaces its own payload");
+	buf_reset(&errors);
+	cat = catalog_parse("t.catalog", ".", cat_text, sizeof(cat_text) - 1, &errors);
+	CHECK(cat != NULL);
+	buf_release(&errors);
+	if (!cat)
+		return;
+	ks = catalog_target(cat, "ks");
+	CHECK_INT(ks->nreplaces, 1);
+	policy_judge(ks, "https://dichvucong.gov.vn/ks", &j);
+	CHECK_STR(verdict_name(j.verdict), "STALE");
+	CHECK_INT(j.reason, REASON_OLD_CODE);
+	CHECK_INT(j.genuine, 0);
+	buf_init(&vi, 4096);
+	policy_explain(&j, 0, &vi);
+	CHECK_CONTAINS(buf_str(&vi), "Bảng vẫn còn mã cũ (https://dichvucong.gov.vn/ks). "
+		       "Địa chỉ mới (https://dichvucong.gov.vn/dvc/ks) đã được xác nhận");
+	buf_release(&vi);
+	codes_of(&r, old_only, 1);
+	policy_judge_board(cat, ks, &r, &j, &used);
+	CHECK_STR(verdict_name(j.verdict), "STALE");
+	CHECK_INT(used, 0);
+	/* the new poster pinned up beside the old one: the new one is the board's code */
+	codes_of(&r, old_and_new, 2);
+	policy_judge_board(cat, ks, &r, &j, &used);
+	CHECK_STR(verdict_name(j.verdict), "OK");
+	CHECK_INT(used, 1);
+	policy_judge_board(NULL, ks, &r, &j, &used);
+	CHECK_STR(verdict_name(j.verdict), "OK");
+	catalog_free(cat);
+}
+
 static const struct test policy_tests[] = {
 	{ "judge_table", test_judge },
 	{ "judge_board", test_judge_board },
+	{ "judge_replaced", test_judge_replaced },
 	{ "explain_vi_en", test_explain_languages },
 };
 SUITE(policy, policy_tests);
