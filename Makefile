@@ -86,7 +86,7 @@ TARGETS_SRC = targets/image.c targets/imgops.c targets/decode.c targets/regrid.c
 	targets/qrtext.c targets/verdict.c targets/emvco.c targets/domain.c \
 	targets/payload.c targets/policy.c targets/catalog.c targets/poster.c \
 	targets/netguard.c targets/uplink.c targets/page.c targets/decodereply.c \
-	targets/guarddecode.c targets/banks.c targets/probecheck.c \
+	targets/guarddecode.c targets/banks.c targets/probecheck.c targets/catalogedit.c \
 	targets/wire.c targets/result.c targets/batch.c
 CLI_SRC = cli/qrwatch.c $(POSTERPDF_SRC)
 POSTERPDF_SRC = targets/posterpdf.c

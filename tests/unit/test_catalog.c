@@ -4,6 +4,7 @@
 
 #include "../harness.h"
 #include "../../targets/catalog.h"
+#include "../../targets/catalogedit.h"
 #include "../../common/banned.h"
 
 #define PLACE "[place p1]\nprovince = Tỉnh Bắc Ninh\ncommune = Xã Tân An\nvillage = Thôn Đông\n"
@@ -356,7 +357,70 @@ static void test_missing_file(void)
 	buf_release(&errs);
 }
 
+/*
+ * A confirmed new address rewrites one line of the file: the target's
+ * payload, the old one kept as `replaces`; comments, other targets and
+ * the file's other bytes are as they were. Putting an old address back
+ * drops its `replaces`. Every refusal leaves out untouched.
+ */
+static void test_replace_payload(void)
+{
+	static const char text[] =
+		"# the commune's boards\n"
+		"[place p]\nprovince = Tỉnh Bắc Ninh\ncommune = Xã Tân An\n\n"
+		"[board b]\nplace = p\nlocation = Nhà văn hoá\n\n"
+		"[target ks]\nboard = b\nprocedure = Đăng ký khai sinh\nimage = b.png\n"
+		"  payload = https://dichvucong.gov.vn/ks   \n"
+		"official_domains = dichvucong.gov.vn\n\n"
+		"[target kt]\nboard = b\nprocedure = Đăng ký khai tử\nimage = b.png\n"
+		"payload = https://dichvucong.gov.vn/kt\nofficial_domains = dichvucong.gov.vn\n";
+	struct buf out, back, none;
+	struct err e;
+	struct catalog *cat;
+
+	buf_init(&out, 64 * 1024);
+	buf_init(&back, 64 * 1024);
+	buf_init(&none, 64 * 1024);
+	CHECK_INT(catalogedit_replace_payload("t.catalog", ".", text, sizeof(text) - 1, "ks",
+					      "https://dichvucong.gov.vn/dvc/ks", &out, &e), 0);
+	CHECK_CONTAINS(buf_str(&out), "[target ks]\nboard = b\nprocedure = Đăng ký khai sinh\n"
+		       "image = b.png\npayload = https://dichvucong.gov.vn/dvc/ks\n"
+		       "replaces = https://dichvucong.gov.vn/ks\nofficial_domains");
+	CHECK_CONTAINS(buf_str(&out), "# the commune's boards\n[place p]");
+	CHECK_CONTAINS(buf_str(&out), "payload = https://dichvucong.gov.vn/kt\n");
+	cat = catalog_parse("t.catalog", ".", out.data, out.len, &none);
+	CHECK(cat && cat->ntargets == 2 && catalog_target(cat, "ks")->nreplaces == 1);
+	catalog_free(cat);
+	buf_reset(&none);
+	/* the old address put back: no target replaces its own payload */
+	CHECK_INT(catalogedit_replace_payload("t.catalog", ".", out.data, out.len, "ks",
+					      "https://dichvucong.gov.vn/ks", &back, &e), 0);
+	CHECK_CONTAINS(buf_str(&back), "payload = https://dichvucong.gov.vn/ks\n"
+		       "replaces = https://dichvucong.gov.vn/dvc/ks\nofficial_domains");
+	CHECK(strstr(buf_str(&back), "replaces = https://dichvucong.gov.vn/ks\n") == NULL);
+	/* refusals: nothing written */
+	CHECK_INT(catalogedit_replace_payload("t.catalog", ".", text, sizeof(text) - 1, "nope",
+					      "https://dichvucong.gov.vn/x", &none, &e), -1);
+	CHECK_CONTAINS(e.msg, "no target 'nope'");
+	CHECK_INT(catalogedit_replace_payload("t.catalog", ".", text, sizeof(text) - 1, "ks",
+					      "https://dichvucong.gov.vn/ks\n[target x]", &none,
+					      &e), -1);
+	CHECK_CONTAINS(e.msg, "one line");
+	CHECK_INT(catalogedit_replace_payload("t.catalog", ".", text, sizeof(text) - 1, "ks",
+					      "https://dichvucong.gov.vn/ks", &none, &e), -1);
+	CHECK_CONTAINS(e.msg, "already has the address");
+	/* off the official domains: the catalog's own check refuses it */
+	CHECK_INT(catalogedit_replace_payload("t.catalog", ".", text, sizeof(text) - 1, "ks",
+					      "https://evil.example/ks", &none, &e), -1);
+	CHECK_CONTAINS(e.msg, "would not load");
+	CHECK_INT((int)none.len, 0);
+	buf_release(&out);
+	buf_release(&back);
+	buf_release(&none);
+}
+
 static const struct test catalog_tests[] = {
+	{ "replace_payload", test_replace_payload },
 	{ "valid_utf8_roundtrip", test_valid_roundtrip },
 	{ "every_error_class", test_errors },
 	{ "all_errors_reported", test_all_errors_reported },
