@@ -455,7 +455,7 @@ static int cmd_lookup(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct probecheck pc = { NULL, NULL, NULL };
+	struct probecheck pc = { NULL, NULL, NULL, NULL };
 	const struct target *t = NULL;
 	struct probecheck_found found;
 	struct catalog *cat;
@@ -584,7 +584,7 @@ static int cmd_poster(int argc, char **argv)
 		return EXIT_USAGE;
 	/* never a poster of a link not checked working (docs/api.md, /stale) */
 	if (t->kind == TARGET_URL && t->payload) {
-		struct probecheck pc = { probe, catalog, resolve };
+		struct probecheck pc = { probe, catalog, resolve, NULL };
 		int ok = probecheck_run(&pc, t->id, t->payload, NULL);
 
 		if (ok != 0) {

@@ -15,6 +15,7 @@ struct addrlookup {
 	const struct catalog *cat;
 	struct store *db;
 	struct probecheck pc;
+	int running;		/* the checker's pid (probecheck.h) */
 	long every_s;
 	pthread_t thread;
 	pthread_mutex_t lock;
@@ -141,6 +142,7 @@ int addrlookup_start(const struct catalog *cat, struct store *db, const struct p
 	l->cat = cat;
 	l->db = db;
 	l->pc = *pc;
+	l->pc.running = &l->running;
 	l->every_s = every_s;
 	pthread_mutex_init(&l->lock, NULL);
 	pthread_cond_init(&l->wake, NULL);
@@ -164,6 +166,7 @@ void addrlookup_stop(struct addrlookup *l)
 	l->stopping = 1;
 	pthread_cond_signal(&l->wake);
 	pthread_mutex_unlock(&l->lock);
+	probecheck_cancel(&l->pc);	/* no waiting a minute for a slow portal */
 	pthread_join(l->thread, NULL);
 	pthread_cond_destroy(&l->wake);
 	pthread_mutex_destroy(&l->lock);

@@ -33,7 +33,7 @@ struct addrlookup_seen {
 int addrlookup_start(const struct catalog *cat, struct store *db, const struct probecheck *pc,
 		     long every_s, struct addrlookup **out, struct err *e);
 
-/* Stop the thread (after the check under way) and free. NULL is allowed. */
+/* Stop the thread (the check under way is cut short) and free. NULL is allowed. */
 void addrlookup_stop(struct addrlookup *l);
 
 /* Target id's last lookup into out: 1, or 0 when it has none (yet). l may be NULL. */

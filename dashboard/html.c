@@ -118,6 +118,23 @@ static const struct {
 	{ "no_candidate", "Chưa tìm được địa chỉ mới", "No new address found yet" },
 	{ "candidate_next", "Chưa in: địa chỉ này cần được cán bộ xác nhận trước khi đưa lên mã mới.",
 	  "Not printed yet: an official confirms this address before it goes on a new code." },
+	{ "confirmed", "Địa chỉ mới đã được xác nhận", "New address confirmed" },
+	{ "confirmed_by", "bởi", "by" },
+	{ "at", "lúc", "at" },
+	{ "confirmed_checked", "Trước khi ghi, máy chủ đã đi thử như người dân quét mã: hoạt động, tới trang",
+	  "Before writing it, the server walked it as a citizen who scans it would: it works, up to" },
+	{ "waiting_board", "Đang chờ dán mã mới: hãy in tờ dán dưới đây và dán thay cho mã cũ",
+	  "Waiting for the new code on the board: print the poster below and pin it up in place of the old code" },
+	{ "confirm_needs_login", "Để xác nhận địa chỉ mới cần đăng nhập (để biết ai đã xác nhận): "
+	  "thêm tài khoản vào qrwatchd.conf bằng qrwatchd --hash-password.",
+	  "Confirming a new address needs a login (to know who confirmed it): add a user to "
+	  "qrwatchd.conf with qrwatchd --hash-password." },
+	{ "confirm_address", "Địa chỉ mới của thủ tục:", "The procedure's new address:" },
+	{ "confirm_button", "Kiểm tra và xác nhận", "Check and confirm" },
+	{ "confirm_how", "Máy chủ đi thử địa chỉ này như người dân quét mã; chỉ khi đạt mới ghi vào "
+	  "danh mục (bản cũ được lưu lại) và cho in mã mới. Có thể gõ địa chỉ khác.",
+	  "The server walks this address as a citizen who scans it would; only when it is OK is it "
+	  "written to the catalog (the old one is kept) and a new code offered. Another address may be typed in." },
 	{ "poster_pdf", "Tải tờ dán để in (PDF, khổ A5)", "Download the poster to print (PDF, A5)" },
 	{ "poster_pdf_a4", "khổ A4", "A4" },
 	{ "sheet", "Tờ dán của mọi mã đã kiểm tra, in một lượt (PDF, khổ A5):",

@@ -10,6 +10,7 @@
 
 #include "graphs.h"
 #include "addrlookup.h"
+#include "confirm.h"
 #include "html.h"
 #include "metrics.h"
 #include "overview.h"
@@ -49,6 +50,7 @@ struct state {
 	int64_t since_ms, time_ms;
 	int nprobes;
 	int walked;	/* OK from a probe that walked its web flow (not a board only) */
+	int confirmed;	/* its payload is a new address an official confirmed (confirm.h) */
 };
 
 /* Every target's worst state in one query, for the pages that list them all. */
@@ -116,6 +118,14 @@ static int load_states(struct dash *d, struct store_reader *rd, struct states *s
 	f.st = ss->st;
 	rc = store_states(rd, fill_state, &f);
 	free(f.ix);
+	/* only a code that replaced another can have a confirmed address */
+	for (size_t i = 0; i < n && rc >= 0; i++) {
+		const struct target *t = &d->cat->targets[i];
+		struct store_address_change x;
+
+		if (t->nreplaces && t->payload)
+			rc = ss->st[i].confirmed = store_address_confirmed(rd, t->id, t->payload, &x);
+	}
 	return rc < 0 ? -1 : 0;
 }
 
@@ -302,6 +312,8 @@ static long checked_address(const struct states *ss, size_t i)
 {
 	const struct target *t = &ss->cat->targets[i];
 
+	if (ss->st[i].confirmed)
+		return (long)i;	/* confirmed by an official after its own check (confirm.c) */
 	if (!strcmp(ss->st[i].verdict, "STALE"))
 		return -1;
 	if (!t->payload && !(t->kind == TARGET_VIETQR && t->payee_bin && t->payee_account))
@@ -353,8 +365,70 @@ static void found_address(struct dash *d, const struct target *t, int english, s
 			  english ? s.found.why_en : s.found.why_vi);
 }
 
-static void page_stale(struct dash *d, struct store_reader *rd, int english, struct reply *r)
+/* The poster of target id (checked working), in the three forms a commune prints. */
+static void poster_links(struct buf *b, const char *id, int english)
 {
+	html_addf(b, "<p>%s:</p><img class=\"poster\" alt=\"%s\" src=\"/poster/%s.svg\" "
+		  "width=\"420\"><p><a href=\"/poster/%s.pdf\">%s</a> · "
+		  "<a href=\"/poster/%s.pdf?size=a4\">%s</a></p>", tr("poster", english),
+		  tr("poster", english), id, id, tr("poster_pdf", english), id,
+		  tr("poster_pdf_a4", english));
+}
+
+/*
+ * A stale code whose new address an official confirmed: the board waits
+ * for the new poster (policy.h: its old code is STALE until replaced).
+ */
+static void confirmed_address(struct store_reader *rd, const struct target *t, int english,
+			      struct buf *b)
+{
+	struct store_address_change x;
+	char when[32];
+
+	if (store_address_confirmed(rd, t->id, t->payload, &x) <= 0)
+		return;
+	fmt_time(x.at_ms, when, sizeof(when));
+	html_addf(b, "<p class=\"confirmed\">%s: <code>%s</code>, %s %s %s %s. %s "
+		  "<code>%s</code>.</p><p>%s <code>%s</code>.</p>", tr("confirmed", english),
+		  t->payload, tr("confirmed_by", english), x.who, tr("at", english), when,
+		  tr("confirmed_checked", english), x.checked_url, tr("waiting_board", english),
+		  x.old_address);
+}
+
+/*
+ * The form that confirms a stale code's new address (the candidate found,
+ * or one typed in): checked again by the server before it is written.
+ */
+static void confirm_form(struct dash *d, const struct dash_req *q, const struct target *t,
+			 struct buf *b)
+{
+	struct addrlookup_seen s;
+	char token[CONFIRM_TOKEN_HEX];
+	int english = q->english;
+
+	if (!d->logins || !d->catalog_path) {
+		html_addf(b, "<p class=\"no-confirm\">%s</p>", tr("confirm_needs_login", english));
+		return;
+	}
+	if (!q->user)
+		return;
+	if (!addrlookup_get(d->lookup, t->id, &s))
+		memset(&s, 0, sizeof(s));
+	confirm_token(d->csrf_key, q->user, t->id, token);
+	html_addf(b, "<form class=\"confirm\" method=\"post\" action=\"/stale/confirm%s\">"
+		  "<input type=\"hidden\" name=\"target\" value=\"%s\">"
+		  "<input type=\"hidden\" name=\"token\" value=\"%s\">"
+		  "<label>%s <input type=\"url\" name=\"address\" required "
+		  "value=\"%s\" style=\"width:100%%\"></label> "
+		  "<button>%s</button><br><small>%s</small></form>",
+		  english ? "?lang=en" : "", t->id, token, tr("confirm_address", english),
+		  s.found.candidate, tr("confirm_button", english), tr("confirm_how", english));
+}
+
+static void page_stale(struct dash *d, struct store_reader *rd, const struct dash_req *q,
+		       struct reply *r)
+{
+	int english = q->english;
 	int any = 0;
 	struct states ss;
 
@@ -394,23 +468,25 @@ static void page_stale(struct dash *d, struct store_reader *rd, int english, str
 		html_verdict(&r->body, st.verdict);
 		html_addf(&r->body, "</p>");
 		ok = checked_address(&ss, i);
-		if (!strcmp(st.verdict, "STALE")) {
+		if (st.confirmed) {
+			confirmed_address(rd, t, english, &r->body);
+			poster_links(&r->body, t->id, english);
+		} else if (!strcmp(st.verdict, "STALE")) {
 			html_addf(&r->body, "<p>%s: <code>%s</code></p><p class=\"no-poster\">%s</p>",
 				  tr("dead_link", english), t->payload ? t->payload : "",
 				  tr("no_poster_stale", english));
 			found_address(d, t, english, &r->body);
-		} else if (ok < 0)
+			if (t->kind == TARGET_URL && t->payload)
+				confirm_form(d, q, t, &r->body);
+		} else if (ok < 0) {
 			html_addf(&r->body, "<p class=\"no-poster\">%s</p>",
 				  tr("no_poster_unchecked", english));
-		else
-			html_addf(&r->body, "<p>%s <a href=\"/target/%s\">%s</a>: OK.</p><p>%s:</p>"
-				  "<img class=\"poster\" alt=\"%s\" src=\"/poster/%s.svg\" "
-				  "width=\"420\"><p><a href=\"/poster/%s.pdf\">%s</a> · "
-				  "<a href=\"/poster/%s.pdf?size=a4\">%s</a></p>",
-				  tr("poster_checked", english),
-				  d->cat->targets[ok].id, d->cat->targets[ok].id,
-				  tr("poster", english), t->id, t->id, t->id,
-				  tr("poster_pdf", english), t->id, tr("poster_pdf_a4", english));
+		} else {
+			html_addf(&r->body, "<p>%s <a href=\"/target/%s\">%s</a>: OK.</p>",
+				  tr("poster_checked", english), d->cat->targets[ok].id,
+				  d->cat->targets[ok].id);
+			poster_links(&r->body, t->id, english);
+		}
 		html_addf(&r->body, "</section>");
 		buf_release(&place);
 	}
@@ -756,7 +832,7 @@ static void r_target(const struct req *q)
 
 static void r_stale(const struct req *q)
 {
-	page_stale(q->d, q->rd, q->english, q->r);
+	page_stale(q->d, q->rd, q->q, q->r);
 }
 
 static void r_probes(const struct req *q)

@@ -14,6 +14,8 @@ struct metrics;
 struct server;
 struct overview;
 struct graphs;
+struct probecheck;
+struct confirm_form;
 
 struct dash {
 	struct store *db;
@@ -26,6 +28,13 @@ struct dash {
 	struct server *srv;		/* set by server_start(): its counters for /metrics */
 	int cert_warn_days;		/* certificates expiring this soon are marked */
 	struct addrlookup *lookup;	/* stale codes' new addresses found, or NULL */
+	void (*reload)(void);		/* after the catalog file changed: load it again */
+	/* confirming a stale code's new address (confirm.h) */
+	int logins;			/* users are configured: pages know who is there */
+	const char *catalog_path;	/* the file qrwatchd loaded, rewritten on a confirm */
+	const char *data_dir;
+	const struct probecheck *pc;	/* the checker an address must pass */
+	unsigned char csrf_key[32];	/* confirm_key_load() */
 };
 
 /* A GET as the dashboard takes it: the path and what of the request it reads. */
@@ -37,6 +46,8 @@ struct dash_req {
 	const char *size;		/* ?size=a5|a4 (a poster's or sheet's paper), or NULL */
 	const char *if_none_match;	/* the header, or NULL */
 	int gzip_ok;			/* Accept-Encoding allows gzip */
+	const char *user;		/* who logged in, or NULL (no users configured) */
+	const struct confirm_form *form;	/* a POST's fields, or NULL for a GET */
 };
 
 /* What a page handler produces. */
@@ -47,6 +58,7 @@ struct reply {
 	char etag[48];			/* "" for none; with one, clients may revalidate */
 	const char *encoding;		/* Content-Encoding of body ("gzip"), or NULL */
 	int vary_encoding;		/* the answer depends on Accept-Encoding */
+	int reload_after;		/* the catalog file changed: dash->reload() once sent */
 };
 
 /*

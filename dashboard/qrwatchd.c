@@ -1,6 +1,7 @@
 /* qrwatchd.c - the district server: ingest, storage (SQLite, RRD) and, later, the dashboard. */
 #include <errno.h>
 #include <getopt.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,8 +10,10 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
+#include <openssl/crypto.h>
 
 #include "auth.h"
+#include "confirm.h"
 #include "dconfig.h"
 #include "graphs.h"
 #include "graphwork.h"
@@ -25,18 +28,61 @@
 #include "store.h"
 #include "../alerts/engine.h"
 #include "../alerts/outbox.h"
+#include "../targets/posterpdf.h"
 #include "../common/fileio.h"
 #include "../common/log.h"
 #include "../common/banned.h"
 
 #define VERSION "0.1.0"
 
-static volatile sig_atomic_t stopping;
+static volatile sig_atomic_t stopping, reloading;
+static sem_t wake;		/* posted by the signals and by a reload asked for */
+static unsigned kept_port;	/* port 0 in the configuration: the one got first, kept */
 
 static void on_stop(int sig)
 {
 	(void)sig;
 	stopping = 1;
+	sem_post(&wake);
+}
+
+static void on_reload(int sig)
+{
+	(void)sig;
+	reloading = 1;
+	sem_post(&wake);
+}
+
+/* The dashboard changed the catalog file (a confirmed address): load it again. */
+static void reload_now(void)
+{
+	reloading = 1;
+	sem_post(&wake);
+}
+
+/*
+ * Whether the configuration and the catalog, as the files now are, load:
+ * a reload stops the server only then, else it keeps running as it is
+ * and says why.
+ */
+static int reload_loads(const char *path)
+{
+	struct dconfig cfg;
+	struct buf errs;
+	struct catalog *cat = NULL;
+	int ok;
+
+	buf_init(&errs, 256 * 1024);
+	ok = dconfig_load(path, &cfg, &errs) == 0;
+	if (ok && cfg.catalog[0])
+		ok = (cat = catalog_load(cfg.catalog, &errs)) != NULL;
+	if (!ok)
+		LOG(LOG_LVL_ERROR, NULL, "not reloaded, the server goes on as it was: %s",
+		    buf_str(&errs));
+	catalog_free(cat);
+	dconfig_release(&cfg);
+	buf_release(&errs);
+	return ok;
 }
 
 /* The alert engine asks whether a silent probe is still configured. */
@@ -68,18 +114,13 @@ static void usage(FILE *f)
 	      "  -h, --help            this text\n", f);
 }
 
-int main(int argc, char **argv)
+/*
+ * One life of the server, from reading the configuration and the catalog
+ * to stopping: returns main()'s exit code, with *again set when it
+ * stopped for a reload (the new files load: checked before stopping).
+ */
+static int serve(const char *path, const char *port_file, int test, int *again)
 {
-	static const struct option lo[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "test", no_argument, NULL, 't' },
-		{ "port-file", required_argument, NULL, 'p' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ "hash-password", required_argument, NULL, 'H' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *path = NULL, *port_file = NULL;
 	struct dconfig cfg;
 	struct buf errs;
 	struct catalog *cat = NULL;
@@ -99,39 +140,8 @@ int main(int argc, char **argv)
 	char *cert = NULL, *key = NULL;
 	enum log_level level;
 	struct err e;
-	int test = 0, ch, rc = 1;
+	int rc = 1;
 
-	/* a process that draws graphs for a qrwatchd (graphwork.h), never run by hand */
-	if (argc == 2 && !strcmp(argv[1], "--graph-worker"))
-		return graphwork_serve(0, 1);
-	while ((ch = getopt_long(argc, argv, "c:tp:h", lo, NULL)) != -1) {
-		switch (ch) {
-		case 'c': path = optarg; break;
-		case 't': test = 1; break;
-		case 'p': port_file = optarg; break;
-		case 'h': usage(stdout); return 0;
-		case 'V': printf("qrwatchd %s\n", VERSION); return 0;
-		case 'H': {
-			/* the password comes on standard input, never on the command line */
-			char pw[256], line[512];
-
-			if (!fgets(pw, sizeof(pw), stdin) || !pw[0]) {
-				fprintf(stderr, "qrwatchd: give the password on standard input\n");
-				return 2;
-			}
-			pw[strcspn(pw, "\r\n")] = '\0';
-			if (auth_hash_line(optarg, pw, line, sizeof(line)) < 0)
-				return 1;
-			printf("%s\n", line);
-			return 0;
-		}
-		default: usage(stderr); return 2;
-		}
-	}
-	if (!path || optind != argc) {
-		usage(stderr);
-		return 2;
-	}
 	buf_init(&errs, 256 * 1024);
 	if (dconfig_load(path, &cfg, &errs) < 0) {
 		fputs(buf_str(&errs), stderr);
@@ -192,6 +202,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGTERM, on_stop);
 	signal(SIGINT, on_stop);
+	signal(SIGHUP, on_reload);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	if (mkdir(cfg.data_dir, 0750) < 0 && errno != EEXIST) {
 		LOG(LOG_LVL_ERROR, NULL, "cannot create data folder '%s': %s", cfg.data_dir,
@@ -240,7 +251,7 @@ int main(int argc, char **argv)
 	}
 	memset(&scfg, 0, sizeof(scfg));
 	scfg.listen_addr = cfg.listen_addr;
-	scfg.port = cfg.port;
+	scfg.port = cfg.port ? cfg.port : kept_port;
 	scfg.lim = cfg.lim;
 	scfg.catalog_path = cfg.catalog[0] ? cfg.catalog : NULL;
 	scfg.users = cfg.users;
@@ -262,6 +273,15 @@ int main(int argc, char **argv)
 	dash.rrd = &rrd;
 	dash.outbox = &outbox;
 	dash.cert_warn_days = cfg.alerts.cert_warn_days;
+	dash.reload = reload_now;
+	dash.logins = cfg.nusers > 0;
+	dash.catalog_path = cfg.catalog[0] ? cfg.catalog : NULL;
+	dash.data_dir = cfg.data_dir;
+	dash.pc = &pc;
+	if (confirm_key_load(cfg.data_dir, dash.csrf_key, &e) < 0) {
+		LOG(LOG_LVL_ERROR, NULL, "%s", e.msg);
+		goto out_rrd;
+	}
 	dash.metrics = metrics_new(dash.cat, cfg.province[0] ? cfg.province : NULL, VERSION, &e);
 	if (!dash.metrics) {
 		LOG(LOG_LVL_ERROR, NULL, "%s", e.msg);
@@ -283,6 +303,7 @@ int main(int argc, char **argv)
 		goto out_rrd;
 	}
 	/* stale codes' new addresses, checked by qrwatch-probe as the probes check */
+	memset(&pc, 0, sizeof(pc));
 	pc.probe = cfg.lookup_probe[0] ? cfg.lookup_probe : NULL;
 	pc.catalog = cfg.catalog;
 	pc.resolve = cfg.lookup_resolve[0] ? cfg.lookup_resolve : NULL;
@@ -314,6 +335,7 @@ int main(int argc, char **argv)
 			 cfg.listen_addr, server_port(srv));
 		pthread_mutex_unlock(&db.lock);
 	}
+	kept_port = server_port(srv);
 	if (port_file) {
 		char num[16];
 		int n = snprintf(num, sizeof(num), "%u\n", server_port(srv));
@@ -323,8 +345,16 @@ int main(int argc, char **argv)
 	LOG(LOG_LVL_INFO, NULL, "qrwatchd %s listening on %s:%u: %zu probes, %zu targets",
 	    VERSION, cfg.listen_addr, server_port(srv), cfg.nprobes,
 	    cat ? cat->ntargets : 0);
-	while (!stopping)
-		pause();
+	while (!stopping && !*again) {
+		while (sem_wait(&wake) < 0 && errno == EINTR)
+			;
+		if (reloading) {
+			reloading = 0;
+			*again = reload_loads(path);
+		}
+	}
+	if (*again)
+		LOG(LOG_LVL_INFO, NULL, "reloading the configuration and the catalog");
 	LOG(LOG_LVL_INFO, NULL, "stopping (RRD: %lu written, %lu refused as not newer)",
 	    rrd.written, rrd.refused);
 	server_stop(srv);
@@ -340,6 +370,7 @@ out_rrd:
 	overview_free(dash.ov);
 	free(cert);
 	free(key);
+	OPENSSL_cleanse(dash.csrf_key, sizeof(dash.csrf_key));
 	astore_release(&ast);	/* its statements, before the connection closes */
 	rrdstore_release(&rrd);
 out_db:
@@ -348,5 +379,60 @@ out_cfg:
 	curl_global_cleanup();
 	catalog_free(cat);
 	dconfig_release(&cfg);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "test", no_argument, NULL, 't' },
+		{ "port-file", required_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "hash-password", required_argument, NULL, 'H' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = NULL, *port_file = NULL;
+	int test = 0, ch, rc, again;
+	/* a process that draws graphs for a qrwatchd (graphwork.h), never run by hand */
+	if (argc == 2 && !strcmp(argv[1], "--graph-worker"))
+		return graphwork_serve(0, 1);
+	while ((ch = getopt_long(argc, argv, "c:tp:h", lo, NULL)) != -1) {
+		switch (ch) {
+		case 'c': path = optarg; break;
+		case 't': test = 1; break;
+		case 'p': port_file = optarg; break;
+		case 'h': usage(stdout); return 0;
+		case 'V': printf("qrwatchd %s\n", VERSION); return 0;
+		case 'H': {
+			/* the password comes on standard input, never on the command line */
+			char pw[256], line[512];
+
+			if (!fgets(pw, sizeof(pw), stdin) || !pw[0]) {
+				fprintf(stderr, "qrwatchd: give the password on standard input\n");
+				return 2;
+			}
+			pw[strcspn(pw, "\r\n")] = '\0';
+			if (auth_hash_line(optarg, pw, line, sizeof(line)) < 0)
+				return 1;
+			printf("%s\n", line);
+			return 0;
+		}
+		default: usage(stderr); return 2;
+		}
+	}
+	if (!path || optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	sem_init(&wake, 0, 0);
+	/* a reload (SIGHUP, a confirmed address) starts everything again from the files */
+	do {
+		again = 0;
+		rc = serve(path, port_file, test, &again);
+	} while (again && !stopping);
+	sem_destroy(&wake);
+	poster_pdf_cleanup();	/* fontconfig's caches, once every life is over */
 	return rc;
 }

@@ -12,6 +12,7 @@
 #include <microhttpd.h>
 #include <openssl/crypto.h>
 
+#include "confirm.h"
 #include "connguard.h"
 #include "httpcache.h"
 #include "login.h"
@@ -57,6 +58,8 @@ struct request {
 	const char *url;		/* the connection's, valid for the request */
 	struct dash_req dq;		/* what a page reads of the request */
 	char *user, *pass;		/* from Basic auth (MHD_free), during the check */
+	char who[64];			/* the user name once the login is good (dq.user) */
+	struct confirm_form form;	/* a POST /stale/confirm's fields */
 	int auth_ok;
 	int found;			/* dash_get knew the path */
 	struct reply reply;
@@ -313,6 +316,13 @@ static void client_addr(struct server *s, struct MHD_Connection *c, char *out, s
 	}
 }
 
+/* The login was good: the page knows who is there (a confirm is signed with it). */
+static void logged_in(struct request *rq)
+{
+	snprintf(rq->who, sizeof(rq->who), "%s", rq->user);
+	rq->dq.user = rq->who;
+}
+
 static void forget_credentials(struct request *rq)
 {
 	if (rq->pass)
@@ -345,7 +355,12 @@ static void page_job(void *arg)
 {
 	struct request *rq = arg;
 
-	rq->found = dash_get(rq->s->dash, &rq->dq, &rq->reply);
+	if (rq->dq.form) {
+		dash_confirm(rq->s->dash, &rq->dq, &rq->reply);
+		rq->found = 1;
+	} else {
+		rq->found = dash_get(rq->s->dash, &rq->dq, &rq->reply);
+	}
 	MHD_resume_connection(rq->c);
 }
 
@@ -412,6 +427,7 @@ static enum MHD_Result start_login(struct request *rq)
 	}
 	switch (login_begin(rq->s->login, rq->user, rq->pass, rq->addr, &retry)) {
 	case LOGIN_OK:
+		logged_in(rq);
 		forget_credentials(rq);
 		return start_page(rq);
 	case LOGIN_LIMITED:
@@ -435,6 +451,8 @@ static enum MHD_Result login_done(struct request *rq)
 {
 	int ok = rq->auth_ok;
 
+	if (ok)
+		logged_in(rq);
 	forget_credentials(rq);
 	if (rq->busy)
 		return send_busy(rq->c);
@@ -483,6 +501,73 @@ static enum MHD_Result route_dashboard(struct request *rq)
 	return rq->s->login ? start_login(rq) : start_page(rq);
 }
 
+/* One field of the confirm form, as libmicrohttpd's post processor hands it (in pieces). */
+static enum MHD_Result form_field(void *cls, enum MHD_ValueKind kind, const char *key,
+				  const char *filename, const char *content_type,
+				  const char *transfer_encoding, const char *data, uint64_t off,
+				  size_t size)
+{
+	struct confirm_form *f = cls;
+	char *to = NULL;
+	size_t cap = 0, had;
+
+	(void)kind;
+	(void)filename;
+	(void)content_type;
+	(void)transfer_encoding;
+	if (!strcmp(key, "target")) {
+		to = f->target;
+		cap = sizeof(f->target);
+	} else if (!strcmp(key, "address")) {
+		to = f->address;
+		cap = sizeof(f->address);
+	} else if (!strcmp(key, "token")) {
+		to = f->token;
+		cap = sizeof(f->token);
+	}
+	had = to ? strlen(to) : 0;
+	if (!to || (off == 0 && had) || had != off || had + size >= cap ||
+	    memchr(data, '\0', size)) {
+		f->bad = 1;	/* unknown, repeated, too long, or with a NUL */
+		return MHD_YES;
+	}
+	memcpy(to + had, data, size);
+	to[had + size] = '\0';
+	return MHD_YES;
+}
+
+/*
+ * POST /stale/confirm: a stale code's new address, confirmed by an
+ * official (confirm.h). Only with a login, which says who did it.
+ */
+static enum MHD_Result route_confirm(struct request *rq)
+{
+	static const char need_login[] =
+		"Xác nhận địa chỉ mới cần đăng nhập, để biết ai đã xác nhận: thêm tài khoản "
+		"vào qrwatchd.conf (dòng 'user = ...' do qrwatchd --hash-password TÊN in ra).\n"
+		"Confirming a new address needs a login, to know who confirmed it: add a user "
+		"to qrwatchd.conf (the 'user = ...' line from qrwatchd --hash-password NAME).\n";
+	struct MHD_PostProcessor *pp;
+	const char *lang = MHD_lookup_connection_value(rq->c, MHD_GET_ARGUMENT_KIND, "lang");
+
+	if (!rq->s->dash)
+		return send_json(rq->c, 404, "{\"error\":\"no such page\"}");
+	if (!rq->s->login)
+		return send_text(rq->c, 403, "text/plain; charset=utf-8", need_login,
+				 sizeof(need_login) - 1, NULL);
+	pp = MHD_create_post_processor(rq->c, 4096, form_field, &rq->form);
+	if (!pp)
+		return send_json(rq->c, 415, "{\"error\":\"the confirm form is sent as "
+				 "application/x-www-form-urlencoded\"}");
+	if (rq->body.len && MHD_post_process(pp, rq->body.data, rq->body.len) != MHD_YES)
+		rq->form.bad = 1;
+	MHD_destroy_post_processor(pp);
+	rq->dq.path = rq->url;
+	rq->dq.english = lang && !strcmp(lang, "en");
+	rq->dq.form = &rq->form;
+	return start_login(rq);
+}
+
 static enum MHD_Result ingest_done(struct request *rq)
 {
 	count_ingest(rq->s, rq->ingest.status);
@@ -504,6 +589,8 @@ static const struct route {
 	{ "/api/v1/ingest", 0, "POST", "{\"error\":\"ingest takes POST\"}", route_ingest },
 	{ "/api/v1/probes/", 1, "GET", NULL, route_assignment },
 	{ "/healthz", 0, NULL, NULL, route_health },
+	{ "/stale/confirm", 0, "POST", "{\"error\":\"the confirm form takes POST\"}",
+	  route_confirm },
 	{ "/", 1, "GET", NULL, route_dashboard },
 };
 
@@ -604,6 +691,10 @@ static void done(void *cls, struct MHD_Connection *c, void **ctx,
 	if (ci)
 		connguard_idle(s->guard, ci->socket_context);
 	if (rq) {
+		/* a confirmed address: the catalog is loaded again once its answer went out
+		   (or the client went away: the file has changed all the same) */
+		if (rq->reply.reload_after && s->dash && s->dash->reload)
+			s->dash->reload();
 		forget_credentials(rq);
 		buf_release(&rq->reply.body);
 		buf_release(&rq->body);

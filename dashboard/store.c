@@ -166,6 +166,15 @@ static const char *const migrations[STORE_SCHEMA] = {
 	 * cert_expires), for the target page and the overview's warning
 	 */
 	"ALTER TABLE latest_steps ADD COLUMN cert_expires INTEGER NOT NULL DEFAULT 0;",
+	/*
+	 * 9: stale codes' new addresses as officials confirmed them (the
+	 * catalog's payload changed by qrwatchd): who, when, from what, the
+	 * check that vouched for it, the catalog file kept as it was.
+	 */
+	("CREATE TABLE address_changes (id INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL,"
+	 "  target TEXT NOT NULL, old_address TEXT NOT NULL, new_address TEXT NOT NULL,"
+	 "  who TEXT NOT NULL, checked_url TEXT NOT NULL, history_file TEXT NOT NULL);"
+	 "CREATE INDEX address_changes_by_target ON address_changes (target, at_ms);"),
 };
 
 static int exec(sqlite3 *db, const char *sql, struct err *e)

@@ -14,7 +14,7 @@
 #include "../targets/result.h"
 
 /* The schema version this build writes; older databases are migrated. */
-#define STORE_SCHEMA 8
+#define STORE_SCHEMA 9
 
 /*
  * Results are indexed only by their key (probe, target, probe_time), the
@@ -262,6 +262,30 @@ int store_changed_targets(struct store_reader *r, int64_t after, int64_t upto,
 
 /* One target's state: 1 with *out, 0 when it has none yet, -1. */
 int store_state_of(struct store_reader *r, const char *target, struct store_state *out);
+
+/*
+ * A stale code's new address as an official confirmed it: who, when, the
+ * address it replaced, the check that found it working (its final page),
+ * and the catalog file as it was before (kept in history_file).
+ */
+struct store_address_change {
+	int64_t at_ms;
+	char target[80];
+	char old_address[2048], new_address[2048];
+	char who[64];
+	char checked_url[2048];		/* the last page of the check that was OK */
+	char history_file[1100];	/* the catalog as it was before */
+};
+
+/* Record a change (the writer; hold s->lock). 0, or -1 (store_failed() says why). */
+int store_put_address_change(struct store *s, const struct store_address_change *c);
+
+/*
+ * The latest confirmed change of target whose new address is address
+ * (the target's payload now): 1 with it in out, 0 when there is none.
+ */
+int store_address_confirmed(struct store_reader *r, const char *target, const char *address,
+			    struct store_address_change *out);
 
 /* When (probe, target)'s latest result was taken (ms), 0 if it has none. 0, or -1. */
 int store_latest_time(struct store_reader *r, const char *probe, const char *target,

@@ -13,7 +13,7 @@
 enum {
 	R_STATES, R_LATEST_OF, R_STEPS_OF, R_LATEST_ALL, R_CHANGES_SINCE, R_CHANGES_OF,
 	R_AVAIL, R_BY_UPLINK, R_HISTORY, R_PROBES, R_EPOCHS, R_CHANGES_MARK, R_LATEST_TIME,
-	R_CHANGED, R_STATE_OF, R_COUNT
+	R_CHANGED, R_STATE_OF, R_ADDRESS, R_COUNT
 };
 
 const char *const store_reader_sql[R_COUNT] = {
@@ -60,6 +60,9 @@ const char *const store_reader_sql[R_COUNT] = {
 	[R_CHANGES_MARK] = "SELECT coalesce(max(rowid), 0) FROM verdict_changes",
 	[R_LATEST_TIME] = "SELECT time_ms FROM latest WHERE probe = ? AND target = ?",
 	[R_CHANGED] = "SELECT DISTINCT target FROM verdict_changes WHERE rowid > ? AND rowid <= ?",
+	[R_ADDRESS] = "SELECT at_ms, target, old_address, new_address, who, checked_url, "
+		"history_file FROM address_changes WHERE target = ?1 AND new_address = ?2 "
+		"ORDER BY at_ms DESC, id DESC LIMIT 1",
 	[R_STATE_OF] = "SELECT target, verdict, since_ms, time_ms, probes FROM target_state "
 		"WHERE target = ?",
 };
@@ -474,6 +477,31 @@ int store_state_of(struct store_reader *r, const char *target, struct store_stat
 		out->since_ms = sqlite3_column_int64(st, 2);
 		out->time_ms = sqlite3_column_int64(st, 3);
 		out->probes = sqlite3_column_int(st, 4);
+		found = 1;
+	}
+	sqlite3_reset(st);
+	return ended(c, found);
+}
+
+int store_address_confirmed(struct store_reader *r, const char *target, const char *address,
+			    struct store_address_change *out)
+{
+	struct conn *c = store_reader_conn(r);
+	sqlite3_stmt *st = conn_get(c, R_ADDRESS);
+	int found = 0;
+
+	if (!st)
+		return -1;
+	conn_text(st, 1, target);
+	conn_text(st, 2, address);
+	if (conn_step(c, st) == SQLITE_ROW) {
+		out->at_ms = sqlite3_column_int64(st, 0);
+		conn_col(st, 1, out->target, sizeof(out->target));
+		conn_col(st, 2, out->old_address, sizeof(out->old_address));
+		conn_col(st, 3, out->new_address, sizeof(out->new_address));
+		conn_col(st, 4, out->who, sizeof(out->who));
+		conn_col(st, 5, out->checked_url, sizeof(out->checked_url));
+		conn_col(st, 6, out->history_file, sizeof(out->history_file));
 		found = 1;
 	}
 	sqlite3_reset(st);

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -70,6 +71,14 @@ int probecheck_run(const struct probecheck *pc, const char *id, const char *url,
 		}
 		return -1;
 	}
+	if (pid > 0 && pc->running) {
+		int idle = 0;
+
+		/* a cancel that came before the child: it goes at once */
+		if (!__atomic_compare_exchange_n(pc->running, &idle, (int)pid, 0,
+						 __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+			kill(pid, SIGTERM);
+	}
 	if (pid == 0) {
 		/* its waterfall beside our messages, or its JSON to us */
 		dup2(json ? fds[1] : STDERR_FILENO, STDOUT_FILENO);
@@ -98,9 +107,23 @@ int probecheck_run(const struct probecheck *pc, const char *id, const char *url,
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			return -1;
+	if (pc->running) {
+		int mine = (int)pid;
+
+		__atomic_compare_exchange_n(pc->running, &mine, 0, 0, __ATOMIC_SEQ_CST,
+					    __ATOMIC_SEQ_CST);
+	}
 	if (!WIFEXITED(status) || WEXITSTATUS(status) > 1)
 		return -1;
 	return WEXITSTATUS(status);
+}
+
+void probecheck_cancel(const struct probecheck *pc)
+{
+	int pid = __atomic_exchange_n(pc->running, -1, __ATOMIC_SEQ_CST);
+
+	if (pid > 0)
+		kill(pid, SIGTERM);
 }
 
 static void why(struct probecheck_found *out, const char *vi, const char *en)
@@ -193,32 +216,50 @@ int probecheck_find(const struct probecheck *pc, const struct target *t,
 	return rc;
 }
 
+int probecheck_address(const struct probecheck *pc, const struct target *t, const char *url,
+		       struct probecheck_found *out)
+{
+	struct buf json;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (!official(t, url)) {
+		why(out, "Địa chỉ không phải http(s) trên tên miền chính thức của thủ tục.",
+		    "the address is not http(s) under the target's official_domains");
+		return 1;
+	}
+	buf_init(&json, PROBECHECK_JSON_MAX);
+	rc = probecheck_run(pc, t->id, url, &json);
+	if (rc < 0)
+		why(out, "Không chạy được bộ kiểm tra.", "the checker could not run");
+	else
+		rc = read_result(&json, out->candidate, sizeof(out->candidate), out);
+	if (rc != 0)
+		out->candidate[0] = '\0';
+	buf_release(&json);
+	return rc;
+}
+
 int probecheck_lookup(const struct probecheck *pc, const struct target *t,
 		      struct probecheck_found *out)
 {
 	char found[sizeof(out->candidate)];
-	struct buf json;
 	int rc = probecheck_find(pc, t, out);
 
 	if (rc != 0)
 		return rc;
 	snprintf(found, sizeof(found), "%s", out->candidate);
-	buf_init(&json, PROBECHECK_JSON_MAX);
-	rc = probecheck_run(pc, t->id, found, &json);
-	if (rc < 0)
-		why(out, "Không chạy được bộ kiểm tra.", "the checker could not run");
-	else if (rc > 0)
-		read_result(&json, NULL, 0, out);	/* its reason */
-	if (rc != 0) {
+	rc = probecheck_address(pc, t, found, out);
+	if (rc == 0) {
+		snprintf(out->candidate, sizeof(out->candidate), "%s", found);
+	} else {
 		char vi[sizeof(out->why_vi)], en[sizeof(out->why_en)];
 
-		out->candidate[0] = '\0';
 		snprintf(vi, sizeof(vi), "Địa chỉ tìm được (%.200s) không đạt: %.300s", found,
 			 out->why_vi);
 		snprintf(en, sizeof(en), "the address found (%.200s) is not OK: %.300s", found,
 			 out->why_en);
 		why(out, vi, en);
 	}
-	buf_release(&json);
 	return rc;
 }

@@ -16,7 +16,16 @@ struct probecheck {
 	const char *probe;	/* the program, or NULL: qrwatch-probe beside this one */
 	const char *catalog;	/* the catalog file that registers the targets */
 	const char *resolve;	/* "HOST:PORT:ADDRESS" for the checks, or NULL */
+	int *running;		/* the checker's pid while it runs (-1: cancelled), or NULL */
 };
+
+/*
+ * Stop the checker running with pc, or the next one before it starts
+ * (SIGTERM: it gets no result, the check returns -1): for a server that
+ * stops, or reloads, without waiting a minute for a slow portal.
+ * Needs pc->running.
+ */
+void probecheck_cancel(const struct probecheck *pc);
 
 /*
  * Check target id: its flow from url (--payload), or its lookup flow when
@@ -41,6 +50,15 @@ struct probecheck_found {
  */
 int probecheck_find(const struct probecheck *pc, const struct target *t,
 		    struct probecheck_found *out);
+
+/*
+ * t's own flow walked from url, quietly, as a probe would (url must be
+ * http(s) under t's official domains): 0 when it is OK, with the last
+ * page it reached in out->candidate; 1 with why not; -1 when the checker
+ * could not run.
+ */
+int probecheck_address(const struct probecheck *pc, const struct target *t, const char *url,
+		       struct probecheck_found *out);
 
 /*
  * probecheck_find(), then t's own flow walked from the candidate, quietly:

@@ -414,7 +414,7 @@ sqlite3 "$DATA/qrwatch.db" "PRAGMA journal_mode=WAL;
 expect_eq "a schema-1 database" "$(db 'PRAGMA user_version')" "1"
 conf "$TMP/c.conf" "$DATA" ""
 start_server "$TMP/c.conf"
-expect_eq "migrated to the current schema at start" "$(db 'PRAGMA user_version')" "8"
+expect_eq "migrated to the current schema at start" "$(db 'PRAGMA user_version')" "9"
 expect_eq "the alerts' tables made by their own migrations" "$(db "SELECT version FROM schema_modules WHERE name = 'alerts'")" "5"
 expect_eq "its batch numbers kept as the epoch before epochs" "$(db "SELECT epoch || ':' || last_seq FROM probe_epochs WHERE probe = 'p3'")" ":7"
 expect_eq "its results kept, their values typed" "$(db "SELECT count(*) || ':' || total_us || ':' || connect_us || ':' || status FROM results WHERE target = 't1'")" "1:1234000:2000:503"
