@@ -131,17 +131,45 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* The catalog's change written: history, database, file. 0, or -1 with e. */
+/*
+ * Whether qrwatchd may rewrite the catalog: the file and its folder (the
+ * new file is renamed over it) writable by this process. 0, or -1 with e.
+ */
+static int catalog_writable(const char *path, struct err *e)
+{
+	char dir[1100];
+	const char *slash = strrchr(path, '/');
+
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path) + (slash == path), path);
+	if (access(path, W_OK) < 0 || access(dir, W_OK) < 0)
+		return err_set(e, "qrwatchd may not rewrite the catalog %s (%s): keep the catalog "
+			       "in a folder the server writes, such as its data_dir "
+			       "(docs/deploy.md)", path, strerror(errno));
+	return 0;
+}
+
+/*
+ * The catalog's change written: the old file into the history, the new
+ * one over it, then the record of who did it; when that record cannot be
+ * written, the old file is put back. 0, or -1 with e.
+ */
 static int write_change(struct dash *d, const struct target *t, const char *old_text,
 			size_t old_len, const struct buf *new_text, const char *user,
 			const char *address, const char *checked, struct store_address_change *x,
 			struct err *e)
 {
+	struct err e2;
+	int rc;
+
 	memset(x, 0, sizeof(*x));
 	x->at_ms = now_ms();
 	if (history_path(d->data_dir, t->id, x->at_ms, x->history_file, sizeof(x->history_file),
 			 e) < 0 ||
-	    file_write_atomic(x->history_file, old_text, old_len, e) < 0)
+	    file_write_atomic(x->history_file, old_text, old_len, e) < 0 ||
+	    file_write_atomic(d->catalog_path, new_text->data, new_text->len, e) < 0)
 		return -1;
 	snprintf(x->target, sizeof(x->target), "%s", t->id);
 	snprintf(x->old_address, sizeof(x->old_address), "%s", t->payload);
@@ -149,12 +177,15 @@ static int write_change(struct dash *d, const struct target *t, const char *old_
 	snprintf(x->who, sizeof(x->who), "%s", user);
 	snprintf(x->checked_url, sizeof(x->checked_url), "%s", checked);
 	pthread_mutex_lock(&d->db->lock);
-	if (store_put_address_change(d->db, x) < 0 || store_failed(d->db, e) < 0) {
-		pthread_mutex_unlock(&d->db->lock);
-		return -1;
-	}
+	rc = store_put_address_change(d->db, x) < 0 ? -1 : 0;
+	if (store_failed(d->db, e) < 0)
+		rc = -1;
 	pthread_mutex_unlock(&d->db->lock);
-	return file_write_atomic(d->catalog_path, new_text->data, new_text->len, e);
+	if (rc < 0 && file_write_atomic(d->catalog_path, old_text, old_len, &e2) < 0)
+		LOG(LOG_LVL_ERROR, NULL, "the catalog %s could not be put back after the database "
+		    "refused the change (%s): %s; the file as it was is %s", d->catalog_path,
+		    e->msg, e2.msg, x->history_file);
+	return rc;
 }
 
 void dash_confirm(struct dash *d, const struct dash_req *q, struct reply *r)
@@ -212,6 +243,17 @@ void dash_confirm(struct dash *d, const struct dash_req *q, struct reply *r)
 	pthread_mutex_lock(&edit_lock);
 	text = file_read(d->catalog_path, CATALOG_MAX_BYTES, &len, &e);
 	buf_init(&changed, CATALOG_MAX_BYTES);
+	if (text && catalog_writable(d->catalog_path, &e) < 0) {
+		LOG(LOG_LVL_ERROR, NULL, "target '%s': a new address cannot be confirmed: %s",
+		    t->id, e.msg);
+		snprintf(vi, sizeof(vi), "Máy chủ không được phép ghi danh mục; chưa có gì thay "
+			 "đổi. Cán bộ kỹ thuật cần đặt danh mục trong thư mục máy chủ ghi được: %s",
+			 e.msg);
+		snprintf(eng, sizeof(eng), "The server may not write the catalog; nothing has "
+			 "changed. %s", e.msg);
+		refuse(r, 500, en, vi, eng);
+		goto out;
+	}
 	if (!text || catalogedit_replace_payload(d->catalog_path, d->cat->dir, text, len, t->id,
 						 f->address, &changed, &e) < 0) {
 		snprintf(vi, sizeof(vi), "Danh mục không nhận địa chỉ này: %s", e.msg);

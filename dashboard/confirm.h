@@ -38,10 +38,11 @@ void confirm_token(const unsigned char key[CONFIRM_KEY_BYTES], const char *user,
  * user's for that target, the target a STALE url code, the address one
  * that the catalog takes as its payload (official domains) and that
  * qrwatch-probe walks OK as the target's own flow. Then, in this order:
- * the catalog file as it was into DATA_DIR/catalog-history/, the change
- * into the database (who, when, the check's last page), the catalog file
- * rewritten (catalogedit.h) and r->reload_after set: d->reload()
- * once the answer is sent. Any refusal
+ * the catalog file as it was into DATA_DIR/catalog-history/, the catalog
+ * file rewritten (catalogedit.h), the change into the database (who,
+ * when, the check's last page; the old file is put back if it cannot be)
+ * and r->reload_after set: d->reload() once the answer is sent. The
+ * catalog's folder must be writable (checked first). Any refusal
  * changes nothing and says why, in r (403, 404, 409, 422, 500).
  */
 void dash_confirm(struct dash *d, const struct dash_req *q, struct reply *r);

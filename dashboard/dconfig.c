@@ -29,7 +29,7 @@ static const char *const known[] = {
 	"smtp_user", "smtp_password_file", "smtp_starttls", "smtp_ca_file",
 	"header_timeout", "body_timeout", "max_pending_per_ip", "connection_reserve",
 	"page_threads", "page_queue", "auth_threads", "auth_queue", "login_rate_ip",
-	"login_rate_user", "login_cache", "trusted_proxy", "rrd_checkpoint", "province",
+	"login_rate_user", "login_cache", "trusted_proxy", "public_pages", "rrd_checkpoint", "province",
 	"changes_keep", "results_keep", "graph_workers", "cert_warn_days",
 	"lookup_every", "lookup_probe", "lookup_resolve",
 };
@@ -344,6 +344,11 @@ static void on_key(void *ctx, size_t index, const char *key, const char *cval,
 			conf_err(errors, path, line, "log must be stderr or syslog");
 		else
 			set_str(c->log, sizeof(c->log), val, key, path, line, errors);
+	} else if (!strcmp(key, "public_pages")) {
+		if (strcmp(val, "yes") && strcmp(val, "no"))
+			conf_err(errors, path, line, "public_pages must be yes or no, got '%s'", val);
+		else
+			c->public_pages = !strcmp(val, "yes");
 	} else if (!strcmp(key, "user")) {
 		struct web_user u, *grown;
 		struct err ue;

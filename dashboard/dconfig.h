@@ -26,6 +26,7 @@ struct dconfig {
 	struct web_user *users;		/* optional login for the pages */
 	size_t nusers;
 	char trusted_proxy[64];		/* a reverse proxy whose X-Forwarded-For is believed */
+	int public_pages;		/* with users: pages open to read, actions need the login */
 	char rrdcached[256];		/* "" our own rrdcached, "off", or an address */
 	long rrd_checkpoint_s;		/* RRD files made durable and marked this often */
 	char province[DCONFIG_PROVINCE_MAX + 1];	/* /metrics' province label, "" from the catalog */

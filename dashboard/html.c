@@ -129,6 +129,7 @@ static const struct {
 	  "thêm tài khoản vào qrwatchd.conf bằng qrwatchd --hash-password.",
 	  "Confirming a new address needs a login (to know who confirmed it): add a user to "
 	  "qrwatchd.conf with qrwatchd --hash-password." },
+	{ "confirm_login", "Đăng nhập để xác nhận địa chỉ mới", "Log in to confirm the new address" },
 	{ "confirm_address", "Địa chỉ mới của thủ tục:", "The procedure's new address:" },
 	{ "confirm_button", "Kiểm tra và xác nhận", "Check and confirm" },
 	{ "confirm_how", "Máy chủ đi thử địa chỉ này như người dân quét mã; chỉ khi đạt mới ghi vào "

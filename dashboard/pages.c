@@ -410,8 +410,11 @@ static void confirm_form(struct dash *d, const struct dash_req *q, const struct 
 		html_addf(b, "<p class=\"no-confirm\">%s</p>", tr("confirm_needs_login", english));
 		return;
 	}
-	if (!q->user)
+	if (!q->user) {
+		html_addf(b, "<p class=\"no-confirm\"><a href=\"/stale?login=1%s\">%s</a></p>",
+			  english ? "&lang=en" : "", tr("confirm_login", english));
 		return;
+	}
 	if (!addrlookup_get(d->lookup, t->id, &s))
 		memset(&s, 0, sizeof(s));
 	confirm_token(d->csrf_key, q->user, t->id, token);

@@ -256,6 +256,7 @@ static int serve(const char *path, const char *port_file, int test, int *again)
 	scfg.catalog_path = cfg.catalog[0] ? cfg.catalog : NULL;
 	scfg.users = cfg.users;
 	scfg.nusers = cfg.nusers;
+	scfg.public_pages = cfg.public_pages;
 	scfg.trusted_proxy = cfg.trusted_proxy[0] ? cfg.trusted_proxy : NULL;
 	if (cfg.tls_cert[0]) {
 		cert = file_read(cfg.tls_cert, 1 << 20, NULL, &e);

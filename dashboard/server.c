@@ -498,7 +498,14 @@ static enum MHD_Result route_dashboard(struct request *rq)
 	rq->dq.if_none_match = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "If-None-Match");
 	rq->dq.gzip_ok = httpcache_accepts_gzip(
 		MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Accept-Encoding"));
-	return rq->s->login ? start_login(rq) : start_page(rq);
+	if (!rq->s->login)
+		return start_page(rq);
+	/* public_pages: a page is open, but one who logs in (or asks to) is known */
+	if (rq->s->cfg.public_pages &&
+	    !MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization") &&
+	    !MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "login"))
+		return start_page(rq);
+	return start_login(rq);
 }
 
 /* One field of the confirm form, as libmicrohttpd's post processor hands it (in pieces). */
@@ -537,6 +544,34 @@ static enum MHD_Result form_field(void *cls, enum MHD_ValueKind kind, const char
 }
 
 /*
+ * Whether a form was posted from this server's own pages: its Origin (or,
+ * without one, its Referer) is http(s)://HOST of the request's Host. A
+ * request with neither (not from a browser) passes: the form's token is
+ * the check that always applies.
+ */
+static int same_origin(struct MHD_Connection *c)
+{
+	const char *host = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Host");
+	const char *from = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin");
+	size_t n;
+
+	if (!from)
+		from = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Referer");
+	if (!from)
+		return 1;
+	if (!host)
+		return 0;
+	if (!strncmp(from, "http://", 7))
+		from += 7;
+	else if (!strncmp(from, "https://", 8))
+		from += 8;
+	else
+		return 0;
+	n = strlen(host);
+	return !strncmp(from, host, n) && (from[n] == '\0' || from[n] == '/');
+}
+
+/*
  * POST /stale/confirm: a stale code's new address, confirmed by an
  * official (confirm.h). Only with a login, which says who did it.
  */
@@ -555,6 +590,9 @@ static enum MHD_Result route_confirm(struct request *rq)
 	if (!rq->s->login)
 		return send_text(rq->c, 403, "text/plain; charset=utf-8", need_login,
 				 sizeof(need_login) - 1, NULL);
+	if (!same_origin(rq->c))
+		return send_json(rq->c, 403, "{\"error\":\"the confirm form comes from another "
+				 "site (Origin or Referer)\"}");
 	pp = MHD_create_post_processor(rq->c, 4096, form_field, &rq->form);
 	if (!pp)
 		return send_json(rq->c, 415, "{\"error\":\"the confirm form is sent as "

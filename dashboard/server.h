@@ -59,6 +59,8 @@ struct server_cfg {
 	const char *tls_cert_pem, *tls_key_pem;	/* contents, or NULL */
 	const struct web_user *users;	/* with any, pages need a login */
 	size_t nusers;
+	int public_pages;		/* with users: only a request that logs in (or must:
+					   ?login=1, a confirm) is checked */
 	const char *trusted_proxy;	/* a reverse proxy's address whose X-Forwarded-For
 					   is believed, or NULL */
 };

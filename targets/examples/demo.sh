@@ -92,6 +92,9 @@ wait_file "$DIR/smtp.port" "the SMTP receiver (python3-aiosmtpd)"
 for p in thon-dong phuong-dong-ngan; do
     printf 'demo-secret-of-%s-0123456789\n' "$p" > "$DIR/$p.secret"
 done
+# an official who may confirm a new address (the pages stay open to read)
+DEMO_USER=can-bo-huyen DEMO_PASSWORD=demo-mat-khau
+USERLINE=$(printf '%s\n' "$DEMO_PASSWORD" | "$O/qrwatchd" --hash-password "$DEMO_USER")
 cat > "$DIR/qrwatchd.conf" <<CONF
 # qrwatchd for the demo (see dashboard/qrwatchd.conf.sample for every key)
 listen = 127.0.0.1:$PORT
@@ -110,6 +113,8 @@ alert_open_after = 2
 # the stale code's new address, looked up on the portal every 20 s
 lookup_every = 20
 lookup_resolve = $H:$P:127.0.0.1
+public_pages = yes
+$USERLINE
 log_level = warn
 CONF
 "$O/qrwatchd" -c "$DIR/qrwatchd.conf" -p "$DIR/server.port" > "$DIR/qrwatchd.log" 2>&1 &
@@ -178,7 +183,11 @@ village slower than the 5G ward.
 
 The stale code's new address, found on the portal by its procedure code
 and checked as a citizen would reach it, is on the "codes to reprint" page
-within a minute, to be confirmed; from a terminal:
+within a minute. Log in there ("Đăng nhập để xác nhận": $DEMO_USER,
+password $DEMO_PASSWORD) and confirm it: the server walks it once more,
+rewrites $DIR/demo.catalog (the old one kept under
+$DIR/data/catalog-history/), reloads, and offers the poster (PDF); the
+board, still showing the old code, then waits for it. From a terminal:
   $O/qrwatch lookup -c $DIR/demo.catalog --resolve $H:$P:127.0.0.1 cu-tru-thon-dong
 TXT
 echo "http://127.0.0.1:$S/" > "$DIR/ready"

@@ -45,6 +45,8 @@ catalog = $TMP/c.catalog
 probe = thon-dong-1 $TMP/probe.secret
 lookup_every = 2
 lookup_resolve = portal.test:$P:127.0.0.1
+# pages open to read; a confirm needs the login
+public_pages = yes
 $USERLINE
 CONF
 "$SERVER" -c "$TMP/qrwatchd.conf" -p "$TMP/server.port" 2>"$TMP/server.log" &
@@ -93,6 +95,11 @@ done
 expect_contains "the reprint page has the confirm form, the candidate filled in" "$(cat "$TMP/got")" \
     "<input type=\"url\" name=\"address\" required value=\"$NEW\""
 expect_contains "and a hidden token" "$(cat "$TMP/got")" '<input type="hidden" name="target" value="gone"><input type="hidden" name="token" value="'
+code() { curl -s -o "$TMP/got2" -w '%{http_code}' "$@"; }
+expect_eq "public_pages: the reprint page without a login" "$(code "http://127.0.0.1:$S/stale")" "200"
+expect_contains "offers to log in to confirm" "$(cat "$TMP/got2")" '<a href="/stale?login=1">Đăng nhập để xác nhận địa chỉ mới</a>'
+expect_eq "and no form" "$(grep -c 'name="token"' "$TMP/got2")" "0"
+expect_eq "the login link asks for the login" "$(code "http://127.0.0.1:$S/stale?login=1")" "401"
 TOKEN=$(sed -n 's/.*name="token" value="\([0-9a-f]*\)".*/\1/p' "$TMP/got" | head -n 1)
 expect_eq "the token is an HMAC-SHA256 in hex" "${#TOKEN}" "64"
 expect_eq "no poster before it is confirmed" "$(get /poster/gone.pdf)" "409"
@@ -102,6 +109,7 @@ expect_eq "no login: asked for one" "$(post "target=gone&address=$NEW&token=$TOK
 expect_eq "a wrong password: asked again" "$(post "target=gone&address=$NEW&token=$TOKEN" -u can-bo-xa:sai)" "401"
 expect_eq "a forged form (no token): refused" "$(post "target=gone&address=$NEW" -u "$AUTH")" "403"
 expect_contains "saying why, in Vietnamese" "$(cat "$TMP/got")" "Biểu mẫu không đến từ trang Mã cần in lại"
+expect_eq "a form posted from another site: refused" "$(post "target=gone&address=$NEW&token=$TOKEN" -u "$AUTH" -H 'Origin: http://dvc-gia.example')" "403"
 expect_eq "another target's token: refused" "$(post "target=ks&address=$NEW&token=$TOKEN" -u "$AUTH")" "403"
 expect_eq "a repeated field: refused" "$(post "target=gone&target=ks&address=$NEW&token=$TOKEN" -u "$AUTH")" "400"
 expect_eq "GET on the form's address: 405" "$(curl -s -o /dev/null -w '%{http_code}' -u "$AUTH" "http://127.0.0.1:$S/stale/confirm")" "405"
@@ -114,7 +122,7 @@ if unchanged; then pass "every refusal left the catalog and the database as they
 else fail "a refusal changed something" "$(diff "$TMP/c.catalog.orig" "$TMP/c.catalog")"; fi
 expect_eq "the page still offers no poster" "$(get /poster/gone.pdf)" "409"
 
-expect_eq "the candidate confirmed" "$(post "target=gone&address=$NEW&token=$TOKEN" -u "$AUTH")" "200"
+expect_eq "the candidate confirmed (from the page itself)" "$(post "target=gone&address=$NEW&token=$TOKEN" -u "$AUTH" -H "Origin: http://127.0.0.1:$S")" "200"
 expect_contains "the answer says it was checked and written" "$(cat "$TMP/got")" "Địa chỉ mới $NEW đã qua kiểm tra và được ghi vào danh mục"
 expect_contains "the catalog has the new payload, the old one as replaces" "$(cat "$TMP/c.catalog")" \
     "payload = $NEW
