@@ -371,7 +371,7 @@ static void poster_links(struct buf *b, const char *id, int english)
 	html_addf(b, "<p>%s:</p><img class=\"poster\" alt=\"%s\" src=\"/poster/%s.svg\" "
 		  "width=\"420\"><p><a href=\"/poster/%s.pdf\">%s</a> · "
 		  "<a href=\"/poster/%s.pdf?size=a4\">%s</a></p>", tr("poster", english),
-		  tr("poster", english), id, id, tr("poster_pdf", english), id,
+		  id, id, id, tr("poster_pdf", english), id,
 		  tr("poster_pdf_a4", english));
 }
 

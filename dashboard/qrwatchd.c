@@ -37,7 +37,7 @@
 
 static volatile sig_atomic_t stopping, reloading;
 static sem_t wake;		/* posted by the signals and by a reload asked for */
-static unsigned kept_port;	/* port 0 in the configuration: the one got first, kept */
+static int listen_fd = -1;	/* the listening socket, kept open across reloads */
 
 static void on_stop(int sig)
 {
@@ -209,7 +209,9 @@ static int serve(const char *path, const char *port_file, int test, int *again)
 		    strerror(errno));
 		goto out_cfg;
 	}
-	if (store_open(&db, cfg.data_dir, &e) < 0) {
+	/* a reload: the file was checked at the start, and is in use since */
+	if ((listen_fd >= 0 ? store_open_again(&db, cfg.data_dir, &e) :
+	     store_open(&db, cfg.data_dir, &e)) < 0) {
 		LOG(LOG_LVL_ERROR, NULL, "%s", e.msg);
 		goto out_cfg;
 	}
@@ -251,7 +253,8 @@ static int serve(const char *path, const char *port_file, int test, int *again)
 	}
 	memset(&scfg, 0, sizeof(scfg));
 	scfg.listen_addr = cfg.listen_addr;
-	scfg.port = cfg.port ? cfg.port : kept_port;
+	scfg.port = cfg.port;
+	scfg.listen_fd = listen_fd;	/* a reload: connections wait in its backlog meanwhile */
 	scfg.lim = cfg.lim;
 	scfg.catalog_path = cfg.catalog[0] ? cfg.catalog : NULL;
 	scfg.users = cfg.users;
@@ -336,7 +339,6 @@ static int serve(const char *path, const char *port_file, int test, int *again)
 			 cfg.listen_addr, server_port(srv));
 		pthread_mutex_unlock(&db.lock);
 	}
-	kept_port = server_port(srv);
 	if (port_file) {
 		char num[16];
 		int n = snprintf(num, sizeof(num), "%u\n", server_port(srv));
@@ -358,7 +360,7 @@ static int serve(const char *path, const char *port_file, int test, int *again)
 		LOG(LOG_LVL_INFO, NULL, "reloading the configuration and the catalog");
 	LOG(LOG_LVL_INFO, NULL, "stopping (RRD: %lu written, %lu refused as not newer)",
 	    rrd.written, rrd.refused);
-	server_stop(srv);
+	listen_fd = server_stop(srv, *again);
 	outbox_stop(&outbox);
 	LOG(LOG_LVL_INFO, NULL, "alerts: %lu notifications delivered, %lu retries, %lu given up",
 	    outbox.delivered, outbox.retried, outbox.given_up);
@@ -434,6 +436,8 @@ int main(int argc, char **argv)
 		rc = serve(path, port_file, test, &again);
 	} while (again && !stopping);
 	sem_destroy(&wake);
+	if (listen_fd >= 0)
+		close(listen_fd);	/* a reload that could not start again */
 	poster_pdf_cleanup();	/* fontconfig's caches, once every life is over */
 	return rc;
 }

@@ -781,6 +781,7 @@ struct server *server_start(const struct server_cfg *cfg, struct ingest *ing,
 			 MHD_ALLOW_SUSPEND_RESUME;
 	const struct server_limits *lim = &cfg->lim;
 	struct connguard_cfg gc;
+	struct MHD_OptionItem first[2];
 
 	if (!s) {
 		err_set(e, "out of memory");
@@ -831,8 +832,13 @@ struct server *server_start(const struct server_cfg *cfg, struct ingest *ing,
 	}
 	if (cfg->tls_cert_pem)
 		flags |= MHD_USE_TLS;
+	/* where it listens: its own socket, or the one a reload hands over */
+	first[0].option = cfg->listen_fd >= 0 ? MHD_OPTION_LISTEN_SOCKET : MHD_OPTION_SOCK_ADDR;
+	first[0].value = cfg->listen_fd;
+	first[0].ptr_value = cfg->listen_fd >= 0 ? NULL : &sa;
+	first[1].option = MHD_OPTION_END;
 	s->d = MHD_start_daemon(flags, 0, NULL, NULL, handle, s,
-				MHD_OPTION_SOCK_ADDR, &sa,
+				MHD_OPTION_ARRAY, first,
 				MHD_OPTION_THREAD_POOL_SIZE, lim->threads,
 				MHD_OPTION_CONNECTION_LIMIT, lim->max_connections,
 				MHD_OPTION_PER_IP_CONNECTION_LIMIT, lim->max_per_ip,
@@ -875,10 +881,15 @@ void server_get_stats(struct server *s, struct server_stats *st)
 	ingest_get_stats(s->ing, &st->ingest);
 }
 
-void server_stop(struct server *s)
+int server_stop(struct server *s, int keep)
 {
+	int fd = -1;
+
 	if (!s)
-		return;
+		return -1;
+	/* no new connection from here on; with keep, they wait for the next server */
+	if (keep)
+		fd = MHD_quiesce_daemon(s->d);
 	/*
 	 * Every suspended connection must be resumed before MHD_stop_daemon:
 	 * the pools refuse new jobs and run what they hold (each job resumes
@@ -890,4 +901,5 @@ void server_stop(struct server *s)
 	ingest_stop(s->ing);	/* answers the batches waiting, refuses what comes after */
 	MHD_stop_daemon(s->d);
 	release(s);
+	return fd;
 }

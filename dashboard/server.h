@@ -54,6 +54,8 @@ void server_limits_default(struct server_limits *lim);
 struct server_cfg {
 	const char *listen_addr;	/* IPv4 address */
 	unsigned port;			/* 0 = any free port */
+	int listen_fd;			/* >= 0: a listening socket to take over (a reload,
+					   server_stop()), instead of listen_addr and port */
 	struct server_limits lim;
 	const char *catalog_path;	/* served to probes as their assignment */
 	const char *tls_cert_pem, *tls_key_pem;	/* contents, or NULL */
@@ -105,6 +107,12 @@ struct server_stats {
 void server_get_stats(struct server *s, struct server_stats *st);
 
 /* Finish the pages and password checks under way, then stop and free. NULL is allowed. */
-void server_stop(struct server *s);
+/*
+ * Stop: answer what is under way, close every connection. With keep, the
+ * listening socket stays open (connections that arrive meanwhile wait in
+ * its backlog) and is returned for the next server_start() (listen_fd);
+ * else it is closed and -1 returned.
+ */
+int server_stop(struct server *s, int keep);
 
 #endif

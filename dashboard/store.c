@@ -457,7 +457,19 @@ static void wal_stop(struct store *s)
 	s->wal_started = 0;
 }
 
+static int open_db(struct store *s, const char *data_dir, int check, struct err *e);
+
 int store_open(struct store *s, const char *data_dir, struct err *e)
+{
+	return open_db(s, data_dir, 1, e);
+}
+
+int store_open_again(struct store *s, const char *data_dir, struct err *e)
+{
+	return open_db(s, data_dir, 0, e);
+}
+
+static int open_db(struct store *s, const char *data_dir, int check, struct err *e)
 {
 	char sql[64];
 	int v;
@@ -476,7 +488,7 @@ int store_open(struct store *s, const char *data_dir, struct err *e)
 	}
 	sqlite3_busy_timeout(s->db, 5000);
 	/* a damaged database is refused before anything is written to it */
-	if (quick_check(s->db, s->path, e) < 0) {
+	if (check && quick_check(s->db, s->path, e) < 0) {
 		store_close(s);
 		return -1;
 	}

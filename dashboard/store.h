@@ -77,6 +77,8 @@ struct store {
 #define STORE_WAL_MS      500
 #define STORE_WAL_RESTART 16384	/* WAL frames (64 MiB) before it is made to start over */
 int store_open(struct store *s, const char *data_dir, struct err *e);
+/* store_open() without PRAGMA quick_check: a reload, the file checked at the start. */
+int store_open_again(struct store *s, const char *data_dir, struct err *e);
 void store_close(struct store *s);
 
 /*

@@ -122,6 +122,9 @@ if unchanged; then pass "every refusal left the catalog and the database as they
 else fail "a refusal changed something" "$(diff "$TMP/c.catalog.orig" "$TMP/c.catalog")"; fi
 expect_eq "the page still offers no poster" "$(get /poster/gone.pdf)" "409"
 
+# requests all through the reload: none refused (the listening socket is kept)
+( i=0; while [ $i -lt 120 ]; do curl -s -o /dev/null -m 10 -w '%{http_code}\n' "http://127.0.0.1:$S/healthz"; sleep 0.03; i=$((i + 1)); done ) > "$TMP/during.txt" &
+LOOP=$!
 expect_eq "the candidate confirmed (from the page itself)" "$(post "target=gone&address=$NEW&token=$TOKEN" -u "$AUTH" -H "Origin: http://127.0.0.1:$S")" "200"
 expect_contains "the answer says it was checked and written" "$(cat "$TMP/got")" "Địa chỉ mới $NEW đã qua kiểm tra và được ghi vào danh mục"
 expect_contains "the catalog has the new payload, the old one as replaces" "$(cat "$TMP/c.catalog")" \
@@ -143,6 +146,8 @@ expect_contains "qrwatchd reloaded" "$(cat "$TMP/server.log")" "target 'gone': n
 i=0
 while [ "$(get /stale)" != 200 ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 expect_eq "on the same port" "$(get /stale)" "200"
+wait "$LOOP"
+expect_eq "no request refused or lost while it reloaded" "$(grep -c . "$TMP/during.txt") $(grep -vc '^200$' "$TMP/during.txt")" "120 0"
 expect_contains "the reprint page shows who confirmed what" "$(cat "$TMP/got")" \
     "Địa chỉ mới đã được xác nhận: <code>$NEW</code>, bởi can-bo-xa lúc"
 expect_contains "and that the board waits for it" "$(cat "$TMP/got")" "Đang chờ dán mã mới"

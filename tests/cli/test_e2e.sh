@@ -186,6 +186,37 @@ if command -v chromium >/dev/null; then
     for f in demo-overview demo-stale-target demo-stale demo-overview-en; do
         expect_eq "browser: screenshot $f.png saved" "$(head -c 4 "$SHOTS/$f.png" 2>/dev/null | od -An -c | tr -d ' ')" "211PNG"
     done
+    # an official confirms the stale code's new address in the browser, with the
+    # login the demo prints; the poster of the new address follows
+    LOGIN=$(tr '\n' ' ' < "$TMP/demo.out" | sed -n 's/.*"Đăng nhập để xác nhận": \([^,]*\), *password \([^)]*\)).*/\1:\2/p')
+    expect_contains "the demo prints a login to confirm with" "$LOGIN" "can-bo-huyen:"
+    BR="/usr/bin/python3 tests/fixture/browser.py --profile $TMP/cdp"
+    T=cu-tru-thon-dong
+    $BR goto "${URL}stale" \
+        print "document.querySelector('a[href=\"/stale?login=1\"]') ? 'login-link' : 'none'" \
+        auth "$LOGIN" goto "${URL}stale?login=1" \
+        print "document.querySelector('form.confirm input[name=address]').value" \
+        shot "$SHOTS/demo-confirm-form.png" \
+        submit "form.confirm button" \
+        print "document.querySelector('h1').innerText" \
+        print "document.querySelector('main').innerText" \
+        goto "${URL}stale" \
+        wait "document.querySelector('img[src=\"/poster/$T.svg\"]') !== null" 30 \
+        print "document.querySelector('img[src=\"/poster/$T.svg\"]').naturalWidth > 0" \
+        print "document.querySelector('p.confirmed').innerText" \
+        shot "$SHOTS/demo-confirmed.png" > "$TMP/walk.out" 2> "$TMP/walk.err"
+    expect_eq "browser: the confirm walk ran" "$?" "0"
+    NEWADDR=$(sed -n 2p "$TMP/walk.out")
+    expect_eq "browser: without a login, a link to log in" "$(sed -n 1p "$TMP/walk.out")" "login-link"
+    expect_contains "browser: logged in, the form holds the address found" "$NEWADDR" "/dvc/thu-tuc/xac-nhan-cu-tru"
+    expect_eq "browser: confirming answers Đã xác nhận" "$(sed -n 3p "$TMP/walk.out")" "Đã xác nhận"
+    expect_contains "browser: after the server walked it again" "$(sed -n 4p "$TMP/walk.out")" "đã qua kiểm tra và được ghi vào danh mục"
+    expect_eq "browser: the reloaded page shows the new poster" "$(sed -n 5p "$TMP/walk.out")" "true"
+    expect_contains "browser: naming who confirmed it" "$(sed -n 6p "$TMP/walk.out")" "bởi can-bo-huyen lúc"
+    expect_contains "the demo's catalog now holds the new address" "$(cat "$D/demo.catalog")" "replaces = "
+    curl -s -o "$TMP/new.png" "${URL}poster/$T.png"
+    expect_eq "the new poster decodes to the confirmed address" "$("$B/qrwatch" decode --raw "$TMP/new.png")" "$NEWADDR"
+    expect_eq "its PDF is served" "$(curl -s -o /dev/null -w '%{http_code} %{content_type}' "${URL}poster/$T.pdf")" "200 application/pdf"
 else
     fail "browser walk" "chromium is not installed (.ci/deps installs it)"
 fi
