@@ -100,7 +100,7 @@ SERVER_SRC = dashboard/qrwatchd.c dashboard/dconfig.c dashboard/server.c \
 	dashboard/pages.c dashboard/metrics.c dashboard/auth.c dashboard/incidents.c dashboard/connguard.c \
 	dashboard/login.c dashboard/workers.c dashboard/prune.c dashboard/httpcache.c \
 	dashboard/graphs.c dashboard/graphwork.c dashboard/overview.c dashboard/addrlookup.c \
-	dashboard/confirm.c \
+	dashboard/confirm.c dashboard/photos.c \
 	$(ALERTS_SRC) alerts/astore.c alerts/engine.c alerts/outbox.c $(POSTERPDF_SRC)
 # The parts of alerts/ that need no database, also under unit test.
 ALERTS_SRC = alerts/route.c alerts/message.c alerts/channel.c

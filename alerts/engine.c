@@ -376,6 +376,8 @@ static int target_incidents(struct alerts *a, const char *probe, int64_t now_ms,
 		enum verdict v;
 
 		counts(a, find_target(a, r->target), &nn, &mm);
+		if (a->decisive_probe && !strcmp(probe, a->decisive_probe))
+			nn = mm = 1;	/* one photo is one deliberate look at the board */
 		inc = astore_find_open(a->st, "target", NULL, r->target);
 		in_set = inc && astore_has_probe(a->st, inc, probe);
 		if (r->bad >= nn && !r->held) {

@@ -52,6 +52,9 @@ struct alerts {
 	const struct catalog *cat;	/* may be NULL: no places, default counts */
 	struct astore *st;		/* the alerts' tables, on the writer's connection */
 	int (*probe_known)(void *ctx, const char *id);	/* still configured? or NULL */
+	const char *decisive_probe;	/* whose every result counts at once (opens and
+					   resolves after one): the server's judgements of
+					   uploaded photos, each a deliberate look; or NULL */
 	void *probe_known_ctx;
 	long queued;			/* notifications written; the worker watches it */
 };

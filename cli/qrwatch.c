@@ -360,6 +360,10 @@ static int cmd_decode(int argc, char **argv)
 		for (size_t i = 0; i < cat->ntargets; i++) {
 			const struct target *t = &cat->targets[i];
 
+			if (t->image_uploads) {
+				printf("%s: photos are uploaded to qrwatchd (judged there)\n", t->id);
+				continue;
+			}
 			if (!t->image) {
 				printf("%s: image comes from %s (checked by the probe)\n",
 				       t->id, t->image_url);

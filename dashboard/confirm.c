@@ -17,6 +17,7 @@
 #include <openssl/rand.h>
 
 #include "html.h"
+#include "photos.h"
 #include "store.h"
 #include "../common/fileio.h"
 #include "../common/log.h"
@@ -281,6 +282,10 @@ void dash_confirm(struct dash *d, const struct dash_req *q, struct reply *r)
 	}
 	LOG(LOG_LVL_INFO, NULL, "target '%s': new address confirmed by '%s': %s (was %s; the "
 	    "catalog before is %s)", t->id, q->user, f->address, t->payload, x.history_file);
+	/* a board photographed by phones: known to show the old code until a photo says */
+	if (photos_waiting(d, t, t->payload, f->address, &e) < 0)
+		LOG(LOG_LVL_WARN, NULL, "target '%s': its board's wait for the new code was not "
+		    "recorded: %s", t->id, e.msg);
 	snprintf(vi, sizeof(vi), "Địa chỉ mới %.1000s đã qua kiểm tra và được ghi vào danh mục "
 		 "(bản cũ lưu tại %.500s). Máy chủ đang nạp lại danh mục; sau vài giây trang Mã "
 		 "cần in lại có tờ dán để in.", f->address, x.history_file);

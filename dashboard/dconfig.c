@@ -256,6 +256,11 @@ static void add_probe(struct dconfig *c, const char *v, const char *path, int li
 			conf_err(errors, path, line, "probe '%s' listed twice", id);
 			return;
 		}
+	if (!strcmp(id, INGEST_PHOTO_PROBE)) {
+		conf_err(errors, path, line, "probe id '%s' is the server's own, for the board "
+			 "photos officials upload; give this probe another", id);
+		return;
+	}
 	secret = file_read(file, 4096, &len, &e);
 	if (!secret) {
 		conf_err(errors, path, line, "%s", e.msg);

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "../common/banned.h"
 
@@ -129,6 +130,20 @@ static const struct {
 	  "thêm tài khoản vào qrwatchd.conf bằng qrwatchd --hash-password.",
 	  "Confirming a new address needs a login (to know who confirmed it): add a user to "
 	  "qrwatchd.conf with qrwatchd --hash-password." },
+	{ "photo_title", "Ảnh bảng tin", "Board photo" },
+	{ "photo_latest", "Ảnh mới nhất, gửi", "Latest photo, sent" },
+	{ "photo_none", "Chưa có ảnh nào của bảng tin này.", "No photo of this board yet." },
+	{ "photo_needs_login", "Để gửi ảnh cần đăng nhập: thêm tài khoản vào qrwatchd.conf "
+	  "bằng qrwatchd --hash-password.", "Sending a photo needs a login: add a user to "
+	  "qrwatchd.conf with qrwatchd --hash-password." },
+	{ "photo_login", "Đăng nhập để gửi ảnh bảng tin", "Log in to send a photo of the board" },
+	{ "photo_pick", "Chụp hoặc chọn ảnh bảng tin:", "Take or pick a photo of the board:" },
+	{ "photo_send", "Gửi ảnh", "Send the photo" },
+	{ "photo_how", "Chụp thẳng, đủ gần để mã QR rõ nét. Máy chủ đọc mã trên ảnh và kiểm tra "
+	  "như thiết bị đo; ảnh được lưu làm bằng chứng.", "Take it straight on, close enough "
+	  "for the QR code to be sharp. The server reads the code on it and judges it as a "
+	  "probe would; the photo is kept as evidence." },
+	{ "photo_send_link", "Gửi ảnh bảng tin", "Send a photo of the board" },
 	{ "confirm_login", "Đăng nhập để xác nhận địa chỉ mới", "Log in to confirm the new address" },
 	{ "confirm_address", "Địa chỉ mới của thủ tục:", "The procedure's new address:" },
 	{ "confirm_button", "Kiểm tra và xác nhận", "Check and confirm" },
@@ -187,6 +202,15 @@ static const struct {
 	  "spool was in RAM, or its storage was replaced. Results it had not sent before "
 	  "then are lost; every result since then is stored." },
 };
+
+void html_time(int64_t ms, char *out, size_t cap)
+{
+	time_t t = (time_t)(ms / 1000) + 7 * 3600;	/* Vietnam, UTC+7 */
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(out, cap, "%Y-%m-%d %H:%M", &tm);
+}
 
 const char *tr(const char *key, int english)
 {

@@ -2,6 +2,9 @@
 #ifndef QRW_HTML_H
 #define QRW_HTML_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include "../common/buf.h"
 #include "../targets/verdict.h"
 
@@ -14,6 +17,9 @@ int html_add(struct buf *b, const char *s);
 
 /* printf into b with every %s argument HTML-escaped (only %s, %d, %ld, %lld, %%). */
 int html_addf(struct buf *b, const char *fmt, ...);
+
+/* A moment (Unix ms) as the pages write it: Vietnam time, "2026-12-04 21:05". */
+void html_time(int64_t ms, char *out, size_t cap);
 
 /* Words of the interface, in Vietnamese (default) or English. */
 const char *tr(const char *key, int english);

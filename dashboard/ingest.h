@@ -19,6 +19,13 @@
 #define INGEST_QUEUE_MAX    256		/* batches waiting for the committer; then 503 */
 #define INGEST_CHECKPOINT_S 300		/* RRD files made durable and marked, by default */
 
+/*
+ * The probe that board photos uploaded by officials come from (photos.h):
+ * qrwatchd's own, signed with a key made at each start; no configured
+ * probe may take its name.
+ */
+#define INGEST_PHOTO_PROBE "anh-tai-len"
+
 struct probe_key {
 	char id[65];
 	unsigned char secret[BATCH_SECRET_MAX];

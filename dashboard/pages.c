@@ -14,6 +14,7 @@
 #include "html.h"
 #include "metrics.h"
 #include "overview.h"
+#include "photos.h"
 #include "store.h"
 #include "incidents.h"
 #include "../targets/poster.h"
@@ -33,15 +34,6 @@ static int64_t now_ms(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void fmt_time(int64_t ms, char *out, size_t cap)
-{
-	time_t t = (time_t)(ms / 1000) + 7 * 3600;	/* Vietnam, UTC+7 */
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(out, cap, "%Y-%m-%d %H:%M", &tm);
 }
 
 /* The worst current verdict of a target over all probes, and since when. */
@@ -131,6 +123,29 @@ static int load_states(struct dash *d, struct store_reader *rd, struct states *s
 
 /* ---- target page ---- */
 
+/*
+ * A board whose photos officials upload: its latest photo (the evidence)
+ * and when, or none yet, and the way to send one.
+ */
+static void board_photo_brief(struct store_reader *rd, const struct board *b, int english,
+			      struct buf *out)
+{
+	struct store_board_photo ph;
+	char when[32];
+
+	if (store_board_photo_latest(rd, b->id, &ph) > 0) {
+		html_time(ph.at_ms, when, sizeof(when));
+		html_addf(out, "<p class=\"photo\">%s %s %s %s %s:<br><a href=\"/board/%s/photo\">"
+			  "<img alt=\"%s\" src=\"/board/%s/photo.img\" width=\"240\"></a></p>",
+			  tr("photo_latest", english), tr("at", english), when,
+			  tr("confirmed_by", english), ph.who, b->id, tr("photo_title", english), b->id);
+	} else {
+		html_addf(out, "<p class=\"photo\">%s</p>", tr("photo_none", english));
+	}
+	html_addf(out, "<p><a href=\"/board/%s/photo\">%s</a></p>", b->id,
+		  tr("photo_send_link", english));
+}
+
 /* A step's TLS certificate: when it expires, marked when within warn_days. */
 static void cert_line(struct buf *b, const struct result_step *s, int warn_days, int english)
 {
@@ -140,7 +155,7 @@ static void cert_line(struct buf *b, const struct result_step *s, int warn_days,
 
 	if (s->cert_expires <= 0)
 		return;
-	fmt_time(s->cert_expires * 1000, when, sizeof(when));
+	html_time(s->cert_expires * 1000, when, sizeof(when));
 	html_addf(b, "<br><small class=\"cert%s\">%s %s (", left < (int64_t)warn_days * 86400 ?
 		  " warn" : "", tr("cert", english), when);
 	if (english)
@@ -220,12 +235,14 @@ static void page_target(struct dash *d, struct store_reader *rd, const char *id,
 	html_addf(&r->body, "<h1>%s</h1><p>%s — %s</p>", t->procedure, buf_str(&place),
 		  t->board ? t->board->location : "");
 	buf_release(&place);
+	if (t->image_uploads && t->board)
+		board_photo_brief(rd, t->board, english, &r->body);
 	n = latest ? store_latest_of(rd, id, &a, latest, PAGE_PROBES) : 0;
 	for (int i = 0; i < n; i++) {
 		const struct result *res = &latest[i].r;
 		const char *probe = latest[i].probe;
 
-		fmt_time(latest[i].since_ms, when, sizeof(when));
+		html_time(latest[i].since_ms, when, sizeof(when));
 		html_addf(&r->body, "<h2>%s <a href=\"/probe/%s\">%s</a></h2><p>",
 			  tr("probe", english), probe, probe);
 		html_verdict(&r->body, verdict_name(res->verdict));
@@ -275,7 +292,7 @@ static void page_target(struct dash *d, struct store_reader *rd, const char *id,
 	html_addf(&r->body, "<h2>%s</h2><table>", tr("history", english));
 	n = ch ? store_changes_of(rd, id, ch, HISTORY_ROWS) : 0;
 	for (int i = 0; i < n; i++) {
-		fmt_time(ch[i].time_ms, when, sizeof(when));
+		html_time(ch[i].time_ms, when, sizeof(when));
 		html_addf(&r->body, "<tr><td>%s</td><td>%s</td><td>", when, ch[i].probe);
 		html_verdict(&r->body, ch[i].now);
 		buf_adds(&r->body, "</td></tr>");
@@ -353,7 +370,7 @@ static void found_address(struct dash *d, const struct target *t, int english, s
 
 	if (!addrlookup_get(d->lookup, t->id, &s))
 		return;
-	fmt_time(s.at_ms, when, sizeof(when));
+	html_time(s.at_ms, when, sizeof(when));
 	if (s.found.candidate[0])
 		html_addf(b, "<p class=\"candidate\">%s (%s %s): <code>%s</code>. %s %s.</p>"
 			  "<p>%s</p>", tr("candidate", english), tr("procedure_code", english),
@@ -387,7 +404,7 @@ static void confirmed_address(struct store_reader *rd, const struct target *t, i
 
 	if (store_address_confirmed(rd, t->id, t->payload, &x) <= 0)
 		return;
-	fmt_time(x.at_ms, when, sizeof(when));
+	html_time(x.at_ms, when, sizeof(when));
 	html_addf(b, "<p class=\"confirmed\">%s: <code>%s</code>, %s %s %s %s. %s "
 		  "<code>%s</code>.</p><p>%s <code>%s</code>.</p>", tr("confirmed", english),
 		  t->payload, tr("confirmed_by", english), x.who, tr("at", english), when,
@@ -470,6 +487,8 @@ static void page_stale(struct dash *d, struct store_reader *rd, const struct das
 			  buf_str(&place), t->board ? t->board->location : "");
 		html_verdict(&r->body, st.verdict);
 		html_addf(&r->body, "</p>");
+		if (t->image_uploads && t->board)
+			board_photo_brief(rd, t->board, english, &r->body);
 		ok = checked_address(&ss, i);
 		if (st.confirmed) {
 			confirmed_address(rd, t, english, &r->body);
@@ -514,8 +533,8 @@ static void probe_spools(struct store_reader *rd, const char *id, int english,
 
 	html_addf(&r->body, "<h2>%s</h2>", tr("spools", english));
 	for (int i = 0; i < n; i++) {
-		fmt_time(ep[i].first_ms, first, sizeof(first));
-		fmt_time(ep[i].last_ms, last, sizeof(last));
+		html_time(ep[i].first_ms, first, sizeof(first));
+		html_time(ep[i].last_ms, last, sizeof(last));
 		if (i == 0)
 			html_addf(&r->body, "<table><tr><th>%s</th><th>%s</th><th>%s</th><th>%s</th>"
 				  "<th>%s</th><th>%s</th></tr>", tr("spool_epoch", english),
@@ -551,8 +570,8 @@ static void page_probes(struct dash *d, struct store_reader *rd, const char *one
 	for (int i = 0; i < n; i++) {
 		const struct store_probe *p = &ps[i];
 
-		fmt_time(p->last_seen_ms, when, sizeof(when));
-		fmt_time(p->epoch_since_ms, since, sizeof(since));
+		html_time(p->last_seen_ms, when, sizeof(when));
+		html_time(p->epoch_since_ms, since, sizeof(since));
 		html_addf(&r->body, "<tr><td><a href=\"/probe/%s\">%s</a></td><td>%s</td>"
 			  "<td>%s</td><td>%lld B (%lld dropped)</td>", p->id, p->id, when,
 			  p->uplink, (long long)p->spool_pending, (long long)p->spool_dropped);
@@ -570,7 +589,7 @@ static void page_probes(struct dash *d, struct store_reader *rd, const char *one
 	buf_adds(&r->body, "</table>");
 	if (one) {
 		if (remade_ms) {
-			fmt_time(remade_ms, since, sizeof(since));
+			html_time(remade_ms, since, sizeof(since));
 			buf_adds(&r->body, "<p class=\"why\">");
 			html_addf(&r->body, tr("spool_new_vi_en", english), since);
 			buf_adds(&r->body, "</p>");
@@ -838,6 +857,32 @@ static void r_stale(const struct req *q)
 	page_stale(q->d, q->rd, q->q, q->r);
 }
 
+/* /board/ID/photo (the page) and /board/ID/photo.img (the photo) */
+static void r_board(const struct req *q)
+{
+	char id[CATALOG_ID_MAX + 1];
+	const char *slash = strchr(q->rest, '/');
+	size_t n = slash ? (size_t)(slash - q->rest) : 0;
+
+	if (!slash || !n || n > CATALOG_ID_MAX) {
+		q->r->status = 404;
+		q->r->type = "text/plain; charset=utf-8";
+		buf_adds(&q->r->body, "no such page\n");
+		return;
+	}
+	memcpy(id, q->rest, n);
+	id[n] = '\0';
+	if (!strcmp(slash, "/photo"))
+		page_board_photo(q->d, q->rd, q->q, id, q->r);
+	else if (!strcmp(slash, "/photo.img"))
+		board_photo_file(q->d, q->rd, id, q->r);
+	else {
+		q->r->status = 404;
+		q->r->type = "text/plain; charset=utf-8";
+		buf_adds(&q->r->body, "no such page\n");
+	}
+}
+
 static void r_probes(const struct req *q)
 {
 	page_probes(q->d, q->rd, NULL, q->english, q->r);
@@ -973,6 +1018,7 @@ static const struct route {
 	{ "/target/", 1, 1, r_target },
 	{ "/stale", 0, 1, r_stale },
 	{ "/probes", 0, 1, r_probes },
+	{ "/board/", 1, 1, r_board },
 	{ "/probe/", 1, 1, r_probe },
 	{ "/graph/", 1, 1, r_graph },
 	{ "/poster/", 1, 1, r_poster },

@@ -16,6 +16,8 @@ struct overview;
 struct graphs;
 struct probecheck;
 struct confirm_form;
+struct photo_form;
+struct photos;
 
 struct dash {
 	struct store *db;
@@ -35,6 +37,7 @@ struct dash {
 	const char *data_dir;
 	const struct probecheck *pc;	/* the checker an address must pass */
 	unsigned char csrf_key[32];	/* confirm_key_load() */
+	struct photos *photos;		/* board photos from phones (photos.h), or NULL */
 };
 
 /* A GET as the dashboard takes it: the path and what of the request it reads. */
@@ -48,6 +51,7 @@ struct dash_req {
 	int gzip_ok;			/* Accept-Encoding allows gzip */
 	const char *user;		/* who logged in, or NULL (no users configured) */
 	const struct confirm_form *form;	/* a POST's fields, or NULL for a GET */
+	const struct photo_form *photo;	/* a photo's POST (photos.h), or NULL */
 };
 
 /* What a page handler produces. */

@@ -18,6 +18,7 @@
 #include "graphs.h"
 #include "graphwork.h"
 #include "overview.h"
+#include "photos.h"
 #include "pages.h"
 #include "prune.h"
 #include "addrlookup.h"
@@ -137,6 +138,9 @@ static int serve(const char *path, const char *port_file, int test, int *again)
 	struct prune *prune = NULL;
 	struct addrlookup *lookup = NULL;
 	struct probecheck pc;
+	struct photos photos;
+	struct probe_key *keys = NULL;	/* the configured probes' and the photo probe's */
+	int photos_on = 0;
 	char *cert = NULL, *key = NULL;
 	enum log_level level;
 	struct err e;
@@ -225,8 +229,18 @@ static int serve(const char *path, const char *port_file, int test, int *again)
 	ing.db = &db;
 	ing.rrd = &rrd;
 	ing.cat = cat;
-	ing.probes = cfg.probes;
-	ing.nprobes = cfg.nprobes;
+	/* the photo probe (photos.h) beside the configured ones */
+	keys = calloc(cfg.nprobes + 1, sizeof(*keys));
+	if (!keys || photos_key(&keys[cfg.nprobes], &e) < 0) {
+		LOG(LOG_LVL_ERROR, NULL, "%s", keys ? e.msg : "out of memory");
+		goto out_rrd;
+	}
+	if (cfg.nprobes)
+		memcpy(keys, cfg.probes, cfg.nprobes * sizeof(*keys));
+	ing.probes = keys;
+	ing.nprobes = cfg.nprobes + 1;
+	photos_init(&photos, &ing, &keys[cfg.nprobes]);
+	photos_on = 1;
 	memset(&ast, 0, sizeof(ast));
 	if (astore_migrate(db.db, &e) < 0 || astore_init(&ast, db.db, &e) < 0) {
 		LOG(LOG_LVL_ERROR, NULL, "%s", e.msg);
@@ -238,6 +252,7 @@ static int serve(const char *path, const char *port_file, int test, int *again)
 	alerts.st = &ast;
 	alerts.probe_known = probe_configured;
 	alerts.probe_known_ctx = &cfg;
+	alerts.decisive_probe = INGEST_PHOTO_PROBE;
 	ing.alerts = &alerts;
 	ing.outbox = &outbox;
 	memset(&outbox, 0, sizeof(outbox));
@@ -282,6 +297,7 @@ static int serve(const char *path, const char *port_file, int test, int *again)
 	dash.catalog_path = cfg.catalog[0] ? cfg.catalog : NULL;
 	dash.data_dir = cfg.data_dir;
 	dash.pc = &pc;
+	dash.photos = &photos;
 	if (confirm_key_load(cfg.data_dir, dash.csrf_key, &e) < 0) {
 		LOG(LOG_LVL_ERROR, NULL, "%s", e.msg);
 		goto out_rrd;
@@ -374,6 +390,12 @@ out_rrd:
 	free(cert);
 	free(key);
 	OPENSSL_cleanse(dash.csrf_key, sizeof(dash.csrf_key));
+	if (photos_on)
+		photos_release(&photos);
+	if (keys) {
+		OPENSSL_cleanse(keys, (cfg.nprobes + 1) * sizeof(*keys));
+		free(keys);
+	}
 	astore_release(&ast);	/* its statements, before the connection closes */
 	rrdstore_release(&rrd);
 out_db:

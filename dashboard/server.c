@@ -13,6 +13,7 @@
 #include <openssl/crypto.h>
 
 #include "confirm.h"
+#include "photos.h"
 #include "connguard.h"
 #include "httpcache.h"
 #include "login.h"
@@ -60,7 +61,10 @@ struct request {
 	char *user, *pass;		/* from Basic auth (MHD_free), during the check */
 	char who[64];			/* the user name once the login is good (dq.user) */
 	struct confirm_form form;	/* a POST /stale/confirm's fields */
+	struct photo_form photo;	/* a POST /board/ID/photo's */
+	char board[CATALOG_ID_MAX + 1];	/* its board */
 	int auth_ok;
+	size_t max_body;		/* this request's cap: a photo's is larger */
 	int found;			/* dash_get knew the path */
 	struct reply reply;
 	struct ingest_reply ingest;	/* the committer's answer to a batch */
@@ -358,6 +362,9 @@ static void page_job(void *arg)
 	if (rq->dq.form) {
 		dash_confirm(rq->s->dash, &rq->dq, &rq->reply);
 		rq->found = 1;
+	} else if (rq->dq.photo) {
+		dash_photo(rq->s->dash, &rq->dq, rq->board, &rq->reply);
+		rq->found = 1;
 	} else {
 		rq->found = dash_get(rq->s->dash, &rq->dq, &rq->reply);
 	}
@@ -606,6 +613,74 @@ static enum MHD_Result route_confirm(struct request *rq)
 	return start_login(rq);
 }
 
+/* The photo form's fields: the file (in pieces, capped) and the token. */
+static enum MHD_Result photo_field(void *cls, enum MHD_ValueKind kind, const char *key,
+				   const char *filename, const char *content_type,
+				   const char *transfer_encoding, const char *data, uint64_t off,
+				   size_t size)
+{
+	struct photo_form *f = cls;
+
+	(void)kind;
+	(void)filename;
+	(void)content_type;
+	(void)transfer_encoding;
+	if (!strcmp(key, "photo")) {
+		if (off != f->file.len)
+			f->bad = 1;	/* a second file */
+		else if (size)
+			buf_add(&f->file, data, size);	/* past the cap: overflow, told as 413 */
+		return MHD_YES;
+	}
+	if (!strcmp(key, "token") && size < sizeof(f->token) - strlen(f->token) &&
+	    off == strlen(f->token) && !memchr(data, '\0', size)) {
+		memcpy(f->token + off, data, size);
+		f->token[off + size] = '\0';
+		return MHD_YES;
+	}
+	f->bad = 1;
+	return MHD_YES;
+}
+
+/*
+ * POST /board/ID/photo: a board photo from an official's phone
+ * (photos.h), always with the login, which says who sent it.
+ */
+static enum MHD_Result route_photo(struct request *rq)
+{
+	static const char need_login[] =
+		"Gửi ảnh bảng tin cần đăng nhập: thêm tài khoản vào qrwatchd.conf.\n"
+		"Sending a board photo needs a login: add a user to qrwatchd.conf.\n";
+	const char *lang = MHD_lookup_connection_value(rq->c, MHD_GET_ARGUMENT_KIND, "lang");
+	const char *id = rq->url + strlen("/board/"), *slash = strchr(id, '/');
+	struct MHD_PostProcessor *pp;
+
+	if (!rq->s->dash || !slash || strcmp(slash, "/photo") || slash == id ||
+	    (size_t)(slash - id) > CATALOG_ID_MAX)
+		return send_json(rq->c, 404, "{\"error\":\"no such page\"}");
+	if (!rq->s->login)
+		return send_text(rq->c, 403, "text/plain; charset=utf-8", need_login,
+				 sizeof(need_login) - 1, NULL);
+	if (!same_origin(rq->c))
+		return send_json(rq->c, 403, "{\"error\":\"the photo form comes from another "
+				 "site (Origin or Referer)\"}");
+	memcpy(rq->board, id, (size_t)(slash - id));
+	rq->board[slash - id] = '\0';
+	buf_init(&rq->photo.file, PHOTO_MAX_BYTES);
+	pp = MHD_create_post_processor(rq->c, 64 * 1024, photo_field, &rq->photo);
+	if (!pp)
+		return send_json(rq->c, 415, "{\"error\":\"the photo is sent as "
+				 "multipart/form-data\"}");
+	if (rq->body.len && MHD_post_process(pp, rq->body.data, rq->body.len) != MHD_YES)
+		rq->photo.bad = 1;
+	MHD_destroy_post_processor(pp);
+	buf_release(&rq->body);		/* the photo is in its own buffer now */
+	rq->dq.path = rq->url;
+	rq->dq.english = lang && !strcmp(lang, "en");
+	rq->dq.photo = &rq->photo;
+	return start_login(rq);
+}
+
 static enum MHD_Result ingest_done(struct request *rq)
 {
 	count_ingest(rq->s, rq->ingest.status);
@@ -629,6 +704,7 @@ static const struct route {
 	{ "/healthz", 0, NULL, NULL, route_health },
 	{ "/stale/confirm", 0, "POST", "{\"error\":\"the confirm form takes POST\"}",
 	  route_confirm },
+	{ "/board/", 1, "POST", NULL, route_photo },
 	{ "/", 1, "GET", NULL, route_dashboard },
 };
 
@@ -656,17 +732,20 @@ static enum MHD_Result begin(struct server *s, struct MHD_Connection *c, const c
 	rq->c = c;
 	rq->url = url;
 	rq->gc = ci ? ci->socket_context : NULL;
-	buf_init(&rq->body, s->cfg.lim.max_body);
+	/* a board photo from a phone may be larger than any batch (photos.h) */
+	rq->max_body = strncmp(url, "/board/", 7) ? s->cfg.lim.max_body :
+		       PHOTO_MAX_BYTES + PHOTO_FORM_SLACK;
+	buf_init(&rq->body, rq->max_body);
 	client_addr(s, c, rq->addr, sizeof(rq->addr));
 	*ctx = rq;
-	if (length > s->cfg.lim.max_body) {
+	if (length > rq->max_body) {
 		char msg[128];
 
 		/* answered before a byte of the body is read; the connection then closes */
 		rq->arrived = 1;
 		connguard_arrived(s->guard, rq->gc);
 		snprintf(msg, sizeof(msg), "{\"error\":\"body over the limit of %zu bytes\"}",
-			 s->cfg.lim.max_body);
+			 rq->max_body);
 		if (!strcmp(url, "/api/v1/ingest"))
 			count_ingest(s, 413);
 		return send_json(c, 413, msg);
@@ -736,6 +815,7 @@ static void done(void *cls, struct MHD_Connection *c, void **ctx,
 		forget_credentials(rq);
 		buf_release(&rq->reply.body);
 		buf_release(&rq->body);
+		buf_release(&rq->photo.file);
 		free(rq);
 	}
 	*ctx = NULL;

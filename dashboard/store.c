@@ -169,12 +169,18 @@ static const char *const migrations[STORE_SCHEMA] = {
 	/*
 	 * 9: stale codes' new addresses as officials confirmed them (the
 	 * catalog's payload changed by qrwatchd): who, when, from what, the
-	 * check that vouched for it, the catalog file kept as it was.
+	 * check that vouched for it, the catalog file kept as it was; and
+	 * the board photos officials upload.
 	 */
 	("CREATE TABLE address_changes (id INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL,"
 	 "  target TEXT NOT NULL, old_address TEXT NOT NULL, new_address TEXT NOT NULL,"
 	 "  who TEXT NOT NULL, checked_url TEXT NOT NULL, history_file TEXT NOT NULL);"
-	 "CREATE INDEX address_changes_by_target ON address_changes (target, at_ms);"),
+	 "CREATE INDEX address_changes_by_target ON address_changes (target, at_ms);"
+	 /* and the board photos officials upload, kept as evidence (photos.h) */
+	 "CREATE TABLE board_photos (id INTEGER PRIMARY KEY, board TEXT NOT NULL,"
+	 "  at_ms INTEGER NOT NULL, who TEXT NOT NULL, file TEXT NOT NULL,"
+	 "  bytes INTEGER NOT NULL, summary TEXT NOT NULL);"
+	 "CREATE INDEX board_photos_by_board ON board_photos (board, at_ms);"),
 };
 
 static int exec(sqlite3 *db, const char *sql, struct err *e)

@@ -279,6 +279,23 @@ struct store_address_change {
 	char history_file[1100];	/* the catalog as it was before */
 };
 
+/* A board photo an official uploaded (photos.h): kept as evidence. */
+struct store_board_photo {
+	char board[80];
+	int64_t at_ms;
+	char who[64];
+	char file[1100];		/* under DATA_DIR/photos/ */
+	int64_t bytes;
+	char summary[2048];		/* what was read on it, one line per code of the board */
+};
+
+/* Record one (the writer; hold s->lock). 0, or -1 (store_failed() says why). */
+int store_put_board_photo(struct store *s, const struct store_board_photo *p);
+
+/* The board's latest photo: 1 with it in out, 0 when none was uploaded. */
+int store_board_photo_latest(struct store_reader *r, const char *board,
+			     struct store_board_photo *out);
+
 /* Record a change (the writer; hold s->lock). 0, or -1 (store_failed() says why). */
 int store_put_address_change(struct store *s, const struct store_address_change *c);
 

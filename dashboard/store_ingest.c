@@ -12,7 +12,7 @@
 enum {
 	W_EPOCH_LAST, W_PROBE_EPOCH, W_PUT_EPOCH, W_PUT_PROBE, W_PUT_RESULT, W_LATEST_GET,
 	W_CHANGE, W_LATEST_PUT, W_STEP_PUT, W_STEPS_TRIM, W_TARGET_PROBES, W_STATE_PUT,
-	W_PUT_MARK, W_RRD_PAIRS, W_RRD_PENDING_OF, W_PRUNE_CHANGES, W_PRUNE_RESULTS, W_PUT_ADDRESS, W_COUNT
+	W_PUT_MARK, W_RRD_PAIRS, W_RRD_PENDING_OF, W_PRUNE_CHANGES, W_PRUNE_RESULTS, W_PUT_ADDRESS, W_PUT_PHOTO, W_COUNT
 };
 
 const char *const store_writer_sql[W_COUNT] = {
@@ -69,6 +69,8 @@ const char *const store_writer_sql[W_COUNT] = {
 		"ORDER BY probe",
 	[W_STATE_PUT] = "INSERT OR REPLACE INTO target_state (target, verdict, since_ms, "
 		"time_ms, probes) VALUES (?, ?, ?, ?, ?)",
+	[W_PUT_PHOTO] = "INSERT INTO board_photos (board, at_ms, who, file, bytes, summary) "
+		"VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 	[W_PUT_ADDRESS] = "INSERT INTO address_changes (at_ms, target, old_address, new_address, "
 		"who, checked_url, history_file) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
 	[W_PUT_MARK] = "INSERT INTO rrd_marks (probe, target, on_disk_ms) VALUES (?1, ?2, ?3) "
@@ -361,6 +363,22 @@ int store_put_result(struct store *s, const struct store_result *x)
 	if (changed && put_state(s, r->target) < 0)
 		return -1;
 	return 1;
+}
+
+int store_put_board_photo(struct store *s, const struct store_board_photo *x)
+{
+	struct conn *c = store_writer_conn(s);
+	sqlite3_stmt *st = conn_get(c, W_PUT_PHOTO);
+
+	if (!st)
+		return -1;
+	conn_text(st, 1, x->board);
+	sqlite3_bind_int64(st, 2, x->at_ms);
+	conn_text(st, 3, x->who);
+	conn_text(st, 4, x->file);
+	sqlite3_bind_int64(st, 5, x->bytes);
+	conn_text(st, 6, x->summary);
+	return conn_done(c, st);
 }
 
 int store_put_address_change(struct store *s, const struct store_address_change *x)

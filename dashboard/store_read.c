@@ -13,7 +13,7 @@
 enum {
 	R_STATES, R_LATEST_OF, R_STEPS_OF, R_LATEST_ALL, R_CHANGES_SINCE, R_CHANGES_OF,
 	R_AVAIL, R_BY_UPLINK, R_HISTORY, R_PROBES, R_EPOCHS, R_CHANGES_MARK, R_LATEST_TIME,
-	R_CHANGED, R_STATE_OF, R_ADDRESS, R_COUNT
+	R_CHANGED, R_STATE_OF, R_ADDRESS, R_PHOTO, R_COUNT
 };
 
 const char *const store_reader_sql[R_COUNT] = {
@@ -60,6 +60,8 @@ const char *const store_reader_sql[R_COUNT] = {
 	[R_CHANGES_MARK] = "SELECT coalesce(max(rowid), 0) FROM verdict_changes",
 	[R_LATEST_TIME] = "SELECT time_ms FROM latest WHERE probe = ? AND target = ?",
 	[R_CHANGED] = "SELECT DISTINCT target FROM verdict_changes WHERE rowid > ? AND rowid <= ?",
+	[R_PHOTO] = "SELECT board, at_ms, who, file, bytes, summary FROM board_photos "
+		"WHERE board = ?1 ORDER BY at_ms DESC, id DESC LIMIT 1",
 	[R_ADDRESS] = "SELECT at_ms, target, old_address, new_address, who, checked_url, "
 		"history_file FROM address_changes WHERE target = ?1 AND new_address = ?2 "
 		"ORDER BY at_ms DESC, id DESC LIMIT 1",
@@ -502,6 +504,29 @@ int store_address_confirmed(struct store_reader *r, const char *target, const ch
 		conn_col(st, 4, out->who, sizeof(out->who));
 		conn_col(st, 5, out->checked_url, sizeof(out->checked_url));
 		conn_col(st, 6, out->history_file, sizeof(out->history_file));
+		found = 1;
+	}
+	sqlite3_reset(st);
+	return ended(c, found);
+}
+
+int store_board_photo_latest(struct store_reader *r, const char *board,
+			     struct store_board_photo *out)
+{
+	struct conn *c = store_reader_conn(r);
+	sqlite3_stmt *st = conn_get(c, R_PHOTO);
+	int found = 0;
+
+	if (!st)
+		return -1;
+	conn_text(st, 1, board);
+	if (conn_step(c, st) == SQLITE_ROW) {
+		conn_col(st, 0, out->board, sizeof(out->board));
+		out->at_ms = sqlite3_column_int64(st, 1);
+		conn_col(st, 2, out->who, sizeof(out->who));
+		conn_col(st, 3, out->file, sizeof(out->file));
+		out->bytes = sqlite3_column_int64(st, 4);
+		conn_col(st, 5, out->summary, sizeof(out->summary));
 		found = 1;
 	}
 	sqlite3_reset(st);

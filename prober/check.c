@@ -2208,6 +2208,26 @@ int check_start(struct check *c, CURLM *m)
 	}
 	if (c->t->image_url)
 		return board_fetch(c, m);
+	if (c->t->image_uploads) {
+		/* no photo here: they are uploaded to qrwatchd; its flow starts from payload */
+		if (!c->t->payload) {
+			finish_msg(c, VERDICT_UNREADABLE, "Ảnh bảng tin do cán bộ tải lên máy chủ; "
+				   "thiết bị đo không có ảnh để đọc và mã không có địa chỉ đăng ký "
+				   "(payload) để đi thử.", "The board's photos are uploaded to "
+				   "qrwatchd; this probe has none to read and the code no registered "
+				   "payload to walk.");
+			return 1;
+		}
+		c->payload = strdup(c->t->payload);
+		if (!c->payload) {
+			board_unreadable(c, REASON_DECODER_FAILED, "out of memory");
+			return 1;
+		}
+		c->r.payload = result_text(&c->arena, c->payload, RESULT_TEXT_MAX);
+		c->state = ST_FLOW;
+		c->step = 0;
+		return start_step(c, m);
+	}
 	/* an unchanged file (same identity, size and time) is not even read */
 	if (c->memo && stat(c->t->image, &c->img_st) == 0 && same_file(c->memo, &c->img_st))
 		return board_remembered(c, m);

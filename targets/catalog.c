@@ -1267,7 +1267,9 @@ static void build_target(struct parser *p, const struct sec *s, struct target *t
 	}
 	/* where the board's image comes from: exactly one source */
 	kv = get(p, s, "image");
-	if (kv)
+	if (kv && !strcmp(kv->val, "uploads"))
+		t->image_uploads = 1;	/* phones' photos, judged by qrwatchd */
+	else if (kv)
 		t->image = beside_catalog(p, kv->val);
 	kv = get(p, s, "extra_ca");
 	if (kv)
@@ -1281,8 +1283,12 @@ static void build_target(struct parser *p, const struct sec *s, struct target *t
 		if (url_parse_http(kv->val, host, sizeof(host), &e) < 0)
 			perr(p, kv->line, "bad image_url '%s': %s", kv->val, e.msg);
 	}
-	if (!t->image && !t->image_url)
-		perr(p, s->line, "[target %s] needs 'image' (a file) or 'image_url' "
+	if (t->image_uploads && t->image_url)
+		perr(p, get(p, s, "image_url")->line, "target '%s' has both 'image = uploads' "
+		     "and 'image_url'; keep one", s->id);
+	if (!t->image && !t->image_url && !t->image_uploads)
+		perr(p, s->line, "[target %s] needs 'image' (a file, or 'uploads' for photos sent "
+		     "to qrwatchd) or 'image_url' "
 		     "(a camera snapshot)", s->id);
 	if (t->image && t->image_url)
 		perr(p, get(p, s, "image_url")->line, "target '%s' has both 'image' "
@@ -1586,6 +1592,8 @@ const char *target_kind_name(enum target_kind k)
 
 int catalog_reads_board(const struct target *t, const char *probe_id)
 {
+	if (t->image_uploads)
+		return 0;	/* the server reads its uploaded photos */
 	return !t->board || !t->board->probe || !strcmp(t->board->probe, probe_id);
 }
 
@@ -1652,7 +1660,7 @@ int catalog_lint(const struct catalog *c, struct buf *out)
 		int photos = 0;
 
 		for (size_t k = 0; k < c->ntargets; k++)
-			photos |= c->targets[k].board == b;
+			photos |= c->targets[k].board == b && !c->targets[k].image_uploads;
 		if (photos && !b->probe) {
 			buf_addf(out, "%s:%d: board '%s' names no probe, so every probe reads "
 				 "its photos, also those in other villages; name the probe at "
@@ -1666,7 +1674,12 @@ int catalog_lint(const struct catalog *c, struct buf *out)
 
 		if (t->kind != TARGET_URL)
 			continue;
-		if (t->from == FROM_PLACE && !any_probe_at(c, t->from_place)) {
+		if (t->image_uploads && !t->payload) {
+			buf_addf(out, "%s:%d: target '%s' has its photos uploaded to qrwatchd, so "
+				 "the probes walk its flow from its address: give it 'payload'\n",
+				 c->path, t->line, t->id);
+			n++;
+		} else if (t->from == FROM_PLACE && !any_probe_at(c, t->from_place)) {
 			buf_addf(out, "%s:%d: target '%s' is checked from place '%s', where no "
 				 "board names a probe: no probe walks its flow\n", c->path,
 				 t->line, t->id, t->from_place->id);

@@ -98,6 +98,8 @@ struct target {
 	enum target_kind kind;
 	const char *image;		/* file path, resolved against the catalog's folder */
 	const char *image_url;		/* or a camera snapshot URL */
+	int image_uploads;		/* or `image = uploads`: photos officials upload to
+					   qrwatchd, judged there; no probe reads the board */
 	int image_allow_private;	/* the snapshot URL may be on the LAN */
 	const char *payload;		/* the registered payload, or NULL */
 	const char **replaces;		/* payloads it replaced, still on boards until reprinted */
@@ -192,7 +194,8 @@ const char *target_kind_name(enum target_kind k);
 
 /*
  * Whether probe probe_id reads the photo or camera of t's board: the
- * board's `probe`, or every probe when it names none.
+ * board's `probe`, or every probe when it names none; none when its
+ * photos are uploaded to the server (`image = uploads`).
  */
 int catalog_reads_board(const struct target *t, const char *probe_id);
 
