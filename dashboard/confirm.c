@@ -189,6 +189,50 @@ static int write_change(struct dash *d, const struct target *t, const char *old_
 	return rc;
 }
 
+/*
+ * The catalog file read and target t's payload changed to address in
+ * changed: t's payload in the file must still be the one the server
+ * judged, the file writable, and the result a catalog that loads. -1 with
+ * the refusal in r.
+ */
+static int edit(struct dash *d, const struct target *t, const char *address, char **text,
+		size_t *len, struct buf *changed, struct reply *r, int en)
+{
+	char vi[1200], eng[1200];
+	struct err e;
+	int rc;
+
+	*text = file_read(d->catalog_path, CATALOG_MAX_BYTES, len, &e);
+	if (*text && catalog_writable(d->catalog_path, &e) < 0) {
+		LOG(LOG_LVL_ERROR, NULL, "target '%s': a new address cannot be confirmed: %s",
+		    t->id, e.msg);
+		snprintf(vi, sizeof(vi), "Máy chủ không được phép ghi danh mục; chưa có gì thay "
+			 "đổi. Cán bộ kỹ thuật cần đặt danh mục trong thư mục máy chủ ghi được: %s",
+			 e.msg);
+		snprintf(eng, sizeof(eng), "The server may not write the catalog; nothing has "
+			 "changed. %s", e.msg);
+		refuse(r, 500, en, vi, eng);
+		return -1;
+	}
+	rc = *text ? catalogedit_replace_payload(d->catalog_path, d->cat->dir, *text, *len,
+						 t->id, t->payload, address, changed, &e) : -1;
+	if (rc == -2) {
+		snprintf(vi, sizeof(vi), "Danh mục vừa thay đổi (có thể một cán bộ khác vừa xác "
+			 "nhận); hãy mở lại trang Mã cần in lại. %s", e.msg);
+		snprintf(eng, sizeof(eng), "The catalog has just changed (another official may "
+			 "have confirmed); open the reprint page again. %s", e.msg);
+		refuse(r, 409, en, vi, eng);
+		return -1;
+	}
+	if (rc < 0) {
+		snprintf(vi, sizeof(vi), "Danh mục không nhận địa chỉ này: %s", e.msg);
+		snprintf(eng, sizeof(eng), "The catalog does not take this address: %s", e.msg);
+		refuse(r, 422, en, vi, eng);
+		return -1;
+	}
+	return 0;
+}
+
 void dash_confirm(struct dash *d, const struct dash_req *q, struct reply *r)
 {
 	const struct confirm_form *f = q->form;
@@ -201,10 +245,11 @@ void dash_confirm(struct dash *d, const struct dash_req *q, struct reply *r)
 	struct store_address_change x;
 	struct buf changed;
 	struct err e;
-	char *text;
+	char *text = NULL;
 	size_t len = 0;
 	int known;
 
+	buf_init(&changed, CATALOG_MAX_BYTES);
 	r->status = 200;
 	r->type = "text/html; charset=utf-8";
 	buf_init(&r->body, 256 * 1024);
@@ -241,27 +286,9 @@ void dash_confirm(struct dash *d, const struct dash_req *q, struct reply *r)
 		       "để thay.", "This code is not STALE: there is nothing to replace.");
 		return;
 	}
-	pthread_mutex_lock(&edit_lock);
-	text = file_read(d->catalog_path, CATALOG_MAX_BYTES, &len, &e);
-	buf_init(&changed, CATALOG_MAX_BYTES);
-	if (text && catalog_writable(d->catalog_path, &e) < 0) {
-		LOG(LOG_LVL_ERROR, NULL, "target '%s': a new address cannot be confirmed: %s",
-		    t->id, e.msg);
-		snprintf(vi, sizeof(vi), "Máy chủ không được phép ghi danh mục; chưa có gì thay "
-			 "đổi. Cán bộ kỹ thuật cần đặt danh mục trong thư mục máy chủ ghi được: %s",
-			 e.msg);
-		snprintf(eng, sizeof(eng), "The server may not write the catalog; nothing has "
-			 "changed. %s", e.msg);
-		refuse(r, 500, en, vi, eng);
-		goto out;
-	}
-	if (!text || catalogedit_replace_payload(d->catalog_path, d->cat->dir, text, len, t->id,
-						 f->address, &changed, &e) < 0) {
-		snprintf(vi, sizeof(vi), "Danh mục không nhận địa chỉ này: %s", e.msg);
-		snprintf(eng, sizeof(eng), "The catalog does not take this address: %s", e.msg);
-		refuse(r, 422, en, vi, eng);
-		goto out;
-	}
+	/* the catalog's own checks first, then the walk (up to a minute) with no lock held */
+	if (edit(d, t, f->address, &text, &len, &changed, r, en) < 0)
+		goto out_unlocked;
 	/* walked as a citizen who scans it would, with the probe's guards */
 	if (probecheck_address(d->pc, t, f->address, &found) != 0) {
 		snprintf(vi, sizeof(vi), "Đã đi thử địa chỉ %.1000s: không đạt. %s", f->address,
@@ -269,8 +296,15 @@ void dash_confirm(struct dash *d, const struct dash_req *q, struct reply *r)
 		snprintf(eng, sizeof(eng), "The address %.1000s was walked and is not OK: %s",
 			 f->address, found.why_en);
 		refuse(r, 422, en, vi, eng);
-		goto out;
+		goto out_unlocked;
 	}
+	/* then the edit again on the file as it is now: one confirm at a time */
+	pthread_mutex_lock(&edit_lock);
+	free(text);
+	text = NULL;
+	buf_reset(&changed);
+	if (edit(d, t, f->address, &text, &len, &changed, r, en) < 0)
+		goto out;
 	if (write_change(d, t, text, len, &changed, q->user, f->address, found.candidate, &x,
 			 &e) < 0) {
 		LOG(LOG_LVL_ERROR, NULL, "target '%s': the confirmed address could not be written: "
@@ -297,6 +331,7 @@ void dash_confirm(struct dash *d, const struct dash_req *q, struct reply *r)
 	r->reload_after = 1;	/* once this answer is sent (server.c) */
 out:
 	pthread_mutex_unlock(&edit_lock);
+out_unlocked:
 	buf_release(&changed);
 	free(text);
 }

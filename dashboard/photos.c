@@ -2,11 +2,13 @@
 #include "photos.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
@@ -193,7 +195,6 @@ static int keep_photo(struct dash *d, const char *board, const char *ext, const 
 	char dir[1100], stamp[32];
 	time_t t = (time_t)(at_ms / 1000);
 	struct tm tm;
-	struct stat sb;
 
 	snprintf(dir, sizeof(dir), "%s/%s", d->data_dir, PHOTO_DIR);
 	if (mkdir(dir, 0750) < 0 && errno != EEXIST)
@@ -209,8 +210,31 @@ static int keep_photo(struct dash *d, const char *board, const char *ext, const 
 
 		if (len < 0 || (size_t)len >= cap)
 			return err_set(e, "the photo's file name is too long");
-		if (stat(path, &sb) < 0 && errno == ENOENT)
-			return file_write_atomic(path, f->data, f->len, e);
+		/* the name claimed by its creation: two photos in one second get two */
+		int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+		size_t done = 0;
+
+		if (fd < 0 && errno == EEXIST)
+			continue;
+		if (fd < 0)
+			return err_set(e, "cannot create %s: %s", path, strerror(errno));
+		while (done < f->len) {
+			ssize_t w = write(fd, f->data + done, f->len - done);
+
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0)
+				break;
+			done += (size_t)w;
+		}
+		if (done < f->len || fsync(fd) < 0) {
+			err_set(e, "cannot write %s: %s", path, strerror(errno));
+			close(fd);
+			unlink(path);
+			return -1;
+		}
+		close(fd);
+		return 0;
 	}
 	return err_set(e, "too many photos of this board this second");
 }
@@ -222,7 +246,7 @@ void dash_photo(struct dash *d, const struct dash_req *q, const char *board_id,
 	const int en = q->english;
 	const struct board *b = catalog_board(d->cat, board_id);
 	const struct target *ts[PHOTO_TARGETS_MAX];
-	char want[CONFIRM_TOKEN_HEX], scope[96], msg[2048];
+	char want[CONFIRM_TOKEN_HEX], scope[96], msg[2048], when[32];
 	struct decode_result dr;
 	struct guard_limits lim;
 	struct store_board_photo ph;
@@ -261,15 +285,15 @@ void dash_photo(struct dash *d, const struct dash_req *q, const char *board_id,
 		       "came from another user's. Open the page again and send the photo there.");
 		return;
 	}
-	if (!f->file.len) {
-		refuse(r, 400, en, "Chưa chọn ảnh.", "No photo was chosen.");
-		return;
-	}
 	if (f->file.overflow) {
 		snprintf(msg, sizeof(msg), en ? "The photo is larger than %u MB: take it again "
 			 "at a smaller size." : "Ảnh lớn hơn %u MB: hãy chụp lại với cỡ ảnh nhỏ "
 			 "hơn.", PHOTO_MAX_BYTES / (1024 * 1024));
 		refuse(r, 413, en, msg, msg);
+		return;
+	}
+	if (!f->file.len) {
+		refuse(r, 400, en, "Chưa chọn ảnh.", "No photo was chosen.");
 		return;
 	}
 	kind = photo_kind(&f->file);
@@ -311,6 +335,10 @@ void dash_photo(struct dash *d, const struct dash_req *q, const char *board_id,
 		buf_init(&vi, 4096);
 		buf_init(&eng, 4096);
 		buf_init(&recs[i], 64 * 1024);
+		/* the evidence named in the result, so in the incident's messages too */
+		html_time(ph.at_ms, when, sizeof(when));
+		buf_addf(&vi, "Ảnh bảng tin do %s gửi lúc %s: ", q->user, when);
+		buf_addf(&eng, "Board photo sent by %s at %s: ", q->user, when);
 		policy_explain(&j, 0, &vi);
 		policy_explain(&j, 1, &eng);
 		if (j.genuine && ts[i]->kind == TARGET_URL) {
@@ -333,23 +361,28 @@ void dash_photo(struct dash *d, const struct dash_req *q, const char *board_id,
 	decode_result_release(&dr);
 	if (rc < 0)
 		err_set(&e, "out of memory");
-	/* kept first: the judgements stored name a photo that exists */
+	/* the evidence first, file and record: the judgements then name a kept photo */
 	if (rc == 0)
 		rc = keep_photo(d, b->id, kind, &f->file, ph.at_ms, ph.file, sizeof(ph.file), &e);
-	if (rc == 0)
-		rc = send_batch(d, recs, nt, &e);
 	if (rc == 0) {
 		pthread_mutex_lock(&d->db->lock);
 		rc = store_put_board_photo(d->db, &ph) < 0 || store_failed(d->db, &e) < 0 ? -1 : 0;
 		pthread_mutex_unlock(&d->db->lock);
+		if (rc < 0)
+			unlink(ph.file);
 	}
 	if (rc < 0) {
 		LOG(LOG_LVL_ERROR, NULL, "board '%s': a photo from '%s' could not be kept: %s",
 		    b->id, q->user, e.msg);
-		if (ph.file[0])
-			remove(ph.file);
 		refuse(r, 500, en, "Không lưu được ảnh; nhật ký máy chủ cho biết lý do.",
 		       "The photo could not be kept; the server's log says why.");
+	} else if (send_batch(d, recs, nt, &e) < 0) {
+		LOG(LOG_LVL_ERROR, NULL, "board '%s': the photo from '%s' is kept as %s, but its "
+		    "judgement was not stored: %s", b->id, q->user, ph.file, e.msg);
+		refuse(r, 500, en, "Ảnh đã được lưu nhưng kết quả đọc mã chưa ghi được; nhật ký "
+		       "máy chủ cho biết lý do. Hãy gửi lại ảnh sau.", "The photo is kept but its "
+		       "judgement could not be stored; the server's log says why. Send it again "
+		       "later.");
 	} else {
 		LOG(LOG_LVL_INFO, NULL, "board '%s': photo from '%s' (%zu bytes) kept as %s: %s",
 		    b->id, q->user, f->file.len, ph.file, ph.summary);

@@ -62,26 +62,82 @@ static void reload_now(void)
 }
 
 /*
- * Whether the configuration and the catalog, as the files now are, load:
- * a reload stops the server only then, else it keeps running as it is
- * and says why.
+ * The configuration and the catalog, loaded and checked as a start needs
+ * them: every key, the catalog, the places recipients name, the open-file
+ * limit, the TLS files. 0 with *cfg and *cat (NULL without a catalog), or
+ * -1 with every error in errs (nothing to release).
  */
-static int reload_loads(const char *path)
+static int load_all(const char *path, struct dconfig *cfg, struct catalog **cat,
+		    struct buf *errs)
+{
+	struct err e;
+
+	*cat = NULL;
+	if (dconfig_load(path, cfg, errs) < 0)
+		goto fail;
+	if (cfg->catalog[0] && !(*cat = catalog_load(cfg->catalog, errs)))
+		goto fail;
+	for (size_t i = 0; i < cfg->alerts.nrecipients; i++) {
+		const struct recipient *r = &cfg->alerts.recipients[i];
+		int found = 0;
+
+		for (size_t k = 0; *cat && k < (*cat)->nplaces; k++)
+			found |= !strcmp((*cat)->places[k].id, r->place);
+		if (r->place[0] && !found)
+			buf_addf(errs, "%s: recipient '%s' names place '%s', which the catalog "
+				 "does not have\n", path, r->name, r->place);
+	}
+	if (server_fd_limit(&cfg->lim, &e) < 0)
+		buf_addf(errs, "%s: %s\n", path, e.msg);
+	if (cfg->tls_cert[0]) {
+		const char *files[2] = { cfg->tls_cert, cfg->tls_key };
+
+		for (int i = 0; i < 2; i++) {
+			char *pem = file_read(files[i], 1 << 20, NULL, &e);
+
+			if (!pem)
+				buf_addf(errs, "%s: %s\n", path, e.msg);
+			free(pem);
+		}
+	}
+	if (!errs->len)
+		return 0;
+fail:
+	catalog_free(*cat);
+	*cat = NULL;
+	dconfig_release(cfg);
+	return -1;
+}
+
+/*
+ * Whether the configuration and the catalog, as the files now are, load
+ * and pass every check of a start: a reload stops the server only then,
+ * else it keeps running as it is and says why. What a reload cannot
+ * change (where it listens, its data) is said too, and kept.
+ */
+static int reload_loads(const char *path, const struct dconfig *now)
 {
 	struct dconfig cfg;
 	struct buf errs;
-	struct catalog *cat = NULL;
+	struct catalog *cat;
 	int ok;
 
 	buf_init(&errs, 256 * 1024);
-	ok = dconfig_load(path, &cfg, &errs) == 0;
-	if (ok && cfg.catalog[0])
-		ok = (cat = catalog_load(cfg.catalog, &errs)) != NULL;
-	if (!ok)
+	ok = load_all(path, &cfg, &cat, &errs) == 0;
+	if (!ok) {
 		LOG(LOG_LVL_ERROR, NULL, "not reloaded, the server goes on as it was: %s",
 		    buf_str(&errs));
-	catalog_free(cat);
-	dconfig_release(&cfg);
+	} else {
+		if (strcmp(cfg.listen_addr, now->listen_addr) || cfg.port != now->port)
+			LOG(LOG_LVL_WARN, NULL, "listen changed to %s:%u: a reload keeps %s:%u; "
+			    "restart qrwatchd for the new address", cfg.listen_addr, cfg.port,
+			    now->listen_addr, now->port);
+		if (strcmp(cfg.data_dir, now->data_dir) || strcmp(cfg.rrdcached, now->rrdcached))
+			LOG(LOG_LVL_WARN, NULL, "data_dir or rrdcached changed: a reload keeps "
+			    "'%s'; restart qrwatchd for the new one", now->data_dir);
+		catalog_free(cat);
+		dconfig_release(&cfg);
+	}
 	buf_release(&errs);
 	return ok;
 }
@@ -147,45 +203,12 @@ static int serve(const char *path, const char *port_file, int test, int *again)
 	int rc = 1;
 
 	buf_init(&errs, 256 * 1024);
-	if (dconfig_load(path, &cfg, &errs) < 0) {
+	if (load_all(path, &cfg, &cat, &errs) < 0) {
 		fputs(buf_str(&errs), stderr);
 		buf_release(&errs);
-		dconfig_release(&cfg);
-		return 2;
-	}
-	if (cfg.catalog[0]) {
-		cat = catalog_load(cfg.catalog, &errs);
-		if (!cat) {
-			fputs(buf_str(&errs), stderr);
-			buf_release(&errs);
-			dconfig_release(&cfg);
-			return 2;
-		}
-	}
-	for (size_t i = 0; i < cfg.alerts.nrecipients; i++) {
-		const struct recipient *r = &cfg.alerts.recipients[i];
-		int found = 0;
-
-		for (size_t k = 0; cat && k < cat->nplaces; k++)
-			found |= !strcmp(cat->places[k].id, r->place);
-		if (r->place[0] && !found)
-			buf_addf(&errs, "%s: recipient '%s' names place '%s', which the catalog "
-				 "does not have\n", path, r->name, r->place);
-	}
-	if (errs.len) {
-		fputs(buf_str(&errs), stderr);
-		buf_release(&errs);
-		catalog_free(cat);
-		dconfig_release(&cfg);
 		return 2;
 	}
 	buf_release(&errs);
-	if (server_fd_limit(&cfg.lim, &e) < 0) {
-		fprintf(stderr, "%s: %s\n", path, e.msg);
-		catalog_free(cat);
-		dconfig_release(&cfg);
-		return 2;
-	}
 	if (test) {
 		/* the database too: a damaged one is found before the server writes to it */
 		if (store_check(cfg.data_dir, &e) < 0) {
@@ -369,7 +392,7 @@ static int serve(const char *path, const char *port_file, int test, int *again)
 			;
 		if (reloading) {
 			reloading = 0;
-			*again = reload_loads(path);
+			*again = reload_loads(path, &cfg);
 		}
 	}
 	if (*again)

@@ -21,6 +21,7 @@
 #include "../common/buf.h"
 #include "../common/fileio.h"
 #include "../common/log.h"
+#include "../common/text.h"
 #include "../targets/batch.h"
 #include "../common/banned.h"
 
@@ -40,6 +41,7 @@ struct server {
 	unsigned long cut_bodies, reported_bodies;
 	int64_t last_report_ms;
 	unsigned long ingest_answers[SERVER_INGEST_NCODES];	/* atomic adds */
+	unsigned photo_bodies;		/* photo uploads being received or judged (atomic) */
 };
 
 static const int ingest_codes[SERVER_INGEST_NCODES] = SERVER_INGEST_CODES;
@@ -65,6 +67,7 @@ struct request {
 	char board[CATALOG_ID_MAX + 1];	/* its board */
 	int auth_ok;
 	size_t max_body;		/* this request's cap: a photo's is larger */
+	int photo_slot;			/* counted in photo_bodies */
 	int found;			/* dash_get knew the path */
 	struct reply reply;
 	struct ingest_reply ingest;	/* the committer's answer to a batch */
@@ -626,6 +629,8 @@ static enum MHD_Result photo_field(void *cls, enum MHD_ValueKind kind, const cha
 	(void)content_type;
 	(void)transfer_encoding;
 	if (!strcmp(key, "photo")) {
+		if (f->file.overflow)
+			return MHD_YES;	/* over PHOTO_MAX_BYTES: told as 413, the rest ignored */
 		if (off != f->file.len)
 			f->bad = 1;	/* a second file */
 		else if (size)
@@ -716,8 +721,15 @@ static enum MHD_Result (*const resumed[])(struct request *rq) = {
 };
 
 /* The first call for a request: its head is complete. */
+/* Whether a request is a photo's upload, POST /board/ID/photo (its larger cap). */
+static int photo_upload(const char *method, const char *url)
+{
+	return !strcmp(method, "POST") && !strncmp(url, "/board/", 7) &&
+	       text_ends_with(url, "/photo");
+}
+
 static enum MHD_Result begin(struct server *s, struct MHD_Connection *c, const char *url,
-			     void **ctx)
+			     const char *method, void **ctx)
 {
 	const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
 	const char *te = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Transfer-Encoding");
@@ -732,12 +744,24 @@ static enum MHD_Result begin(struct server *s, struct MHD_Connection *c, const c
 	rq->c = c;
 	rq->url = url;
 	rq->gc = ci ? ci->socket_context : NULL;
-	/* a board photo from a phone may be larger than any batch (photos.h) */
-	rq->max_body = strncmp(url, "/board/", 7) ? s->cfg.lim.max_body :
-		       PHOTO_MAX_BYTES + PHOTO_FORM_SLACK;
-	buf_init(&rq->body, rq->max_body);
+	/*
+	 * a board photo from a phone may be larger than any batch (photos.h);
+	 * a few at a time, so that no crowd of them holds the server's memory
+	 */
+	rq->max_body = s->cfg.lim.max_body;
 	client_addr(s, c, rq->addr, sizeof(rq->addr));
 	*ctx = rq;
+	if (photo_upload(method, url)) {
+		if (__atomic_add_fetch(&s->photo_bodies, 1, __ATOMIC_SEQ_CST) > SERVER_PHOTO_BODIES) {
+			__atomic_sub_fetch(&s->photo_bodies, 1, __ATOMIC_SEQ_CST);
+			rq->arrived = 1;
+			connguard_arrived(s->guard, rq->gc);
+			return send_busy(c);
+		}
+		rq->photo_slot = 1;
+		rq->max_body = PHOTO_MAX_BYTES + PHOTO_FORM_SLACK;
+	}
+	buf_init(&rq->body, rq->max_body);
 	if (length > rq->max_body) {
 		char msg[128];
 
@@ -763,7 +787,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 
 	(void)version;
 	if (!rq)
-		return begin(s, c, url, ctx);
+		return begin(s, c, url, method, ctx);
 	if (*upload_size) {
 		if (buf_add(&rq->body, upload, *upload_size) < 0) {
 			/* a chunked body past the cap (a Content-Length one got 413 at once):
@@ -816,6 +840,8 @@ static void done(void *cls, struct MHD_Connection *c, void **ctx,
 		buf_release(&rq->reply.body);
 		buf_release(&rq->body);
 		buf_release(&rq->photo.file);
+		if (rq->photo_slot)
+			__atomic_sub_fetch(&s->photo_bodies, 1, __ATOMIC_SEQ_CST);
 		free(rq);
 	}
 	*ctx = NULL;

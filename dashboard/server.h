@@ -21,6 +21,7 @@
 #define SERVER_BODY_TIMEOUT_S	60	/* a probe's batch (at most 1 MiB) at 140 kbit/s and more */
 #define SERVER_MAX_PENDING_PER_IP 8	/* connections from one address still sending a request */
 #define SERVER_RESERVE_PCT	25	/* of max_connections, never held by requests still arriving */
+#define SERVER_PHOTO_BODIES	4	/* board photos (16 MB each) received at once; more get 503 */
 #define SERVER_PAGE_THREADS	2	/* pages render here, never on the HTTP threads */
 #define SERVER_PAGE_QUEUE	64	/* pages waiting for a page thread; more get 503 */
 #define SERVER_AUTH_THREADS	1	/* password checks (PBKDF2): at most this many cores */

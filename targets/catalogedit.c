@@ -50,8 +50,8 @@ static int value_is(const char *s, size_t n, const char *want)
 }
 
 int catalogedit_replace_payload(const char *name, const char *dir, const char *text,
-				size_t len, const char *id, const char *new_payload,
-				struct buf *out, struct err *e)
+				size_t len, const char *id, const char *old_payload,
+				const char *new_payload, struct buf *out, struct err *e)
 {
 	struct buf errors, res;
 	struct catalog *cat, *again;
@@ -77,7 +77,13 @@ int catalogedit_replace_payload(const char *name, const char *dir, const char *t
 		err_set(e, "target '%s' has no payload to replace", id);
 	else if (!strcmp(t->payload, new_payload))
 		err_set(e, "target '%s' already has the address %s", id, new_payload);
-	if (!t || !t->payload || !strcmp(t->payload, new_payload))
+	else if (old_payload && strcmp(t->payload, old_payload)) {
+		err_set(e, "target '%s' has the address %s in the file now, not %s: the file "
+			"changed since it was loaded", id, t->payload, old_payload);
+		rc = -2;
+	}
+	if (!t || !t->payload || !strcmp(t->payload, new_payload) ||
+	    (old_payload && strcmp(t->payload, old_payload)))
 		goto out;
 	buf_init(&res, len + 2 * strlen(new_payload) + strlen(t->payload) + 64);
 	while (pos < len) {

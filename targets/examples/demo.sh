@@ -69,7 +69,10 @@ photo ks-thon-dong.jpg 4 "$B/dvc/khai-sinh"
 photo kt-thon-dong.jpg -3 "$B/dvc/thu-tuc/khai-tu"
 photo kh-dong-ngan.jpg 6 "$B/dvc/thu-tuc/ket-hon"
 photo ct-dong-ngan.jpg -5 "$B/dvc/thu-tuc/chung-thuc"
+# the board with the stale code, photographed by an official's phone; and
+# once the new poster is pinned up (the procedure's address after the move)
 photo cu-tru-thon-dong.jpg 3 "$B/cu/xac-nhan-cu-tru"
+photo cu-tru-thon-dong-moi.jpg -2 "$B/dvc/thu-tuc/xac-nhan-cu-tru"
 photo trich-luc-dong-ngan.jpg -4 "$B/busy/trich-luc"
 photo hkd-dong-ngan.jpg 5 "$B/flow/3/step/1"
 # a fake sticker over the board: a look-alike domain
@@ -140,7 +143,11 @@ for p in thon-dong:4g phuong-dong-ngan:5g; do
 probe_id = $id
 secret_file = $DIR/$id.secret
 server = http://127.0.0.1:$S/api/v1/ingest
-catalog = $DIR/demo.catalog
+# the catalog as qrwatchd serves it (a confirmed address reaches the probes
+# this way), cached beside the boards' photos
+catalog_url = http://127.0.0.1:$S/api/v1/probes/$id/catalog
+catalog_refresh = 10
+catalog = $DIR/catalog-$id.cache
 uplink = $up
 emulate = $up
 resolve = $H:$P:127.0.0.1
@@ -187,7 +194,11 @@ within a minute. Log in there ("Đăng nhập để xác nhận": $DEMO_USER,
 password $DEMO_PASSWORD) and confirm it: the server walks it once more,
 rewrites $DIR/demo.catalog (the old one kept under
 $DIR/data/catalog-history/), reloads, and offers the poster (PDF); the
-board, still showing the old code, then waits for it. From a terminal:
+board, still showing the old code, then waits for it. Send the photo of
+the board with the new poster pinned up ("Gửi ảnh bảng tin",
+http://127.0.0.1:$S/board/nvh-thon-dong/photo; a phone opens its camera):
+  $DIR/boards/cu-tru-thon-dong-moi.jpg
+and the incident resolves with it as evidence. From a terminal:
   $O/qrwatch lookup -c $DIR/demo.catalog --resolve $H:$P:127.0.0.1 cu-tru-thon-dong
 TXT
 echo "http://127.0.0.1:$S/" > "$DIR/ready"

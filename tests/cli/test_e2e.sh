@@ -217,6 +217,31 @@ if command -v chromium >/dev/null; then
     curl -s -o "$TMP/new.png" "${URL}poster/$T.png"
     expect_eq "the new poster decodes to the confirmed address" "$("$B/qrwatch" decode --raw "$TMP/new.png")" "$NEWADDR"
     expect_eq "its PDF is served" "$(curl -s -o /dev/null -w '%{http_code} %{content_type}' "${URL}poster/$T.pdf")" "200 application/pdf"
+    # the board waits for its new code; the official sends the photo of the new
+    # poster pinned up, which the demo made, from the board's page, as a phone would
+    PHOTO=$(sed -n 's/^  \(.*cu-tru-thon-dong-moi.jpg\)$/\1/p' "$TMP/demo.out")
+    expect_contains "the demo names the photo to send" "$PHOTO" "boards/cu-tru-thon-dong-moi.jpg"
+    $BR auth "$LOGIN" goto "${URL}board/nvh-thon-dong/photo" \
+        print "document.querySelector('input[type=file]').getAttribute('capture')" \
+        shot "$SHOTS/demo-photo-form.png" 390 844 \
+        file "input[type=file]" "$PHOTO" \
+        submit "form.photo button" \
+        print "document.querySelector('h1').innerText" \
+        print "document.querySelector('main li').innerText" \
+        shot "$SHOTS/demo-photo-taken.png" > "$TMP/photo.out" 2> "$TMP/photo.err"
+    expect_eq "browser: the photo walk ran" "$?" "0"
+    expect_eq "browser: the upload opens the phone's camera" "$(sed -n 1p "$TMP/photo.out")" "environment"
+    expect_eq "browser: the photo is taken" "$(sed -n 2p "$TMP/photo.out")" "Đã nhận ảnh"
+    expect_contains "browser: its code is the new one, OK" "$(sed -n 3p "$TMP/photo.out")" ": Mã chính thức: liên kết $NEWADDR"
+    i=0
+    while [ "$(db "SELECT state FROM incidents WHERE kind = 'target' AND target = '$T' ORDER BY id DESC LIMIT 1")" != resolved ] && [ $i -lt 120 ]; do
+        sleep 1; i=$((i + 1))
+    done
+    echo "     (resolved $i s after the photo)"
+    expect_eq "the stale code's incident resolved, the photo its evidence" \
+        "$(db "SELECT state FROM incidents WHERE kind = 'target' AND target = '$T' ORDER BY id DESC LIMIT 1")" "resolved"
+    expect_eq "the code is OK again" "$(db "SELECT verdict FROM target_state WHERE target = '$T'")" "OK"
+    expect_contains "its page shows the photo" "$(curl -s "${URL}target/$T")" 'src="/board/nvh-thon-dong/photo.img"'
 else
     fail "browser walk" "chromium is not installed (.ci/deps installs it)"
 fi

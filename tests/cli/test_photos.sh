@@ -12,7 +12,9 @@ SERVER="$QRW_BUILD/qrwatchd"
 PROBE="$QRW_BUILD/qrwatch-probe"
 PY=/usr/bin/python3
 PIDS=""
-trap 'for p in $PIDS; do kill -9 "$p" 2>/dev/null; done; [ -n "${KEEP:-}" ] || rm -rf "$TMP"' EXIT INT TERM
+NGINX=""
+# nginx's master stops its workers on TERM (a KILL would leave them behind)
+trap '[ -n "$NGINX" ] && kill "$NGINX" 2>/dev/null && wait "$NGINX"; for p in $PIDS; do kill -9 "$p" 2>/dev/null; done; [ -n "${KEEP:-}" ] || rm -rf "$TMP"' EXIT INT TERM
 SECRET=s3cret-for-the-photo-tests
 db() { sqlite3 "$TMP/data/qrwatch.db" "$1"; }
 
@@ -138,7 +140,8 @@ if nothing_kept; then pass "every refused photo left nothing behind"
 else fail "a refused photo was kept" "$(db 'SELECT * FROM board_photos')"; fi
 
 expect_eq "the board's photo, as posted: taken" "$(upload "$TMP/old.jpg" -u "$AUTH")" "200"
-expect_contains "judged on the server" "$(cat "$TMP/got")" '<span class="v OK">OK</span> Mã chính thức: liên kết'
+expect_contains "judged on the server, naming the photo" "$(cat "$TMP/got")" '<span class="v OK">OK</span> Ảnh bảng tin do can-bo-xa gửi lúc '
+expect_contains "and what was read on it" "$(cat "$TMP/got")" ": Mã chính thức: liên kết $B/gone đúng như đã đăng ký"
 expect_eq "kept once, with who sent it" "$(db "SELECT board || ' ' || who || ' ' || summary FROM board_photos")" "c can-bo-xa cu-tru: OK"
 PHOTO=$(db "SELECT file FROM board_photos")
 if cmp -s "$PHOTO" "$TMP/old.jpg"; then pass "the photo is kept as it came"; else fail "photo kept" "$PHOTO"; fi
@@ -161,8 +164,27 @@ probe_round 6	# two checks: as many OK results as resolve an incident
 expect_eq "the probe finds the new address working" "$(db "SELECT verdict FROM latest WHERE probe = 'thon-dong-1' AND target = 'cu-tru'")" "OK"
 expect_eq "but the board still shows the old code: STALE" "$(db "SELECT verdict FROM target_state WHERE target = 'cu-tru'")" "STALE"
 expect_eq "and its incident stays open" "$(db "SELECT count(*) FROM incidents WHERE target = 'cu-tru' AND state = 'open'")" "1"
-expect_eq "a photo of the board still showing the old code" "$(upload "$TMP/old.jpg" -u "$AUTH")" "200"
-expect_contains "is judged STALE, waiting" "$(cat "$TMP/got")" '<span class="v STALE">STALE</span> Bảng vẫn còn mã cũ'
+# this one through nginx, set up as docs/api.md says (its block, as written there)
+N="$TMP/nginx"
+mkdir -p "$N/logs" "$N/tmp"
+NP=$($PY -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+{
+    [ "$(id -u)" -eq 0 ] && printf 'user root;\n'
+    printf 'worker_processes 1;\nerror_log %s/logs/error.log;\npid %s/nginx.pid;\n' "$N" "$N"
+    printf 'events { worker_connections 64; }\nhttp {\n access_log %s/logs/access.log;\n' "$N"
+    printf ' client_body_temp_path %s/tmp;\n proxy_temp_path %s/tmp;\n' "$N" "$N"
+    printf ' fastcgi_temp_path %s/tmp;\n uwsgi_temp_path %s/tmp;\n scgi_temp_path %s/tmp;\n' "$N" "$N" "$N"
+    printf ' server {\n  listen 127.0.0.1:%s;\n' "$NP"
+    sed -n '/^```nginx$/,/^```$/p' "$(dirname "$0")/../../docs/api.md" | sed '1d;$d' | sed "s|127.0.0.1:8080|127.0.0.1:$S|"
+    printf ' }\n}\n'
+} > "$N/nginx.conf"
+nginx -p "$N" -c "$N/nginx.conf" -g 'daemon off;' >"$N/out.log" 2>"$N/start.log" &
+NGINX=$!
+i=0
+while [ $i -lt 100 ] && ! curl -fs "http://127.0.0.1:$NP/healthz" >/dev/null 2>&1; do sleep 0.1; i=$((i + 1)); done
+expect_eq "a photo of the board still showing the old code, through nginx" \
+    "$(U="http://127.0.0.1:$NP" upload "$TMP/old.jpg" -u "$AUTH" -H "Origin: http://127.0.0.1:$NP")" "200"
+expect_contains "is judged STALE, waiting" "$(cat "$TMP/got")" ": Bảng vẫn còn mã cũ ($B/gone)"
 expect_eq "the incident still open" "$(db "SELECT count(*) FROM incidents WHERE target = 'cu-tru' AND state = 'open'")" "1"
 # the new poster, printed from the dashboard, pinned up and photographed
 code "$U/poster/cu-tru.png" > /dev/null

@@ -381,7 +381,7 @@ static void test_replace_payload(void)
 	buf_init(&out, 64 * 1024);
 	buf_init(&back, 64 * 1024);
 	buf_init(&none, 64 * 1024);
-	CHECK_INT(catalogedit_replace_payload("t.catalog", ".", text, sizeof(text) - 1, "ks",
+	CHECK_INT(catalogedit_replace_payload("t.catalog", ".", text, sizeof(text) - 1, "ks", NULL,
 					      "https://dichvucong.gov.vn/dvc/ks", &out, &e), 0);
 	CHECK_CONTAINS(buf_str(&out), "[target ks]\nboard = b\nprocedure = Đăng ký khai sinh\n"
 		       "image = b.png\npayload = https://dichvucong.gov.vn/dvc/ks\n"
@@ -393,26 +393,31 @@ static void test_replace_payload(void)
 	catalog_free(cat);
 	buf_reset(&none);
 	/* the old address put back: no target replaces its own payload */
-	CHECK_INT(catalogedit_replace_payload("t.catalog", ".", out.data, out.len, "ks",
+	CHECK_INT(catalogedit_replace_payload("t.catalog", ".", out.data, out.len, "ks", NULL,
 					      "https://dichvucong.gov.vn/ks", &back, &e), 0);
 	CHECK_CONTAINS(buf_str(&back), "payload = https://dichvucong.gov.vn/ks\n"
 		       "replaces = https://dichvucong.gov.vn/dvc/ks\nofficial_domains");
 	CHECK(strstr(buf_str(&back), "replaces = https://dichvucong.gov.vn/ks\n") == NULL);
 	/* refusals: nothing written */
-	CHECK_INT(catalogedit_replace_payload("t.catalog", ".", text, sizeof(text) - 1, "nope",
+	CHECK_INT(catalogedit_replace_payload("t.catalog", ".", text, sizeof(text) - 1, "nope", NULL,
 					      "https://dichvucong.gov.vn/x", &none, &e), -1);
 	CHECK_CONTAINS(e.msg, "no target 'nope'");
-	CHECK_INT(catalogedit_replace_payload("t.catalog", ".", text, sizeof(text) - 1, "ks",
+	CHECK_INT(catalogedit_replace_payload("t.catalog", ".", text, sizeof(text) - 1, "ks", NULL,
 					      "https://dichvucong.gov.vn/ks\n[target x]", &none,
 					      &e), -1);
 	CHECK_CONTAINS(e.msg, "one line");
-	CHECK_INT(catalogedit_replace_payload("t.catalog", ".", text, sizeof(text) - 1, "ks",
+	CHECK_INT(catalogedit_replace_payload("t.catalog", ".", text, sizeof(text) - 1, "ks", NULL,
 					      "https://dichvucong.gov.vn/ks", &none, &e), -1);
 	CHECK_CONTAINS(e.msg, "already has the address");
 	/* off the official domains: the catalog's own check refuses it */
-	CHECK_INT(catalogedit_replace_payload("t.catalog", ".", text, sizeof(text) - 1, "ks",
+	CHECK_INT(catalogedit_replace_payload("t.catalog", ".", text, sizeof(text) - 1, "ks", NULL,
 					      "https://evil.example/ks", &none, &e), -1);
 	CHECK_CONTAINS(e.msg, "would not load");
+	/* the payload the caller judged is no longer the file's: -2, nothing written */
+	CHECK_INT(catalogedit_replace_payload("t.catalog", ".", text, sizeof(text) - 1, "ks",
+					      "https://dichvucong.gov.vn/other", "https://dichvucong.gov.vn/dvc/ks",
+					      &none, &e), -2);
+	CHECK_CONTAINS(e.msg, "the file changed since it was loaded");
 	CHECK_INT((int)none.len, 0);
 	buf_release(&out);
 	buf_release(&back);
