@@ -117,8 +117,13 @@ static void check_target(const struct catalog *c, const struct target *t)
 	    catalog_board(c, t->board->id) != t->board || !t->board->place ||
 	    !t->procedure || !t->board->location)
 		abort();
-	if (!t->image == !t->image_url)
+	/* a file, a camera, or photos uploaded to the server: one of them */
+	if ((t->image != NULL) + (t->image_url != NULL) + (t->image_uploads != 0) != 1)
 		abort();
+	/* a code never replaces its own payload, and only with a payload of its own */
+	for (size_t i = 0; i < t->nreplaces; i++)
+		if (!t->payload || !strcmp(t->replaces[i], t->payload))
+			abort();
 	if (!in(t->interval_s, TARGET_INTERVAL_MIN, TARGET_INTERVAL_MAX) ||
 	    !in(t->slo_ms, TARGET_SLO_MIN, TARGET_SLO_MAX) ||
 	    !in(t->connect_timeout_ms, TARGET_TIMEOUT_MIN, TARGET_TIMEOUT_MAX) ||
