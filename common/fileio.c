@@ -129,3 +129,42 @@ int file_beside_self(const char *name, char *out, size_t n)
 	*slash = '\0';
 	return (size_t)snprintf(out, n, "%s/%s", self, name) < n ? 0 : -1;
 }
+
+int file_write_new(const char *dir, const char *name, const char *ext, const void *data,
+		   size_t n, char *out, size_t cap, struct err *e)
+{
+	if (mkdir(dir, 0750) < 0 && errno != EEXIST)
+		return err_set(e, "cannot create %s: %s", dir, strerror(errno));
+	for (int k = 0; k < 100; k++) {
+		int len = k ? snprintf(out, cap, "%s/%s-%d.%s", dir, name, k, ext) :
+			  snprintf(out, cap, "%s/%s.%s", dir, name, ext);
+		int fd;
+		size_t done = 0;
+
+		if (len < 0 || (size_t)len >= cap)
+			return err_set(e, "the file name in %s is too long", dir);
+		fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+		if (fd < 0 && errno == EEXIST)
+			continue;
+		if (fd < 0)
+			return err_set(e, "cannot create %s: %s", out, strerror(errno));
+		while (done < n) {
+			ssize_t w = write(fd, (const char *)data + done, n - done);
+
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0)
+				break;
+			done += (size_t)w;
+		}
+		if (done < n || fsync(fd) < 0) {
+			err_set(e, "cannot write %s: %s", out, strerror(errno));
+			close(fd);
+			unlink(out);
+			return -1;
+		}
+		close(fd);
+		return 0;
+	}
+	return err_set(e, "too many files named %s in %s", name, dir);
+}

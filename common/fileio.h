@@ -21,6 +21,15 @@ int file_write_atomic(const char *path, const void *data, size_t n,
 		      struct err *e);
 
 /*
+ * Write n bytes durably to a new file in dir (made, mode 0750, when
+ * missing): DIR/NAME.EXT, or DIR/NAME-1.EXT and on when that is taken,
+ * each name claimed by its creation (O_EXCL), so that two writers at
+ * once get two files. The path into out. Returns 0, or -1 with e.
+ */
+int file_write_new(const char *dir, const char *name, const char *ext, const void *data,
+		   size_t n, char *out, size_t cap, struct err *e);
+
+/*
  * The path of program name in this program's own folder (from
  * /proc/self/exe), into out. Returns 0, or -1 when it cannot be told or
  * does not fit in n.

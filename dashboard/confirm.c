@@ -98,30 +98,20 @@ static void refuse(struct reply *r, int status, int english, const char *vi, con
 	answer(r, status, english, english ? "Not confirmed" : "Chưa xác nhận", vi, en);
 }
 
-/* DATA_DIR/catalog-history/UTC-TARGET.catalog, a name no earlier change took. */
-static int history_path(const char *data_dir, const char *target, int64_t now_ms, char *out,
-			size_t cap, struct err *e)
+/* The catalog as it was into DATA_DIR/catalog-history/UTC-TARGET.catalog (a new name). */
+static int keep_history(const char *data_dir, const char *target, int64_t now_ms,
+			const char *text, size_t len, char *out, size_t cap, struct err *e)
 {
-	char dir[1100], stamp[32];
+	char dir[1100], name[128];
 	time_t t = (time_t)(now_ms / 1000);
 	struct tm tm;
-	struct stat sb;
+	size_t k;
 
 	snprintf(dir, sizeof(dir), "%s/%s", data_dir, CONFIRM_HISTORY_DIR);
-	if (mkdir(dir, 0750) < 0 && errno != EEXIST)
-		return err_set(e, "cannot create %s: %s", dir, strerror(errno));
 	gmtime_r(&t, &tm);
-	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
-	for (int n = 0; n < 100; n++) {
-		int len = n ? snprintf(out, cap, "%s/%s-%s-%d.catalog", dir, stamp, target, n) :
-			  snprintf(out, cap, "%s/%s-%s.catalog", dir, stamp, target);
-
-		if (len < 0 || (size_t)len >= cap)
-			return err_set(e, "the history file's name is too long");
-		if (stat(out, &sb) < 0 && errno == ENOENT)
-			return 0;
-	}
-	return err_set(e, "too many catalog changes this second");
+	k = strftime(name, sizeof(name), "%Y%m%dT%H%M%SZ-", &tm);
+	snprintf(name + k, sizeof(name) - k, "%s", target);
+	return file_write_new(dir, name, "catalog", text, len, out, cap, e);
 }
 
 static int64_t now_ms(void)
@@ -167,9 +157,8 @@ static int write_change(struct dash *d, const struct target *t, const char *old_
 
 	memset(x, 0, sizeof(*x));
 	x->at_ms = now_ms();
-	if (history_path(d->data_dir, t->id, x->at_ms, x->history_file, sizeof(x->history_file),
-			 e) < 0 ||
-	    file_write_atomic(x->history_file, old_text, old_len, e) < 0 ||
+	if (keep_history(d->data_dir, t->id, x->at_ms, old_text, old_len, x->history_file,
+			 sizeof(x->history_file), e) < 0 ||
 	    file_write_atomic(d->catalog_path, new_text->data, new_text->len, e) < 0)
 		return -1;
 	snprintf(x->target, sizeof(x->target), "%s", t->id);

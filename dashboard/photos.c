@@ -200,43 +200,9 @@ static int keep_photo(struct dash *d, const char *board, const char *ext, const 
 	if (mkdir(dir, 0750) < 0 && errno != EEXIST)
 		return err_set(e, "cannot create %s: %s", dir, strerror(errno));
 	snprintf(dir, sizeof(dir), "%s/%s/%s", d->data_dir, PHOTO_DIR, board);
-	if (mkdir(dir, 0750) < 0 && errno != EEXIST)
-		return err_set(e, "cannot create %s: %s", dir, strerror(errno));
 	gmtime_r(&t, &tm);
 	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
-	for (int n = 0; n < 100; n++) {
-		int len = n ? snprintf(path, cap, "%s/%s-%d.%s", dir, stamp, n, ext) :
-			  snprintf(path, cap, "%s/%s.%s", dir, stamp, ext);
-
-		if (len < 0 || (size_t)len >= cap)
-			return err_set(e, "the photo's file name is too long");
-		/* the name claimed by its creation: two photos in one second get two */
-		int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
-		size_t done = 0;
-
-		if (fd < 0 && errno == EEXIST)
-			continue;
-		if (fd < 0)
-			return err_set(e, "cannot create %s: %s", path, strerror(errno));
-		while (done < f->len) {
-			ssize_t w = write(fd, f->data + done, f->len - done);
-
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w <= 0)
-				break;
-			done += (size_t)w;
-		}
-		if (done < f->len || fsync(fd) < 0) {
-			err_set(e, "cannot write %s: %s", path, strerror(errno));
-			close(fd);
-			unlink(path);
-			return -1;
-		}
-		close(fd);
-		return 0;
-	}
-	return err_set(e, "too many photos of this board this second");
+	return file_write_new(dir, stamp, ext, f->data, f->len, path, cap, e);
 }
 
 void dash_photo(struct dash *d, const struct dash_req *q, const char *board_id,

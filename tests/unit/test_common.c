@@ -246,7 +246,28 @@ static void test_conffile_suggest_bounded(void)
 	free(text);
 }
 
+/* New files in a folder: the name given, then -1, -2 for the same name; never one written over. */
+static void test_write_new(void)
+{
+	char dir[512], a[600], b[600], c[600];
+	struct err e;
+	size_t n = 0;
+	char *got;
+
+	snprintf(dir, sizeof(dir), "%s/new-files", harness_tmpdir());
+	CHECK_INT(file_write_new(dir, "20261204T210000Z", "jpg", "one", 3, a, sizeof(a), &e), 0);
+	CHECK_INT(file_write_new(dir, "20261204T210000Z", "jpg", "two", 3, b, sizeof(b), &e), 0);
+	CHECK(text_ends_with(a, "/new-files/20261204T210000Z.jpg"));
+	CHECK(text_ends_with(b, "/new-files/20261204T210000Z-1.jpg"));
+	got = file_read(a, 100, &n, &e);
+	CHECK(got && n == 3 && !memcmp(got, "one", 3));
+	free(got);
+	CHECK_INT(file_write_new("/nonexistent/x", "n", "jpg", "z", 1, c, sizeof(c), &e), -1);
+	CHECK_CONTAINS(e.msg, "cannot create /nonexistent/x");
+}
+
 static const struct test text_tests[] = {
+	{ "file_write_new", test_write_new },
 	{ "utf8_valid", test_utf8 },
 	{ "durations", test_seconds },
 	{ "edit_distance", test_distance },
