@@ -309,13 +309,13 @@ void dash_confirm(struct dash *d, const struct dash_req *q, struct reply *r)
 	if (photos_waiting(d, t, t->payload, f->address, &e) < 0)
 		LOG(LOG_LVL_WARN, NULL, "target '%s': its board's wait for the new code was not "
 		    "recorded: %s", t->id, e.msg);
+	/* the file's path is for the log and the database, not for the official's page */
 	snprintf(vi, sizeof(vi), "Địa chỉ mới %.1000s đã qua kiểm tra và được ghi vào danh mục "
-		 "(bản cũ lưu tại %.500s). Máy chủ đang nạp lại danh mục; sau vài giây trang Mã "
-		 "cần in lại có tờ dán để in.", f->address, x.history_file);
+		 "(bản cũ được lưu lại). Máy chủ đang nạp lại danh mục; sau vài giây trang Mã "
+		 "cần in lại có tờ dán để in.", f->address);
 	snprintf(eng, sizeof(eng), "The new address %.1000s passed its check and is written to "
-		 "the catalog (the old one is kept as %.500s). The server is reloading the "
-		 "catalog; in a few seconds the reprint page offers the poster.", f->address,
-		 x.history_file);
+		 "the catalog (the old one is kept). The server is reloading the catalog; in a "
+		 "few seconds the reprint page offers the poster.", f->address);
 	answer(r, 200, en, en ? "Confirmed" : "Đã xác nhận", vi, eng);
 	r->reload_after = 1;	/* once this answer is sent (server.c) */
 out:

@@ -222,7 +222,7 @@ void dash_photo(struct dash *d, const struct dash_req *q, const char *board_id,
 	enum guard_status gs;
 	const char *kind;
 	size_t nt = 0;
-	int rc = 0;
+	int rc = 0, wrong_board = 0;
 
 	r->status = 200;
 	r->type = "text/html; charset=utf-8";
@@ -321,6 +321,8 @@ void dash_photo(struct dash *d, const struct dash_req *q, const char *board_id,
 		html_addf(&page, "<li><a href=\"/target/%s\">%s</a> ", ts[i]->id, ts[i]->procedure);
 		html_verdict(&page, verdict_name(j.verdict));
 		html_addf(&page, " %s</li>", en ? buf_str(&eng) : buf_str(&vi));
+		if (j.verdict == VERDICT_TAMPERED)
+			wrong_board = 1;
 		buf_release(&vi);
 		buf_release(&eng);
 	}
@@ -361,7 +363,14 @@ void dash_photo(struct dash *d, const struct dash_req *q, const char *board_id,
 			  "Ảnh được lưu làm bằng chứng của bảng tin; đọc được trên ảnh:", b->id,
 			  b->location);
 		buf_add(&r->body, page.data, page.len);
-		html_addf(&r->body, "</ul><p><a href=\"/stale%s\">%s</a></p>", en ? "?lang=en" : "",
+		html_addf(&r->body, "</ul>");
+		if (wrong_board)
+			html_addf(&r->body, "<p class=\"hint\">%s</p>", en ?
+				  "If this photo is of another board, send the photo of this one "
+				  "again: the latest photo is the board's evidence." :
+				  "Nếu ảnh này chụp nhầm bảng tin khác, hãy gửi lại ảnh đúng bảng "
+				  "này: ảnh mới nhất là bằng chứng của bảng.");
+		html_addf(&r->body, "<p><a href=\"/stale%s\">%s</a></p>", en ? "?lang=en" : "",
 			  tr("stale", en));
 		html_end(&r->body);
 	}
@@ -391,12 +400,28 @@ void page_board_photo(struct dash *d, struct store_reader *rd, const struct dash
 		return;
 	}
 	html_begin(&r->body, tr("photo_title", en), q->path, en);
-	html_addf(&r->body, "<h1>%s</h1><p>%s</p>", tr("photo_title", en), b->location);
+	{
+		struct buf place;
+
+		/* which board this is: its place, where on it, and its codes */
+		buf_init(&place, 1024);
+		if (b->place)
+			place_format(b->place, &place);
+		html_addf(&r->body, "<h1>%s</h1><p>%s — %s</p><ul>", tr("photo_title", en),
+			  buf_str(&place), b->location);
+		buf_release(&place);
+		for (size_t i = 0; i < d->cat->ntargets; i++)
+			if (d->cat->targets[i].board == b && d->cat->targets[i].image_uploads)
+				html_addf(&r->body, "<li><a href=\"/target/%s\">%s</a></li>",
+					  d->cat->targets[i].id, d->cat->targets[i].procedure);
+		html_addf(&r->body, "</ul>");
+	}
 	got = store_board_photo_latest(rd, b->id, &ph);
 	if (got > 0) {
 		html_time(ph.at_ms, when, sizeof(when));
+		/* no width: the page's img rule keeps it inside a phone's screen */
 		html_addf(&r->body, "<p>%s %s %s %s %s:</p><p><img class=\"photo\" alt=\"%s\" "
-			  "src=\"/board/%s/photo.img\" width=\"420\"></p><pre>%s</pre>",
+			  "src=\"/board/%s/photo.img\"></p><p class=\"read\">%s</p>",
 			  tr("photo_latest", en), tr("at", en), when, tr("confirmed_by", en), ph.who,
 			  tr("photo_title", en), b->id, ph.summary);
 	} else if (got == 0) {

@@ -158,7 +158,7 @@ int poster_svg(const struct target *t, struct buf *out, struct err *e)
 	struct buf place;
 	double mod, x0, y0;
 	char date[32];
-	time_t now = time(NULL);
+	time_t now = time(NULL) + 7 * 3600;	/* Vietnam time, as the PDF's */
 	struct tm tm;
 	int side;
 
@@ -168,7 +168,7 @@ int poster_svg(const struct target *t, struct buf *out, struct err *e)
 	if (t->board && t->board->place)
 		place_format(t->board->place, &place);
 	gmtime_r(&now, &tm);
-	strftime(date, sizeof(date), "%Y-%m-%d", &tm);
+	strftime(date, sizeof(date), "%d/%m/%Y", &tm);
 	side = qr->width + 2 * QUIET;
 	mod = (double)POSTER_CODE_MM / side;
 	x0 = (148.0 - POSTER_CODE_MM) / 2;

@@ -228,11 +228,15 @@ if command -v chromium >/dev/null; then
         submit "form.photo button" \
         print "document.querySelector('h1').innerText" \
         print "document.querySelector('main li').innerText" \
-        shot "$SHOTS/demo-photo-taken.png" > "$TMP/photo.out" 2> "$TMP/photo.err"
+        shot "$SHOTS/demo-photo-taken.png" 390 844 \
+        goto "${URL}board/nvh-thon-dong/photo" \
+        print "document.documentElement.scrollWidth <= window.innerWidth" \
+        shot "$SHOTS/demo-photo-page.png" 390 844 > "$TMP/photo.out" 2> "$TMP/photo.err"
     expect_eq "browser: the photo walk ran" "$?" "0"
     expect_eq "browser: the upload opens the phone's camera" "$(sed -n 1p "$TMP/photo.out")" "environment"
     expect_eq "browser: the photo is taken" "$(sed -n 2p "$TMP/photo.out")" "Đã nhận ảnh"
     expect_contains "browser: its code is the new one, OK" "$(sed -n 3p "$TMP/photo.out")" ": Mã chính thức: liên kết $NEWADDR"
+    expect_eq "browser: the board's page with its photo fits a phone (390 px)" "$(sed -n 4p "$TMP/photo.out")" "true"
     i=0
     while [ "$(db "SELECT state FROM incidents WHERE kind = 'target' AND target = '$T' ORDER BY id DESC LIMIT 1")" != resolved ] && [ $i -lt 120 ]; do
         sleep 1; i=$((i + 1))

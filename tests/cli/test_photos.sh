@@ -195,6 +195,12 @@ expect_eq "the code is OK again" "$(db "SELECT verdict FROM target_state WHERE t
 expect_eq "and the incident resolved by that photo" "$(db "SELECT state FROM incidents WHERE target = 'cu-tru'")" "resolved"
 expect_eq "two photos kept besides, three in all" "$(db 'SELECT count(*) FROM board_photos')" "3"
 expect_eq "the latest is the new poster's" "$(code "$U/board/c/photo.img"; cmp -s "$TMP/got" "$TMP/new.jpg" && echo same)" "200same"
+# a photo of another board by mistake: what it shows is judged, and the answer says what to do
+expect_eq "a photo of another board's code" "$(upload "$TMP/ks.png" -u "$AUTH")" "200"
+expect_contains "is judged as it is: TAMPERED" "$(cat "$TMP/got")" '<span class="v TAMPERED">TAMPERED</span>'
+expect_contains "with a word on a photo taken of the wrong board" "$(cat "$TMP/got")" "Nếu ảnh này chụp nhầm bảng tin khác, hãy gửi lại ảnh đúng bảng này"
+expect_contains "the photo page names the board's place and codes" "$(code -u "$AUTH" "$U/board/c/photo"; cat "$TMP/got")" \
+    "<p>Xã Tân An, Tỉnh Bắc Ninh — Chợ thôn Đông</p><ul><li><a href=\"/target/cu-tru\">Xác nhận cư trú</a></li></ul>"
 kill "$SPID"
 wait "$SPID"
 expect_eq "qrwatchd stops cleanly" "$?" "0"
