@@ -80,14 +80,23 @@ void confirm_token(const unsigned char key[CONFIRM_KEY_BYTES], const char *user,
 		snprintf(out + 2 * i, 3, "%02x", mac[i]);
 }
 
-/* A refusal, or the confirmation: a short page with the way back. */
-static void answer(struct reply *r, int status, int english, const char *head, const char *vi,
-		   const char *en)
+int confirm_token_ok(const unsigned char key[CONFIRM_KEY_BYTES], const char *user,
+		     const char *scope, const char *token)
+{
+	char want[CONFIRM_TOKEN_HEX];
+
+	confirm_token(key, user, scope, want);
+	return want[0] && strlen(token) == strlen(want) &&
+	       CRYPTO_memcmp(token, want, strlen(want)) == 0;
+}
+
+void form_answer(struct reply *r, int status, int english, const char *head, const char *vi,
+		 const char *en)
 {
 	r->status = status;
 	r->type = "text/html; charset=utf-8";
 	buf_reset(&r->body);
-	html_begin(&r->body, tr("stale", english), "/stale", english);
+	html_begin(&r->body, head, "/stale", english);
 	html_addf(&r->body, "<h1>%s</h1><p>%s</p><p><a href=\"/stale%s\">%s</a></p>", head,
 		  english ? en : vi, english ? "?lang=en" : "", tr("stale", english));
 	html_end(&r->body);
@@ -95,7 +104,7 @@ static void answer(struct reply *r, int status, int english, const char *head, c
 
 static void refuse(struct reply *r, int status, int english, const char *vi, const char *en)
 {
-	answer(r, status, english, english ? "Not confirmed" : "Chưa xác nhận", vi, en);
+	form_answer(r, status, english, english ? "Not confirmed" : "Chưa xác nhận", vi, en);
 }
 
 /* The catalog as it was into DATA_DIR/catalog-history/UTC-TARGET.catalog (a new name). */
@@ -226,7 +235,7 @@ void dash_confirm(struct dash *d, const struct dash_req *q, struct reply *r)
 {
 	const struct confirm_form *f = q->form;
 	const int en = q->english;
-	char want[CONFIRM_TOKEN_HEX], vi[3000], eng[3000];
+	char vi[3000], eng[3000];
 	const struct target *t;
 	struct store_reader *rd;
 	struct store_state st;
@@ -247,9 +256,7 @@ void dash_confirm(struct dash *d, const struct dash_req *q, struct reply *r)
 		       "The form is not valid, or nobody is logged in.");
 		return;
 	}
-	confirm_token(d->csrf_key, q->user, f->target, want);
-	if (strlen(f->token) != strlen(want) || !want[0] ||
-	    CRYPTO_memcmp(f->token, want, strlen(want)) != 0) {
+	if (!confirm_token_ok(d->csrf_key, q->user, f->target, f->token)) {
 		refuse(r, 403, en, "Biểu mẫu không đến từ trang Mã cần in lại của máy chủ này, hoặc "
 		       "của một người dùng khác. Hãy mở lại trang rồi xác nhận.",
 		       "The form did not come from this server's reprint page, or came from "
@@ -316,7 +323,7 @@ void dash_confirm(struct dash *d, const struct dash_req *q, struct reply *r)
 	snprintf(eng, sizeof(eng), "The new address %.1000s passed its check and is written to "
 		 "the catalog (the old one is kept). The server is reloading the catalog; in a "
 		 "few seconds the reprint page offers the poster.", f->address);
-	answer(r, 200, en, en ? "Confirmed" : "Đã xác nhận", vi, eng);
+	form_answer(r, 200, en, en ? "Confirmed" : "Đã xác nhận", vi, eng);
 	r->reload_after = 1;	/* once this answer is sent (server.c) */
 out:
 	pthread_mutex_unlock(&edit_lock);

@@ -33,6 +33,17 @@ int confirm_key_load(const char *data_dir, unsigned char key[CONFIRM_KEY_BYTES],
 void confirm_token(const unsigned char key[CONFIRM_KEY_BYTES], const char *user,
 		   const char *target, char out[CONFIRM_TOKEN_HEX]);
 
+/* Whether token is the one confirm_token() makes for user and scope (constant time). */
+int confirm_token_ok(const unsigned char key[CONFIRM_KEY_BYTES], const char *user,
+		     const char *scope, const char *token);
+
+/*
+ * A form's answer (a refusal or what was done): a short page headed head,
+ * saying vi or en, with the way back to the reprint page.
+ */
+void form_answer(struct reply *r, int status, int english, const char *head, const char *vi,
+		 const char *en);
+
 /*
  * POST /stale/confirm from q->user with q->form: the token must be the
  * user's for that target, the target a STALE url code, the address one

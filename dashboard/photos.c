@@ -159,33 +159,10 @@ int photos_waiting(struct dash *d, const struct target *t, const char *old_code,
 	return rc;
 }
 
-static void answer(struct reply *r, int status, int english, const char *head, const char *msg)
-{
-	r->status = status;
-	r->type = "text/html; charset=utf-8";
-	buf_reset(&r->body);
-	html_begin(&r->body, head, "/stale", english);
-	html_addf(&r->body, "<h1>%s</h1><p>%s</p><p><a href=\"/stale%s\">%s</a></p>", head, msg,
-		  english ? "?lang=en" : "", tr("stale", english));
-	html_end(&r->body);
-}
-
 static void refuse(struct reply *r, int status, int english, const char *vi, const char *en)
 {
-	answer(r, status, english, english ? "Photo not taken" : "Ảnh chưa được nhận",
-	       english ? en : vi);
-}
-
-/* The photo's kind by its first bytes: "jpg", "png", or NULL for neither. */
-static const char *photo_kind(const struct buf *f)
-{
-	const unsigned char *b = (const unsigned char *)f->data;
-
-	if (f->len >= 3 && b[0] == 0xff && b[1] == 0xd8 && b[2] == 0xff)
-		return "jpg";
-	if (f->len >= 8 && !memcmp(b, "\x89PNG\r\n\x1a\n", 8))
-		return "png";
-	return NULL;
+	form_answer(r, status, english, english ? "Photo not taken" : "Ảnh chưa được nhận", vi,
+		    en);
 }
 
 /* Keep the photo: DATA_DIR/photos/BOARD/UTC.EXT, a name no earlier photo took. */
@@ -212,7 +189,7 @@ void dash_photo(struct dash *d, const struct dash_req *q, const char *board_id,
 	const int en = q->english;
 	const struct board *b = catalog_board(d->cat, board_id);
 	const struct target *ts[PHOTO_TARGETS_MAX];
-	char want[CONFIRM_TOKEN_HEX], scope[96], msg[2048], when[32];
+	char scope[96], msg[2048], when[32];
 	struct decode_result dr;
 	struct guard_limits lim;
 	struct store_board_photo ph;
@@ -242,9 +219,7 @@ void dash_photo(struct dash *d, const struct dash_req *q, const char *board_id,
 		return;
 	}
 	snprintf(scope, sizeof(scope), "photo:%s", board_id);
-	confirm_token(d->csrf_key, q->user, scope, want);
-	if (strlen(f->token) != strlen(want) || !want[0] ||
-	    CRYPTO_memcmp(f->token, want, strlen(want)) != 0) {
+	if (!confirm_token_ok(d->csrf_key, q->user, scope, f->token)) {
 		refuse(r, 403, en, "Biểu mẫu không đến từ trang gửi ảnh của bảng này trên máy chủ "
 		       "này, hoặc của một người dùng khác. Hãy mở lại trang rồi gửi ảnh.",
 		       "The form did not come from this board's photo page on this server, or "
@@ -262,7 +237,7 @@ void dash_photo(struct dash *d, const struct dash_req *q, const char *board_id,
 		refuse(r, 400, en, "Chưa chọn ảnh.", "No photo was chosen.");
 		return;
 	}
-	kind = photo_kind(&f->file);
+	kind = image_kind(f->file.data, f->file.len);
 	if (!kind) {
 		refuse(r, 422, en, "Tệp không phải ảnh JPEG hay PNG.",
 		       "The file is not a JPEG or PNG photo.");
@@ -453,6 +428,7 @@ void board_photo_file(struct dash *d, struct store_reader *rd, const char *board
 	struct store_board_photo ph;
 	struct err e;
 	size_t len = 0;
+	const char *kind;
 	char *data;
 
 	if (!catalog_board(d->cat, board_id) || store_board_photo_latest(rd, board_id, &ph) <= 0 ||
@@ -464,5 +440,6 @@ void board_photo_file(struct dash *d, struct store_reader *rd, const char *board
 	}
 	buf_add(&r->body, data, len);
 	free(data);
-	r->type = len >= 3 && (unsigned char)r->body.data[0] == 0xff ? "image/jpeg" : "image/png";
+	kind = image_kind(r->body.data, r->body.len);
+	r->type = kind && !strcmp(kind, "jpg") ? "image/jpeg" : "image/png";
 }

@@ -149,21 +149,33 @@ static int load_jpeg(const void *data, size_t len, struct image *img,
 	return 0;
 }
 
-int image_load_mem(const void *data, size_t len, struct image *img,
-		   struct err *e)
+const char *image_kind(const void *data, size_t len)
 {
 	static const unsigned char png_sig[8] = { 0x89, 'P', 'N', 'G', '\r', '\n',
 						  0x1a, '\n' };
 	const unsigned char *p = data;
+
+	if (len >= 8 && memcmp(p, png_sig, 8) == 0)
+		return "png";
+	if (len >= 3 && p[0] == 0xff && p[1] == 0xd8 && p[2] == 0xff)
+		return "jpg";
+	return NULL;
+}
+
+int image_load_mem(const void *data, size_t len, struct image *img,
+		   struct err *e)
+{
+	const char *kind;
 
 	img->px = NULL;
 	img->w = img->h = 0;
 	if (len > IMAGE_MAX_BYTES)
 		return err_set(e, "image is %zu bytes, over the limit of %u bytes",
 			       len, IMAGE_MAX_BYTES);
-	if (len >= 8 && memcmp(p, png_sig, 8) == 0)
+	kind = image_kind(data, len);
+	if (kind && !strcmp(kind, "png"))
 		return load_png(data, len, img, e);
-	if (len >= 3 && p[0] == 0xff && p[1] == 0xd8 && p[2] == 0xff)
+	if (kind)
 		return load_jpeg(data, len, img, e);
 	return err_set(e, "not a PNG or JPEG image");
 }

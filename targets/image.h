@@ -33,6 +33,9 @@ void image_release(struct image *img);
  * unknown formats, corrupt or truncated data, and images over the limits
  * above, with the reason in e. The caller owns img->px on success.
  */
+/* An image's kind by its signature: "png", "jpg", or NULL for neither (what loads). */
+const char *image_kind(const void *data, size_t len);
+
 int image_load_mem(const void *data, size_t len, struct image *img,
 		   struct err *e);
 
