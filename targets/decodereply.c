@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "image.h"
+#include "../common/text.h"
 #include "../common/banned.h"
 
 void decode_result_release(struct decode_result *r)
@@ -174,9 +175,26 @@ enum guard_status decode_reply_read(const struct buf *reply, struct decode_resul
 	memset(r, 0, sizeof(*r));
 	if (reply->len < 2)
 		goto bad;
-	if (p[0] == 'R') {
-		nl = memchr(p, '\n', reply->len);
-		err_set(e, "%.*s", (int)((nl ? nl : end) - p - 2), p + 2);
+	if (p[0] == 'R' && p[1] == ' ') {
+		/* a reason from a server is shown to people: one line of text */
+		size_t n = (size_t)((nl = memchr(p, '\n', reply->len)) ? nl - p : end - p) - 2;
+		size_t k = 0;
+		int text = utf8_valid(p + 2, n);
+
+		for (size_t i = 0; i < n && k + 1 < sizeof(e->msg); i++) {
+			unsigned char ch = (unsigned char)p[2 + i];
+
+			if (ch >= 0x20 && ch != 0x7f && (ch < 0x80 || text))
+				e->msg[k++] = (char)ch;
+			else if (k + 1 < sizeof(e->msg))
+				e->msg[k++] = '?';
+		}
+		/* cut short: never inside a letter (each byte above is copied to its place) */
+		while (text && k < n && k > 0 && ((unsigned char)p[2 + k] & 0xC0) == 0x80)
+			k--;
+		e->msg[k] = '\0';
+		if (!k)
+			err_set(e, "the decoder gave no reason");
 		return GUARD_REFUSED;
 	}
 	p += 2;
