@@ -17,6 +17,7 @@ struct graphs;
 struct probecheck;
 struct confirm_form;
 struct photo_form;
+struct snapshot_req;
 struct photos;
 
 struct dash {
@@ -52,6 +53,7 @@ struct dash_req {
 	const char *user;		/* who logged in, or NULL (no users configured) */
 	const struct confirm_form *form;	/* a POST's fields, or NULL for a GET */
 	const struct photo_form *photo;	/* a photo's POST (photos.h), or NULL */
+	const struct snapshot_req *snapshot;	/* a probe's snapshot (photos.h), or NULL */
 };
 
 /* What a page handler produces. */

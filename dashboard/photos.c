@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <json-c/json.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
@@ -356,6 +357,75 @@ void dash_photo(struct dash *d, const struct dash_req *q, const char *board_id,
 }
 
 /* ---- the board's photo page (GET) ---- */
+
+/* A snapshot refused: JSON, its reason escaped (ids come from the request). */
+static void snapshot_refused(struct reply *r, int status, const char *why)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "error", json_object_new_string(why));
+	r->status = status;
+	r->type = "application/json";
+	buf_reset(&r->body);
+	buf_adds(&r->body, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	json_object_put(o);
+}
+
+void dash_snapshot(struct dash *d, const struct dash_req *q, struct reply *r)
+{
+	const struct snapshot_req *sn = q->snapshot;
+	const struct target *t = catalog_target(d->cat, sn->target);
+	struct decode_result dr;
+	struct guard_limits lim;
+	enum guard_status gs;
+	struct err e;
+	char why[ERR_MAX + 160];
+
+	r->status = 200;
+	buf_init(&r->body, DECODE_REPLY_MAX);
+	if (!t) {
+		snprintf(why, sizeof(why), "the catalog has no target '%s' (X-Qrwatch-Target)",
+			 sn->target);
+		snapshot_refused(r, 404, why);
+		return;
+	}
+	if (t->image_uploads || (!t->image && !t->image_url)) {
+		snprintf(why, sizeof(why), "target '%s' has no board photographed by a probe",
+			 t->id);
+		snapshot_refused(r, 409, why);
+		return;
+	}
+	if (!catalog_reads_board(t, sn->probe)) {
+		snprintf(why, sizeof(why), "probe '%s' does not read the board of '%s' "
+			 "(the board's probe in the catalog)", sn->probe, t->id);
+		snapshot_refused(r, 403, why);
+		return;
+	}
+	if (!image_kind(sn->data, sn->len)) {
+		snapshot_refused(r, 415, "the snapshot is neither PNG nor JPEG");
+		return;
+	}
+	/* the whole cascade, in a child with the probe's limits (size, pixels, memory, time) */
+	guard_limits_default(&lim);
+	gs = guard_decode_mem(sn->data, sn->len, &lim, &dr, &e);
+	r->type = "text/plain; charset=utf-8";
+	switch (gs) {
+	case GUARD_FOUND:
+	case GUARD_NONE:
+		decode_reply_write(&dr, &r->body);
+		LOG(LOG_LVL_INFO, NULL, "%s: read the snapshot probe %s could not: %d code%s",
+		    t->id, sn->probe, dr.n, dr.n == 1 ? "" : "s");
+		decode_result_release(&dr);
+		break;
+	case GUARD_REFUSED:
+		decode_reply_refused(e.msg, &r->body);
+		break;
+	case GUARD_FAILED:
+		snprintf(why, sizeof(why), "the server's decoder failed: %s", e.msg);
+		snapshot_refused(r, 500, why);
+		break;
+	}
+}
 
 void page_board_photo(struct dash *d, struct store_reader *rd, const struct dash_req *q,
 		      const char *board_id, struct reply *r)

@@ -10,6 +10,7 @@
 #include "store.h"
 #include "../common/buf.h"
 #include "../common/err.h"
+#include "../targets/catalog.h"
 #include "../targets/image.h"
 
 #define PHOTO_MAX_BYTES IMAGE_MAX_BYTES	/* a phone's photo is 2 to 8 MB; the probe's cap */
@@ -22,6 +23,14 @@ struct photo_form {
 	char token[72];
 	struct buf file;		/* the photo's bytes, at most PHOTO_MAX_BYTES */
 	int bad;			/* a field too long, repeated or unknown */
+};
+
+/* A camera snapshot a probe could not read, signed by it (POST /api/v1/probes/ID/snapshot). */
+struct snapshot_req {
+	char probe[CATALOG_ID_MAX + 1];
+	char target[CATALOG_ID_MAX + 1];	/* X-Qrwatch-Target */
+	const char *data;		/* the image's bytes */
+	size_t len;
 };
 
 /*
@@ -57,6 +66,16 @@ void photos_release(struct photos *p);
  */
 void dash_photo(struct dash *d, const struct dash_req *q, const char *board_id,
 		struct reply *r);
+
+/*
+ * A probe's snapshot of a board it photographs (catalog_reads_board()),
+ * which its own decoder could not read: decoded with the whole cascade in
+ * a guarded child (the probe's limits), the reading answered in the
+ * decoder's own reply format (decodereply.h), text/plain, for the probe
+ * to judge as its own reading. Nothing is kept: the probe's result is the
+ * evidence. A refusal is JSON with why (403, 404, 409, 415, 500).
+ */
+void dash_snapshot(struct dash *d, const struct dash_req *q, struct reply *r);
 
 /*
  * GET /board/ID/photo: the board's latest photo with what was read on it,

@@ -65,6 +65,7 @@ struct request {
 	struct confirm_form form;	/* a POST /stale/confirm's fields */
 	struct photo_form photo;	/* a POST /board/ID/photo's */
 	char board[CATALOG_ID_MAX + 1];	/* its board */
+	struct snapshot_req snap;	/* a POST /api/v1/probes/ID/snapshot's */
 	int auth_ok;
 	size_t max_body;		/* this request's cap: a photo's is larger */
 	int photo_slot;			/* counted in photo_bodies */
@@ -234,8 +235,15 @@ static enum MHD_Result route_ingest(struct request *rq)
 	return MHD_YES;
 }
 
-/* GET /api/v1/probes/ID/catalog: the probe's assignment, signed request, ETag. */
-static enum MHD_Result route_assignment(struct request *rq)
+/*
+ * The probe that signed a request to /api/v1/probes/ID/WHAT as
+ * docs/protocol.md says: its own id in the path and X-Qrwatch-Probe, a
+ * time within ASSIGN_MAX_SKEW_MS of ours, and the HMAC of "ID\nTIME" (a
+ * catalog fetch) or, for a snapshot (target not NULL), of
+ * "ID\nTIME\nTARGET\nSHA256(body)". NULL with why (a JSON body) if not.
+ */
+static const struct probe_key *signer(struct request *rq, const char *what,
+				      const char *target, const char **why)
 {
 	struct server *s = rq->s;
 	struct MHD_Connection *c = rq->c;
@@ -245,33 +253,54 @@ static enum MHD_Result route_assignment(struct request *rq)
 	const char *ht = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Qrwatch-Time");
 	const char *hs = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 						     "X-Qrwatch-Signature");
-	const char *inm = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "If-None-Match");
 	const struct probe_key *pk = NULL;
-	char msg[160], want[65], etag[48];
-	size_t len;
-	struct err e;
-	char *text;
-	unsigned long h = 5381;
+	char msg[160], want[65];
 	long long t;
-	enum MHD_Result ret;
 
-	if (!slash || strcmp(slash, "/catalog") != 0 || !hp || !ht || !hs ||
+	*why = "{\"error\":\"sign the request as docs/protocol.md says, for this probe's "
+	       "own id\"}";
+	if (!slash || strcmp(slash + 1, what) != 0 || !hp || !ht || !hs ||
 	    (size_t)(slash - id) != strlen(hp) || strncmp(id, hp, (size_t)(slash - id)))
-		return send_json(c, 401, "{\"error\":\"sign the request as docs/protocol.md "
-				 "says, for this probe's own id\"}");
+		return NULL;
 	for (size_t i = 0; i < s->ing->nprobes; i++)
 		if (!strcmp(s->ing->probes[i].id, hp))
 			pk = &s->ing->probes[i];
 	t = strtoll(ht, NULL, 10);
-	snprintf(msg, sizeof(msg), "%s\n%lld", hp, t);
+	*why = "{\"error\":\"unknown probe or unsigned request\"}";
 	if (!pk || strncmp(hs, "sha256=", 7))
-		return send_json(c, 401, "{\"error\":\"unknown probe or unsigned request\"}");
-	batch_sign(pk->secret, pk->secret_len, msg, strlen(msg), want);
+		return NULL;
+	if (target) {
+		batch_sign_snapshot(pk->secret, pk->secret_len, hp, t, target,
+				    rq->body.data ? rq->body.data : "", rq->body.len, want);
+	} else {
+		snprintf(msg, sizeof(msg), "%s\n%lld", hp, t);
+		batch_sign(pk->secret, pk->secret_len, msg, strlen(msg), want);
+	}
+	*why = "{\"error\":\"signature does not match\"}";
 	if (!batch_signature_equal(hs + 7, want))
-		return send_json(c, 401, "{\"error\":\"signature does not match\"}");
+		return NULL;
+	*why = "{\"error\":\"X-Qrwatch-Time is more than 10 minutes off the server's clock\"}";
 	if (llabs(now_ms() - t) > ASSIGN_MAX_SKEW_MS)
-		return send_json(c, 401, "{\"error\":\"X-Qrwatch-Time is more than 10 minutes "
-				 "off the server's clock\"}");
+		return NULL;
+	return pk;
+}
+
+/* GET /api/v1/probes/ID/catalog: the probe's assignment, signed request, ETag. */
+static enum MHD_Result route_assignment(struct request *rq)
+{
+	struct server *s = rq->s;
+	struct MHD_Connection *c = rq->c;
+	const char *inm = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "If-None-Match");
+	const char *why;
+	char etag[48];
+	size_t len;
+	struct err e;
+	char *text;
+	unsigned long h = 5381;
+	enum MHD_Result ret;
+
+	if (!signer(rq, "catalog", NULL, &why))
+		return send_json(c, 401, why);
 	if (!s->cfg.catalog_path)
 		return send_json(c, 404, "{\"error\":\"this server has no catalog\"}");
 	text = file_read(s->cfg.catalog_path, CATALOG_MAX_BYTES, &len, &e);
@@ -367,6 +396,9 @@ static void page_job(void *arg)
 		rq->found = 1;
 	} else if (rq->dq.photo) {
 		dash_photo(rq->s->dash, &rq->dq, rq->board, &rq->reply);
+		rq->found = 1;
+	} else if (rq->dq.snapshot) {
+		dash_snapshot(rq->s->dash, &rq->dq, &rq->reply);
 		rq->found = 1;
 	} else {
 		rq->found = dash_get(rq->s->dash, &rq->dq, &rq->reply);
@@ -686,6 +718,34 @@ static enum MHD_Result route_photo(struct request *rq)
 	return start_login(rq);
 }
 
+/*
+ * POST /api/v1/probes/ID/snapshot: a board photo the probe could not read,
+ * signed by it, read on a page thread (photos.h); the probe judges the
+ * reading as its own.
+ */
+static enum MHD_Result route_snapshot(struct request *rq)
+{
+	const char *target = MHD_lookup_connection_value(rq->c, MHD_HEADER_KIND,
+							 "X-Qrwatch-Target");
+	const struct probe_key *pk;
+	const char *why;
+
+	if (!target || !*target || strlen(target) > CATALOG_ID_MAX)
+		return send_json(rq->c, 400, "{\"error\":\"X-Qrwatch-Target names the snapshot's "
+				 "target\"}");
+	pk = signer(rq, "snapshot", target, &why);
+	if (!pk)
+		return send_json(rq->c, 401, why);
+	if (!rq->s->dash)
+		return send_json(rq->c, 404, "{\"error\":\"this server has no catalog\"}");
+	snprintf(rq->snap.probe, sizeof(rq->snap.probe), "%s", pk->id);
+	snprintf(rq->snap.target, sizeof(rq->snap.target), "%s", target);
+	rq->snap.data = rq->body.data ? rq->body.data : "";
+	rq->snap.len = rq->body.len;
+	rq->dq.snapshot = &rq->snap;
+	return start_page(rq);
+}
+
 static enum MHD_Result ingest_done(struct request *rq)
 {
 	count_ingest(rq->s, rq->ingest.status);
@@ -706,6 +766,8 @@ static const struct route {
 } routes[] = {
 	{ "/api/v1/ingest", 0, "POST", "{\"error\":\"ingest takes POST\"}", route_ingest },
 	{ "/api/v1/probes/", 1, "GET", NULL, route_assignment },
+	{ "/api/v1/probes/", 1, "POST", "{\"error\":\"GET a catalog, POST a snapshot\"}",
+	  route_snapshot },
 	{ "/healthz", 0, NULL, NULL, route_health },
 	{ "/stale/confirm", 0, "POST", "{\"error\":\"the confirm form takes POST\"}",
 	  route_confirm },
@@ -721,11 +783,15 @@ static enum MHD_Result (*const resumed[])(struct request *rq) = {
 };
 
 /* The first call for a request: its head is complete. */
-/* Whether a request is a photo's upload, POST /board/ID/photo (its larger cap). */
+/*
+ * Whether a request is a photo's upload, POST /board/ID/photo, or a
+ * probe's snapshot, POST /api/v1/probes/ID/snapshot (their larger cap).
+ */
 static int photo_upload(const char *method, const char *url)
 {
-	return !strcmp(method, "POST") && !strncmp(url, "/board/", 7) &&
-	       text_ends_with(url, "/photo");
+	return !strcmp(method, "POST") &&
+	       ((!strncmp(url, "/board/", 7) && text_ends_with(url, "/photo")) ||
+		(!strncmp(url, "/api/v1/probes/", 15) && text_ends_with(url, "/snapshot")));
 }
 
 static enum MHD_Result begin(struct server *s, struct MHD_Connection *c, const char *url,

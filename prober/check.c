@@ -20,6 +20,7 @@
 #include "../common/fileio.h"
 #include "../common/log.h"
 #include "../common/text.h"
+#include "../targets/batch.h"
 #include "../targets/guard.h"
 #include "../targets/image.h"	/* IMAGE_MAX_BYTES only: no image code in the probe */
 #include "../targets/netguard.h"
@@ -44,7 +45,7 @@ struct capture_value {
 	char *value;
 };
 
-enum check_state { ST_FETCH, ST_DECODE, ST_FLOW, ST_HOME, ST_DNS, ST_DONE };
+enum check_state { ST_FETCH, ST_DECODE, ST_HANDOVER, ST_FLOW, ST_HOME, ST_DNS, ST_DONE };
 
 /* An address as the page judgement asks of it (looked()). */
 struct url_look {
@@ -68,7 +69,12 @@ struct check {
 	struct arena arena;
 	char *payload;			/* decoded text (or the URL checked) */
 	CURL *h;			/* the flow's handle: its cookie jar is the run's */
-	CURL *img_h;			/* the camera snapshot's, a connection of its own */
+	CURL *img_h;			/* the camera snapshot's, a connection of its own;
+					   then the hand-over's to qrwatchd */
+	struct curl_slist *img_headers;	/* the hand-over's */
+	struct buf reading;		/* qrwatchd's answer to it */
+	int own_steps;			/* the probe's own cascade, tried before it */
+	int server_read;		/* the reading judged is qrwatchd's */
 	CURL *home_h;			/* the portal's home page, fetched beside step 1 */
 	struct buf home_body;
 	struct check_home *home;	/* the portal of step 1's page, in env->homes */
@@ -246,6 +252,8 @@ void check_free(struct check *c)
 		free(c->caps[i].value);
 	buf_release(&c->body);
 	buf_release(&c->img);
+	curl_slist_free_all(c->img_headers);
+	buf_release(&c->reading);
 	guard_job_release(&c->job);
 	buf_release(&c->resp_headers);
 	arena_release(&c->arena);
@@ -372,6 +380,8 @@ static size_t on_body(char *p, size_t size, size_t n, void *ud)
 			return 0;	/* larger than a page may be: no fingerprint */
 		return size * n;
 	}
+	if (c->state == ST_HANDOVER)
+		return buf_add(&c->reading, p, size * n) < 0 ? 0 : size * n;
 	if (c->state == ST_FETCH) {
 		if (buf_add(&c->img, p, size * n) < 0) {
 			c->body_over = 1;
@@ -1579,6 +1589,8 @@ static void finish_ok(struct check *c)
 }
 
 static int board_fetched(struct check *c, CURLM *m, CURLcode code);
+static int handover_wanted(const struct check *c);
+static int handover_done(struct check *c, CURLM *m, CURLcode code);
 static int step_judged(struct check *c, CURLM *m, int failed);
 
 /*
@@ -1762,6 +1774,8 @@ int check_step_done(struct check *c, CURLM *m, CURLcode code)
 
 	if (c->state == ST_FETCH)
 		return board_fetched(c, m, code);
+	if (c->state == ST_HANDOVER)
+		return handover_done(c, m, code);
 	if (c->state == ST_HOME)
 		return home_done(c, m, code);
 
@@ -1930,6 +1944,8 @@ static int board_remembered(struct check *c, CURLM *m)
 		snprintf(e.msg, sizeof(e.msg), "out of memory");
 	}
 	c->memo->reuses++;
+	if (c->memo->from_server)
+		c->server_read = 1;
 	return board_judged(c, m, st, &dr, e.msg);
 }
 
@@ -2011,8 +2027,8 @@ static int board_decode(struct check *c, CURLM *m)
 		board_unreadable(c, REASON_DECODER_FAILED, e.msg);
 		return 1;
 	}
-	/* the decoder reads its own copy; this one is kept if it reads nothing */
-	if (!c->env->unread_dir)
+	/* the decoder reads its own copy; this one is kept (or handed over) if it reads nothing */
+	if (!c->env->unread_dir && !handover_wanted(c))
 		buf_release(&c->img);
 	c->state = ST_DECODE;
 	return 0;
@@ -2047,6 +2063,175 @@ static void board_keep_unread(struct check *c, enum guard_status st)
 		    "for the server to read", c->t->id, c->env->unread_dir);
 }
 
+/* Keep dr (status st, error why) in the memo as the reading of the photo now read. */
+static void memo_set(struct check *c, enum guard_status st, const struct decode_result *dr,
+		     const char *why, int from_server)
+{
+	struct board_memo *mm = c->memo;
+
+	mm->status = st;
+	free(mm->err);
+	mm->err = why[0] ? strdup(why) : NULL;
+	memcpy(mm->sha256, c->img_sha, 32);
+	file_key(mm, &c->img_st);
+	/* not kept when memory ran out: read again next time */
+	mm->valid = memo_keep(mm, dr) == 0 && (!why[0] || mm->err);
+	mm->from_server = from_server;
+	if (!from_server)
+		mm->decodes++;
+}
+
+/* Whether a photo the decoder read nothing on may go to qrwatchd (check.h). */
+static int handover_wanted(const struct check *c)
+{
+	return c->env->snapshot_url && c->env->server && c->t && c->memo && c->img.len;
+}
+
+/* The board stays unreadable as the probe's own cascade left it; more says what else was tried. */
+static int own_unreadable(struct check *c, const char *more)
+{
+	char detail[ERR_MAX + 128];
+
+	if (c->env->unread_dir)
+		board_keep_unread(c, GUARD_NONE);
+	buf_release(&c->img);
+	snprintf(detail, sizeof(detail), " (%d preprocessing steps tried%s)", c->own_steps,
+		 more);
+	board_unreadable(c, REASON_NO_CODE, detail);
+	return 1;
+}
+
+/* Sign and POST the photo to qrwatchd (docs/protocol.md), on a connection of its own. */
+static int handover_start(struct check *c, CURLM *m)
+{
+	const struct push_cfg *sv = c->env->server;
+	char sig[65], hdr[160];
+	struct timespec now;
+	long long ms;
+
+	buf_reset(&c->reading);
+	if (!c->reading.cap)
+		buf_init(&c->reading, DECODE_REPLY_MAX + 4096);
+	c->img_h = curl_easy_init();
+	if (!c->img_h)
+		return own_unreadable(c, "; out of memory to hand it to the server");
+	clock_gettime(CLOCK_REALTIME, &now);
+	ms = (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+	batch_sign_snapshot(sv->secret, sv->secret_len, sv->probe_id, ms, c->t->id,
+			    c->img.data, c->img.len, sig);
+	curl_slist_free_all(c->img_headers);
+	c->img_headers = curl_slist_append(NULL, "Content-Type: application/octet-stream");
+	c->img_headers = curl_slist_append(c->img_headers, "Expect:");
+	snprintf(hdr, sizeof(hdr), "X-Qrwatch-Probe: %s", sv->probe_id);
+	c->img_headers = curl_slist_append(c->img_headers, hdr);
+	snprintf(hdr, sizeof(hdr), "X-Qrwatch-Time: %lld", ms);
+	c->img_headers = curl_slist_append(c->img_headers, hdr);
+	snprintf(hdr, sizeof(hdr), "X-Qrwatch-Target: %s", c->t->id);
+	c->img_headers = curl_slist_append(c->img_headers, hdr);
+	snprintf(hdr, sizeof(hdr), "X-Qrwatch-Signature: sha256=%s", sig);
+	c->img_headers = curl_slist_append(c->img_headers, hdr);
+	curl_easy_setopt(c->img_h, CURLOPT_URL, c->env->snapshot_url);
+	curl_easy_setopt(c->img_h, CURLOPT_HTTPHEADER, c->img_headers);
+	curl_easy_setopt(c->img_h, CURLOPT_POSTFIELDS, c->img.data);
+	curl_easy_setopt(c->img_h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)c->img.len);
+	curl_easy_setopt(c->img_h, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c->img_h, CURLOPT_WRITEDATA, c);
+	curl_easy_setopt(c->img_h, CURLOPT_PRIVATE, c);
+	curl_easy_setopt(c->img_h, CURLOPT_TIMEOUT_MS, sv->timeout_ms > 0 ? sv->timeout_ms :
+			 30000L);
+	curl_easy_setopt(c->img_h, CURLOPT_CONNECTTIMEOUT_MS, 15000L);
+	curl_easy_setopt(c->img_h, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c->img_h, CURLOPT_NOSIGNAL, 1L);
+	/* the server's own trust and names, as the push has them: never the checks' */
+	if (sv->ca_file)
+		curl_easy_setopt(c->img_h, CURLOPT_CAINFO, sv->ca_file);
+	if (sv->resolve)
+		curl_easy_setopt(c->img_h, CURLOPT_RESOLVE, sv->resolve);
+	c->memo->handed_us = check_now_us();	/* tried now, whatever comes of it */
+	c->memo->handovers++;
+	c->state = ST_HANDOVER;
+	if (curl_multi_add_handle(m, c->img_h) != CURLM_OK) {
+		curl_easy_cleanup(c->img_h);
+		c->img_h = NULL;
+		return own_unreadable(c, "; the hand-over to the server could not start");
+	}
+	return 0;
+}
+
+/*
+ * The probe's decoder read nothing on a new photo: hand it to qrwatchd,
+ * or, within snapshot_every of the last hand-over, judge the server's
+ * reading of the board's last photo again; too large a photo, or one
+ * inside that time with no such reading, stays unreadable.
+ */
+static int handover(struct check *c, CURLM *m)
+{
+	const struct board_memo *mm = c->memo;
+	int64_t since = check_now_us() - mm->handed_us;
+	char more[96];
+
+	if (mm->handed_us && since < c->env->snapshot_every_us) {
+		if (mm->valid && mm->from_server && mm->status == GUARD_FOUND) {
+			if (c->env->unread_dir)
+				board_keep_unread(c, GUARD_NONE);
+			buf_release(&c->img);
+			c->server_read = 1;
+			return board_remembered(c, m);
+		}
+		snprintf(more, sizeof(more), "; the next photo goes to the server for its "
+			 "cascade in %lld s", (long long)((c->env->snapshot_every_us - since) /
+							   1000000));
+		return own_unreadable(c, more);
+	}
+	if (c->img.len > c->env->snapshot_max) {
+		snprintf(more, sizeof(more), "; at %zu KB it is over snapshot_max_kb for the server",
+			 c->img.len / 1024);
+		return own_unreadable(c, more);
+	}
+	return handover_start(c, m);
+}
+
+/* qrwatchd answered the hand-over: its reading, judged as the probe's own. */
+static int handover_done(struct check *c, CURLM *m, CURLcode code)
+{
+	struct decode_result dr;
+	enum guard_status st = GUARD_FAILED;
+	long status = 0;
+	struct err e;
+	char more[ERR_MAX + 96];
+
+	memset(&dr, 0, sizeof(dr));
+	e.msg[0] = '\0';
+	curl_multi_remove_handle(m, c->img_h);
+	curl_easy_getinfo(c->img_h, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_cleanup(c->img_h);
+	c->img_h = NULL;
+	if (code != CURLE_OK) {
+		snprintf(more, sizeof(more), "; the server could not be asked to read it: %s",
+			 curl_easy_strerror(code));
+		return own_unreadable(c, more);
+	}
+	if (status != 200) {
+		snprintf(more, sizeof(more), "; the server did not read it: HTTP %ld %.200s",
+			 status, buf_str(&c->reading));
+		return own_unreadable(c, more);
+	}
+	st = decode_reply_read(&c->reading, &dr, &e);
+	buf_release(&c->reading);
+	if (st == GUARD_FAILED) {
+		snprintf(more, sizeof(more), "; the server's answer could not be read: %s", e.msg);
+		return own_unreadable(c, more);
+	}
+	memo_set(c, st, &dr, e.msg, 1);
+	LOG(LOG_LVL_INFO, NULL, "%s: no code read on the board photo here; the server read %d",
+	    c->t->id, dr.n);
+	if (c->env->unread_dir)
+		board_keep_unread(c, st);
+	buf_release(&c->img);
+	c->server_read = 1;
+	return board_judged(c, m, st, &dr, e.msg);
+}
+
 /* The decoder answered: keep its reading, judge the code, then walk the flow or end. */
 static int board_decoded(struct check *c, CURLM *m)
 {
@@ -2060,19 +2245,15 @@ static int board_decoded(struct check *c, CURLM *m)
 		st = GUARD_FAILED;
 	else
 		st = decode_reply_read(&c->job.out, &dr, &e);
-	if (c->memo) {
-		struct board_memo *mm = c->memo;
-
-		mm->status = st;
-		free(mm->err);
-		mm->err = e.msg[0] ? strdup(e.msg) : NULL;
-		memcpy(mm->sha256, c->img_sha, 32);
-		file_key(mm, &c->img_st);
-		/* not kept when memory ran out: read again next time */
-		mm->valid = memo_keep(mm, &dr) == 0 && (!e.msg[0] || mm->err);
-		mm->decodes++;
-	}
 	guard_job_release(&c->job);
+	if (st == GUARD_NONE && handover_wanted(c)) {
+		c->memo->decodes++;
+		c->own_steps = dr.steps_tried;
+		decode_result_release(&dr);
+		return handover(c, m);
+	}
+	if (c->memo)
+		memo_set(c, st, &dr, e.msg, 0);
 	if (c->env->unread_dir)
 		board_keep_unread(c, st);
 	buf_release(&c->img);
@@ -2093,7 +2274,13 @@ static int board_judged(struct check *c, CURLM *m, enum guard_status st,
 	if (st != GUARD_FOUND) {
 		char detail[ERR_MAX + 64];
 
-		if (st == GUARD_NONE)
+		if (st == GUARD_NONE && c->server_read && c->own_steps)
+			snprintf(detail, sizeof(detail), " (%d preprocessing steps tried here, "
+				 "%d by the server's cascade)", c->own_steps, dr.steps_tried);
+		else if (st == GUARD_NONE && c->server_read)
+			snprintf(detail, sizeof(detail), " (%d preprocessing steps tried by the "
+				 "server's cascade)", dr.steps_tried);
+		else if (st == GUARD_NONE)
 			snprintf(detail, sizeof(detail), " (%d preprocessing steps tried)",
 				 dr.steps_tried);
 		else
@@ -2113,8 +2300,15 @@ static int board_judged(struct check *c, CURLM *m, enum guard_status st,
 		free(hex);
 		return 1;
 	}
-	c->r.decode_step = result_text(&c->arena, dr.codes[used].step[0] ? dr.codes[used].step :
-				       dr.step, 32);
+	{
+		const char *step = dr.codes[used].step[0] ? dr.codes[used].step : dr.step;
+		char label[DECODE_STEP_MAX + 16];
+
+		/* the server's cascade read it (check.h): say so where the step is named */
+		snprintf(label, sizeof(label), "%s%s", c->server_read ? "qrwatchd:" : "",
+			 step ? step : "");
+		c->r.decode_step = result_text(&c->arena, label, 32);
+	}
 	c->payload = strdup(dr.codes[used].text);
 	decode_result_release(&dr);
 	if (!c->payload) {

@@ -6,6 +6,7 @@
 
 #include <curl/curl.h>
 
+#include "push.h"
 #include "../targets/result.h"
 #include "../targets/catalog.h"
 #include "../targets/decodereply.h"
@@ -57,6 +58,9 @@ struct board_memo {
 	int steps_tried;
 	char *err;			/* why it was not read (malloc'ed), or NULL */
 	unsigned long decodes, reuses;	/* for the log and the benchmark */
+	int from_server;		/* the reading is qrwatchd's: the probe read nothing */
+	int64_t handed_us;		/* a photo last handed to qrwatchd, monotonic; 0 = never */
+	unsigned long handovers;	/* photos handed over */
 };
 
 void board_memo_release(struct board_memo *m);
@@ -69,6 +73,18 @@ struct check_env {
 	const char *decoder;		/* the decoder program, or NULL: the one beside this one */
 	const char *unread_dir;		/* keep unreadable boards' photos here (unread.h), or NULL */
 	unsigned long long unread_cap;	/* bytes that directory may hold */
+	/*
+	 * A board photo the decoder reads nothing on goes to qrwatchd, whose
+	 * cascade is the whole one (ZXing-C++ too), signed as the push is
+	 * (server's probe id, secret, CA, resolve): at most one per board per
+	 * snapshot_every_us, none over snapshot_max bytes. Within that time
+	 * the server's last reading of the board stands for a photo the
+	 * probe cannot read. NULL url: never.
+	 */
+	const char *snapshot_url;
+	const struct push_cfg *server;
+	int64_t snapshot_every_us;
+	size_t snapshot_max;
 	const char *lookup;		/* a program with `lookup NAME`, or NULL: this one */
 	struct curl_slist *resolve;	/* "host:port:address" overrides, or NULL */
 	int64_t last_activity_us;	/* monotonic end of the last request */

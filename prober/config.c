@@ -42,6 +42,10 @@ static const struct row {
 	{ "spool_hours", C_LONG, L(spool_hours), 1, 24 * 60, "72", NULL, 0 },
 	{ "spool_max_mb", C_LONG, L(spool_max_mb), 0, 4096, "0", NULL, 0 },
 	{ "unread_keep_mb", C_LONG, L(unread_keep_mb), 0, 1024, "4", NULL, 0 },
+	{ "snapshot_to_server", C_CHOICE, S(snapshot_to_server), 0, 0, "yes", "yes no", 0 },
+	{ "snapshot_url", C_URL, S(snapshot_url), 0, 0, "", NULL, 0 },
+	{ "snapshot_every", C_SECONDS, L(snapshot_every_s), 0, 86400, "900", NULL, 0 },
+	{ "snapshot_max_kb", C_LONG, L(snapshot_max_kb), 16, 16384, "2048", NULL, 0 },
 	{ "concurrency", C_LONG, L(concurrency), 1, 64, "4", NULL, 0 },
 	{ "push_interval", C_SECONDS, L(push_interval_s), 1, 3600, "60", NULL, 0 },
 	{ "first_push_delay_max", C_SECONDS, L(first_push_delay_max_s), 0, 3600, "300", NULL, 0 },
@@ -197,6 +201,17 @@ int probe_config_load(const char *path, struct probe_config *c, struct buf *erro
 	if (!c->secret_len && (c->server[0] || c->catalog_url[0]))
 		conf_err(errors, path, line, "a probe that pushes to a server needs "
 			 "'secret' or 'secret_file'");
+	if (!strcmp(c->snapshot_to_server, "yes") && !c->snapshot_url[0] && c->server[0] &&
+	    text_ends_with(c->server, "/api/v1/ingest")) {
+		/* beside the ingest URL: .../api/v1/probes/ID/snapshot */
+		int n = (int)(strlen(c->server) - strlen("ingest"));
+
+		if (snprintf(c->snapshot_url, sizeof(c->snapshot_url), "%.*sprobes/%s/snapshot",
+			     n, c->server, c->probe_id) >= (int)sizeof(c->snapshot_url))
+			c->snapshot_url[0] = '\0';
+	}
+	if (strcmp(c->snapshot_to_server, "yes") != 0)
+		c->snapshot_url[0] = '\0';
 	return errors->len > before ? -1 : 0;
 }
 

@@ -21,6 +21,10 @@ struct probe_config {
 	long spool_hours;
 	long spool_max_mb;		/* 0 = from spool_hours */
 	long unread_keep_mb;		/* unreadable boards' photos kept, 0 = none */
+	char snapshot_to_server[4];	/* "yes": hand unread board photos to the server */
+	char snapshot_url[1024];	/* where; "" = beside server's /api/v1/ingest */
+	long snapshot_every_s;		/* a board's photos handed over at most this often */
+	long snapshot_max_kb;		/* and never one larger */
 	long concurrency;
 	long push_interval_s;
 	long first_push_delay_max_s;

@@ -478,6 +478,15 @@ int daemon_run(const struct probe_config *cfg, const char *version)
 	 */
 	p.pcfg.resolve = p.env.resolve;
 	p.pcfg.clock_sync_file = cfg->clock_sync_file[0] ? cfg->clock_sync_file : NULL;
+	/* unreadable board photos go to the server signed as the push is (check.h) */
+	p.env.snapshot_url = cfg->snapshot_url[0] && cfg->secret_len ? cfg->snapshot_url : NULL;
+	p.env.server = &p.pcfg;
+	p.env.snapshot_every_us = (int64_t)cfg->snapshot_every_s * 1000000;
+	p.env.snapshot_max = (size_t)cfg->snapshot_max_kb * 1024;
+	if (!strcmp(cfg->snapshot_to_server, "yes") && cfg->server[0] && !p.env.snapshot_url)
+		LOG(LOG_LVL_WARN, NULL, "board photos no code is read on stay here: 'server' "
+		    "does not end in /api/v1/ingest, so set 'snapshot_url' (or "
+		    "snapshot_to_server = no)");
 	snprintf(p.refused_path, sizeof(p.refused_path), "%s/refused.jsonl", cfg->spool_dir);
 	p.pcfg.refused_path = p.refused_path;
 	pusher_init(&p.pusher, &p.pcfg);

@@ -28,6 +28,27 @@ void batch_sign(const unsigned char *key, size_t keylen, const void *body, size_
 	hex[64] = '\0';
 }
 
+void batch_sign_snapshot(const unsigned char *key, size_t keylen, const char *probe,
+			 long long time_ms, const char *target, const void *img, size_t n,
+			 char hex[65])
+{
+	static const char digits[] = "0123456789abcdef";
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	char sha[65], msg[512];
+	int len;
+
+	EVP_Digest(img, n, md, &mdlen, EVP_sha256(), NULL);
+	for (unsigned i = 0; i < 32 && i < mdlen; i++) {
+		sha[2 * i] = digits[md[i] >> 4];
+		sha[2 * i + 1] = digits[md[i] & 15];
+	}
+	sha[64] = '\0';
+	/* ids are at most 64 bytes (catalog and probe ids): msg always holds them */
+	len = snprintf(msg, sizeof(msg), "%.128s\n%lld\n%.128s\n%s", probe, time_ms, target, sha);
+	batch_sign(key, keylen, msg, (size_t)len, hex);
+}
+
 int batch_signature_equal(const char *a, const char *b)
 {
 	size_t la = strlen(a), lb = strlen(b);

@@ -19,6 +19,15 @@
 void batch_sign(const unsigned char *key, size_t keylen, const void *body, size_t n,
 		char hex[65]);
 
+/*
+ * The signature of a board snapshot a probe hands to the server to read
+ * (docs/protocol.md): HMAC-SHA256 of "PROBE\nTIME-MS\nTARGET\nSHA256-HEX"
+ * with key, where the last is the hash of the image's bytes.
+ */
+void batch_sign_snapshot(const unsigned char *key, size_t keylen, const char *probe,
+			 long long time_ms, const char *target, const void *img, size_t n,
+			 char hex[65]);
+
 /* Compare two signatures in constant time (lengths first). */
 int batch_signature_equal(const char *a, const char *b);
 
