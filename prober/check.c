@@ -2137,16 +2137,7 @@ static int handover_start(struct check *c, CURLM *m)
 	curl_easy_setopt(c->img_h, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(c->img_h, CURLOPT_WRITEDATA, c);
 	curl_easy_setopt(c->img_h, CURLOPT_PRIVATE, c);
-	curl_easy_setopt(c->img_h, CURLOPT_TIMEOUT_MS, sv->timeout_ms > 0 ? sv->timeout_ms :
-			 30000L);
-	curl_easy_setopt(c->img_h, CURLOPT_CONNECTTIMEOUT_MS, 15000L);
-	curl_easy_setopt(c->img_h, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c->img_h, CURLOPT_NOSIGNAL, 1L);
-	/* the server's own trust and names, as the push has them: never the checks' */
-	if (sv->ca_file)
-		curl_easy_setopt(c->img_h, CURLOPT_CAINFO, sv->ca_file);
-	if (sv->resolve)
-		curl_easy_setopt(c->img_h, CURLOPT_RESOLVE, sv->resolve);
+	push_server_opts(sv, c->img_h);	/* the server's trust and names, never the checks' */
 	c->memo->handed_us = check_now_us();	/* tried now, whatever comes of it */
 	c->memo->handovers++;
 	c->state = ST_HANDOVER;

@@ -107,14 +107,8 @@ int fetcher_start(struct fetcher *f, CURLM *m)
 	curl_easy_setopt(f->h, CURLOPT_WRITEDATA, f);
 	curl_easy_setopt(f->h, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(f->h, CURLOPT_HEADERDATA, f);
-	curl_easy_setopt(f->h, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(f->h, CURLOPT_TIMEOUT_MS, 30000L);
-	curl_easy_setopt(f->h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(f->h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)FETCH_CATALOG_MAX);
-	if (f->auth->ca_file)
-		curl_easy_setopt(f->h, CURLOPT_CAINFO, f->auth->ca_file);
-	if (f->auth->resolve)
-		curl_easy_setopt(f->h, CURLOPT_RESOLVE, f->auth->resolve);
+	push_server_opts(f->auth, f->h);
 	if (curl_multi_add_handle(m, f->h) != CURLM_OK)
 		return 0;
 	f->in_flight = 1;

@@ -49,6 +49,18 @@ int push_body(const struct push_cfg *cfg, const struct spool_batch *b,
 	return batch_body(&h, b->recs, b->n, out);
 }
 
+void push_server_opts(const struct push_cfg *cfg, CURL *h)
+{
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, cfg->timeout_ms > 0 ? cfg->timeout_ms : 30000L);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 15000L);
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	if (cfg->ca_file)
+		curl_easy_setopt(h, CURLOPT_CAINFO, cfg->ca_file);
+	if (cfg->resolve)
+		curl_easy_setopt(h, CURLOPT_RESOLVE, cfg->resolve);
+}
+
 void pusher_init(struct pusher *p, const struct push_cfg *cfg)
 {
 	memset(p, 0, sizeof(*p));
@@ -111,16 +123,8 @@ int pusher_start(struct pusher *p, struct spool *s, CURLM *m, int64_t now_us)
 	curl_easy_setopt(p->h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)p->body.len);
 	curl_easy_setopt(p->h, CURLOPT_WRITEFUNCTION, on_resp);
 	curl_easy_setopt(p->h, CURLOPT_WRITEDATA, p);
-	curl_easy_setopt(p->h, CURLOPT_TIMEOUT_MS, p->cfg->timeout_ms > 0 ?
-			 p->cfg->timeout_ms : 30000L);
-	curl_easy_setopt(p->h, CURLOPT_CONNECTTIMEOUT_MS, 15000L);
-	curl_easy_setopt(p->h, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(p->h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(p->h, CURLOPT_PRIVATE, NULL);
-	if (p->cfg->ca_file)
-		curl_easy_setopt(p->h, CURLOPT_CAINFO, p->cfg->ca_file);
-	if (p->cfg->resolve)
-		curl_easy_setopt(p->h, CURLOPT_RESOLVE, p->cfg->resolve);
+	push_server_opts(p->cfg, p->h);
 	if (curl_multi_add_handle(m, p->h) != CURLM_OK)
 		return 0;
 	p->in_flight = 1;

@@ -46,6 +46,13 @@ struct pusher {
 	char last_error[ERR_MAX];
 };
 
+/*
+ * How every transfer to qrwatchd goes (the push, the catalog fetch, a
+ * board photo handed over): http or https only, the push's timeouts, its
+ * ca_file and resolve, never the checks' trust or DNS.
+ */
+void push_server_opts(const struct push_cfg *cfg, CURL *h);
+
 void pusher_init(struct pusher *p, const struct push_cfg *cfg);
 void pusher_release(struct pusher *p);
 
