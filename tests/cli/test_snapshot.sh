@@ -1,8 +1,8 @@
 #!/bin/sh
-# test_snapshot.sh - a board photo the probe's decoder cannot read (ZBar
-# only, as a router build has it) handed by qrwatch-probe to qrwatchd,
-# whose whole cascade (ZXing-C++ too) reads it, and the probe judges the
-# server's reading as its own; every bad hand-over refused by the server
+# test_snapshot.sh - a board camera's snapshot that the probe's decoder
+# cannot read (ZBar only, as a router build has it) handed by
+# qrwatch-probe to qrwatchd, whose whole cascade (ZXing-C++ too) reads
+# it, and the probe judges the server's reading as its own; every bad hand-over refused by the server
 # with why, and the probe saying what failed. How often a board's photos
 # go over (the same photo once, snapshot_every) is tests/unit/test_check.c's.
 . "$(dirname "$0")/lib.sh"
@@ -19,7 +19,9 @@ if ! "$QRWATCH" decode --help | grep -q "^The cascade.* zxing"; then
     exit $?
 fi
 
-"$QRW_BUILD/tests/portal" -p "$TMP/portal.port" >/dev/null 2>&1 &
+mkdir "$TMP/snaps"
+# the portal, and the board's camera (its /snap/ pages) on the village LAN
+"$QRW_BUILD/tests/portal" -p "$TMP/portal.port" -i "$TMP/snaps" >/dev/null 2>&1 &
 PIDS="$PIDS $!"
 wait_file "$TMP/portal.port"
 P=$(cat "$TMP/portal.port")
@@ -44,11 +46,12 @@ for k in "55 top board"; do
         "$("$ZBAR" < "$TMP/$3.png" | head -c 1)" "N"
     expect_eq "the whole cascade reads it" "$("$QRW_BUILD/qrwatch-probe-decode" < "$TMP/$3.png" | head -c 1)" "F"
 done
+cp "$TMP/board.png" "$TMP/snaps/board.png"
 {
 printf '[place p]\nprovince = Tỉnh Bắc Ninh\ncommune = Xã Tân An\n\n'
 printf '[board b]\nplace = p\nlocation = Nhà văn hoá\nprobe = thon-dong-1\n\n'
 printf '[board c]\nplace = p\nlocation = Chợ\nprobe = thon-bac\n\n'
-printf '[target ks]\nboard = b\nprocedure = Đăng ký khai sinh\nimage = %s/board.png\n' "$TMP"
+printf '[target ks]\nboard = b\nprocedure = Đăng ký khai sinh\nimage_url = %s/snap/board.png\nimage_allow_private = yes\n' "$B"
 printf 'payload = %s/dvc/khai-sinh\nofficial_domains = portal.test\nallow_private = 127.0.0.1\ninterval = 30\n' "$B"
 printf '\n[target cho]\nboard = c\nprocedure = Đăng ký khai sinh\nimage = %s/board.png\n' "$TMP"
 printf 'payload = %s/dvc/khai-sinh\nofficial_domains = portal.test\nallow_private = 127.0.0.1\ninterval = 30\n' "$B"
