@@ -10,8 +10,8 @@
  * A router's decoder may lack what the server's has (ZXing-C++ is left
  * out of router builds), so a board the probe finds UNREADABLE is kept,
  * the latest photo per target, as DIR/<target>.png or .jpg, for the
- * server's whole cascade to read once the probe can hand photos over.
- * A board that reads again drops its photo. The directory holds at most
+ * server's whole cascade to read (check.h: the check hands it over).
+ * A board that reads again, here or on the server, drops its photo. The directory holds at most
  * cap bytes: a photo that would pass it is not kept (and the caller says
  * so), since a router's spool is small and often in RAM.
  */
